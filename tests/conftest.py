@@ -1,0 +1,64 @@
+"""Shared fixtures: the sandbox portal (a real HTTP server) and both storage backends.
+
+Package-specific fixtures live in tests/<package>/conftest.py.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("B24APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def cloud():
+    from b24app.sandbox import SandboxCloud
+    from b24app.sandbox.clock import FakeClock
+
+    c = SandboxCloud(clock=FakeClock())
+    yield c
+    c.shutdown()
+
+
+@pytest.fixture
+def portal(cloud):
+    return cloud.add_portal(seed="empty")
+
+
+def _pg_database():
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = "b24t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    def drop():
+        with admin.connect() as c:
+            c.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """Both storage backends: a SQLite file and a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/b24app.db"
+    else:
+        url, drop = _pg_database()
+        yield url
+        drop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path}/b24app.db"
