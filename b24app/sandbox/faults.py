@@ -1,0 +1,71 @@
+"""Injected trouble: the failures a real portal produces now and then, on demand, so clients can be
+tested for what the docs promise (503 bursts that execute nothing, lost events, dropped connections)."""
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    latency: float = 0.0               # seconds added to every REST request
+    drop_events: float = 0.0           # probability an outgoing event POST is silently lost
+    method_cost: dict[str, float] = field(default_factory=dict)   # extra operating seconds per method call
+    _storm: int = 0
+    _drop: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def storm(self, n_requests: int) -> None:
+        """The next n REST requests answer 503 QUERY_LIMIT_EXCEEDED without executing."""
+        with self._lock:
+            self._storm = int(n_requests)
+
+    def drop_connection(self, n_requests: int = 1) -> None:
+        """The next n REST requests execute, then the connection is closed without an answer."""
+        with self._lock:
+            self._drop = int(n_requests)
+
+    def take_storm(self) -> bool:
+        with self._lock:
+            if self._storm > 0:
+                self._storm -= 1
+                return True
+            return False
+
+    def take_drop(self) -> bool:
+        with self._lock:
+            if self._drop > 0:
+                self._drop -= 1
+                return True
+            return False
+
+    def lose_event(self) -> bool:
+        return self.drop_events > 0 and self._rng.random() < self.drop_events
+
+    def reset(self) -> None:
+        with self._lock:
+            self.latency = 0.0
+            self.drop_events = 0.0
+            self.method_cost.clear()
+            self._storm = self._drop = 0
+
+    def state(self) -> dict:
+        return {"latency": self.latency, "drop_events": self.drop_events, "storm": self._storm,
+                "drop_connection": self._drop, "method_cost": dict(self.method_cost)}
+
+    def apply(self, cfg: dict) -> None:
+        """Set from the control API's JSON: {"latency": .05, "storm": 30, "drop_events": 1, ...}."""
+        if cfg.get("reset"):
+            self.reset()
+        if "latency" in cfg:
+            self.latency = float(cfg["latency"])
+        if "drop_events" in cfg:
+            self.drop_events = float(cfg["drop_events"])
+        if "storm" in cfg:
+            self.storm(int(cfg["storm"]))
+        if "drop_connection" in cfg:
+            self.drop_connection(int(cfg["drop_connection"]))
+        if "method_cost" in cfg:
+            self.method_cost.update({k.lower(): float(v) for k, v in cfg["method_cost"].items()})

@@ -1,0 +1,2 @@
+"""Portal pages (stub; see below)."""
+RULES = []
