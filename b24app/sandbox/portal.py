@@ -110,7 +110,8 @@ class SandboxPortal:
                                    request_handler=_QuietHandler)
         self.host = host
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name=f"sandbox-{self.port}", daemon=True)
         self._thread.start()
 
     # --- addresses ----------------------------------------------------------------------------------
