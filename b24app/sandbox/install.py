@@ -60,11 +60,7 @@ def uninstall_app(portal, client_id: str, clean: bool = True) -> None:
     targets = [b for b in bus.bindings if b.client_id == client_id and b.event == "ONAPPUNINSTALL" and not b.offline]
     auth = portal.auth_block(client_id, None)          # no tokens: API access is already revoked
     bus.remove_app(client_id)
-    for name in ("remove_app", "forget_app", "uninstall_app"):
-        fn = getattr(portal.db, name, None)
-        if callable(fn):
-            fn(client_id)                              # placements, robots, app options (domain tables)
-            break
+    _forget_app_rows(portal.db, client_id)
     portal.revoke_tokens(client_id)
     del portal.installs[client_id]
     for b in targets:
@@ -81,3 +77,27 @@ def update_app(portal, client_id: str, version: str) -> None:
     for b in [b for b in portal.events.bindings if b.client_id == client_id and b.event == "ONAPPUPDATE"]:
         portal.events.deliver(b, {"VERSION": str(version), "PREVIOUS_VERSION": previous, "LANGUAGE_ID": inst.lang},
                               inst.user_id, refresh=True)
+
+
+def _forget_app_rows(db, client_id: str) -> None:
+    """Placements and robots of the app go with it (docs settings/app-uninstallation.md)."""
+    fn = getattr(db, "remove_app", None)
+    if callable(fn):
+        fn(client_id)
+        return
+    with getattr(db, "lock", None) or _nolock():
+        placements = getattr(db, "placements", None)
+        if isinstance(placements, dict):
+            placements.pop(client_id, None)
+        robots = getattr(db, "robots", None)
+        if isinstance(robots, dict):
+            for key in [k for k in robots if isinstance(k, tuple) and k and k[0] == client_id]:
+                del robots[key]
+
+
+class _nolock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

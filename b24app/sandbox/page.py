@@ -29,10 +29,15 @@ def _f(obj, *names, default=None):
 def placements(portal, code: str | None = None) -> list[dict]:
     """Bound placements of installed apps (widgets are invisible until installFinish)."""
     table = getattr(portal.db, "placements", None) or []
-    rows = table.values() if isinstance(table, dict) else table
+    rows: list[tuple[str | None, object]] = []
+    if isinstance(table, dict):                 # client_id -> [binding] (or id -> binding)
+        for key, value in table.items():
+            rows += [(key, r) for r in value] if isinstance(value, list) else [(None, value)]
+    else:
+        rows = [(None, r) for r in table]
     out = []
-    for i, row in enumerate(rows):
-        client_id = _f(row, "client_id", "app", "APP_ID", "clientId")
+    for i, (owner, row) in enumerate(rows):
+        client_id = _f(row, "client_id", "app", "APP_ID", "clientId", default=owner)
         inst = portal.installs.get(client_id)
         placement = str(_f(row, "placement", "PLACEMENT", default="")).upper()
         if inst is None or not inst.installed or (code and placement != code):
