@@ -4,5 +4,6 @@
 starts a ``SandboxPortal`` (portal.py) — a real threaded HTTP server.
 """
 from .cloud import AppRegistration, SandboxCloud
+from .portal import SandboxPortal
 
-__all__ = ["SandboxCloud", "AppRegistration"]
+__all__ = ["SandboxCloud", "SandboxPortal", "AppRegistration"]
