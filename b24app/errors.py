@@ -1,0 +1,57 @@
+"""Exceptions shared by the store, OAuth, the portal client and handlers.
+
+Codes are the platform's own strings (reference §7.6, §1.3) so a log line reads like the docs.
+"""
+from __future__ import annotations
+
+
+class B24Error(Exception):
+    """An error envelope from a portal: ``{"error": code, "error_description": ...}`` with its HTTP status.
+
+    ``code`` is "" for legacy methods that answer a bare "Not found" (reference §7.6).
+    """
+
+    def __init__(self, code: str, description: str = "", status: int | None = None):
+        super().__init__(f"{code or '<no code>'}: {description} (HTTP {status})")
+        self.code, self.description, self.status = code or "", description or "", status
+
+    def as_dict(self) -> dict:
+        return {"error": self.code, "error_description": self.description}
+
+
+class B24TransportError(B24Error):
+    """No answer from the portal (connection dropped, timeout). For a write we cannot know whether
+    it ran, so it is not retried blindly: the caller's idempotency decides."""
+
+    def __init__(self, description: str, method: str = ""):
+        super().__init__("TRANSPORT_ERROR", description, None)
+        self.method = method
+
+
+class OAuthError(Exception):
+    """An answer of the OAuth server (reference §1.3): invalid_grant, invalid_client, ..."""
+
+    def __init__(self, code: str, description: str = "", status: int | None = None):
+        super().__init__(f"{code}: {description} (HTTP {status})")
+        self.code, self.description, self.status = code or "", description or "", status
+
+    @property
+    def invalid_grant(self) -> bool:
+        """The refresh token (or code) is dead: only a re-install gives new tokens."""
+        return self.code.lower() == "invalid_grant"
+
+
+class PortalNotInstalled(Exception):
+    """No portal record for this member_id (never installed, or forgotten after uninstall)."""
+
+    def __init__(self, member_id: str):
+        super().__init__(f"portal {member_id} is not installed")
+        self.member_id = member_id
+
+
+class NeedsReinstall(Exception):
+    """The portal's refresh token was rejected (invalid_grant): an admin must open/reinstall the app."""
+
+    def __init__(self, member_id: str, reason: str = ""):
+        super().__init__(f"portal {member_id} needs reinstall" + (f": {reason}" if reason else ""))
+        self.member_id = member_id

@@ -1,0 +1,78 @@
+"""Storage: ``open_store(url)`` → a Store with ``.portals``, ``.inbox``, ``.kv``, ``.engine``, ``.close()``.
+
+Opening runs the Alembic migrations to head under a lock, so two processes opening a fresh
+database do not race: PostgreSQL takes a transaction-level advisory lock; SQLite transactions are
+all ``BEGIN IMMEDIATE`` (one writer, others wait ``busy_timeout``), and DDL is transactional on both.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from .interface import KV, Inbox, InboxItem, Portal, PortalStore, Store
+from .sql import SQLStore
+
+__all__ = ["open_store", "create_engine", "migrate", "Store", "Portal", "PortalStore", "Inbox", "InboxItem", "KV"]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 0x6224A99     # any constant; the same in every process of this app
+SQLITE_BUSY_MS = 30_000
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine tuned per backend: SQLite gets WAL, busy_timeout and BEGIN IMMEDIATE (so a reader
+    that later writes can never hit SQLITE_BUSY mid-transaction); PostgreSQL gets pre-ping."""
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return sa.create_engine(u, pool_pre_ping=True, future=True)
+    memory = u.database in (None, "", ":memory:")
+    kw: dict = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}}
+    if memory:
+        kw["poolclass"] = StaticPool
+    engine = sa.create_engine(u, **kw)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None          # the driver must not BEGIN on its own; we do below
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(connection=None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        command.upgrade(alembic_config(conn), revision)
+
+
+def open_store(url: str, migrate_db: bool = True) -> SQLStore:
+    engine = create_engine(url)
+    if migrate_db:
+        migrate(engine)
+    return SQLStore(engine)

@@ -1,0 +1,211 @@
+"""The one store implementation: SQLAlchemy 2 Core over SQLite (embedded mode) or PostgreSQL.
+
+Concurrency is the point of most methods here: token refresh is leased with a conditional UPDATE,
+tokens are written with compare-and-swap on ``token_version``, the inbox is claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL and under SQLite's single writer (every SQLite transaction
+is ``BEGIN IMMEDIATE``, see ``__init__``) — and both re-check the claim condition in the UPDATE.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .interface import KV, NEEDS_REINSTALL, Inbox, InboxItem, Portal, PortalStore, Store
+from .tables import inbox as t_inbox
+from .tables import kv as t_kv
+from .tables import portals as t_portals
+
+_PORTAL_FIELDS = [f.name for f in fields(Portal)]
+_ITEM_FIELDS = [f.name for f in fields(InboxItem)]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert(engine: sa.Engine, table: sa.Table):
+    """INSERT that understands ON CONFLICT on both dialects."""
+    return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _portal(row) -> Portal:
+    m = row._mapping
+    return Portal(**{k: m[k] for k in _PORTAL_FIELDS})
+
+
+def _item(row) -> InboxItem:
+    m = row._mapping
+    return InboxItem(**{k: m[k] for k in _ITEM_FIELDS})
+
+
+class SQLPortalStore(PortalStore):
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def get(self, member_id: str) -> Portal | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(t_portals).where(t_portals.c.member_id == member_id)).first()
+        return _portal(row) if row else None
+
+    def list(self) -> list[Portal]:
+        with self.engine.connect() as c:
+            return [_portal(r) for r in c.execute(sa.select(t_portals).order_by(t_portals.c.member_id))]
+
+    def upsert(self, portal: Portal) -> Portal:
+        now = _now()
+        values = {k: v for k, v in asdict(portal).items() if k not in ("installed_at", "updated_at")}
+        values.update(installed_at=portal.installed_at or now, updated_at=now,
+                      refresh_owner=None, refresh_lease_until=None)
+        ins = _insert(self.engine, t_portals).values(**values)
+        changed = {k: ins.excluded[k] for k in values if k not in ("member_id", "installed_at", "token_version")}
+        changed["token_version"] = t_portals.c.token_version + 1   # new tokens: outstanding CAS must fail
+        stmt = ins.on_conflict_do_update(index_elements=[t_portals.c.member_id], set_=changed)
+        with self.engine.begin() as c:
+            c.execute(stmt)
+        return self.get(portal.member_id)
+
+    def set_status(self, member_id: str, status: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.update(t_portals).where(t_portals.c.member_id == member_id)
+                      .values(status=status, updated_at=_now()))
+
+    def try_lease_refresh(self, member_id: str, token_version: int, owner: str, seconds: float) -> bool:
+        now = time.time()
+        p = t_portals.c
+        stmt = (sa.update(t_portals)
+                .where(p.member_id == member_id, p.token_version == token_version, p.status != NEEDS_REINSTALL,
+                       sa.or_(p.refresh_lease_until.is_(None), p.refresh_lease_until < now, p.refresh_owner == owner))
+                .values(refresh_owner=owner, refresh_lease_until=now + seconds))
+        with self.engine.begin() as c:
+            return c.execute(stmt).rowcount == 1
+
+    def release_refresh_lease(self, member_id: str, owner: str) -> None:
+        p = t_portals.c
+        with self.engine.begin() as c:
+            c.execute(sa.update(t_portals).where(p.member_id == member_id, p.refresh_owner == owner)
+                      .values(refresh_owner=None, refresh_lease_until=None))
+
+    def save_tokens(self, member_id: str, expected_version: int, access: str, refresh: str,
+                    expires_at: int | None) -> bool:
+        p = t_portals.c
+        stmt = (sa.update(t_portals).where(p.member_id == member_id, p.token_version == expected_version)
+                .values(access_token=access, refresh_token=refresh, expires_at=expires_at,
+                        token_version=p.token_version + 1, refresh_owner=None, refresh_lease_until=None,
+                        updated_at=_now()))
+        with self.engine.begin() as c:
+            return c.execute(stmt).rowcount == 1
+
+    def forget(self, member_id: str) -> None:
+        """Deletes from every table that has a ``member_id`` column — including tables added by later
+        migrations of other packages — so a CLEAN uninstall leaves nothing behind (reference §1.4)."""
+        with self.engine.begin() as c:
+            insp = sa.inspect(c)
+            for name in insp.get_table_names():
+                if any(col["name"] == "member_id" for col in insp.get_columns(name)):
+                    table = sa.table(name, sa.column("member_id"))
+                    c.execute(sa.delete(table).where(table.c.member_id == member_id))
+
+
+class SQLInbox(Inbox):
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str) -> bool:
+        now = _now()
+        stmt = (_insert(self.engine, t_inbox)
+                .values(member_id=member_id, kind=kind, name=name, payload=payload, dedup_key=dedup_key,
+                        status="pending", attempts=0, available_at=0.0, created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=[t_inbox.c.member_id, t_inbox.c.dedup_key])
+                .returning(t_inbox.c.id))     # rowcount is unreliable here (-1 with an implicit RETURNING)
+        with self.engine.begin() as c:
+            return c.execute(stmt).first() is not None
+
+    def _ready(self, now: float):
+        i = t_inbox.c
+        return sa.or_(sa.and_(i.status == "pending", i.available_at <= now),
+                      sa.and_(i.status == "working", i.lease_until < now))   # a crashed worker's lease ran out
+
+    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
+        now = time.time()
+        i = t_inbox.c
+        pick = sa.select(i.id).where(self._ready(now)).order_by(i.id).limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        with self.engine.begin() as c:
+            ids = list(c.execute(pick).scalars())
+            if not ids:
+                return []
+            c.execute(sa.update(t_inbox).where(i.id.in_(ids), self._ready(now))
+                      .values(status="working", owner=owner, lease_until=now + lease_seconds,
+                              attempts=i.attempts + 1, updated_at=_now()))
+            rows = c.execute(sa.select(t_inbox).where(i.id.in_(ids), i.owner == owner,
+                                                      i.lease_until == now + lease_seconds).order_by(i.id))
+            return [_item(r) for r in rows]
+
+    def done(self, item_id: int) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.update(t_inbox).where(t_inbox.c.id == item_id)
+                      .values(status="done", lease_until=None, updated_at=_now()))
+
+    def fail(self, item_id: int, error: str, retry_in: float | None = None) -> None:
+        values: dict[str, Any] = {"last_error": (error or "")[:4000], "lease_until": None, "updated_at": _now()}
+        if retry_in is None:
+            values["status"] = "failed"
+        else:
+            values.update(status="pending", available_at=time.time() + retry_in)
+        with self.engine.begin() as c:
+            c.execute(sa.update(t_inbox).where(t_inbox.c.id == item_id).values(**values))
+
+    def counts(self, member_id: str | None = None) -> dict[str, int]:
+        q = sa.select(t_inbox.c.status, sa.func.count()).group_by(t_inbox.c.status)
+        if member_id is not None:
+            q = q.where(t_inbox.c.member_id == member_id)
+        with self.engine.connect() as c:
+            return {s: n for s, n in c.execute(q)}
+
+    def get(self, item_id: int) -> InboxItem | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(t_inbox).where(t_inbox.c.id == item_id)).first()
+        return _item(row) if row else None
+
+
+class SQLKV(KV):
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def get(self, member_id: str, key: str, default: Any = None) -> Any:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(t_kv.c.value).where(t_kv.c.member_id == member_id, t_kv.c.key == key)).first()
+        return default if row is None else row[0]
+
+    def set(self, member_id: str, key: str, value: Any) -> None:
+        ins = _insert(self.engine, t_kv).values(member_id=member_id, key=key, value=value, updated_at=_now())
+        stmt = ins.on_conflict_do_update(index_elements=[t_kv.c.member_id, t_kv.c.key],
+                                         set_={"value": ins.excluded.value, "updated_at": ins.excluded.updated_at})
+        with self.engine.begin() as c:
+            c.execute(stmt)
+
+    def delete(self, member_id: str, key: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.delete(t_kv).where(t_kv.c.member_id == member_id, t_kv.c.key == key))
+
+    def items(self, member_id: str) -> dict[str, Any]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(t_kv.c.key, t_kv.c.value).where(t_kv.c.member_id == member_id))
+            return {k: v for k, v in rows}
+
+
+class SQLStore(Store):
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.portals = SQLPortalStore(engine)
+        self.inbox = SQLInbox(engine)
+        self.kv = SQLKV(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,172 @@
+"""The store contract on both backends (``db_url``: SQLite file + throwaway PostgreSQL)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from b24app.store import open_store
+from b24app.store.interface import Portal
+
+
+def _portal(member_id="m1", **kw) -> Portal:
+    base = dict(domain="x.bitrix24.ru", client_endpoint="https://x.bitrix24.ru/rest/",
+                server_endpoint="https://oauth.bitrix.info/rest/", access_token="a0", refresh_token="r0",
+                expires_at=100, application_token="app", scope="crm", status="installed")
+    base.update(kw)
+    return Portal(member_id=member_id, **base)
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    yield s
+    s.close()
+
+
+def test_open_twice_is_idempotent_and_concurrent(db_url):
+    results, errors = [], []
+
+    def opener():
+        try:
+            s = open_store(db_url)
+            results.append(s.portals.list())
+            s.close()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors and results == [[]] * 4
+
+
+def test_upsert_get_and_reinstall_bumps_version(store):
+    p = store.portals.upsert(_portal())
+    assert p.token_version == 0 and p.installed_at is not None
+    assert store.portals.get("m1").access_token == "a0"
+    p2 = store.portals.upsert(_portal(access_token="a1", refresh_token="r1", lang="en"))
+    assert (p2.access_token, p2.lang, p2.token_version) == ("a1", "en", 1)
+    assert p2.installed_at == p.installed_at
+    assert [x.member_id for x in store.portals.list()] == ["m1"]
+    store.portals.set_status("m1", "needs_reinstall")
+    assert store.portals.get("m1").status == "needs_reinstall"
+    assert store.portals.get("nope") is None
+
+
+def test_save_tokens_is_compare_and_swap(store):
+    store.portals.upsert(_portal())
+    assert store.portals.save_tokens("m1", 0, "a1", "r1", 200) is True
+    assert store.portals.save_tokens("m1", 0, "aX", "rX", 300) is False      # stale version
+    p = store.portals.get("m1")
+    assert (p.access_token, p.refresh_token, p.expires_at, p.token_version) == ("a1", "r1", 200, 1)
+
+
+def test_refresh_lease_is_exclusive(db_url, store):
+    store.portals.upsert(_portal())
+    stores = [open_store(db_url) for _ in range(6)]
+    wins, barrier = [], threading.Barrier(len(stores))
+
+    def race(i, s):
+        barrier.wait()
+        if s.portals.try_lease_refresh("m1", 0, f"w{i}", 30):
+            wins.append(i)
+
+    threads = [threading.Thread(target=race, args=(i, s)) for i, s in enumerate(stores)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    [s.close() for s in stores]
+    assert len(wins) == 1
+    assert not store.portals.try_lease_refresh("m1", 1, "late", 30)           # wrong version
+    assert store.portals.try_lease_refresh("m1", 0, f"w{wins[0]}", 30)        # the holder may renew
+    store.portals.release_refresh_lease("m1", f"w{wins[0]}")
+    assert store.portals.try_lease_refresh("m1", 0, "other", 0.05)
+    time.sleep(0.1)
+    assert store.portals.try_lease_refresh("m1", 0, "after-expiry", 30)        # an expired lease is free
+    store.portals.set_status("m1", "needs_reinstall")
+    store.portals.release_refresh_lease("m1", "after-expiry")
+    assert not store.portals.try_lease_refresh("m1", 0, "x", 30)              # dead portals are not refreshed
+
+
+def test_forget_removes_one_portal_everywhere(store):
+    for m in ("m1", "m2"):
+        store.portals.upsert(_portal(m))
+        store.inbox.put(m, "event", "ONCRMDEALADD", {"id": 1}, "k1")
+        store.kv.set(m, "placements", ["CRM_DEAL_DETAIL_TAB"])
+    store.portals.forget("m1")
+    assert store.portals.get("m1") is None and store.kv.get("m1", "placements") is None
+    assert store.inbox.counts("m1") == {}
+    assert store.portals.get("m2") is not None and store.kv.get("m2", "placements") == ["CRM_DEAL_DETAIL_TAB"]
+    assert store.inbox.counts("m2") == {"pending": 1}
+
+
+def test_kv_roundtrip(store):
+    assert store.kv.get("m1", "k", "dflt") == "dflt"
+    store.kv.set("m1", "k", {"a": [1, 2], "b": "ы"})
+    store.kv.set("m1", "k", {"a": [3]})
+    store.kv.set("m1", "k2", 5)
+    assert store.kv.get("m1", "k") == {"a": [3]}
+    assert store.kv.items("m1") == {"k": {"a": [3]}, "k2": 5}
+    store.kv.delete("m1", "k2")
+    assert store.kv.items("m1") == {"k": {"a": [3]}}
+
+
+def test_inbox_put_dedup_claim_done(store):
+    assert store.inbox.put("m1", "event", "ONCRMDEALADD", {"FIELDS": {"ID": 5}}, "ev-1") is True
+    assert store.inbox.put("m1", "event", "ONCRMDEALADD", {"FIELDS": {"ID": 5}}, "ev-1") is False
+    assert store.inbox.put("m2", "event", "ONCRMDEALADD", {"FIELDS": {"ID": 5}}, "ev-1") is True  # per portal
+    items = store.inbox.claim("w1", limit=10)
+    assert [(i.member_id, i.payload, i.attempts, i.status) for i in items] == [
+        ("m1", {"FIELDS": {"ID": 5}}, 1, "working"), ("m2", {"FIELDS": {"ID": 5}}, 1, "working")]
+    assert store.inbox.claim("w2") == []
+    store.inbox.done(items[0].id)
+    assert store.inbox.counts() == {"done": 1, "working": 1}
+    assert store.inbox.counts("m1") == {"done": 1}
+
+
+def test_inbox_fail_retry_and_give_up(store):
+    store.inbox.put("m1", "event", "E", {}, "a")
+    (item,) = store.inbox.claim("w1")
+    store.inbox.fail(item.id, "portal said 500", retry_in=0.2)
+    assert store.inbox.claim("w1") == []                       # not before retry_in
+    time.sleep(0.3)
+    (again,) = store.inbox.claim("w2")
+    assert again.id == item.id and again.attempts == 2 and again.last_error == "portal said 500"
+    store.inbox.fail(again.id, "still broken", retry_in=None)
+    assert store.inbox.get(item.id).status == "failed"
+    assert store.inbox.claim("w3") == []
+
+
+def test_inbox_expired_lease_is_reclaimed(store):
+    store.inbox.put("m1", "event", "E", {}, "a")
+    (item,) = store.inbox.claim("crashed", lease_seconds=0.1)
+    assert store.inbox.claim("w2") == []
+    time.sleep(0.2)
+    (again,) = store.inbox.claim("w2")
+    assert again.id == item.id and again.owner == "w2"
+
+
+def test_two_claimers_never_get_the_same_item(db_url, store):
+    n = 200
+    for k in range(n):
+        store.inbox.put("m1", "event", "E", {"k": k}, f"d{k}")
+    stores = [open_store(db_url) for _ in range(4)]
+    got: dict[str, list[int]] = {f"w{i}": [] for i in range(len(stores))}
+
+    def worker(name, s):
+        while True:
+            items = s.inbox.claim(name, limit=7)
+            if not items:
+                return
+            for it in items:
+                got[name].append(it.id)
+                s.inbox.done(it.id)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}", s)) for i, s in enumerate(stores)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    [s.close() for s in stores]
+    all_ids = [i for ids in got.values() for i in ids]
+    assert len(all_ids) == n and len(set(all_ids)) == n
+    assert store.inbox.counts() == {"done": n}
