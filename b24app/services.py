@@ -1,0 +1,29 @@
+"""Services: what handlers, workers and the CLI share — settings, the store, the OAuth client, the
+token manager, the process-wide throttle, and a PortalClient per portal on demand."""
+from __future__ import annotations
+
+from .errors import NeedsReinstall, PortalNotInstalled
+from .oauth import OAuthClient, TokenManager
+from .portal import PortalClient
+from .store.interface import NEEDS_REINSTALL
+from .throttle import Throttle
+
+
+class Services:
+    def __init__(self, settings, store, *, oauth: OAuthClient | None = None, throttle: Throttle | None = None,
+                 client_options: dict | None = None):
+        self.settings, self.store = settings, store
+        self.oauth = oauth or OAuthClient(settings)
+        self.tokens = TokenManager(store, self.oauth)
+        burst = getattr(settings, "rate_burst", 50)
+        drain = getattr(settings, "rate_drain", 2.0)
+        self.throttle = throttle or Throttle.process_default(burst, drain)
+        self.client_options = client_options or {}
+
+    def client(self, member_id: str) -> PortalClient:
+        p = self.store.portals.get(member_id)
+        if p is None or p.status == "uninstalled":
+            raise PortalNotInstalled(member_id)
+        if p.status == NEEDS_REINSTALL:
+            raise NeedsReinstall(member_id)
+        return PortalClient(member_id, self.store, self.tokens, self.throttle, self.settings, **self.client_options)
