@@ -213,7 +213,11 @@ class Schema:
 
     def _parents(self) -> list[int]:
         """Parent types this type may bind to (parentId<etid>); deals are the common parent."""
-        return [DEAL] if self.etid not in (DEAL, COMPANY, CONTACT) else []
+        if self.etid in (DEAL, COMPANY, CONTACT):
+            return []
+        t = self.db.type_by_entity_type_id(self.etid)
+        rel = [r["entityTypeId"] for r in (t or {}).get("relations", {}).get("parent", [])]
+        return list(dict.fromkeys([DEAL] + rel))
 
     # --- names --------------------------------------------------------------------------------------
     def upper(self, name: str, original_uf: bool = False) -> str | None:

@@ -1,0 +1,120 @@
+"""crm.timeline.comment.add/get/list/delete and crm.activity.todo.add (reference §5.8; docs
+api-reference/crm/timeline/comments/*.md, .../activities/todo/crm-activity-todo-add.md).
+
+Comments are a legacy method set (UPPER_CASE, id as bare int on add, empty error codes); ``ENTITY_TYPE`` is
+the lower-case type name (``deal``, ``company``, ``dynamic_1046``). The to-do is a controller method:
+camelCase params, ``{"id": N}``. Each write fires its ONCRMTIMELINECOMMENT*/ONCRMACTIVITYADD event.
+"""
+from __future__ import annotations
+
+from .. import crmdefaults as cd
+from ..crmcore import now_iso
+from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..registry import B24Fault, Paged, method
+from .crm_legacy import arg
+
+NAMES = {"lead": 1, "deal": 2, "contact": 3, "company": 4, "quote": 7, "order": 14, "smart_invoice": 31}
+
+
+def _etid(db, name: str) -> int | None:
+    name = str(name or "").lower()
+    if name in NAMES:
+        return NAMES[name]
+    if name.startswith("dynamic_") and name[8:].isdigit() and db.type_by_entity_type_id(int(name[8:])):
+        return int(name[8:])
+    return None
+
+
+def _owner_exists(db, etid: int, oid) -> bool:
+    t = db.table_for(etid)
+    return t is None or t.get(oid) is not None       # types we do not store (leads…) are accepted
+
+
+def comment_out(c: dict) -> dict:
+    return {"ID": str(c["ID"]), "CREATED": c["CREATED"], "ENTITY_ID": str(c["ENTITY_ID"]),
+            "ENTITY_TYPE": c["ENTITY_TYPE"], "AUTHOR_ID": str(c["AUTHOR_ID"]), "COMMENT": c["COMMENT"],
+            "FILES": c["FILES"] or []}
+
+
+@method("crm.timeline.comment.add", scope="crm")
+def comment_add(ctx, params):
+    f = {str(k).upper(): v for k, v in (arg(params, "fields") or {}).items()}
+    db = ctx.portal.db
+    etid = _etid(db, f.get("ENTITY_TYPE"))
+    if not f.get("ENTITY_ID") or etid is None:
+        raise B24Fault("", "Wrong entity", 400)
+    if not str(f.get("COMMENT") or "").strip():
+        raise B24Fault("", "Empty comment message.", 400)
+    if not _owner_exists(db, etid, f["ENTITY_ID"]):
+        raise B24Fault("", "Not found", 400)
+    row = {"CREATED": now_iso(ctx.portal), "ENTITY_ID": int(f["ENTITY_ID"]),
+           "ENTITY_TYPE": str(f["ENTITY_TYPE"]).lower(), "AUTHOR_ID": int(f.get("AUTHOR_ID") or ctx.user_id),
+           "COMMENT": str(f["COMMENT"]), "FILES": []}
+    with db.lock:
+        cid = db.comments.insert(row)
+    ctx.portal.emit("ONCRMTIMELINECOMMENTADD", {"FIELDS": {"ID": str(cid)}}, ctx.user_id)
+    return cid
+
+
+@method("crm.timeline.comment.get", scope="crm")
+def comment_get(ctx, params):
+    c = ctx.portal.db.comments.get(arg(params, "id"))
+    if c is None:
+        raise B24Fault("", "Not found", 400)
+    return comment_out(c)
+
+
+@method("crm.timeline.comment.list", scope="crm")
+def comment_list(ctx, params):
+    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    pred = compile_filter(arg(params, "filter"), getter)
+    order = parse_order(arg(params, "order") or {"ID": "DESC"}, getter)
+    offset, count = page_of(arg(params, "start"))
+    db = ctx.portal.db
+    with db.lock:
+        rows, total = select_rows(db.comments.rows.values(), pred, order, offset, 50, count)
+        out = [comment_out(c) for c in rows]
+    select = arg(params, "select")
+    if isinstance(select, list) and select and "*" not in select:
+        keep = {str(s).upper() for s in select} | {"ID"}
+        out = [{k: v for k, v in c.items() if k in keep} for c in out]
+    if not count:
+        return Paged(out)
+    return Paged(out, next=offset + len(out) if offset + len(out) < total else None, total=total)
+
+
+@method("crm.timeline.comment.delete", scope="crm")
+def comment_delete(ctx, params):
+    c = ctx.portal.db.comments.get(arg(params, "id"))
+    if c is None:
+        raise B24Fault("", "Not found", 400)
+    with ctx.portal.db.lock:
+        ctx.portal.db.comments.delete(c["ID"])
+    ctx.portal.emit("ONCRMTIMELINECOMMENTDELETE", {"FIELDS": {"ID": str(c["ID"])}}, ctx.user_id)
+    return True
+
+
+@method("crm.activity.todo.add", scope="crm")
+def todo_add(ctx, params):
+    db = ctx.portal.db
+    for req in ("ownerTypeId", "ownerId", "deadline"):
+        if params.get(req) in (None, ""):
+            raise B24Fault("INVALID_ARG_VALUE", f"Could not find value for parameter {{{req}}}", 400)
+    etid, oid = int(params["ownerTypeId"]), int(params["ownerId"])
+    if cd.type_name(db, etid) is None or not _owner_exists(db, etid, oid):
+        raise B24Fault("NOT_FOUND", "Element not found", 400)
+    from ..crmschema import coerce
+
+    deadline = coerce("datetime", params["deadline"])
+    if deadline is None:
+        raise B24Fault("INVALID_ARG_VALUE", "Invalid value for parameter {deadline}", 400)
+    row = {"OWNER_TYPE_ID": etid, "OWNER_ID": oid, "TYPE_ID": 6, "PROVIDER_ID": "CRM_TODO",
+           "SUBJECT": str(params.get("title") or ""), "DESCRIPTION": str(params.get("description") or ""),
+           "DEADLINE": deadline, "RESPONSIBLE_ID": int(params.get("responsibleId") or ctx.user_id),
+           "AUTHOR_ID": ctx.user_id, "CREATED": now_iso(ctx.portal), "COMPLETED": "N",
+           "PARENT_ID": int(params.get("parentActivityId") or 0), "COLOR_ID": params.get("colorId"),
+           "PING_OFFSETS": params.get("pingOffsets") or []}
+    with db.lock:
+        aid = db.activities.insert(row)
+    ctx.portal.emit("ONCRMACTIVITYADD", {"FIELDS": {"ID": str(aid)}}, ctx.user_id)
+    return {"id": aid}
