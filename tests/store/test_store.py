@@ -170,3 +170,23 @@ def test_two_claimers_never_get_the_same_item(db_url, store):
     all_ids = [i for ids in got.values() for i in ids]
     assert len(all_ids) == n and len(set(all_ids)) == n
     assert store.inbox.counts() == {"done": n}
+
+
+def _open_in_process(url: str) -> int:
+    s = open_store(url)
+    n = len(s.portals.list())
+    s.close()
+    return n
+
+
+def test_processes_opening_a_fresh_database_do_not_race(db_url):
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(3) as pool:
+        assert pool.map(_open_in_process, [db_url] * 3) == [0, 0, 0]
+    import sqlalchemy as sa
+
+    s = open_store(db_url)
+    with s.engine.connect() as c:
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+    s.close()
