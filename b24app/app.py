@@ -1,0 +1,49 @@
+"""``create_app()``: the Flask edge. Settings + store → Services in ``app.extensions["b24"]``, the handlers'
+blueprints, and one JSON error shape ``{error, error_description}`` (the platform's own, reference §7.1)
+for everything that is not a page.
+
+Pages are shown inside the portal's iframe, so no X-Frame-Options is set."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .config import Settings
+from .services import Services
+
+log = logging.getLogger("b24app")
+
+
+def create_app(settings: Settings | None = None, store=None) -> Flask:
+    settings = settings or Settings.from_env()
+    if store is None:
+        from .store import open_store
+
+        store = open_store(settings.database_url)
+    app = Flask("b24app", template_folder=str(Path(__file__).parent / "templates"))
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    app.extensions["b24"] = Services(settings, store)
+
+    from handlers import events, install, placements, robots
+
+    for module in (install, events, robots, placements):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify({"error": exc.name.upper().replace(" ", "_"), "error_description": exc.description}), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return jsonify({"error": "INTERNAL_ERROR", "error_description": type(exc).__name__}), 500
+
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    return app.extensions["b24"]

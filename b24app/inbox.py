@@ -1,0 +1,213 @@
+"""The durable event inbox: accept (dedup) → worker (claim / done / fail with backoff) → offline pull.
+
+Why: the portal's online events are fire-and-forget with no retries (reference §2.2), so a handler only
+writes the event here and answers 200 at once; the worker does the work later and may retry. Offline
+events (§2.4) are the at-least-once path for the time the app was down: ``pull_offline`` reserves them
+with ``clear=0``, puts them into the same inbox, and only then clears them on the portal.
+
+Domain packages register their handlers in ``EVENT_HANDLERS`` (``@on_event("ONCRMDEALUPDATE")``,
+``@on_robot("code")``); a handler is ``fn(services, member_id, payload)`` and must be idempotent
+enough for a retry after a crash mid-way.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Callable
+
+from .errors import NeedsReinstall, PortalNotInstalled
+
+log = logging.getLogger("b24app.inbox")
+
+Handler = Callable[[object, str, dict], None]
+EVENT_HANDLERS: dict[str, Handler] = {}
+SECRET_AUTH_KEYS = ("access_token", "refresh_token")
+OFFLINE_PROCESS_KEY = "inbox.offline_process_id"
+
+
+def on_event(name: str):
+    """Register ``fn(services, member_id, payload)`` for an event name (upper-case, as the portal sends)."""
+    def deco(fn: Handler) -> Handler:
+        EVENT_HANDLERS[name.upper()] = fn
+        return fn
+    return deco
+
+
+def on_robot(code: str):
+    """Register a robot handler; robot items are looked up as ``robot:<code>``."""
+    def deco(fn: Handler) -> Handler:
+        EVENT_HANDLERS[f"robot:{code}"] = fn
+        return fn
+    return deco
+
+
+def handler_key(kind: str, name: str) -> str:
+    return name.upper() if kind == "event" else f"{kind}:{name}"
+
+
+# --- accept ---------------------------------------------------------------------------------------
+def _canonical(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\x1f".join(_canonical(p) for p in parts).encode()).hexdigest()
+
+
+def _without_tokens(form: dict) -> dict:
+    """The user's access/refresh tokens are not kept at rest: work is done through ``services.client``."""
+    out = dict(form)
+    if isinstance(out.get("auth"), dict):
+        out["auth"] = {k: v for k, v in out["auth"].items() if k not in SECRET_AUTH_KEYS}
+    return out
+
+
+def event_dedup_key(member_id: str, form: dict) -> str:
+    """Same portal + event + data + ts (+ handler id) = the same delivery, e.g. a replayed POST."""
+    return _digest("event", member_id, str(form.get("event") or "").upper(), form.get("data"),
+                   str(form.get("ts") or ""), str(form.get("event_handler_id") or ""))
+
+
+def accept_event(store, member_id: str, form: dict) -> bool:
+    """Write a verified event into the inbox; False = already there (a duplicate), nothing written."""
+    name = str(form.get("event") or "").upper()
+    return store.inbox.put(member_id, "event", name, _without_tokens(form), event_dedup_key(member_id, form))
+
+
+def accept_robot(store, member_id: str, code: str, form: dict) -> bool:
+    """A robot call (reference §4.3); ``event_token`` is unique per execution, so it is the dedup key and
+    is kept in the payload for ``bizproc.event.send``."""
+    token = str(form.get("event_token") or "")
+    key = _digest("robot", member_id, code, token) if token else _digest(
+        "robot", member_id, code, form.get("workflow_id"), form.get("document_id"), form.get("ts"))
+    return store.inbox.put(member_id, "robot", code, _without_tokens(form), key)
+
+
+# --- worker ---------------------------------------------------------------------------------------
+class Worker:
+    """Claims inbox items and runs their handlers. Several workers (threads or processes) may run: the
+    store's claim gives each item to one of them, and a crashed worker's lease runs out."""
+
+    def __init__(self, services, handlers: dict[str, Handler] | None = None, owner: str | None = None,
+                 batch: int = 20, lease_seconds: float = 60.0, max_attempts: int = 8,
+                 backoff: float = 2.0, max_backoff: float = 600.0):
+        self.services = services
+        self.handlers = EVENT_HANDLERS if handlers is None else handlers
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.batch, self.lease_seconds, self.max_attempts = batch, lease_seconds, max_attempts
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self.stop_event = threading.Event()
+
+    def retry_in(self, attempts: int) -> float | None:
+        """Exponential backoff; None after ``max_attempts`` (the item stays as ``failed`` for a look)."""
+        if attempts >= self.max_attempts:
+            return None
+        return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
+
+    def run_once(self) -> int:
+        """Claim one batch and process it; returns how many items were handled (done or failed)."""
+        inbox = self.services.store.inbox
+        items = inbox.claim(self.owner, limit=self.batch, lease_seconds=self.lease_seconds)
+        for item in items:
+            fn = self.handlers.get(handler_key(item.kind, item.name))
+            if fn is None:
+                log.debug("inbox %s: no handler for %s %s", item.id, item.kind, item.name)
+                inbox.done(item.id)
+                continue
+            try:
+                fn(self.services, item.member_id, item.payload)
+            except PortalNotInstalled as exc:
+                log.warning("inbox %s: %s — dropped", item.id, exc)
+                inbox.fail(item.id, f"{type(exc).__name__}: {exc}", None)
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried later, never lost
+                wait = self.retry_in(item.attempts)
+                if isinstance(exc, NeedsReinstall) and wait is not None:
+                    wait = self.max_backoff
+                log.warning("inbox %s (%s %s, attempt %d): %s: %s — %s", item.id, item.kind, item.name,
+                            item.attempts, type(exc).__name__, exc,
+                            "gave up" if wait is None else f"retry in {wait:.0f}s")
+                inbox.fail(item.id, f"{type(exc).__name__}: {exc}", wait)
+            else:
+                inbox.done(item.id)
+        return len(items)
+
+    def run_forever(self, poll: float | None = None, offline_every: float | None = None) -> None:
+        """Loop until ``stop()``; with ``offline_every`` also sweep every installed portal's offline queue."""
+        poll = poll if poll is not None else getattr(self.services.settings, "worker_poll_seconds", 0.5)
+        last_pull = 0.0
+        while not self.stop_event.is_set():
+            if offline_every and time.monotonic() - last_pull >= offline_every:
+                last_pull = time.monotonic()
+                pull_all_offline(self.services)
+            try:
+                n = self.run_once()
+            except Exception:  # noqa: BLE001 - the database may blink; the loop must survive it
+                log.exception("inbox worker: claim failed")
+                n = 0
+            if n == 0:
+                self.stop_event.wait(poll)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+
+# --- offline events -------------------------------------------------------------------------------
+def offline_dedup_key(member_id: str, row: dict) -> str:
+    """A queue row re-read after a crash has the same ID and MESSAGE_ID. MESSAGE_ID alone is not enough:
+    the portal derives it from the object, so a later change of the same deal reuses it."""
+    return _digest("offline", member_id, str(row.get("ID") or ""), str(row.get("MESSAGE_ID") or ""))
+
+
+def pull_offline(services, member_id: str, limit: int = 50) -> int:
+    """``event.offline.get(clear=0)`` → inbox → ``event.offline.clear(process_id)``; returns rows taken.
+
+    The process_id is remembered in KV before anything is written, so rows reserved by a pull that
+    crashed are fetched again by that id (the portal hides reserved rows from a plain get).
+    """
+    client = services.client(member_id)
+    kv = services.store.kv
+    taken = 0
+    while True:
+        params = {"clear": 0, "limit": limit}
+        pending = kv.get(member_id, OFFLINE_PROCESS_KEY)
+        if pending:
+            params["process_id"] = pending
+        res = client.call("event.offline.get", params) or {}
+        rows = res.get("events") or []
+        process_id = res.get("process_id") or pending
+        if not rows:
+            if pending:
+                kv.delete(member_id, OFFLINE_PROCESS_KEY)
+            return taken
+        if process_id and process_id != pending:
+            kv.set(member_id, OFFLINE_PROCESS_KEY, process_id)
+        for row in rows:
+            name = str(row.get("EVENT_NAME") or "").upper()
+            payload = {"event": name, "data": row.get("EVENT_DATA"), "ts": row.get("TIMESTAMP_X"),
+                       "offline": {"ID": row.get("ID"), "MESSAGE_ID": row.get("MESSAGE_ID"),
+                                   "PROCESS_ID": process_id, "ADDITIONAL": row.get("EVENT_ADDITIONAL")}}
+            services.store.inbox.put(member_id, "event", name, payload, offline_dedup_key(member_id, row))
+        client.call("event.offline.clear", {"process_id": process_id})
+        kv.delete(member_id, OFFLINE_PROCESS_KEY)
+        taken += len(rows)
+        if len(rows) < limit:
+            return taken
+
+
+def pull_all_offline(services) -> int:
+    """One sweep over installed portals; one portal's failure does not stop the others."""
+    total = 0
+    for p in services.store.portals.list():
+        if p.status != "installed":
+            continue
+        try:
+            total += pull_offline(services, p.member_id)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("offline pull for %s failed: %s: %s", p.member_id, type(exc).__name__, exc)
+    return total

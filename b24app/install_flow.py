@@ -1,0 +1,191 @@
+"""Install and uninstall as a domain service (no Flask): the same code runs for the installer frame POST,
+the ONAPPINSTALL event, the CLI and tests.
+
+Nothing posted is trusted until the OAuth server confirms it (reference §1.2, §1.5): ``app.info`` on
+*our configured* OAuth server with the posted token tells which app, which portal and which REST base
+the token really belongs to. Only then is the portal stored — with ``install.client_endpoint`` as its
+REST base, never the posted ``DOMAIN`` (a forged DOMAIN would otherwise receive our tokens). The
+installing user must be a portal admin, so an ordinary employee's frame token cannot re-install the
+app with an application_token of their choosing.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import B24Error, OAuthError
+from .i18n import lang_of
+from .store.interface import INSTALLED, UNINSTALLED, Portal
+
+log = logging.getLogger("b24app.install")
+
+# Later issues (the app.json installer) append fn(services, member_id) here; see post_install().
+POST_INSTALL_HOOKS: list[Callable[[object, str], None]] = []
+LIFECYCLE_EVENTS = ("ONAPPUNINSTALL",)
+
+
+class InstallError(Exception):
+    """Install refused: 400 bad input, 401 token not confirmed, 403 confirmed but not ours / not allowed."""
+
+    def __init__(self, status: int, error: str, description: str):
+        super().__init__(f"{status} {error}: {description}")
+        self.status, self.error, self.description = status, error, description
+
+    def as_dict(self) -> dict:
+        return {"error": self.error, "error_description": self.description}
+
+
+@dataclass
+class InstallResult:
+    portal: Portal
+    lang: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _fail(status: int, error: str, description: str, member_id: str = "") -> InstallError:
+    log.warning("install rejected: %s %s: %s (member_id=%s)", status, error, description, member_id or "-")
+    return InstallError(status, error, description)
+
+
+def install_from_frame(services, form: dict, query: dict) -> InstallResult:
+    """The installer page POST (UI app, reference §1.1 scenario 1): tokens of the admin opening it."""
+    need = [k for k in ("AUTH_ID", "REFRESH_ID", "member_id", "APPLICATION_TOKEN") if not form.get(k)]
+    if need:
+        raise _fail(400, "INVALID_REQUEST", "missing " + ", ".join(need), str(form.get("member_id") or ""))
+    if str(query.get("PROTOCOL", "1")) == "0" and not services.settings.allow_http_portals:
+        raise _fail(403, "HTTP_PORTAL_NOT_ALLOWED", "the portal uses http (PROTOCOL=0)", str(form["member_id"]))
+    return _confirm_and_store(services, access=str(form["AUTH_ID"]), refresh=str(form["REFRESH_ID"]),
+                              expires_in=form.get("AUTH_EXPIRES"), application_token=str(form["APPLICATION_TOKEN"]),
+                              member_id=str(form["member_id"]), lang=query.get("LANG"))
+
+
+def install_from_event(services, form: dict) -> InstallResult:
+    """ONAPPINSTALL (API-only app, scenario 2): the same confirmation, tokens from ``auth[...]``."""
+    if str(form.get("event") or "").upper() != "ONAPPINSTALL":
+        raise _fail(400, "INVALID_REQUEST", "expected the ONAPPINSTALL event")
+    auth = form.get("auth") if isinstance(form.get("auth"), dict) else {}
+    need = [f"auth[{k}]" for k in ("access_token", "refresh_token", "member_id", "application_token")
+            if not auth.get(k)]
+    if need:
+        raise _fail(400, "INVALID_REQUEST", "missing " + ", ".join(need), str(auth.get("member_id") or ""))
+    data = form.get("data") if isinstance(form.get("data"), dict) else {}
+    return _confirm_and_store(services, access=str(auth["access_token"]), refresh=str(auth["refresh_token"]),
+                              expires_in=auth.get("expires_in"), application_token=str(auth["application_token"]),
+                              member_id=str(auth["member_id"]), lang=data.get("LANGUAGE_ID"))
+
+
+def _confirm(services, access: str, member_id: str) -> dict:
+    """app.info at our OAuth server → the install block, checked against what was posted."""
+    settings = services.settings
+    try:
+        info = services.oauth.app_info(access)
+    except OAuthError as exc:
+        raise _fail(401, "INVALID_AUTH", f"the OAuth server did not confirm the token ({exc.code})", member_id)
+    install = info.get("install") if isinstance(info, dict) else None
+    if not isinstance(install, dict):
+        raise _fail(401, "INVALID_AUTH", "app.info answered without an install block", member_id)
+    if str(info.get("client_id") or "") != settings.client_id:
+        raise _fail(403, "WRONG_CLIENT", "the token belongs to another application", member_id)
+    if str(install.get("member_id") or "") != member_id:
+        raise _fail(403, "WRONG_PORTAL", "the token belongs to another portal", member_id)
+    endpoint = str(install.get("client_endpoint") or "")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise _fail(403, "WRONG_ENDPOINT", "app.info gave no usable client_endpoint", member_id)
+    if parts.scheme == "http" and not settings.allow_http_portals:
+        raise _fail(403, "HTTP_PORTAL_NOT_ALLOWED", "the portal's REST endpoint is http", member_id)
+    return info
+
+
+def _is_admin(endpoint: str, access: str) -> bool:
+    """``user.admin`` with the installing user's token, at the confirmed endpoint only."""
+    try:
+        r = requests.post(endpoint.rstrip("/") + "/user.admin.json", data={"auth": access}, timeout=15,
+                          allow_redirects=False)
+        return r.status_code == 200 and r.json().get("result") is True
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def _confirm_and_store(services, access, refresh, expires_in, application_token, member_id, lang) -> InstallResult:
+    info = _confirm(services, access, member_id)
+    install = info["install"]
+    endpoint = str(install["client_endpoint"])
+    if not endpoint.endswith("/"):
+        endpoint += "/"
+    if not _is_admin(endpoint, access):
+        raise _fail(403, "NOT_ADMIN", "only a portal administrator can install the app", member_id)
+    try:
+        seconds = int(expires_in or 3600)
+    except (TypeError, ValueError):
+        seconds = 3600
+    user_id = info.get("user_id")
+    portal = Portal(
+        member_id=member_id,
+        domain=str(install.get("domain") or urlsplit(endpoint).netloc),
+        client_endpoint=endpoint,
+        server_endpoint=services.settings.oauth_server.rstrip("/") + "/rest/",
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=int(time.time()) + seconds,
+        application_token=application_token,
+        scope=str(install.get("scope") or info.get("scope") or ""),
+        status=INSTALLED,
+        lang=lang_of(lang),
+        user_id=int(user_id) if str(user_id or "").isdigit() else None,
+    )
+    services.store.portals.upsert(portal)
+    log.info("installed on portal %s (%s)", member_id, portal.domain)
+    warnings = bind_lifecycle_events(services, member_id)
+    warnings += post_install(services, member_id)
+    return InstallResult(portal=services.store.portals.get(member_id) or portal, lang=portal.lang,
+                         warnings=warnings)
+
+
+def bind_lifecycle_events(services, member_id: str) -> list[str]:
+    """``event.bind`` ONAPPUNINSTALL → ``{public_url}/events``; a re-install's 'already binded' is fine."""
+    handler = services.settings.public_url.rstrip("/") + "/events"
+    client = services.client(member_id)
+    warnings = []
+    for event in LIFECYCLE_EVENTS:
+        try:
+            client.call("event.bind", {"event": event, "handler": handler})
+        except B24Error as exc:
+            if "already binded" in (exc.description or "").lower():
+                continue
+            log.warning("portal %s: event.bind %s failed: %s", member_id, event, exc)
+            warnings.append(f"event.bind {event}: {exc.code} {exc.description}")
+    return warnings
+
+
+def post_install(services, member_id: str) -> list[str]:
+    """Hook for the app.json installer (next issue): every registered fn runs after the portal is stored.
+    A failing hook does not undo the install — the admin can re-run it — but is reported."""
+    warnings = []
+    for fn in list(POST_INSTALL_HOOKS):
+        try:
+            fn(services, member_id)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("post_install %s failed for %s", getattr(fn, "__name__", fn), member_id)
+            warnings.append(f"{getattr(fn, '__name__', 'hook')}: {type(exc).__name__}: {exc}")
+    return warnings
+
+
+def uninstall(services, member_id: str, clean: bool) -> None:
+    """ONAPPUNINSTALL (reference §1.4): our API access is already revoked. CLEAN → forget every row of
+    the portal; otherwise keep its data (a re-install finds it) but drop the dead tokens."""
+    if clean:
+        services.store.portals.forget(member_id)
+        log.info("portal %s uninstalled with CLEAN: all rows deleted", member_id)
+        return
+    portal = services.store.portals.get(member_id)
+    if portal is None:
+        return
+    services.store.portals.upsert(replace(portal, status=UNINSTALLED, access_token=None, refresh_token=None,
+                                          expires_at=None))
+    log.info("portal %s uninstalled; data kept", member_id)
