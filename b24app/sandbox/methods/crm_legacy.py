@@ -50,10 +50,17 @@ def _fields(params: dict) -> dict:
     return f
 
 
+def _digits(v: str) -> str:
+    return "".join(ch for ch in str(v) if ch.isdigit())
+
+
 def legacy_filter(schema: Schema, filt) -> callable:
     def resolve(name: str):
         name = name.upper()
         f = schema.fields.get(name)
+        if f is not None and f.type == "crm_multifield":
+            # phones match by value; the portal also normalises them to digits (+7 900 … == 7900…)
+            return lambda r, k=name: [v for m in r.get(k) or [] for v in (m["VALUE"], _digits(m["VALUE"]))]
         return schema.getter(name) if f is not None and f.legacy else None
 
     return compile_filter(filt, resolve)
