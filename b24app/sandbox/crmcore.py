@@ -136,7 +136,8 @@ def update(ctx, etid: int, row: dict, fields: dict, *, item_api: bool) -> dict:
         multi = {k: fields.pop(k) for k in ("PHONE", "EMAIL", "WEB", "IM") if k in fields}
         if not item_api:
             fields.pop("CATEGORY_ID", None)    # legacy update ignores CATEGORY_ID (crm.deal.update docs)
-        row.update({k: v for k, v in fields.items() if k not in ("CONTACT_ID", "CONTACT_IDS")})
+        staged = ("CONTACT_ID", "CONTACT_IDS") + (("STAGE_ID", "CATEGORY_ID") if _has_stages(etid) else ())
+        row.update({k: v for k, v in fields.items() if k not in staged})
         if etid not in (COMPANY, CONTACT):
             _sync_contacts(row, fields)
         if _has_stages(etid) and ("STAGE_ID" in fields or "CATEGORY_ID" in fields):
