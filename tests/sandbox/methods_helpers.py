@@ -16,15 +16,15 @@ def install(cloud, portal, receiver_url: str, scope=None) -> str:
     return portal.issue_tokens(CID, 1).access.token
 
 
-def rest(portal, name, token=None, **params):
+def rest(portal, _name, token=None, **params):
     """POST JSON; returns (status, body)."""
     if token is not None:
         params["auth"] = token
-    r = requests.post(f"{portal.url}/rest/{name}.json", json=params, timeout=10)
+    r = requests.post(f"{portal.url}/rest/{_name}.json", json=params, timeout=10)
     return r.status_code, r.json()
 
 
-def ok(portal, name, token=None, **params):
-    status, body = rest(portal, name, token, **params)
-    assert status == 200, (name, status, body)
+def ok(portal, _name, token=None, **params):
+    status, body = rest(portal, _name, token, **params)
+    assert status == 200, (_name, status, body)
     return body
