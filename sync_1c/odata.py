@@ -1,0 +1,329 @@
+"""Client for the standard OData interface (v3) of 1C:Enterprise 8.3, read-only.
+
+Why our own ~300 lines instead of a generic OData library: 1C speaks OData *v3* with JSON-light
+answers (`{"odata.metadata": …, "value": [...]}`) and v3 literals (`guid'…'`, `datetime'…'`); pyodata is
+v2-only and python-odata v4-only (docs/reference 1c-odata.md §5). The other 1C quirks handled here:
+
+* the query string is built by hand — spaces must be `%20`, never `+` (requests' `params=` makes `+`,
+  and 1C does not accept it), Cyrillic names are UTF-8 percent-encoded;
+* HTTP Basic credentials are encoded as UTF-8 (requests uses latin-1 and fails on `Администратор`);
+* an HTML page (web-server login/error page, often with HTTP 200) is an error, never data;
+* error bodies `{"odata.error": {"code": "9", "message": {"value": …}}}` become `ODataError`;
+* there is no server paging (`odata.nextLink`): the client pages with `$top`/`$skip`;
+* numbers are decoded as `Decimal` (money is `Edm.Double` on the wire), bodies as `utf-8-sig` (BOM).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+import requests
+
+log = logging.getLogger(__name__)
+
+# Characters left as-is in query option values; everything else (space, `+`, `&`, `#`, Cyrillic) is
+# percent-encoded. Same set as the live-tested clients use (1c-odata.md §5).
+_SAFE_QUERY = "$,'()/:=*"
+_SAFE_PATH = "$,'()=_/"
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+class ODataError(Exception):
+    """An answer from 1C (or the web server in front of it) that is not the data asked for.
+
+    `code` is 1C's error code as a string ("9" = entity not found, "14" = query option parse error,
+    "20" = access rights, "-1" = business exception) or one of ours: "http-<status>", "html",
+    "not-json", "connection". `status` is the HTTP status (None when no answer arrived).
+    """
+
+    def __init__(self, code: str | None, message: str, status: int | None = None, url: str | None = None):
+        self.code = code
+        self.message = message
+        self.status = status
+        self.url = url
+        super().__init__(f"1C OData error {code} (HTTP {status}): {message}" + (f" [{url}]" if url else ""))
+
+
+class ODataConnectionError(ODataError):
+    """No answer at all (refused, reset, timeout) after the retries."""
+
+
+class ODataBadResponse(ODataError):
+    """An answer that is not OData: an HTML page, plain text, broken JSON."""
+
+
+# --- literals (OData v3, as 1C parses them) ---------------------------------------------------------------
+def guid(value: str | uuid.UUID) -> str:
+    """`guid'…'`; validates the value so a typo fails here, not as an empty 1C result."""
+    return f"guid'{uuid.UUID(str(value))}'"
+
+
+def dt(value: datetime | date) -> str:
+    """`datetime'YYYY-MM-DDTHH:MM:SS'` in the infobase's *local* wall-clock time (1C dates are naive).
+
+    An aware datetime is refused: convert it with `payments.utc_to_local` first, so the time zone of the
+    base is a deliberate choice and not whatever the caller's datetime happened to carry.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError("1C datetime literals are local wall-clock time: pass a naive datetime")
+        return f"datetime'{value.replace(microsecond=0).isoformat()}'"
+    return f"datetime'{value.isoformat()}T00:00:00'"
+
+
+def string(value: str) -> str:
+    """`'…'` with single quotes doubled (v3 escaping)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def cast(key: str | uuid.UUID, entity_set: str) -> str:
+    """`cast(guid'…', 'Document_X')` — the only way to compare a composite-type field (a bare guid
+    silently matches nothing, 1c-odata.md §1.3)."""
+    return f"cast({guid(key)}, {string(entity_set)})"
+
+
+def literal(value) -> str:
+    """Any Python value as a v3 literal: bool, numbers, Decimal, UUID, naive datetime/date, str."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, uuid.UUID):
+        return guid(value)
+    if isinstance(value, (datetime, date)):
+        return dt(value)
+    if isinstance(value, str):
+        return string(value)
+    raise TypeError(f"no OData literal for {type(value).__name__}")
+
+
+def any_of(field: str, keys: Iterable[str]) -> str:
+    """`(F eq guid'a' or F eq guid'b')` — 1C has no `in`; batch 10–40 keys to stay under URL limits."""
+    parts = [f"{field} eq {guid(k)}" for k in keys]
+    if not parts:
+        raise ValueError("any_of needs at least one key")
+    return "(" + " or ".join(parts) + ")"
+
+
+# --- URL building -------------------------------------------------------------------------------------------
+def build_query(options: dict[str, object]) -> str:
+    """`$filter=…&$top=…` with `%20` for spaces and UTF-8 percent-encoding; None values are left out."""
+    pairs = []
+    for name, value in options.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        pairs.append(f"{quote(name, safe='$')}={quote(str(value), safe=_SAFE_QUERY)}")
+    return "&".join(pairs)
+
+
+def basic_auth_header(username: str, password: str) -> str:
+    """`Basic base64(utf-8 "user:password")` — works for Cyrillic logins, unlike requests' latin-1."""
+    token = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
+    return f"Basic {token}"
+
+
+def _snippet(text: str, limit: int = 200) -> str:
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if title:
+        return "page title: " + " ".join(title.group(1).split())[:limit]
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split())[:limit]
+
+
+# --- the client ---------------------------------------------------------------------------------------------
+class ODataClient:
+    """Reads from one infobase's `/odata/standard.odata/`.
+
+    Reads are retried on connection errors and on 5xx answers other than 1C's business exception
+    (code "-1", which would fail again the same way); 4xx are never retried. `sleep` is injectable so
+    tests do not wait for backoff.
+    """
+
+    def __init__(self, base_url: str, username: str, password: str, *, timeout: float | tuple = (5, 120),
+                 retries: int = 3, backoff: float = 0.5, allowed_only: bool = False,
+                 session: requests.Session | None = None, sleep=time.sleep):
+        if not base_url.endswith("/"):
+            base_url += "/"
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.allowed_only = allowed_only
+        self._sleep = sleep
+        self.session = session or requests.Session()
+        # Set the header ourselves and never pass auth=: requests would re-encode it as latin-1.
+        self._auth = basic_auth_header(username, password)
+
+    # URLs
+    def url(self, resource: str, options: dict[str, object] | None = None) -> str:
+        path = quote(resource, safe=_SAFE_PATH)
+        query = build_query(options or {})
+        return self.base_url + path + (("?" + query) if query else "")
+
+    def collection_url(self, entity_set: str, *, filter: str | None = None, select=None, expand=None,
+                       orderby=None, top: int | None = None, skip: int | None = None,
+                       extra: dict | None = None) -> str:
+        options: dict[str, object] = {"$format": "json", "$filter": filter, "$select": select,
+                                      "$expand": expand, "$orderby": orderby, "$top": top, "$skip": skip}
+        if self.allowed_only:
+            options["$allowedOnly"] = "true"
+        options.update(extra or {})
+        return self.url(entity_set, options)
+
+    # transport
+    def _get(self, url: str, accept: str) -> requests.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                resp = self.session.get(url, headers={"Authorization": self._auth, "Accept": accept},
+                                        timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt > self.retries:
+                    raise ODataConnectionError("connection", f"1C is not reachable: {exc}", None, url) from exc
+                log.warning("1C OData: %s, retry %d/%d", exc.__class__.__name__, attempt, self.retries)
+            else:
+                if resp.status_code < 500 or attempt > self.retries or self._is_business_error(resp):
+                    return resp
+                log.warning("1C OData: HTTP %d, retry %d/%d", resp.status_code, attempt, self.retries)
+            self._sleep(self.backoff * (2 ** (attempt - 1)))
+
+    @staticmethod
+    def _is_business_error(resp: requests.Response) -> bool:
+        try:
+            return str(_decode_json(resp)["odata.error"]["code"]) == "-1"
+        except Exception:  # noqa: BLE001 - anything unparsable is not a 1C business error
+            return False
+
+    def get_json(self, url: str) -> dict:
+        """GET and decode a JSON answer, turning every other outcome into an `ODataError`."""
+        resp = self._get(url, "application/json")
+        if resp.status_code >= 400:
+            raise _error_from(resp, url)
+        ctype = resp.headers.get("Content-Type", "").lower()
+        text = resp.content.decode("utf-8-sig", errors="replace")
+        if "html" in ctype or text.lstrip().startswith("<"):
+            raise ODataBadResponse(
+                "html", "1C answered with an HTML page instead of OData JSON — usually a web-server "
+                f"login or error page, or a wrong base URL ({_snippet(text)})", resp.status_code, url)
+        try:
+            body = json.loads(text, parse_float=Decimal)
+        except ValueError as exc:
+            raise ODataBadResponse("not-json", f"answer is not JSON ({ctype or 'no content type'}): "
+                                   f"{_snippet(text)}", resp.status_code, url) from exc
+        if not isinstance(body, dict):
+            raise ODataBadResponse("not-json", "answer is JSON but not an object", resp.status_code, url)
+        return body
+
+    # reading
+    def query(self, entity_set: str, *, filter: str | None = None, select=None, expand=None, orderby=None,
+              top: int | None = None, skip: int | None = None) -> list[dict]:
+        """One page of a collection (`value`)."""
+        body = self.get_json(self.collection_url(entity_set, filter=filter, select=select, expand=expand,
+                                                 orderby=orderby, top=top, skip=skip))
+        if not isinstance(body.get("value"), list):
+            raise ODataBadResponse("not-odata", f"no 'value' list in the answer for {entity_set}", 200)
+        return body["value"]
+
+    def iter_all(self, entity_set: str, *, filter: str | None = None, select=None, expand=None,
+                 orderby: str | None = "Ref_Key asc", page_size: int = 200) -> Iterator[dict]:
+        """Every row, page by page. A stable `orderby` is required for `$skip` paging to be correct
+        (pass `Date asc,Ref_Key asc` for time windows; None only for sets without `Ref_Key`)."""
+        skip = 0
+        previous_first = None
+        while True:
+            page = self.query(entity_set, filter=filter, select=select, expand=expand, orderby=orderby,
+                              top=page_size, skip=skip)
+            if page and skip and page[0] == previous_first:
+                # A server ignoring $skip (e.g. with $inlinecount) would make us loop forever.
+                raise ODataBadResponse("paging", f"{entity_set}: $skip={skip} returned the first page again")
+            yield from page
+            if len(page) < page_size:
+                return
+            previous_first = page[0] if skip == 0 else previous_first
+            skip += page_size
+
+    def get_by_keys(self, entity_set: str, keys: Iterable[str], *, select=None, batch: int = 15,
+                    field: str = "Ref_Key") -> dict[str, dict]:
+        """`{key: row}` for many keys, fetched `batch` at a time (`Ref_Key eq … or …`)."""
+        wanted = sorted({str(k) for k in keys if k and str(k) != EMPTY_GUID})
+        found: dict[str, dict] = {}
+        for i in range(0, len(wanted), batch):
+            chunk = wanted[i:i + batch]
+            for row in self.query(entity_set, filter=any_of(field, chunk), select=select, top=len(chunk) * 4):
+                found[str(row.get(field))] = row
+        return found
+
+    def get_entity(self, entity_set: str, key: str, *, select=None) -> dict:
+        """One entity by `Ref_Key`; a missing one raises `ODataError` with code "9" (status 404)."""
+        url = self.url(f"{entity_set}({guid(key)})", {"$format": "json", "$select": select})
+        return self.get_json(url)
+
+    def count(self, entity_set: str, *, filter: str | None = None) -> int:
+        """`…/$count` answers a bare integer (possibly BOM-prefixed)."""
+        resp = self._get(self.url(f"{entity_set}/$count", {"$filter": filter}), "text/plain")
+        if resp.status_code >= 400:
+            raise _error_from(resp, resp.url)
+        text = resp.content.decode("utf-8-sig", errors="replace").strip()
+        if not text.isdigit():
+            raise ODataBadResponse("not-count", f"$count answered {_snippet(text)!r}", resp.status_code, resp.url)
+        return int(text)
+
+    def entity_sets(self) -> list[str]:
+        """Names in the service document; an empty list means nothing was added to the OData composition."""
+        body = self.get_json(self.url("", {"$format": "json"}))
+        return [str(item.get("name") or item.get("url")) for item in body.get("value", [])]
+
+    def metadata(self) -> str:
+        """`$metadata` (CSDL XML — 1C has no JSON form of it). Big (~15 MB on УТ 11.5): fetch once, cache."""
+        url = self.url("$metadata")
+        resp = self._get(url, "application/xml")
+        if resp.status_code >= 400:
+            raise _error_from(resp, url)
+        text = resp.content.decode("utf-8-sig", errors="replace")
+        if "edmx" not in text[:2000].lower():
+            raise ODataBadResponse("not-metadata", f"$metadata is not EDMX XML: {_snippet(text)}",
+                                   resp.status_code, url)
+        return text
+
+
+def _decode_json(resp: requests.Response):
+    return json.loads(resp.content.decode("utf-8-sig"), parse_float=Decimal)
+
+
+def _error_from(resp: requests.Response, url: str) -> ODataError:
+    """The most specific error the answer allows: JSON `odata.error`, XML `m:error`, else status + text."""
+    status = resp.status_code
+    text = resp.content.decode("utf-8-sig", errors="replace")
+    try:
+        err = _decode_json(resp)["odata.error"]
+        msg = err.get("message")
+        msg = msg.get("value") if isinstance(msg, dict) else msg
+        return ODataError(str(err.get("code")), str(msg), status, url)
+    except Exception:  # noqa: BLE001 - fall through to the XML / plain forms
+        pass
+    m_code = re.search(r"<(?:\w+:)?code>(.*?)</(?:\w+:)?code>", text, re.S)
+    m_msg = re.search(r"<(?:\w+:)?message[^>]*>(.*?)</(?:\w+:)?message>", text, re.S)
+    if m_code and "<html" not in text[:500].lower():
+        return ODataError(m_code.group(1).strip(), (m_msg.group(1).strip() if m_msg else ""), status, url)
+    hint = {401: "authentication failed or no rights (check the 1C user, password and role "
+                 "УдаленныйДоступOData)",
+            403: "forbidden by the web server",
+            404: "not found (wrong base URL, or the object is not in the OData composition)",
+            503: "1C or its web server is unavailable"}.get(status, "unexpected answer")
+    cls = ODataBadResponse if ("<html" in text[:500].lower() or status >= 500) else ODataError
+    return cls(f"http-{status}", f"{hint}: {_snippet(text)}", status, url)

@@ -1,0 +1,296 @@
+"""The HTTP face of the 1C sandbox: `/<base>/odata/standard.odata/…` as a published infobase answers it.
+
+Query options are read from the *raw* query string with `%XX` decoding only — a `+` stays a `+`, as in
+1C, so a client that lets `requests` encode spaces as `+` gets a `$filter` parse error here too.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import unquote
+from xml.sax.saxutils import quoteattr
+
+from werkzeug.wrappers import Request, Response
+
+from .data import EntityDef, Infobase
+from .filters import FilterError, compile_filter, typed
+
+_HTML_503 = ("<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1>"
+             "<p>The server is temporarily unable to service your request.</p></body></html>")
+_HTML_LOGIN = ("<!DOCTYPE html><html><head><title>1С:Предприятие — вход</title></head><body>"
+               "<form method='post'><input name='login'><input name='password' type='password'></form>"
+               "</body></html>")
+
+
+class ODataFail(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Faults:
+    """Switches a test flips: `down` (503 HTML page), `html_login_page` (HTTP 200 text/html),
+    `fail_next` (that many 503 answers, then normal — for retries), `drop_next` (close the connection
+    without an answer), `bom` (UTF-8 BOM before JSON, as some 1C builds send), `latency` seconds."""
+    down: bool = False
+    html_login_page: bool = False
+    fail_next: int = 0
+    drop_next: int = 0
+    bom: bool = False
+    latency: float = 0.0
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str
+    raw_query: str
+    options: dict
+    user: str | None
+    status: int = 0
+
+
+@dataclass
+class ServerState:
+    infobase: Infobase
+    base: str
+    users: dict[str, str]
+    faults: Faults = field(default_factory=Faults)
+    log: list[Logged] = field(default_factory=list)
+
+
+def _dumps(obj) -> str:
+    def default(o):
+        if isinstance(o, Decimal):
+            return int(o) if o == o.to_integral_value() else float(o)
+        raise TypeError(type(o).__name__)
+    return json.dumps(obj, ensure_ascii=False, default=default)
+
+
+def parse_options(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in filter(None, raw.split("&")):
+        name, _, value = part.partition("=")
+        out[unquote(name)] = unquote(value)          # %XX only: '+' is not a space for 1C
+    return out
+
+
+def _auth_user(request: Request, users: dict[str, str]) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user if users.get(user) == password else None
+
+
+def make_app(state: ServerState):
+    prefix = f"/{state.base}/odata/standard.odata"
+
+    def app(environ, start_response):
+        request = Request(environ)
+        raw_query = environ.get("QUERY_STRING", "")
+        entry = Logged(request.method, request.path, raw_query, {}, None)
+        state.log.append(entry)
+        response = _handle(state, request, raw_query, prefix, entry)
+        if response is None:                          # drop: close the socket, answer nothing
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            response = Response(b"", 500)
+        entry.status = response.status_code
+        return response(environ, start_response)
+    return app
+
+
+def _handle(state: ServerState, request: Request, raw_query: str, prefix: str,
+            entry: Logged) -> Response | None:
+    f = state.faults
+    if f.latency:
+        time.sleep(f.latency)
+    if f.drop_next > 0:
+        f.drop_next -= 1
+        return None
+    if f.down or f.fail_next > 0:
+        f.fail_next = max(0, f.fail_next - 1)
+        return Response(_HTML_503, 503, content_type="text/html; charset=utf-8")
+    if f.html_login_page:
+        return Response(_HTML_LOGIN, 200, content_type="text/html; charset=utf-8")
+    if not request.path.startswith(prefix):
+        return Response("<html><head><title>404 Not Found</title></head><body>Not Found</body></html>", 404,
+                        content_type="text/html; charset=utf-8")
+    entry.user = _auth_user(request, state.users)
+    if entry.user is None:
+        return Response("Unauthorized", 401, {"WWW-Authenticate": 'Basic realm="1C:Enterprise"'},
+                        content_type="text/plain; charset=utf-8")
+    if request.method != "GET":
+        return _error(ODataFail(405, "19", "the 1C sandbox is read-only: HTTP method not allowed here"), f)
+    options = parse_options(raw_query)
+    entry.options = options
+    resource = request.path[len(prefix):].lstrip("/")
+    try:
+        with state.infobase.lock:
+            return _route(state, resource, options, request)
+    except FilterError as exc:
+        return _error(ODataFail(400, exc.code, str(exc)), f)
+    except ODataFail as exc:
+        return _error(exc, f)
+
+
+def _error(exc: ODataFail, faults: Faults) -> Response:
+    body = {"odata.error": {"code": exc.code, "message": {"lang": "ru", "value": exc.message}}}
+    return _json(body, faults, exc.status)
+
+
+def _json(body, faults: Faults, status: int = 200) -> Response:
+    text = ("\ufeff" if faults.bom else "") + _dumps(body)
+    return Response(text.encode("utf-8"), status, content_type="application/json;odata=minimalmetadata;charset=utf-8")
+
+
+def _base_url(state: ServerState, request: Request) -> str:
+    return f"{request.host_url}{state.base}/odata/standard.odata/"
+
+
+def _route(state: ServerState, resource: str, options: dict, request: Request) -> Response:
+    ib, f = state.infobase, state.faults
+    base = _base_url(state, request)
+    if resource == "$metadata":
+        return Response(metadata_xml(ib.schema), 200, content_type="application/xml;charset=utf-8")
+    if options.get("$format", "json").split(";")[0] not in ("json", "application/json"):
+        raise ODataFail(400, "3", "the 1C sandbox only answers $format=json (atom is not emulated)")
+    if resource == "":
+        return _json({"odata.metadata": base + "$metadata",
+                      "value": [{"name": n, "url": n} for n in ib.schema]}, f)
+    name, count = resource, False
+    if resource.endswith("/$count"):
+        name, count = resource[: -len("/$count")], True
+    key = None
+    if name.endswith(")") and "(" in name:
+        name, _, keypart = name[:-1].partition("(")
+        if not (keypart.startswith("guid'") and keypart.endswith("'")):
+            raise ODataFail(400, "7", f"key must be guid'…', got {keypart!r}")
+        key = keypart[5:-1].lower()
+    edef = ib.schema.get(name)
+    if edef is None:
+        raise ODataFail(404, "8", f"entity set {name!r} not found (not published in the OData composition)")
+    if key is not None:
+        row = ib.rows[name].get(key)
+        if row is None:
+            raise ODataFail(404, "9", "Экземпляр сущности не найден")
+        out = _project(ib, edef, row, options.get("$select"), None)
+        return _json({"odata.metadata": f"{base}$metadata#{name}/@Element", **out}, f)
+    rows = list(ib.rows[name].values())
+    if options.get("$filter"):
+        pred = compile_filter(options["$filter"])
+        rows = [r for r in rows if pred(r, edef.props, edef.sections)]
+    if count:
+        return Response(str(len(rows)), 200, content_type="text/plain;charset=utf-8")
+    if options.get("$orderby"):
+        rows = _order(rows, edef, options["$orderby"])
+    total = len(rows)
+    if options.get("$inlinecount") == "allpages":
+        pass                                   # the vendor doc: $inlinecount makes 1C ignore $skip/$top
+    else:
+        skip, top = _int(options, "$skip"), _int(options, "$top")
+        rows = rows[skip or 0:]
+        if top is not None:
+            rows = rows[:top]
+    expand = [e for e in options.get("$expand", "").split(",") if e]
+    body = {"odata.metadata": f"{base}$metadata#{name}",
+            "value": [_project(ib, edef, r, options.get("$select"), expand) for r in rows]}
+    if options.get("$inlinecount") == "allpages":
+        body["odata.count"] = str(total)
+    return _json(body, f)
+
+
+def _int(options: dict, name: str) -> int | None:
+    if name not in options:
+        return None
+    if not options[name].isdigit():
+        raise ODataFail(400, "14", f"{name} must be a non-negative integer, got {options[name]!r}")
+    return int(options[name])
+
+
+def _order(rows: list[dict], edef: EntityDef, spec: str) -> list[dict]:
+    for part in reversed([p.strip() for p in spec.split(",") if p.strip()]):
+        fld, _, direction = part.partition(" ")
+        direction = direction.strip().lower() or "asc"
+        if fld not in edef.props or direction not in ("asc", "desc"):
+            raise FilterError(f"$orderby: cannot order by {part!r}", "14" if fld in edef.props else "10")
+        edm = edef.props[fld]
+
+        def sort_key(r, fld=fld, edm=edm):
+            v = typed(r.get(fld), edm, composite=False)
+            return (v.kind != "null", v.value if v.kind != "null" else 0)
+        rows = sorted(rows, key=sort_key, reverse=(direction == "desc"))
+    return rows
+
+
+def _project(ib: Infobase, edef: EntityDef, row: dict, select: str | None, expand: list[str] | None) -> dict:
+    if not select or select.strip() in ("*", ""):
+        out = dict(row)
+    else:
+        out = {}
+        for item in (s.strip() for s in select.split(",")):
+            if item == "**":
+                out.update({k: v for k, v in row.items() if k not in edef.sections})
+            elif "/" in item:
+                section, col = item.split("/", 1)
+                if section not in edef.sections or col not in edef.sections[section]:
+                    raise ODataFail(400, "10", f"$select: property {item!r} not found")
+                rows = out.setdefault(section, [{} for _ in row.get(section) or []])
+                for dst, src in zip(rows, row.get(section) or []):
+                    dst[col] = src.get(col)
+            elif item in edef.props or item in edef.sections:
+                out[item] = row.get(item)
+            elif item in edef.navs and any(item == e.split("/")[0] for e in expand or []):
+                continue
+            else:
+                raise ODataFail(400, "10", f"$select: property {item!r} not found in {edef.name}")
+    for nav in expand or []:
+        target = edef.navs.get(nav)
+        if target is None:
+            raise ODataFail(400, "10", f"$expand: navigation property {nav!r} not found in {edef.name}")
+        ref = row.get(f"{nav}_Key")
+        out[nav] = dict(ib.rows[target][ref]) if ref in ib.rows[target] else None
+    return out
+
+
+def metadata_xml(schema: dict[str, EntityDef]) -> str:
+    """A small CSDL v3 document in 1C's shape: namespace StandardODATA, sections as
+    `Collection(StandardODATA.<set>_<section>_RowType)`, navigation properties for `X_Key` refs."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<edmx:Edmx xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" Version="1.0">',
+             '<edmx:DataServices xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+             'm:DataServiceVersion="3.0">',
+             '<Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" Namespace="StandardODATA">']
+    for e in schema.values():
+        parts.append(f'<EntityType Name={quoteattr(e.name)}><Key><PropertyRef Name="Ref_Key"/></Key>')
+        for p, t in e.props.items():
+            parts.append(f'<Property Name={quoteattr(p)} Type="{t}" Nullable="{str(p != "Ref_Key").lower()}"/>')
+        for s in e.sections:
+            parts.append(f'<Property Name={quoteattr(s)} Type={quoteattr(f"Collection(StandardODATA.{e.name}_{s}_RowType)")} '
+                         'Nullable="false"/>')
+        for nav, target in e.navs.items():
+            parts.append(f'<NavigationProperty Name={quoteattr(nav)} '
+                         f'Relationship={quoteattr(f"StandardODATA.{e.name}_{nav}")} '
+                         f'FromRole="Begin" ToRole={quoteattr(target)}/>')
+        parts.append("</EntityType>")
+        for s, cols in e.sections.items():
+            parts.append(f"<ComplexType Name={quoteattr(f'{e.name}_{s}_RowType')}>")
+            parts += [f'<Property Name={quoteattr(c)} Type="{t}" Nullable="true"/>' for c, t in cols.items()]
+            parts.append("</ComplexType>")
+    parts.append('<EntityContainer Name="EnterpriseV8" m:IsDefaultEntityContainer="true">')
+    parts += [f'<EntitySet Name={quoteattr(n)} EntityType={quoteattr("StandardODATA." + n)}/>' for n in schema]
+    parts.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>")
+    return "\n".join(parts)

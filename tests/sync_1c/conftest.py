@@ -1,0 +1,26 @@
+"""The 1C OData sandbox as a real HTTP server per test, and a client pointed at it."""
+from __future__ import annotations
+
+import pytest
+
+from sync_1c.odata import ODataClient
+from sync_1c.sandbox import start
+
+
+@pytest.fixture
+def onec():
+    sb = start()
+    yield sb
+    sb.shutdown()
+
+
+@pytest.fixture
+def onec_ut114():
+    sb = start(flavor="ut11_4")
+    yield sb
+    sb.shutdown()
+
+
+@pytest.fixture
+def client(onec):
+    return ODataClient(onec.url, onec.username, onec.password, timeout=5, retries=2, backoff=0)
