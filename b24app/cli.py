@@ -1,0 +1,142 @@
+"""``b24app`` console script: serve | worker | sandbox | demo.
+
+``demo`` is the one-command tour (``make demo``): a sandbox portal with demo data, this app registered
+and installed into it, the inbox worker running, and the URL of the portal page that shows the app in
+its frame. Everything runs in one process; the SQLite file lives under ./instance/.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from pathlib import Path
+
+import click
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("b24pysdk_NullLogger").setLevel(logging.WARNING)
+
+
+@click.group()
+def main() -> None:
+    """b24app: a Bitrix24 app (Flask) with its own sandbox portal."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (installer, events, robots, frames) with werkzeug's threaded server."""
+    from werkzeug.serving import run_simple
+
+    from .app import create_app
+
+    _logging()
+    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--offline-every", default=60.0, show_default=True, help="seconds between offline-event sweeps")
+def worker(offline_every: float) -> None:
+    """Run the inbox worker: handlers for queued events and robot calls, plus the offline-event sweep."""
+    from .config import Settings
+    from .inbox import Worker
+    from .services import Services
+    from .store import open_store
+
+    _logging()
+    settings = Settings.from_env()
+    w = Worker(Services(settings, open_store(settings.database_url)))
+    click.echo(f"inbox worker {w.owner} started")
+    try:
+        w.run_forever(offline_every=offline_every)
+    except KeyboardInterrupt:
+        w.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8024, show_default=True, type=int)
+@click.option("--seed", default="demo", show_default=True, type=click.Choice(["demo", "empty"]))
+def sandbox(host: str, port: int, seed: str) -> None:
+    """Run one sandbox portal (REST, OAuth server, portal pages) until Ctrl-C."""
+    try:
+        from .sandbox import cli as sandbox_cli
+    except ImportError as exc:
+        raise click.ClickException(f"the sandbox is not available in this build: {exc}")
+    if not hasattr(sandbox_cli, "main"):
+        raise click.ClickException("b24app.sandbox.cli.main is missing")
+    sandbox_cli.main(host=host, port=port, seed=seed)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--portal-port", default=8024, show_default=True, type=int)
+@click.option("--app-port", default=8025, show_default=True, type=int)
+def demo(host: str, portal_port: int, app_port: int) -> None:
+    """Sandbox portal + this app installed in it; prints the URL to open; Ctrl-C stops both."""
+    _logging()
+    stop = threading.Event()
+    parts = start_demo(host, portal_port, app_port)
+    click.echo(f"Bitrix24 sandbox portal: {parts['portal'].url}/")
+    click.echo(f"  Webhook (admin): {parts['portal'].webhook_url}")
+    click.echo(f"  App {parts['client_id']} at {parts['app_url']}/")
+    click.echo(f"Open {parts['open_url']}")
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        click.echo("stopping…")
+    finally:
+        stop_demo(parts)
+
+
+def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None = None) -> dict:
+    """Start everything ``b24app demo`` runs and return the pieces (tests use this directly)."""
+    from werkzeug.serving import make_server
+
+    from .app import create_app
+    from .config import Settings
+    from .inbox import Worker
+    from .sandbox import SandboxCloud
+
+    cloud = SandboxCloud()
+    portal = cloud.add_portal(seed="demo", host=host, port=portal_port)
+    client_id = f"local.{secrets.token_hex(7)}.{secrets.randbelow(10**8):08d}"
+    client_secret = secrets.token_urlsafe(36)[:50]
+    app_url = f"http://{host}:{app_port}"
+    cloud.register_app(client_id, client_secret, handler_url=app_url + "/app", install_url=app_url + "/install")
+    if db_path is None:
+        Path("instance").mkdir(exist_ok=True)
+        db_path = str(Path("instance").resolve() / "b24app-demo.db")
+    settings = Settings(client_id=client_id, client_secret=client_secret, oauth_server=cloud.oauth_url,
+                        public_url=app_url, database_url=f"sqlite:///{db_path}", allow_http_portals=True,
+                        bx24_js_url=f"http://{host}:{portal.port}/api/v1/")
+    app = create_app(settings)
+    server = make_server(host, app_port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, args=(0.1,), name="b24app-http", daemon=True).start()
+    w = Worker(app.extensions["b24"])
+    threading.Thread(target=w.run_forever, kwargs={"offline_every": 30.0}, name="b24app-worker",
+                     daemon=True).start()
+    result = portal.install_app(client_id, mode="frame")
+    if result.get("status") != 200:
+        raise click.ClickException(f"installing the app into the sandbox failed: {result.get('status')} "
+                                   f"{result.get('error') or result.get('text', '')[:300]}")
+    portal.finish_install(client_id)        # what the installer page's BX24.installFinish() does
+    return {"cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
+            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/"}
+
+
+def stop_demo(parts: dict) -> None:
+    parts["worker"].stop()
+    parts["server"].shutdown()
+    parts["server"].server_close()
+    parts["cloud"].shutdown()
+    parts["app"].extensions["b24"].store.close()
+
+
+if __name__ == "__main__":
+    main()
