@@ -1,0 +1,19 @@
+"""python -m bench [name ...] — run benchmarks and print Markdown rows for bench/RESULTS.md."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHES = ["bench.list_all", "bench.events_ingest"]
+
+
+def main(argv: list[str]) -> None:
+    names = argv or BENCHES
+    for name in names:
+        mod = importlib.import_module(name if name.startswith("bench.") else f"bench.{name}")
+        print(f"\n## {mod.TITLE}\n")
+        mod.run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
