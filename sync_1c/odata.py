@@ -216,6 +216,9 @@ class ODataClient:
             raise _error_from(resp, url)
         ctype = resp.headers.get("Content-Type", "").lower()
         text = resp.content.decode("utf-8-sig", errors="replace")
+        if "xml" in ctype and "html" not in ctype:
+            raise ODataBadResponse("not-json", f"1C answered XML ({ctype}) instead of JSON — was $format=json "
+                                   f"dropped by a proxy? ({_snippet(text)})", resp.status_code, url)
         if "html" in ctype or text.lstrip().startswith("<"):
             raise ODataBadResponse(
                 "html", "1C answered with an HTML page instead of OData JSON — usually a web-server "

@@ -192,6 +192,7 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
     rows = list(ib.rows[name].values())
     if options.get("$filter"):
         pred = compile_filter(options["$filter"])
+        pred(_probe_row(edef), edef.props, edef.sections)   # type errors even when no row matches, as in 1C
         rows = [r for r in rows if pred(r, edef.props, edef.sections)]
     if count:
         return Response(str(len(rows)), 200, content_type="text/plain;charset=utf-8")
@@ -211,6 +212,16 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
     if options.get("$inlinecount") == "allpages":
         body["odata.count"] = str(total)
     return _json(body, f)
+
+
+def _probe_row(edef: EntityDef) -> dict:
+    """A row of empty values of the right types, to type-check a `$filter` before touching data."""
+    empty = {"Edm.Guid": "00000000-0000-0000-0000-000000000000", "Edm.DateTime": "0001-01-01T00:00:00",
+             "Edm.Boolean": False, "Edm.String": ""}
+    row = {p: empty.get(t, 0) for p, t in edef.props.items()}
+    row.update({p: "StandardODATA.Undefined" for p in edef.props if p.endswith("_Type")})
+    row.update({s: [] for s in edef.sections})
+    return row
 
 
 def _int(options: dict, name: str) -> int | None:
@@ -279,8 +290,8 @@ def metadata_xml(schema: dict[str, EntityDef]) -> str:
         for p, t in e.props.items():
             parts.append(f'<Property Name={quoteattr(p)} Type="{t}" Nullable="{str(p != "Ref_Key").lower()}"/>')
         for s in e.sections:
-            parts.append(f'<Property Name={quoteattr(s)} Type={quoteattr(f"Collection(StandardODATA.{e.name}_{s}_RowType)")} '
-                         'Nullable="false"/>')
+            row_type = f"Collection(StandardODATA.{e.name}_{s}_RowType)"
+            parts.append(f'<Property Name={quoteattr(s)} Type={quoteattr(row_type)} Nullable="false"/>')
         for nav, target in e.navs.items():
             parts.append(f'<NavigationProperty Name={quoteattr(nav)} '
                          f'Relationship={quoteattr(f"StandardODATA.{e.name}_{nav}")} '

@@ -104,3 +104,13 @@ def test_find_orders_by_typed_number_respects_year(onec):
     assert reader.find_orders("УТ-000123", 2025) == []
     with pytest.raises(ValueError):
         reader.find_orders("123", None)
+
+
+def test_demo_seed_reads_as_expected(onec):
+    from sync_1c.sandbox.__main__ import seed_demo
+
+    seed_demo(onec.infobase)
+    payments = reader_for(onec, UT_11_5).read_window(*WINDOW)
+    by_year = {p.allocations[0].order_date.year: s for p in payments
+               for k, s in ledger_state(payments).items() if k == p.order_key}
+    assert by_year[2025].amount_paid == Decimal("120000") and by_year[2026].amount_paid == Decimal("75000")
