@@ -57,16 +57,21 @@ def _robot_codes(result) -> list[str]:
 
 
 def _batch(client, cmds: dict) -> dict:
-    """Run read commands in one batch; a failed read is an error, never an empty list (that would
+    """Run read commands in batches of 50; a failed read is an error, never an empty list (that would
     make the planner create duplicates)."""
-    if not cmds:
-        return {}
-    res = client.batch(cmds, halt=False)
-    if res.errors:
-        key, err = next(iter(res.errors.items()))
-        from .apply import InstallError
-        raise InstallError(f"reading the portal failed at {cmds[key][0]}: {err}")
-    return res.result
+    from b24app.errors import B24Error
+
+    out: dict = {}
+    items = list(cmds.items())
+    for start in range(0, len(items), 50):
+        chunk = dict(items[start:start + 50])
+        res = client.batch(chunk, halt=False)
+        if res.errors:
+            key, err = next(iter(res.errors.items()))
+            raise B24Error(err.code, f"reading the portal failed at {chunk[key][0]}: {err.description}",
+                           err.status)
+        out.update(res.result)
+    return out
 
 
 def _types_list(result) -> list[dict]:

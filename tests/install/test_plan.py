@@ -56,7 +56,7 @@ def test_deal_field_and_robot_params(manifest):
     assert f == ("crm.deal.userfield.add", f[1])
     assert f[1]["fields"]["FIELD_NAME"] == "B24APP_WORKER" and f[1]["fields"]["USER_TYPE_ID"] == "employee"
     r = next(s for s in plan.steps if s.key == "robot.b24app_create_visit").calls[0][1]
-    assert r["HANDLER"] == "https://app.example.com/robots" and r["USE_SUBSCRIPTION"] == "Y"
+    assert r["HANDLER"] == "https://app.example.com/robots/b24app_create_visit" and r["USE_SUBSCRIPTION"] == "Y"
     assert r["DOCUMENT_TYPE"] == ["crm", "CCrmDocumentCompany", "COMPANY"] and r["AUTH_USER_ID"] == 1
     assert r["PROPERTIES"]["visit_date"] == {"Name": {"ru": "Дата посещения", "en": "Visit date"},
                                              "Type": "datetime", "Required": "Y", "Multiple": "N"}

@@ -1,0 +1,105 @@
+"""The installer against the sandbox portal: empty portal → everything; second run → no creates;
+a hand-made «Посещение» adopted; a 503 storm or a dropped connection mid-install → retry → complete."""
+from __future__ import annotations
+
+from collections import Counter
+
+from install.apply import KV_KEY, dry_run, install
+from install.manifest import load
+from install.registry import installed_ids
+
+from .conftest import calls, creates
+
+
+def _types(portal, title):
+    return [t for t in portal.db.types.rows.values() if t["title"] == title]
+
+
+def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal):
+    services, mid = app_env, portal.member_id
+    m = load()
+    mark = len(portal.log)
+    report = install(services, mid)
+    assert report.complete, report.errors
+    assert not report.errors
+    made = Counter(creates(portal, mark))
+    assert made["crm.type.add"] == 4
+    assert made["crm.category.add"] == 3
+    assert made["placement.bind"] == len(m.placements)
+    assert made["bizproc.robot.add"] == len(m.robots)
+    ids = installed_ids(services.store, mid)
+    visit = ids.smart_process("visit")
+    t = portal.db.type_by_entity_type_id(visit.entity_type_id)
+    assert t["title"] == "Посещение"
+    stages = [s["STATUS_ID"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
+    assert stages == [visit.stage(k) for k in ("draft", "in_work", "repeat_visit", "overdue", "done", "failed")]
+    names = [s["NAME"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
+    assert names == ["Черновик", "Взял в работу", "Повторный визит", "Просрочено", "Визит проведен",
+                     "Визит не состоялся"]
+    assert visit.field("visit_date") == f"ufCrm{visit.type_id}VisitDate"
+    inst = ids.pipeline("installation")
+    assert inst.stage("job_started") == f"C{inst.category_id}:JOB_STARTED"
+    assert ids.stage("measurements", "job_started").endswith(":JOB_STARTED")
+    assert ids.deal_field("worker") == "UF_CRM_B24APP_WORKER"
+    assert ids.complete and ids.version == m.version
+
+    mark = len(portal.log)
+    again = install(services, mid)
+    assert again.complete and again.rounds == 0
+    assert creates(portal, mark) == []
+    assert not [c for c in calls(portal, mark) if c.endswith((".update", ".delete", ".unbind"))]
+    assert services.store.kv.get(mid, KV_KEY) == ids.data
+    assert dry_run(services, mid).complete
+
+
+def test_hand_made_visit_is_adopted(app_env, portal):
+    from b24app.sandbox.methods.crm_types import create_type
+
+    hand = create_type(portal.db, {"title": "Посещение", "isClientEnabled": "N"}, 1, "2025-01-01T00:00:00+03:00")
+    report = install(app_env, portal.member_id)
+    assert report.complete, report.errors
+    assert len(_types(portal, "Посещение")) == 1
+    visit = installed_ids(app_env.store, portal.member_id).smart_process("visit")
+    assert visit.type_id == hand["id"] and visit.entity_type_id == hand["entityTypeId"]
+    assert portal.db.types.get(hand["id"])["isClientEnabled"] == "Y"
+    # the admin's default stages stay; ours are added
+    sids = [s["STATUS_ID"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
+    assert any(s.endswith(":PREPARATION") for s in sids)
+    assert visit.stage("overdue") in sids
+
+
+def test_storm_mid_install_then_retry_completes(app_env, portal):
+    portal.faults.storm(n_requests=6)
+    first = install(app_env, portal.member_id, max_rounds=6)
+    report = first if first.complete else install(app_env, portal.member_id)
+    assert report.complete, report.errors
+    assert len(_types(portal, "Посещение")) == 1
+    assert len([c for c in portal.db.categories.rows.values() if c["name"] == "Монтаж"]) == 1
+
+
+def test_dropped_connection_mid_install_then_retry_completes(app_env, portal):
+    """The connection drops after the portal ran the first create batch: we never saw the answer."""
+    original = portal.faults.take_drop
+    dropped = []
+
+    def drop_the_first_write_batch():
+        if not dropped and any(r.method == "crm.type.add" for r in portal.log):
+            dropped.append(True)
+            return True
+        return False
+    portal.faults.take_drop = drop_the_first_write_batch
+    try:
+        first = install(app_env, portal.member_id, max_rounds=1)
+    finally:
+        portal.faults.take_drop = original
+    assert not first.complete and first.errors
+    assert len(_types(portal, "Посещение")) == 1                # it ran although we got no answer
+    report = install(app_env, portal.member_id)
+    assert report.complete, report.errors
+    assert len(_types(portal, "Посещение")) == 1
+    assert len(_types(portal, "Расчет")) == 1
+    assert len([c for c in portal.db.categories.rows.values() if c["name"] == "Замеры"]) == 1
+    assert Counter(portal.db.robots)  # robots present once each (keyed by code)
+    visit = installed_ids(app_env.store, portal.member_id).smart_process("visit")
+    names = [s["NAME"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
+    assert names[0] == "Черновик" and "Подготовка" not in names     # still treated as ours: pending intent
