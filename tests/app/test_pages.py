@@ -1,0 +1,84 @@
+"""The installer page finishes the install through BX24.js in a real browser; forms and CLI basics."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from b24app.forms import parse_pairs
+
+
+def test_php_form_keys():
+    pairs = [("event", "ONCRMDEALADD"), ("data[FIELDS][ID]", "7"), ("auth[member_id]", "m"),
+             ("document_id[0]", "crm"), ("document_id[1]", "CCrmDocumentDeal"), ("properties[ids][]", "1"),
+             ("properties[ids][]", "2"), ("odd]key", "x")]
+    assert parse_pairs(pairs) == {"event": "ONCRMDEALADD", "data": {"FIELDS": {"ID": "7"}}, "auth": {"member_id": "m"},
+                                  "document_id": ["crm", "CCrmDocumentDeal"], "properties": {"ids": ["1", "2"]},
+                                  "odd]key": "x"}
+
+
+def test_i18n_falls_back():
+    from b24app.i18n import lang_of, t
+
+    assert lang_of("ru") == "ru" and lang_of("ua") == "ru" and lang_of("de") == "en" and lang_of(None) == "ru"
+    assert t("en", "portal") == "Portal" and t("ru", "portal") == "Портал"
+
+
+def test_cli_lists_commands():
+    from b24app.cli import main
+
+    out = CliRunner().invoke(main, ["--help"]).output
+    for cmd in ("serve", "worker", "sandbox", "demo"):
+        assert cmd in out
+
+
+def _in_thread(fn):
+    """Playwright's sync API parks an asyncio loop on the calling thread; the session-wide ``browser``
+    fixture would leave it on the main thread, where fast_bitrix24 then returns Tasks instead of
+    results (tests/sandbox). So this test drives its own Chromium from a separate thread."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(90)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+@pytest.mark.browser
+def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
+    from tests.conftest import CHROMIUM_CANDIDATES
+
+    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
+    if exe is None:
+        pytest.skip("chromium is not installed")
+    live_app.install(portal, mode="frame", finish=False)
+    assert portal.installs[live_app.client_id].installed is False
+
+    def drive():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=exe, headless=True,
+                                   args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            page = b.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(f"{portal.url}/marketplace/app/{live_app.client_id}/")
+            # installer frame → BX24.installFinish() → the portal reloads → the main page in the frame
+            page.wait_for_function("document.querySelector('#app-frame') && "
+                                   "document.querySelector('#app-frame').dataset.installed === 'Y'", timeout=15000)
+            frame = page.wait_for_selector("iframe").content_frame()
+            frame.wait_for_selector("[data-b24app=main]", timeout=15000)
+            page.screenshot(path=str(artifacts_dir / "app-after-install-finish.png"))
+            b.close()
+
+    _in_thread(drive)
+    assert portal.installs[live_app.client_id].installed is True
