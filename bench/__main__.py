@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.list_all", "bench.events_ingest"]
+BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_routing", "bench.maps_slots"]
 
 
 def main(argv: list[str]) -> None:
