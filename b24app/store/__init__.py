@@ -78,7 +78,9 @@ def alembic_config(connection=None):
     return cfg
 
 
-def migrate(engine: sa.Engine, revision: str = "head") -> None:
+def migrate(engine: sa.Engine, revision: str = "heads") -> None:
+    """Every head: each domain package (maps, visits, sync_1c, ...) keeps its own migration branch
+    starting at 0001, so packages add tables without fighting over one linear chain."""
     from alembic import command
 
     with engine.begin() as conn:
