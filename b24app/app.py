@@ -24,7 +24,8 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
         store = open_store(settings.database_url)
     app = Flask("b24app", template_folder=str(Path(__file__).parent / "templates"))
-    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
+    # Events and frames are small forms; 4 MB bounds what an anonymous POST can make us parse.
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=4 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.extensions["b24"] = Services(settings, store)
 

@@ -200,6 +200,12 @@ def pull_offline(services, member_id: str, limit: int = 50) -> int:
             return taken
 
 
+@on_event("ONOFFLINEEVENT")
+def _offline_ping(services, member_id: str, payload: dict) -> None:
+    """The portal's ping that its offline queue has rows (reference §2.4): sweep that portal now."""
+    pull_offline(services, member_id)
+
+
 def pull_all_offline(services) -> int:
     """One sweep over installed portals; one portal's failure does not stop the others."""
     total = 0

@@ -26,6 +26,9 @@ from .store.interface import INSTALLED, NEEDS_REINSTALL, Portal
 log = logging.getLogger("b24app.verify")
 
 FRAME_STATUSES = (INSTALLED, NEEDS_REINSTALL)   # a frame may open to show "please re-install"
+# A portal whose refresh token died still sends genuine events: keep them (the worker retries until an
+# admin re-installs) rather than lose them.
+EVENT_STATUSES = (INSTALLED, NEEDS_REINSTALL)
 
 
 class VerificationError(Exception):
@@ -57,7 +60,7 @@ def _by_application_token(kind: str, store, member_id: str, token: str, need_ins
     expected = portal.application_token if portal is not None and portal.application_token else "\0" * 32
     if not _same(token, expected) or portal is None:
         raise _fail(kind, 401, "INVALID_APPLICATION_TOKEN", "application_token does not match this portal", member_id)
-    if need_installed and portal.status != INSTALLED:
+    if need_installed and portal.status not in EVENT_STATUSES:
         raise _fail(kind, 403, "PORTAL_NOT_INSTALLED", f"the app is not installed on this portal ({portal.status})",
                     member_id)
     return portal

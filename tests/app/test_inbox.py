@@ -124,3 +124,32 @@ def test_two_portals_are_isolated(live_app, portal, cloud):
     assert deals_b == []
     assert live_app.store.portals.get(portal.member_id).client_endpoint == portal.client_endpoint
     assert live_app.store.portals.get(b.member_id).client_endpoint == b.client_endpoint
+
+
+def test_onofflineevent_ping_pulls_the_queue(installed):
+    """Offline binding + the ONOFFLINEEVENT ping: the worker sweeps the queue and handles each change once."""
+    from b24app.inbox import EVENT_HANDLERS
+
+    live_app, portal = installed
+    client = live_app.services.client(portal.member_id)
+    client.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
+    client.call("event.bind", {"event": "ONOFFLINEEVENT", "handler": live_app.url + "/events",
+                               "options": {"minTimeout": 0}})
+    ids = _add_deals(live_app, portal.member_id, 2)
+    assert portal.wait_events()
+    seen = []
+    worker = live_app.worker({"ONOFFLINEEVENT": EVENT_HANDLERS["ONOFFLINEEVENT"],
+                              "ONCRMDEALADD": lambda s, m, p: seen.append(p["data"]["FIELDS"]["ID"])})
+    _drain(worker)
+    assert sorted(map(int, seen)) == sorted(map(int, ids))
+    assert portal.events.offline == []
+
+
+def test_needs_reinstall_portal_events_are_kept(installed):
+    live_app, portal = installed
+    live_app.store.portals.set_status(portal.member_id, "needs_reinstall")
+    portal.send_event_raw(live_app.client_id, "ONCRMDEALUPDATE", {"FIELDS": {"ID": "9"}},
+                          handler=live_app.url + "/events")
+    assert portal.wait_events()
+    assert portal.deliveries[-1].status == 200
+    assert live_app.store.inbox.counts(portal.member_id) == {"pending": 1}
