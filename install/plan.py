@@ -153,6 +153,7 @@ class _Planner:
             names = self._fields(key, sp["fields"], f"CRM_{row['id']}",
                                  lambda k, tid=int(row["id"]): P.sp_field_name(tid, k), rec_fields, sp=True)
             ids["fieldNames"] = names
+            ids["enums"] = self.enums
             ids["fields"] = {k: P.uf_camel(n) for k, n in names.items()}
 
     def _sp_children_blocked(self, sp: dict) -> None:
@@ -247,6 +248,7 @@ class _Planner:
     # --- user fields --------------------------------------------------------------------------------
     def _fields(self, owner: str, fields: list[dict], uf_entity: str, name_of, rec: dict, sp: bool) -> dict:
         rows = self.st.userfields.get(uf_entity, [])
+        self.enums: dict[str, dict] = {}
         by_name = {r["fieldName"]: r for r in rows}
         out: dict[str, str] = {}
         for f in fields:
@@ -267,6 +269,8 @@ class _Planner:
                 self.add("create", "field", k, [call], "missing")
                 continue
             out[f["key"]] = row["fieldName"]
+            if row.get("enum"):
+                self.enums[f["key"]] = dict(row["enum"])
             self.add("leave", "field", k, reason=f"{row['fieldName']} by {how}")
         return out
 
@@ -275,6 +279,8 @@ class _Planner:
             rec = self.rec.get(f"{entity}_fields", {})
             self.ids[f"{entity}_fields"] = self._fields(entity, fields, f"CRM_{entity.upper()}",
                                                         P.entity_field_name, rec, sp=False)
+            if self.enums:
+                self.ids[f"{entity}_enums"] = self.enums
 
     # --- placements, events, robots ----------------------------------------------------------------
     def _code(self, template: str) -> str | None:

@@ -51,6 +51,7 @@ class SmartProcessIds(PipelineIds):
     entity_type_id: int
     fields: dict
     field_names: dict
+    enums: dict
 
     @property
     def document_type(self) -> str:
@@ -62,6 +63,13 @@ class SmartProcessIds(PipelineIds):
             return self.fields[key]
         except KeyError:
             raise NotInstalled(self.member_id, f"field {key!r} of {self.key}") from None
+
+    def enum_id(self, field_key: str, xml_id: str) -> int:
+        """The portal's id of an enumeration item (what crm.item.add takes) by our xml_id."""
+        try:
+            return int(self.enums[field_key][xml_id])
+        except KeyError:
+            raise NotInstalled(self.member_id, f"value {xml_id!r} of field {field_key!r} of {self.key}") from None
 
     def field_name(self, key: str) -> str:
         try:
@@ -89,7 +97,7 @@ class InstalledIds:
             raise NotInstalled(self.member_id, f"smart process {key!r}")
         return SmartProcessIds(self.member_id, key, sp.get("categoryId"), sp.get("stages", {}),
                                int(sp["typeId"]), int(sp["entityTypeId"]), sp.get("fields", {}),
-                               sp.get("fieldNames", {}))
+                               sp.get("fieldNames", {}), sp.get("enums", {}))
 
     def pipeline(self, key: str) -> PipelineIds:
         p = self.data.get("pipelines", {}).get(key)

@@ -43,7 +43,9 @@ def normalize_userfield(row: dict) -> dict:
     return {"id": row.get("id", row.get("ID")),
             "fieldName": row.get("fieldName") or row.get("FIELD_NAME"),
             "userTypeId": row.get("userTypeId") or row.get("USER_TYPE_ID"),
-            "labels": _labels(row)}
+            "labels": _labels(row),
+            "enum": {str(e.get("xmlId") or e.get("XML_ID") or ""): int(e.get("id") or e.get("ID"))
+                     for e in (row.get("enum") or row.get("LIST") or []) if (e.get("id") or e.get("ID"))}}
 
 
 def _robot_codes(result) -> list[str]:

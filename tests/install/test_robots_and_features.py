@@ -1,0 +1,180 @@
+"""Installed ids used by features, every manifest robot answered through bizproc.event.send, the CLI,
+and uninstall."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from b24app.sandbox.robots import find_call, run_robot
+from install.apply import KV_KEY, install
+from install.manifest import load
+from install.registry import NotInstalled, installed_ids
+from install.robots import register
+
+from tests.app.conftest import CLIENT_ID
+
+
+@pytest.fixture
+def installed(app_env, portal):
+    report = install(app_env, portal.member_id)
+    assert report.complete, report.errors
+    return app_env, installed_ids(app_env.store, portal.member_id)
+
+
+def _robot(services, portal, code, document_id, props=None):
+    """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
+    from b24app.inbox import Worker
+
+    token = run_robot(portal, CLIENT_ID, code, document_id, props or {})
+    call = find_call(portal, token)
+    assert call.status == 200, call
+    Worker(services, register({}), backoff=0.01, max_backoff=0.05).run_once()
+    sent = [e for e in portal.db.bizproc_events if e["event_token"] == token]
+    assert len(sent) == 1, portal.db.bizproc_events
+    return sent[0], call
+
+
+def _company(client, title="ООО Ромашка"):
+    return int(client.call("crm.company.add", {"fields": {"TITLE": title}}))
+
+
+def _deal(services, ids, member_id, pipeline="installation", **fields):
+    p = ids.pipeline(pipeline)
+    return int(services.client(member_id).call("crm.deal.add", {"fields": {
+        "TITLE": "Окна, ул. Ленина 1", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("scheduled"), **fields}}))
+
+
+def test_feature_creates_a_visit_through_stored_ids(installed, portal):
+    services, ids = installed
+    client = services.client(portal.member_id)
+    v = ids.smart_process("visit")
+    company = _company(client)
+    item = client.call("crm.item.add", {"entityTypeId": v.entity_type_id, "fields": {
+        "title": "Визит", "categoryId": v.category_id, "stageId": v.stage("in_work"), "companyId": company,
+        v.field("visit_date"): "2025-03-01T10:00:00+03:00", v.field("region"): "Москва",
+        v.field("visit_type"): v.enum_id("visit_type", "repeat")}})["item"]
+    got = client.call("crm.item.get", {"entityTypeId": v.entity_type_id, "id": item["id"]})["item"]
+    assert got["stageId"] == v.stage("in_work")
+    assert got[v.field("region")] == "Москва"
+    assert str(got[v.field("visit_type")]) == str(v.enum_id("visit_type", "repeat"))
+    with pytest.raises(NotInstalled, match="smart process 'visits'"):
+        ids.smart_process("visits")
+
+
+def test_start_and_finish_job_move_the_deal(installed, portal):
+    services, ids = installed
+    deal = _deal(services, ids, portal.member_id)
+    sent, call = _robot(services, portal, "b24app_start_job", f"DEAL_{deal}", {"worker": "user_3"})
+    stage = ids.pipeline("installation").stage("job_started")
+    assert sent["return_values"]["stage_id"] == stage and sent["return_values"]["started_at"]
+    assert call.answered and call.return_values["stage_id"] == stage
+    row = services.client(portal.member_id).call("crm.deal.get", {"id": deal})
+    assert row["STAGE_ID"] == stage and str(row[ids.deal_field("worker")]) == "3"
+    sent, _ = _robot(services, portal, "b24app_finish_job", f"DEAL_{deal}")
+    assert sent["return_values"]["stage_id"] == ids.pipeline("installation").stage("job_done")
+    assert sent["return_values"]["actual_minutes"] == 0
+
+
+def test_create_visit_robot(installed, portal):
+    services, ids = installed
+    company = _company(services.client(portal.member_id))
+    sent, _ = _robot(services, portal, "b24app_create_visit", f"COMPANY_{company}",
+                     {"company_id": str(company), "visit_date": "01.03.2025 10:00:00", "purpose": "Обучение"})
+    v = ids.smart_process("visit")
+    visit_id = sent["return_values"]["visit_id"]
+    item = services.client(portal.member_id).call("crm.item.get", {"entityTypeId": v.entity_type_id,
+                                                                   "id": visit_id})["item"]
+    assert item["stageId"] == v.stage("draft") and item["companyId"] == company
+    assert "created for company" in sent["log_message"]
+
+
+def test_calculation_and_work_are_children_of_the_deal(installed, portal):
+    services, ids = installed
+    deal = _deal(services, ids, portal.member_id, "measurements")
+    client = services.client(portal.member_id)
+    for code, key, ret in (("b24app_send_to_calculation", "calculation", "calculation_id"),
+                           ("b24app_order_work", "work", "work_id")):
+        sent, _ = _robot(services, portal, code, f"DEAL_{deal}", {"engineer": "user_2", "comment": "3 окна"})
+        sp = ids.smart_process(key)
+        item = client.call("crm.item.get", {"entityTypeId": sp.entity_type_id, "id": sent["return_values"][ret]})
+        assert item["item"]["parentId2"] == deal and item["item"]["stageId"] == sp.stage("new")
+
+
+def test_payment_robots(installed, portal):
+    services, ids = installed
+    deal = _deal(services, ids, portal.member_id, OPPORTUNITY=1000, **{ids.deal_field("amount_paid"): 400,
+                                                                         ids.deal_field("order_1c_number"): "УТ-42"})
+    sent, _ = _robot(services, portal, "b24app_check_paid", f"DEAL_{deal}")
+    assert sent["return_values"] == {"paid_in_full": "N", "shortfall": 600.0}
+    assert "NOT paid in full" in sent["log_message"]
+    sent, _ = _robot(services, portal, "b24app_sync_payments_now", f"DEAL_{deal}")
+    assert sent["return_values"] == {"amount_paid": 400.0, "paid_in_full": "N"}
+    assert "nothing fetched" in sent["log_message"]
+
+
+def test_assign_nearest_worker_says_what_it_did(installed, portal):
+    services, ids = installed
+    deal = _deal(services, ids, portal.member_id, **{ids.deal_field("coordinates"): "55.75,37.61"})
+    sent, _ = _robot(services, portal, "b24app_assign_nearest_worker", f"DEAL_{deal}",
+                     {"candidates": ["user_2", "user_3"]})
+    assert sent["return_values"] == {}
+    assert "not assigned" in sent["log_message"] and "2 candidate(s)" in sent["log_message"]
+
+
+@pytest.mark.parametrize("code,doc,props,message", [
+    ("b24app_create_visit", "COMPANY_1", {"company_id": "", "visit_date": "01.03.2025"}, "'company_id' is required"),
+    ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "tomorrow"}, "not a valid datetime"),
+    ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "01.03.2025"}, "company 999 cannot be read"),
+    ("b24app_start_job", "DEAL_4242", {}, "deal 4242 cannot be read"),
+    ("b24app_send_to_calculation", "DEAL_1", {"engineer": ""}, "'engineer' is required"),
+    ("b24app_sync_payments_now", "COMPANY_1", {}, "works on deals only"),
+])
+def test_bad_calls_are_answered_with_a_clear_log_message(installed, portal, code, doc, props, message):
+    services, _ = installed
+    sent, call = _robot(services, portal, code, doc, props)
+    assert sent["return_values"] == {}
+    assert "error:" in sent["log_message"] and message in sent["log_message"], sent["log_message"]
+    assert call.answered
+
+
+def test_every_manifest_robot_has_a_handler():
+    from install.robots import HANDLERS
+
+    assert set(HANDLERS) == {r["code"] for r in load().robots}
+
+
+def test_cli_dry_run_and_install(app_env, portal):
+    """`b24app install --dry-run PORTAL` prints the plan and sends no write; without it, installs."""
+    from install.cli import install_command
+
+    st = app_env.settings
+    env = {"B24APP_DATABASE_URL": st.database_url, "B24APP_PUBLIC_URL": st.public_url, "B24_CLIENT_ID": st.client_id,
+           "B24_CLIENT_SECRET": st.client_secret, "B24_OAUTH_SERVER": st.oauth_server,
+           "B24APP_ALLOW_HTTP_PORTALS": "1"}
+    runner = CliRunner()
+    res = runner.invoke(install_command, ["--dry-run", portal.domain], env=env)
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("plan: ") and "create smart_process visit" in res.output
+    assert "crm.type.add" not in [r.method for r in portal.log]
+    res = runner.invoke(install_command, [portal.member_id], env=env)
+    assert res.exit_code == 0, res.output
+    assert "complete after" in res.output
+    res = runner.invoke(install_command, ["--dry-run", portal.member_id], env=env)
+    assert "0 create, 0 update, 0 remove" in res.output
+    res = runner.invoke(install_command, ["nowhere.bitrix24.ru"], env=env)
+    assert res.exit_code != 0 and "no installed portal" in res.output
+
+
+def test_uninstall_removes_bindings_and_clean_forgets(installed, portal):
+    from install.uninstall import on_uninstalled, remove_bindings
+
+    services, _ = installed
+    assert remove_bindings(services, portal.member_id) == []
+    assert not [r for r in portal.db.robots if r[0] == CLIENT_ID]
+    assert not [p for p in portal.db.placements.values() if p.get("client_id") == CLIENT_ID]
+    rec = services.store.kv.get(portal.member_id, KV_KEY)
+    assert rec["robots"] == {} and rec["smart_processes"]["visit"]["entityTypeId"]
+    again = install(services, portal.member_id)           # a re-install restores the bindings only
+    assert again.complete and not [s for s in again.sent if "crm.type.add" in s]
+    on_uninstalled(services.store, portal.member_id, clean=True)
+    assert services.store.kv.get(portal.member_id, KV_KEY) is None
