@@ -1,0 +1,164 @@
+"""APScheduler with its job store in our database, and exactly one scheduler process per deployment.
+
+Domain packages declare per-portal periodic work with ``@periodic("visits.sweep", seconds=300)``; the
+scheduler keeps one job per (job type, installed portal) in the job store, so intervals survive restarts
+and a portal's jobs disappear with the portal. Web workers never run jobs: only ``b24app scheduler`` (or
+the demo) does, and a lock held for the life of that process keeps a second one idle — a PostgreSQL
+session advisory lock, or an ``flock`` on a file beside the SQLite database. Both die with the process.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+log = logging.getLogger("b24app.scheduler")
+
+JobFn = Callable[[object, str], None]           # fn(services, member_id)
+_PG_SCHEDULER_LOCK = 0x6232_3461_7070  # "b24app"
+
+
+@dataclass(frozen=True)
+class JobType:
+    name: str
+    fn: JobFn
+    seconds: float
+    setting_key: str | None     # per-portal override read from store.kv (seconds)
+
+
+JOB_TYPES: dict[str, JobType] = {}
+_services = None                 # set by Scheduler.start(): jobs in the store refer to run_job by name
+
+
+def periodic(name: str, seconds: float, setting_key: str | None = None):
+    """Register ``fn(services, member_id)`` to run every ``seconds`` for each installed portal."""
+
+    def deco(fn: JobFn) -> JobFn:
+        JOB_TYPES[name] = JobType(name, fn, seconds, setting_key)
+        return fn
+
+    return deco
+
+
+def run_job(name: str, member_id: str) -> None:
+    """Entry point stored in the job store (a module-level function, so it pickles by reference)."""
+    jt = JOB_TYPES.get(name)
+    if jt is None or _services is None:
+        log.warning("job %s for %s skipped: type not registered in this process", name, member_id)
+        return
+    try:
+        jt.fn(_services, member_id)
+    except Exception:  # noqa: BLE001 - one portal's failure must not stop the others' jobs
+        log.exception("job %s for portal %s failed", name, member_id)
+
+
+class SingleInstanceLock:
+    """Held for the life of the scheduler process; ``acquire()`` is False when another one holds it."""
+
+    def __init__(self, database_url: str):
+        self.url = database_url
+        self._conn = None
+        self._fh = None
+
+    def acquire(self) -> bool:
+        url = sa.engine.make_url(self.url)
+        if url.get_backend_name() == "postgresql":
+            engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+            self._conn = engine.connect()
+            got = self._conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({_PG_SCHEDULER_LOCK})").scalar()
+            self._conn.commit()
+            if not got:
+                self._conn.close()
+                self._conn = None
+            return bool(got)
+        path = (url.database or "b24app.db") + ".scheduler.lock"
+        self._fh = open(path, "a+")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._fh.close()
+            self._fh = None
+            return False
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(str(os.getpid()))
+        self._fh.flush()
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+class Scheduler:
+    """One per deployment. ``start()`` returns False (and runs nothing) if another process has the lock."""
+
+    def __init__(self, services, resync_seconds: float = 60.0):
+        self.services = services
+        self.lock = SingleInstanceLock(services.settings.database_url)
+        self.aps = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=services.settings.database_url,
+                                                     tablename="apscheduler_jobs")},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone="UTC",
+        )
+        self.resync_seconds = resync_seconds
+        self._stop = threading.Event()
+
+    def interval(self, jt: JobType, member_id: str) -> float:
+        if jt.setting_key:
+            value = self.services.store.kv.get(member_id, jt.setting_key)
+            if value:
+                return float(value)
+        return jt.seconds
+
+    def sync_portal_jobs(self) -> None:
+        """One job per (type, installed portal); jobs of uninstalled portals are removed."""
+        installed = {p.member_id for p in self.services.store.portals.list() if p.status == "installed"}
+        wanted = {}
+        for jt in JOB_TYPES.values():
+            for member_id in installed:
+                wanted[f"{jt.name}:{member_id}"] = (jt, member_id)
+        for job in self.aps.get_jobs():
+            if job.id not in wanted:
+                job.remove()
+        for job_id, (jt, member_id) in wanted.items():
+            seconds = self.interval(jt, member_id)
+            job = self.aps.get_job(job_id)
+            if job is None or getattr(job.trigger, "interval", None) is None \
+                    or job.trigger.interval.total_seconds() != seconds:
+                self.aps.add_job(run_job, "interval", seconds=seconds, id=job_id, args=[jt.name, member_id],
+                                 replace_existing=True)
+
+    def start(self) -> bool:
+        global _services
+        if not self.lock.acquire():
+            log.info("another scheduler process holds the lock; this one stays idle")
+            return False
+        _services = self.services
+        self.aps.start()
+        self.sync_portal_jobs()
+        return True
+
+    def run_forever(self) -> None:
+        """Re-sync jobs with installed portals now and then (new installs, uninstalls, changed intervals)."""
+        while not self._stop.wait(self.resync_seconds):
+            self.sync_portal_jobs()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        self.lock.release()
