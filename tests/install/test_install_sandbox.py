@@ -103,3 +103,36 @@ def test_dropped_connection_mid_install_then_retry_completes(app_env, portal):
     visit = installed_ids(app_env.store, portal.member_id).smart_process("visit")
     names = [s["NAME"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
     assert names[0] == "Черновик" and "Подготовка" not in names     # still treated as ours: pending intent
+
+
+def test_upgrade_adds_only_what_is_new(app_env, portal):
+    import copy
+
+    from install.manifest import validate
+
+    full = load()
+    old = copy.deepcopy(full.data)
+    old["version"] = 1
+    old["smart_processes"][0]["fields"] = [f for f in old["smart_processes"][0]["fields"] if f["key"] != "region"]
+    old["robots"] = [r for r in old["robots"] if r["code"] != "b24app_check_paid"]
+    assert install(app_env, portal.member_id, validate(old)).complete
+    new = copy.deepcopy(full.data)
+    new["version"] = 2
+    mark = len(portal.log)
+    report = install(app_env, portal.member_id, validate(new))
+    assert report.complete, report.errors
+    assert sorted(creates(portal, mark)) == ["bizproc.robot.add", "userfieldconfig.add"]
+    ids = installed_ids(app_env.store, portal.member_id)
+    assert ids.version == 2 and ids.smart_process("visit").field("region").endswith("Region")
+
+
+def test_install_handler_runs_the_installer(app_env, portal, monkeypatch):
+    """The post-install hook: the portal's ONAPPINSTALL reaches the app, which installs app.json."""
+    from b24app import install_flow
+    from install.apply import install_or_raise
+
+    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [install_or_raise])
+    result = portal.install_app("local.b24apptest0000000.00000001", mode="event")
+    assert result["status"] == 200, result
+    assert installed_ids(app_env.store, portal.member_id).complete
+    assert len(_types(portal, "Посещение")) == 1
