@@ -138,7 +138,9 @@ class _Planner:
             self.ids["smart_processes"][key] = ids
             cats = self.st.categories.get(etid, [])
             cat = next((c for c in cats if P.is_yes(c.get("isDefault"))), cats[0] if cats else None)
-            if cat is None:
+            if not sp["stages"]:
+                ids["categoryId"] = int(cat["id"]) if cat else None     # stages off: nothing to match
+            elif cat is None:
                 self.add("create", "pipeline", f"{key}.category",
                          [("crm.category.add", {"entityTypeId": etid,
                                                 "fields": {"name": P.text(sp["title"], self.t.lang), "isDefault": "Y"}})],
