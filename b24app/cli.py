@@ -58,6 +58,28 @@ def worker(offline_every: float) -> None:
 
 
 @main.command()
+def scheduler() -> None:
+    """Run the periodic jobs of every installed portal (one scheduler process per deployment)."""
+    from .config import Settings
+    from .scheduler import Scheduler
+    from .services import Services
+    from .store import open_store
+
+    _logging()
+    settings = Settings.from_env()
+    s = Scheduler(Services(settings, open_store(settings.database_url)))
+    if not s.start():
+        click.echo("another scheduler process is running; this one will wait for its lock")
+        while not s.start():
+            threading.Event().wait(30)
+    click.echo("scheduler started")
+    try:
+        s.run_forever()
+    except KeyboardInterrupt:
+        s.shutdown()
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8024, show_default=True, type=int)
 @click.option("--seed", default="demo", show_default=True, type=click.Choice(["demo", "empty"]))
@@ -121,16 +143,22 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     w = Worker(app.extensions["b24"])
     threading.Thread(target=w.run_forever, kwargs={"offline_every": 30.0}, name="b24app-worker",
                      daemon=True).start()
+    from .scheduler import Scheduler
+
+    sched = Scheduler(app.extensions["b24"])
     result = portal.install_app(client_id, mode="frame")
     if result.get("status") != 200:
         raise click.ClickException(f"installing the app into the sandbox failed: {result.get('status')} "
                                    f"{result.get('error') or result.get('text', '')[:300]}")
     portal.finish_install(client_id)        # what the installer page's BX24.installFinish() does
-    return {"cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
+    if sched.start():
+        threading.Thread(target=sched.run_forever, name="b24app-scheduler", daemon=True).start()
+    return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
             "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/"}
 
 
 def stop_demo(parts: dict) -> None:
+    parts["scheduler"].shutdown()
     parts["worker"].stop()
     parts["server"].shutdown()
     parts["server"].server_close()
