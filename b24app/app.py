@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=4 * 1024 * 1024)
     app.json.ensure_ascii = False
     app.extensions["b24"] = Services(settings, store)
+    from . import domains
+
+    domains.load()
 
     from handlers import events, install, placements, robots
 

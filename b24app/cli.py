@@ -47,7 +47,10 @@ def worker(offline_every: float) -> None:
     from .services import Services
     from .store import open_store
 
+    from . import domains
+
     _logging()
+    domains.load()
     settings = Settings.from_env()
     w = Worker(Services(settings, open_store(settings.database_url)))
     click.echo(f"inbox worker {w.owner} started")
@@ -65,7 +68,10 @@ def scheduler() -> None:
     from .services import Services
     from .store import open_store
 
+    from . import domains
+
     _logging()
+    domains.load()
     settings = Settings.from_env()
     s = Scheduler(Services(settings, open_store(settings.database_url)))
     if not s.start():
@@ -165,6 +171,14 @@ def stop_demo(parts: dict) -> None:
     parts["cloud"].shutdown()
     parts["app"].extensions["b24"].store.close()
 
+
+def _register_install_command() -> None:
+    from install.cli import install_command
+
+    main.add_command(install_command, "install")
+
+
+_register_install_command()
 
 if __name__ == "__main__":
     main()

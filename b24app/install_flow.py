@@ -26,6 +26,7 @@ log = logging.getLogger("b24app.install")
 
 # Later issues (the app.json installer) append fn(services, member_id) here; see post_install().
 POST_INSTALL_HOOKS: list[Callable[[object, str], None]] = []
+UNINSTALL_HOOKS: list[Callable[[object, str, bool], None]] = []    # fn(store, member_id, clean)
 LIFECYCLE_EVENTS = ("ONAPPUNINSTALL",)
 
 
@@ -179,6 +180,8 @@ def post_install(services, member_id: str) -> list[str]:
 def uninstall(services, member_id: str, clean: bool) -> None:
     """ONAPPUNINSTALL (reference §1.4): our API access is already revoked. CLEAN → forget every row of
     the portal; otherwise keep its data (a re-install finds it) but drop the dead tokens."""
+    for fn in list(UNINSTALL_HOOKS):
+        fn(services.store, member_id, clean)
     if clean:
         services.store.portals.forget(member_id)
         log.info("portal %s uninstalled with CLEAN: all rows deleted", member_id)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from .clock import SystemClock
 from .tokens import TokenBook
 
-DEFAULT_SCOPE = ["crm", "placement", "user", "bizproc", "calendar", "task", "im", "entity", "department"]
+DEFAULT_SCOPE = ["crm", "placement", "user", "bizproc", "calendar", "task", "im", "entity", "department",
+                 "userfieldconfig"]
 
 
 @dataclass

@@ -85,7 +85,10 @@ def test_offline_events_after_downtime_processed_once(installed):
     live_app, portal = installed
     client = live_app.services.client(portal.member_id)
     client.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
-    ids = _add_deals(live_app, portal.member_id, 3)          # the app is "down": nothing reads the queue
+    portal.faults.drop_events = 1.0      # the app is "down": online deliveries are lost (no retries, §2.2)
+    ids = _add_deals(live_app, portal.member_id, 3)          # ... and nothing reads the offline queue
+    portal.wait_events()
+    portal.faults.drop_events = 0.0
     assert len(portal.events.offline) == 3
     # a pull that crashed after reserving: rows hidden from a plain get, process_id remembered in KV
     res = client.call("event.offline.get", {"clear": 0, "limit": 2})
@@ -132,6 +135,8 @@ def test_onofflineevent_ping_pulls_the_queue(installed):
 
     live_app, portal = installed
     client = live_app.services.client(portal.member_id)
+    # this portal takes deal events offline only (the installer bound them online: both would deliver)
+    client.call("event.unbind", {"event": "ONCRMDEALADD", "handler": live_app.url + "/events"})
     client.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
     client.call("event.bind", {"event": "ONOFFLINEEVENT", "handler": live_app.url + "/events",
                                "options": {"minTimeout": 0}})

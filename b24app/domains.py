@@ -1,0 +1,24 @@
+"""Wires the domain packages into the platform — install hooks, robots, event handlers, periodic jobs —
+once per process: create_app(), the worker and the scheduler all call ``load()``, so a robot queued by
+the web process is understood by the worker that runs it."""
+from __future__ import annotations
+
+_loaded = False
+
+
+def load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    from install.apply import install_or_raise
+    from install.robots import register as register_robots
+    from install.uninstall import on_uninstalled
+
+    from . import inbox, install_flow
+
+    if install_or_raise not in install_flow.POST_INSTALL_HOOKS:
+        install_flow.POST_INSTALL_HOOKS.append(install_or_raise)
+    if on_uninstalled not in install_flow.UNINSTALL_HOOKS:
+        install_flow.UNINSTALL_HOOKS.append(on_uninstalled)
+    register_robots(inbox.EVENT_HANDLERS)
+    _loaded = True
