@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
     for module in (install, events, robots, placements):
         app.register_blueprint(module.bp)
+    for bp in domains.blueprints():
+        app.register_blueprint(bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -22,3 +22,13 @@ def load() -> None:
         install_flow.UNINSTALL_HOOKS.append(on_uninstalled)
     register_robots(inbox.EVENT_HANDLERS)
     _loaded = True
+
+
+def blueprints() -> list:
+    """HTTP edges of the domain packages (each one a module in handlers/ with a ``bp``); add yours here."""
+    import importlib
+
+    modules = [
+        # "handlers.maps", "handlers.visits", "handlers.payments",
+    ]
+    return [importlib.import_module(m).bp for m in modules]

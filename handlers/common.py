@@ -33,3 +33,23 @@ def error_page(status: int, error: str, description: str, lang: str | None = Non
         s["error.unauthorized"]
     return render_template("error.html", s=s, lang=lang_of(lang), title=title, error=error,
                            description=description, status=status), status
+
+
+def page_session():
+    """The signed session of a page's JSON call (header ``X-B24App-Session``), checked against a portal
+    that is still installed. Raises SessionError (401/403) — use ``session_error`` to answer it."""
+    from flask import request
+
+    from b24app import session as page_sessions
+
+    svc = services()
+    sess = page_sessions.read(svc.settings.secret_key, request.headers.get(page_sessions.HEADER)
+                              or request.args.get("session"))
+    portal = svc.store.portals.get(sess.member_id)
+    if portal is None or portal.status not in ("installed", "needs_reinstall"):
+        raise page_sessions.SessionError(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
+    return sess
+
+
+def session_error(exc):
+    return json_error(exc.status, exc.error, exc.description)
