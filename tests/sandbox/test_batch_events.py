@@ -7,16 +7,8 @@ import json
 import pytest
 import requests
 
-from .receiver import Receiver
 
 CID, SECRET = "local.77aa00.87654321", "s3cr3t"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

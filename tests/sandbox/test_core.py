@@ -9,16 +9,8 @@ import requests
 
 from b24app.sandbox.registry import method
 
-from .receiver import Receiver
 
 CID, SECRET = "local.5f3a9c.12345678", "s3cr3t"
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

@@ -1,25 +1,11 @@
 """placement.*, bizproc.robot/activity.*, run_robot's POST and bizproc.event.send over HTTP."""
 from __future__ import annotations
 
-import pytest
 import requests
 
 from b24app.sandbox.robots import run_robot
 
 from .methods_helpers import CID, install, ok, rest
-from .receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def tok(cloud, portal, receiver):
-    return install(cloud, portal, receiver.url)
 
 
 def test_placement_bind_get_unbind_and_errors(portal, tok, receiver):

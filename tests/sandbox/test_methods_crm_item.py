@@ -1,25 +1,11 @@
 """crm.item.*, crm.type.*, crm.category.*, crm.status.*, userfieldconfig.* over HTTP."""
 from __future__ import annotations
 
-import pytest
 
 from b24app.sandbox import demo
 from b24app.sandbox.crmschema import uf_to_camel
 
-from .methods_helpers import install, ok, rest
-from .receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def tok(cloud, portal, receiver):
-    return install(cloud, portal, receiver.url)
+from .methods_helpers import ok, rest
 
 
 def test_uf_name_conversion_rules():

@@ -3,25 +3,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
 from b24app.sandbox import demo
 
-from .methods_helpers import install, ok, rest
-from .receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def tok(cloud, portal, receiver):
-    return install(cloud, portal, receiver.url)
+from .methods_helpers import ok, rest
 
 
 def test_add_get_renders_numbers_as_strings(portal, tok):

@@ -1,22 +1,8 @@
 """users, calendar, tasks, im, timeline over HTTP, and the demo seed."""
 from __future__ import annotations
 
-import pytest
 
-from .methods_helpers import install, ok, rest
-from .receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def tok(cloud, portal, receiver):
-    return install(cloud, portal, receiver.url)
+from .methods_helpers import ok, rest
 
 
 def test_users(portal, tok):
