@@ -8,7 +8,7 @@ missing, and why every name here is data (a customer profile can be a modified c
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .payments import RECEIPT, REFUND
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 

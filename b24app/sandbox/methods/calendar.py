@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..crmcore import now_iso
-from ..filters import MSK, to_dt
+from ..filters import to_dt
 from ..registry import B24Fault, method
 
 
