@@ -89,15 +89,21 @@ def scheduler() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8024, show_default=True, type=int)
 @click.option("--seed", default="demo", show_default=True, type=click.Choice(["demo", "empty"]))
-def sandbox(host: str, port: int, seed: str) -> None:
+@click.option("--webhook-code", default=None, help="the admin's incoming-webhook code (default: random per run)")
+@click.option("--plan", default="standard", show_default=True, type=click.Choice(["standard", "enterprise"]),
+              help="rate limit of the plan: 2 req/s burst 50, or 5 req/s burst 250")
+@click.option("--client-id", default=None, help="register an app with this client_id (with --client-secret)")
+@click.option("--client-secret", default=None)
+@click.option("--app-url", default=None, help="the app's base URL: handler /app, installer /install")
+@click.option("--install", "install_mode", default=None, type=click.Choice(["frame", "event"]),
+              help="install the registered app at start-up")
+def sandbox(host: str, port: int, seed: str, webhook_code: str | None, plan: str, client_id: str | None,
+            client_secret: str | None, app_url: str | None, install_mode: str | None) -> None:
     """Run one sandbox portal (REST, OAuth server, portal pages) until Ctrl-C."""
-    try:
-        from .sandbox import cli as sandbox_cli
-    except ImportError as exc:
-        raise click.ClickException(f"the sandbox is not available in this build: {exc}")
-    if not hasattr(sandbox_cli, "main"):
-        raise click.ClickException("b24app.sandbox.cli.main is missing")
-    sandbox_cli.main(host=host, port=port, seed=seed)
+    from .sandbox import cli as sandbox_cli
+
+    sandbox_cli.main(host=host, port=port, seed=seed, webhook_code=webhook_code, plan=plan, client_id=client_id,
+                     client_secret=client_secret, app_url=app_url, install=install_mode)
 
 
 @main.command()
