@@ -164,21 +164,74 @@ def offline_dedup_key(member_id: str, row: dict) -> str:
     return _digest("offline", member_id, str(row.get("ID") or ""), str(row.get("MESSAGE_ID") or ""))
 
 
-def pull_offline(services, member_id: str, limit: int = 50) -> int:
-    """``event.offline.get(clear=0)`` → inbox → ``event.offline.clear(process_id)``; returns rows taken.
+OFFLINE_MODE_KEY = "inbox.offline_mode"          # "confirm" (clear=0 + event.offline.clear) | "clear"
+CONFIRM, CLEAR = "confirm", "clear"
 
-    The process_id is remembered in KV before anything is written, so rows reserved by a pull that
-    crashed are fetched again by that id (the portal hides reserved rows from a plain get).
+
+def detect_offline_mode(services, member_id: str) -> str:
+    """``feature.get rest_offline_extended`` (reference §2.4): without it the portal refuses ``clear=0``, so
+    that portal is pulled with ``clear=1`` (delete on read). Recorded in KV; a portal that cannot answer
+    keeps confirm mode, and ``pull_offline`` still falls back if the portal refuses it."""
+    from .errors import B24Error
+
+    try:
+        res = services.client(member_id).call("feature.get", {"CODE": "rest_offline_extended"}) or {}
+        mode = CONFIRM if str(res.get("value", "")).upper() == "Y" else CLEAR
+    except B24Error as exc:
+        log.info("portal %s: feature.get rest_offline_extended failed (%s): confirm mode", member_id, exc.code)
+        mode = CONFIRM
+    services.store.kv.set(member_id, OFFLINE_MODE_KEY, mode)
+    return mode
+
+
+def _offline_payload(row: dict, process_id) -> dict:
+    name = str(row.get("EVENT_NAME") or "").upper()
+    return {"event": name, "data": row.get("EVENT_DATA"), "ts": row.get("TIMESTAMP_X"),
+            "offline": {"ID": row.get("ID"), "MESSAGE_ID": row.get("MESSAGE_ID"),
+                        "PROCESS_ID": process_id, "ADDITIONAL": row.get("EVENT_ADDITIONAL")}}
+
+
+def _put_rows(services, member_id: str, rows: list, process_id) -> None:
+    for row in rows:
+        payload = _offline_payload(row, process_id)
+        services.store.inbox.put(member_id, "event", payload["event"], payload, offline_dedup_key(member_id, row))
+
+
+def _refused_confirm_mode(exc) -> bool:
+    text = f"{exc.code} {exc.description}".lower()
+    return "extended offline" in text or "license" in text
+
+
+def pull_offline(services, member_id: str, limit: int = 50) -> int:
+    """Take the portal's offline queue into the inbox; returns rows taken.
+
+    Confirm mode: ``event.offline.get(clear=0)`` → inbox → ``event.offline.clear(process_id)``. The
+    process_id is remembered in KV before anything is written, so rows reserved by a pull that crashed
+    are fetched again by that id (the portal hides reserved rows from a plain get).
+    Clear mode (no ``rest_offline_extended``): ``clear=1`` deletes on read, so the rows are written to the
+    inbox before anything else happens — only a crash between the answer and the insert can lose them.
     """
+    from .errors import B24Error
+
     client = services.client(member_id)
     kv = services.store.kv
+    if kv.get(member_id, OFFLINE_MODE_KEY) == CLEAR:
+        return _pull_clearing(services, client, member_id, limit)
     taken = 0
     while True:
         params = {"clear": 0, "limit": limit}
         pending = kv.get(member_id, OFFLINE_PROCESS_KEY)
         if pending:
             params["process_id"] = pending
-        res = client.call("event.offline.get", params) or {}
+        try:
+            res = client.call("event.offline.get", params) or {}
+        except B24Error as exc:
+            if not _refused_confirm_mode(exc):
+                raise
+            log.warning("portal %s refuses confirm-mode offline events (%s): pulling with clear=1",
+                        member_id, exc.description)
+            kv.set(member_id, OFFLINE_MODE_KEY, CLEAR)
+            return taken + _pull_clearing(services, client, member_id, limit)
         rows = res.get("events") or []
         process_id = res.get("process_id") or pending
         if not rows:
@@ -187,14 +240,20 @@ def pull_offline(services, member_id: str, limit: int = 50) -> int:
             return taken
         if process_id and process_id != pending:
             kv.set(member_id, OFFLINE_PROCESS_KEY, process_id)
-        for row in rows:
-            name = str(row.get("EVENT_NAME") or "").upper()
-            payload = {"event": name, "data": row.get("EVENT_DATA"), "ts": row.get("TIMESTAMP_X"),
-                       "offline": {"ID": row.get("ID"), "MESSAGE_ID": row.get("MESSAGE_ID"),
-                                   "PROCESS_ID": process_id, "ADDITIONAL": row.get("EVENT_ADDITIONAL")}}
-            services.store.inbox.put(member_id, "event", name, payload, offline_dedup_key(member_id, row))
+        _put_rows(services, member_id, rows, process_id)
         client.call("event.offline.clear", {"process_id": process_id})
         kv.delete(member_id, OFFLINE_PROCESS_KEY)
+        taken += len(rows)
+        if len(rows) < limit:
+            return taken
+
+
+def _pull_clearing(services, client, member_id: str, limit: int) -> int:
+    taken = 0
+    while True:
+        res = client.call("event.offline.get", {"clear": 1, "limit": limit}) or {}
+        rows = res.get("events") or []
+        _put_rows(services, member_id, rows, None)
         taken += len(rows)
         if len(rows) < limit:
             return taken

@@ -10,8 +10,10 @@ app with an application_token of their choosing.
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from typing import Callable
 from urllib.parse import urlsplit
@@ -46,6 +48,7 @@ class InstallResult:
     portal: Portal
     lang: str
     warnings: list[str] = field(default_factory=list)
+    job: str | None = None          # the queued app.json install (progress: progress_of / GET /install/status)
 
 
 def _fail(status: int, error: str, description: str, member_id: str = "") -> InstallError:
@@ -143,9 +146,9 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
     services.store.portals.upsert(portal)
     log.info("installed on portal %s (%s)", member_id, portal.domain)
     warnings = bind_lifecycle_events(services, member_id)
-    warnings += post_install(services, member_id)
+    job = queue_install_job(services, member_id)
     return InstallResult(portal=services.store.portals.get(member_id) or portal, lang=portal.lang,
-                         warnings=warnings)
+                         warnings=warnings, job=job)
 
 
 def bind_lifecycle_events(services, member_id: str) -> list[str]:
@@ -164,17 +167,103 @@ def bind_lifecycle_events(services, member_id: str) -> list[str]:
     return warnings
 
 
-def post_install(services, member_id: str) -> list[str]:
-    """Hook for the app.json installer (next issue): every registered fn runs after the portal is stored.
-    A failing hook does not undo the install — the admin can re-run it — but is reported."""
+def post_install(services, member_id: str, progress=None) -> list[str]:
+    """Run every registered hook (the app.json installer) after the portal is stored. A failing hook does
+    not undo the install — the admin can re-run it — but is reported. A hook that takes ``progress`` gets
+    ``progress(done, total, step_text)`` to report how far it is."""
     warnings = []
     for fn in list(POST_INSTALL_HOOKS):
         try:
-            fn(services, member_id)
+            if progress is not None and "progress" in inspect.signature(fn).parameters:
+                fn(services, member_id, progress=progress)
+            else:
+                fn(services, member_id)
         except Exception as exc:  # noqa: BLE001
             log.exception("post_install %s failed for %s", getattr(fn, "__name__", fn), member_id)
             warnings.append(f"{getattr(fn, '__name__', 'hook')}: {type(exc).__name__}: {exc}")
     return warnings
+
+
+# --- the install job: the app.json install runs in the worker, its progress lives in KV ---------------
+# On a real portal (2 req/s after a burst of 50, reference §7.3) installing app.json takes a while; the
+# portal's install POST must not wait for it, and the admin must see how far it is (GET /install/status).
+PROGRESS_KEY = "install.progress"
+JOB_KIND, JOB_NAME = "app", "INSTALL"
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+def progress_of(store, member_id: str) -> dict:
+    """``{state, done, total, step, errors, job, updated}``; state queued | running | done | failed."""
+    return store.kv.get(member_id, PROGRESS_KEY) or {"state": DONE, "done": 0, "total": 0, "step": "",
+                                                        "errors": [], "job": None, "updated": None}
+
+
+def _set_progress(store, member_id: str, **values) -> dict:
+    cur = store.kv.get(member_id, PROGRESS_KEY) or {}
+    cur = {"done": 0, "total": 0, "step": "", "errors": [], **cur, **values, "updated": time.time()}
+    store.kv.set(member_id, PROGRESS_KEY, cur)
+    return cur
+
+
+def queue_install_job(services, member_id: str) -> str | None:
+    """Queue the app.json install as an inbox item (kind "app", name "INSTALL") for the worker; returns
+    the job id, or None when nothing is registered to run (the install is then complete at once)."""
+    if not POST_INSTALL_HOOKS:
+        _set_progress(services.store, member_id, state=DONE, job=None, done=0, total=0, step="", errors=[])
+        return None
+    job = uuid.uuid4().hex
+    _set_progress(services.store, member_id, state=QUEUED, job=job, done=0, total=0, step="", errors=[])
+    services.store.inbox.put(member_id, JOB_KIND, JOB_NAME, {"job": job}, f"install-job:{member_id}:{job}")
+    log.info("portal %s: install job %s queued", member_id, job)
+    return job
+
+
+def run_install_job(services, member_id: str, payload: dict) -> None:
+    """The worker's side: detect how offline events can be pulled, run the hooks with a progress callback,
+    and record done / failed. Never raises: a failed install waits for the admin's retry, not the inbox's."""
+    from .inbox import detect_offline_mode
+
+    store = services.store
+    job = (payload or {}).get("job")
+    cur = store.kv.get(member_id, PROGRESS_KEY) or {}
+    if job and cur.get("job") not in (None, job):
+        log.info("portal %s: install job %s superseded by %s", member_id, job, cur.get("job"))
+        return
+    _set_progress(store, member_id, state=RUNNING, job=job, errors=[], step="")
+
+    def progress(done: int, total: int, step: str) -> None:
+        _set_progress(store, member_id, state=RUNNING, done=int(done), total=int(total), step=str(step))
+
+    errors: list[str] = []
+    try:
+        detect_offline_mode(services, member_id)
+    except Exception as exc:  # noqa: BLE001 - the portal may be gone; the hooks will say so too
+        log.warning("portal %s: offline mode not detected: %s", member_id, exc)
+    errors += post_install(services, member_id, progress=progress)
+    final = progress_of(store, member_id)
+    total = max(int(final.get("total") or 0), int(final.get("done") or 0))
+    if errors:
+        _set_progress(store, member_id, state=FAILED, errors=errors, total=total)
+    else:
+        _set_progress(store, member_id, state=DONE, errors=[], done=total, total=total, step="")
+    log.info("portal %s: install job %s %s", member_id, job, "failed" if errors else "done")
+
+
+def retry_install(services, member_id: str) -> str | None:
+    """The admin's "retry" (POST /install/retry): queue a new job unless one is queued or running."""
+    cur = progress_of(services.store, member_id)
+    if cur.get("state") in (QUEUED, RUNNING):
+        return cur.get("job")
+    return queue_install_job(services, member_id)
+
+
+def _register_job_handler() -> None:
+    from .inbox import EVENT_HANDLERS, handler_key
+
+    EVENT_HANDLERS[handler_key(JOB_KIND, JOB_NAME)] = run_install_job
+
+
+_register_job_handler()
 
 
 def uninstall(services, member_id: str, clean: bool) -> None:

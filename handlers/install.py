@@ -1,17 +1,19 @@
 """``POST /install``: the installer URL, in both shapes the portal uses (reference §1.1).
 
-* a frame POST (UI app): AUTH_ID/REFRESH_ID/member_id... → confirm, store, render a page that calls
-  ``BX24.installFinish()``;
-* the ONAPPINSTALL event (API-only app): ``event=ONAPPINSTALL&auth[...]`` → confirm, store, JSON.
+* a frame POST (UI app): AUTH_ID/REFRESH_ID/member_id... → confirm, store, queue the app.json install
+  job, render a page that polls ``GET /install/status`` (page session) and calls ``BX24.installFinish()``
+  once the job is done — or shows the error and a retry button (``POST /install/retry``);
+* the ONAPPINSTALL event (API-only app): ``event=ONAPPINSTALL&auth[...]`` → confirm, store, queue, JSON.
 Nothing is stored unless the OAuth server confirmed the token (install_flow)."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
 from b24app import install_flow
+from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 
-from .common import error_page, form, json_error, query, services
+from .common import error_page, form, json_error, page_session, query, services, session_error
 
 bp = Blueprint("install", __name__)
 
@@ -25,7 +27,8 @@ def install():
             result = install_flow.install_from_event(svc, data)
         except install_flow.InstallError as exc:
             return json_error(exc.status, exc.error, exc.description)
-        return jsonify({"result": True, "member_id": result.portal.member_id, "warnings": result.warnings})
+        return jsonify({"result": True, "member_id": result.portal.member_id, "warnings": result.warnings,
+                        "job": result.job})
     if not data.get("AUTH_ID"):
         return json_error(400, "INVALID_REQUEST", "expected an installer frame POST or the ONAPPINSTALL event")
     try:
@@ -33,5 +36,41 @@ def install():
     except install_flow.InstallError as exc:
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
     lang = lang_of(q.get("LANG") or result.lang)
-    return render_template("install.html", s=strings(lang), lang=lang, portal=result.portal,
-                           warnings=result.warnings, bx24_js_url=svc.settings.bx24_js_url)
+    p = result.portal
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.PageSession(
+        member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True))
+    return render_template("install.html", s=strings(lang), lang=lang, portal=p, warnings=result.warnings,
+                           bx24_js_url=svc.settings.bx24_js_url, session=token,
+                           progress=install_flow.progress_of(svc.store, p.member_id))
+
+
+def _status(svc, member_id: str) -> dict:
+    cur = install_flow.progress_of(svc.store, member_id)
+    total, done = int(cur.get("total") or 0), int(cur.get("done") or 0)
+    percent = 100 if cur.get("state") == install_flow.DONE else (min(99, done * 100 // total) if total else 0)
+    return {"state": cur.get("state"), "done": done, "total": total, "percent": percent,
+            "step": cur.get("step") or "", "errors": list(cur.get("errors") or []), "job": cur.get("job")}
+
+
+@bp.get("/install/status")
+def install_status():
+    """How far the app.json install is, for the installer page (page session of that portal)."""
+    try:
+        sess = page_session()
+    except page_sessions.SessionError as exc:
+        return session_error(exc)
+    return jsonify(_status(services(), sess.member_id))
+
+
+@bp.post("/install/retry")
+def install_retry():
+    """Queue the install job again after a failure; only an admin's page session may."""
+    try:
+        sess = page_session()
+    except page_sessions.SessionError as exc:
+        return session_error(exc)
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
+    svc = services()
+    install_flow.retry_install(svc, sess.member_id)
+    return jsonify(_status(svc, sess.member_id))

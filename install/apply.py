@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from b24app.errors import B24Error
 
 from . import manifest as manifest_mod
-from .plan import Plan, Step, Target, make_plan
+from .plan import CHANGING, Plan, Step, Target, event_key, make_plan
 from .state import PortalState, read_state
 
 log = logging.getLogger("b24app.install.apply")
@@ -92,11 +93,32 @@ def _merge(old: dict, ids: dict, state: PortalState) -> dict:
     keep = {(p["placement"], p["handler"]) for p in out["placements"]}
     out["placements"] += [p for p in old.get("placements", [])
                           if (p["placement"], p["handler"]) in have_pl and (p["placement"], p["handler"]) not in keep]
-    have_ev = {(str(r.get("event", "")).upper(), r.get("handler")) for r in state.events}
+    have_ev = {event_key(r) for r in state.events}
     keep = {(e["event"], e["handler"]) for e in out["events"]}
     out["events"] += [e for e in old.get("events", [])
                       if (e["event"], e["handler"]) in have_ev and (e["event"], e["handler"]) not in keep]
     return out
+
+
+def _chunks(steps: list[Step], size: int = 50) -> list[list[Step]]:
+    """Steps grouped so each group is one batch HTTP call (≤ 50 commands) — one progress tick each."""
+    out, cur, n = [], [], 0
+    for s in steps:
+        if cur and n + len(s.calls) > size:
+            out.append(cur)
+            cur, n = [], 0
+        cur.append(s)
+        n += len(s.calls)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def step_text(steps: list[Step]) -> str:
+    """What the admin reads under the progress bar: the first step of a batch and how many more."""
+    first = steps[0]
+    more = f" (+{len(steps) - 1})" if len(steps) > 1 else ""
+    return f"{first.action} {first.kind.replace('_', ' ')} {first.key}{more}"
 
 
 def _send(client, steps: list[Step], report: InstallReport) -> None:
@@ -113,14 +135,29 @@ def _send(client, steps: list[Step], report: InstallReport) -> None:
             log.warning("install %s: %s %s failed: %s", report.member_id, s.key, method, r.error)
 
 
-def install(services, member_id: str, manifest=None, *, max_rounds: int = MAX_ROUNDS) -> InstallReport:
-    """Bring the portal to the manifest. Safe to repeat; a second run sends no create calls."""
+Progress = Callable[[int, int, str], None]
+
+
+def _changing(plan: Plan) -> int:
+    return sum(1 for s in plan.steps if s.action in CHANGING)
+
+
+def install(services, member_id: str, manifest=None, *, max_rounds: int = MAX_ROUNDS,
+            progress: Progress | None = None) -> InstallReport:
+    """Bring the portal to the manifest. Safe to repeat; a second run sends no create calls.
+
+    ``progress(done, total, step)`` is called after reading the portal and after every batch: ``done`` =
+    steps sent so far, ``total`` = done + what the current plan still has to change (it can grow when a
+    round unblocks children), ``step`` = what is being sent."""
     m = manifest or manifest_mod.load()
     client = services.client(member_id)
     kv = services.store.kv
     rec = recorded(services.store, member_id)
     target = target_for(services, member_id)
     report = InstallReport(member_id)
+    tick = progress or (lambda done, total, step: None)
+    done = 0
+    tick(0, 0, "read portal")
     for _ in range(max_rounds):
         try:
             state = read_state(client, m)
@@ -137,11 +174,16 @@ def install(services, member_id: str, manifest=None, *, max_rounds: int = MAX_RO
         report.rounds += 1
         rec = _intents(rec, steps)
         kv.set(member_id, KV_KEY, rec)              # intents reach the store before the portal is touched
+        total = done + _changing(plan)
         try:
-            _send(client, steps, report)
+            for chunk in _chunks(steps):
+                tick(done, total, step_text(chunk))
+                _send(client, chunk, report)
+                done += len(chunk)
         except B24Error as exc:                     # no answer for a whole batch: re-read and re-plan
             report.errors.append(f"round {report.rounds}: {exc.code} {exc.description}")
             log.warning("install %s round %d: %s", member_id, report.rounds, exc)
+        tick(done, max(total, done), "read portal")
     if report.complete:
         rec["created"] = {k: "done" for k in rec.get("created", {})}
         rec["version"] = m.version
@@ -149,14 +191,17 @@ def install(services, member_id: str, manifest=None, *, max_rounds: int = MAX_RO
     else:
         rec["complete"] = False
     kv.set(member_id, KV_KEY, rec)
+    if report.complete:
+        tick(done, done, "complete")
     log.info("%s", report.summary())
     return report
 
 
-def install_or_raise(services, member_id: str) -> None:
-    """The post-install hook: ``b24app.install_flow.POST_INSTALL_HOOKS.append(install_or_raise)``;
-    an incomplete install raises so the install page shows a warning and the admin can retry."""
-    report = install(services, member_id)
+def install_or_raise(services, member_id: str, progress: Progress | None = None) -> None:
+    """The post-install hook: ``b24app.install_flow.POST_INSTALL_HOOKS.append(install_or_raise)``; the
+    install job passes ``progress``. An incomplete install raises so the install page shows the error and
+    a retry button."""
+    report = install(services, member_id, progress=progress)
     if not report.complete:
         left = [s.line() for s in report.plan.steps if s.action != "leave"] if report.plan else []
         raise InstallError(report.summary() + "; " + "; ".join(report.errors[:5] or left[:5]))

@@ -189,10 +189,14 @@ def semantic_errors(data: dict) -> list[str]:
             ref = pl["placement"].split("{", 1)[1].split("}", 1)[0]
             if ref not in sp_keys:
                 errs.append(f"{_path(['placements', i, 'placement'])}: {{{ref}}} is not a smart process key")
-    ev = [f"{e['event']} {e['handler']}" for e in data["events"]]
+    ev = [f"{e['event']} {e.get('handler') or 'offline'}" for e in data["events"]]
     for i, e in enumerate(ev):
         if e in ev[:i]:
             errs.append(f"{_path(['events', i])}: duplicate event binding {e}")
+    for i, e in enumerate(data["events"]):
+        if e.get("mode") == "offline" and e["event"] in NO_OFFLINE_EVENTS:
+            errs.append(f"{_path(['events', i, 'mode'])}: {e['event']} cannot be bound offline "
+                        f"(the portal answers 'Offline event cannot be registered for this event.')")
     errs += _dupes(data["robots"], "code", ["robots"])
     for i, r in enumerate(data["robots"]):
         dt = r.get("document_type")
@@ -205,6 +209,11 @@ def semantic_errors(data: dict) -> list[str]:
                     errs.append(f"{_path(['robots', i, side, k, 'default'])}: {prop['default']!r} is not one "
                                 f"of the options {sorted(prop['options'])}")
     return errs
+
+
+# Lifecycle events the portal refuses to queue offline (src rest/lib/api/event.php, reference §2.4).
+NO_OFFLINE_EVENTS = {"ONAPPINSTALL", "ONAPPUPDATE", "ONAPPUNINSTALL", "ONAPPPAYMENT", "ONAPPTEST",
+                     "ONAPPMETHODCONFIRM", "ONOFFLINEEVENT"}
 
 
 def validate(data: Any, source: str = "app.json") -> Manifest:

@@ -71,6 +71,19 @@ class Plan:
         return "\n".join([head] + [s.line() for s in self.steps])
 
 
+OFFLINE = "offline"      # the "handler" of an offline binding in our records
+
+
+def event_key(row: dict) -> tuple[str, str]:
+    """An event.get row → (EVENT, handler | OFFLINE)."""
+    event = str(row.get("event", "")).upper()
+    return (event, OFFLINE) if str(row.get("offline", 0)) in ("1", "True", "true") else (event, row.get("handler"))
+
+
+def unbind_params(event: str, handler: str) -> dict:
+    return {"event": event, "event_type": "offline"} if handler == OFFLINE else {"event": event, "handler": handler}
+
+
 def _fold(s) -> str:
     return " ".join(str(s or "").split()).casefold()
 
@@ -322,22 +335,29 @@ class _Planner:
                          [("placement.unbind", {"PLACEMENT": pair[0], "HANDLER": pair[1]})], "no longer declared")
 
     def events(self) -> None:
-        have = {(str(r.get("event", "")).upper(), r.get("handler")) for r in self.st.events if not r.get("offline")}
+        """Online bindings are (event, handler); offline ones (event_type=offline, reference §2.4) have no
+        handler and show in event.get as ``offline: 1`` — their key is (event, OFFLINE)."""
+        have = {event_key(r) for r in self.st.events}
         declared = set()
         for e in self.m.events:
-            pair = (e["event"], P.url(self.t.public_url, e["handler"]))
+            offline = e.get("mode") == "offline"
+            pair = (e["event"], OFFLINE if offline else P.url(self.t.public_url, e["handler"]))
             declared.add(pair)
             self.ids["events"].append({"event": pair[0], "handler": pair[1]})
-            k = f"event.{e['event']}"
+            k = f"event.{e['event']}" + (".offline" if offline else "")
             if pair in have:
                 self.add("leave", "event", k, reason=pair[1])
-            else:
-                self.add("create", "event", k, [("event.bind", {"event": pair[0], "handler": pair[1]})], "missing")
+                continue
+            params = {"event": pair[0], "event_type": "offline"} if offline else \
+                {"event": pair[0], "handler": pair[1]}
+            if e.get("options"):
+                params["options"] = dict(e["options"])
+            self.add("create", "event", k, [("event.bind", params)], "missing")
         for old in self.rec.get("events", []):
             pair = (old["event"], old["handler"])
             if pair not in declared and pair in have:
-                self.add("remove", "event", f"event.{pair[0]}",
-                         [("event.unbind", {"event": pair[0], "handler": pair[1]})], "no longer declared")
+                self.add("remove", "event", f"event.{pair[0]}", [("event.unbind", unbind_params(*pair))],
+                         "no longer declared")
 
     def robots(self) -> None:
         have = set(self.st.robots)

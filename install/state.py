@@ -23,7 +23,7 @@ class PortalState:
     stages: dict[str, list[dict]] = field(default_factory=dict)         # ENTITY_ID -> crm.status.list rows
     userfields: dict[str, list[dict]] = field(default_factory=dict)     # UF entityId -> {id, fieldName, userTypeId, labels}
     placements: list[dict] = field(default_factory=list)                # placement.get rows
-    events: list[dict] = field(default_factory=list)                    # event.get rows
+    events: list[dict] = field(default_factory=list)                    # event.get rows (offline: 1 = queued)
     robots: list[str] = field(default_factory=list)                     # bizproc.robot.list codes
 
 

@@ -13,6 +13,7 @@ import logging
 
 
 from .apply import KV_KEY
+from .plan import unbind_params
 
 log = logging.getLogger("b24app.install.uninstall")
 BINDINGS = ("placements", "events", "robots")
@@ -21,7 +22,7 @@ BINDINGS = ("placements", "events", "robots")
 def unbind_calls(rec: dict) -> list[tuple[str, dict]]:
     calls = [("placement.unbind", {"PLACEMENT": p["placement"], "HANDLER": p["handler"]})
              for p in rec.get("placements", [])]
-    calls += [("event.unbind", {"event": e["event"], "handler": e["handler"]}) for e in rec.get("events", [])]
+    calls += [("event.unbind", unbind_params(e["event"], e["handler"])) for e in rec.get("events", [])]
     calls += [("bizproc.robot.delete", {"CODE": code}) for code in rec.get("robots", {})]
     return calls
 

@@ -41,7 +41,7 @@ def install_app(portal, client_id: str, mode: str = "frame", lang: str = "ru") -
     result = {"url": url, "query": query, "form": dict(pairs), "status": None, "error": None, "text": ""}
     try:
         r = requests.post(url, data=pairs, timeout=30, allow_redirects=False)
-        result.update(status=r.status_code, text=r.text[:2000])
+        result.update(status=r.status_code, text=r.text[:20000])
     except requests.RequestException as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     return result

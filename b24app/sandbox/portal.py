@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -27,6 +27,8 @@ class PortalSettings:
     operating_limit: float = 480.0      # seconds per app×method over 10 minutes (docs' worked example)
     event_delay: float = 0.0            # extra delay before each online event POST (the queue is not instant)
     webhook_scope: list[str] | None = None   # None = every scope
+    # feature.get answers (methods/features.py); rest_offline_extended off = event.offline.get clear=0 refused
+    features: dict = field(default_factory=lambda: {"rest_offline_extended": True, "rest_auth_connector": True})
 
     @property
     def drain(self) -> float:

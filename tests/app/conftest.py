@@ -35,12 +35,44 @@ class LiveApp:
     def store(self):
         return self.services.store
 
-    def install(self, portal, mode: str = "frame", finish: bool = True) -> dict:
-        """Install into a sandbox portal the way an admin does; frame mode then presses installFinish."""
+    def install(self, portal, mode: str = "frame", finish: bool = True, wait: bool = True) -> dict:
+        """Install into a sandbox portal the way an admin does: the POST queues the app.json install job,
+        a worker runs it (``wait``), then frame mode presses installFinish as the page does when done."""
         result = portal.install_app(self.client_id, mode=mode)
+        if result.get("status") == 200 and wait:
+            result["progress"] = self.wait_install(portal.member_id)
         if mode == "frame" and finish and result.get("status") == 200:
             portal.finish_install(self.client_id)
         return result
+
+    def wait_install(self, member_id: str, timeout: float = 60.0) -> dict:
+        """Run a worker (every registered handler) until the portal's install job is done or failed."""
+        import time
+
+        from b24app.inbox import Worker
+        from b24app.install_flow import progress_of
+
+        worker = Worker(self.services, backoff=0.01, max_backoff=0.05)
+        deadline = time.monotonic() + timeout
+        while True:
+            cur = progress_of(self.store, member_id)
+            if cur.get("state") not in ("queued", "running"):
+                self._forget_install_jobs(member_id)
+                return cur
+            if time.monotonic() > deadline:
+                raise AssertionError(f"install job still {cur.get('state')} after {timeout}s: {cur}")
+            if worker.run_once() == 0:
+                time.sleep(0.02)
+
+    def _forget_install_jobs(self, member_id: str) -> None:
+        """The finished job's own inbox row is removed, so the tests' inbox counts see only their events."""
+        import sqlalchemy as sa
+
+        from b24app.store.sql import t_inbox
+
+        with self.store.engine.begin() as conn:
+            conn.execute(sa.delete(t_inbox).where(t_inbox.c.member_id == member_id, t_inbox.c.kind == "app",
+                                                  t_inbox.c.status == "done"))
 
     def worker(self, handlers):
         from b24app.inbox import Worker

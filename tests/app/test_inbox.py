@@ -84,7 +84,8 @@ def _add_deals(live_app, member_id, n):
 def test_offline_events_after_downtime_processed_once(installed):
     live_app, portal = installed
     client = live_app.services.client(portal.member_id)
-    client.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
+    # the installer bound the deal events offline (app.json "mode": "offline")
+    assert {"event": "ONCRMDEALADD", "connector_id": "", "offline": 1} in client.call("event.get")
     portal.faults.drop_events = 1.0      # the app is "down": online deliveries are lost (no retries, §2.2)
     ids = _add_deals(live_app, portal.member_id, 3)          # ... and nothing reads the offline queue
     portal.wait_events()
@@ -134,12 +135,7 @@ def test_onofflineevent_ping_pulls_the_queue(installed):
     from b24app.inbox import EVENT_HANDLERS
 
     live_app, portal = installed
-    client = live_app.services.client(portal.member_id)
-    # this portal takes deal events offline only (the installer bound them online: both would deliver)
-    client.call("event.unbind", {"event": "ONCRMDEALADD", "handler": live_app.url + "/events"})
-    client.call("event.bind", {"event": "ONCRMDEALADD", "event_type": "offline"})
-    client.call("event.bind", {"event": "ONOFFLINEEVENT", "handler": live_app.url + "/events",
-                               "options": {"minTimeout": 0}})
+    # the installer bound the deal events offline and ONOFFLINEEVENT (minTimeout 1) to /events
     ids = _add_deals(live_app, portal.member_id, 2)
     assert portal.wait_events()
     seen = []

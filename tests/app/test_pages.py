@@ -61,7 +61,11 @@ def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
     exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
     if exe is None:
         pytest.skip("chromium is not installed")
-    live_app.install(portal, mode="frame", finish=False)
+    from b24app.inbox import Worker
+
+    worker = Worker(live_app.services)               # runs the install job the installer page waits for
+    threading.Thread(target=worker.run_forever, kwargs={"poll": 0.05}, daemon=True).start()
+    live_app.install(portal, mode="frame", finish=False, wait=False)
     assert portal.installs[live_app.client_id].installed is False
 
     def drive():
@@ -80,5 +84,8 @@ def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
             page.screenshot(path=str(artifacts_dir / "app-after-install-finish.png"))
             b.close()
 
-    _in_thread(drive)
+    try:
+        _in_thread(drive)
+    finally:
+        worker.stop()
     assert portal.installs[live_app.client_id].installed is True

@@ -14,11 +14,11 @@ def app_env(cloud, portal, sqlite_url, monkeypatch):
     from b24app.config import Settings
     from install.manifest import load
 
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [])     # the tests run the installer themselves
     server, holder, url = start_server(None)
     settings = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, oauth_server=cloud.oauth_url,
                         public_url=url, database_url=sqlite_url, allow_http_portals=True, secret_key="test")
-    app = create_app(settings)
+    app = create_app(settings)              # registers the hooks (domains.load) — so patch after it:
+    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [])     # the tests run the installer themselves
     holder["app"] = app
     services = app.extensions["b24"]
     services.client_options = {"backoff_base": 0.01, "backoff_cap": 0.05}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from b24app.inbox import Worker
 from install.apply import KV_KEY, dry_run, install
 from install.manifest import load
 from install.registry import installed_ids
@@ -27,6 +28,15 @@ def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal
     assert made["crm.category.add"] == 3
     assert made["placement.bind"] == len(m.placements)
     assert made["bizproc.robot.add"] == len(m.robots)
+    # domain events are queued by the portal (offline); the ping and the uninstall come to /events
+    mine = [b for b in portal.events.bindings if b.client_id == "local.b24apptest0000000.00000001"]
+    offline = sorted(b.event for b in mine if b.offline)
+    assert offline == sorted(e["event"] for e in m.events if e.get("mode") == "offline")
+    assert "ONCRMDEALUPDATE" in offline and "ONCALENDARENTRYUPDATE" in offline
+    online = {b.event: b for b in mine if not b.offline}
+    assert online["ONAPPUNINSTALL"].handler.endswith("/events")
+    assert online["ONOFFLINEEVENT"].handler.endswith("/events")
+    assert int(online["ONOFFLINEEVENT"].options["minTimeout"]) == 1
     ids = installed_ids(services.store, mid)
     visit = ids.smart_process("visit")
     t = portal.db.type_by_entity_type_id(visit.entity_type_id)
@@ -47,6 +57,7 @@ def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal
     again = install(services, mid)
     assert again.complete and again.rounds == 0
     assert creates(portal, mark) == []
+    assert "event.bind" not in calls(portal, mark)                  # offline rows are recognised too
     assert not [c for c in calls(portal, mark) if c.endswith((".update", ".delete", ".unbind"))]
     assert services.store.kv.get(mid, KV_KEY) == ids.data
     assert dry_run(services, mid).complete
@@ -134,5 +145,19 @@ def test_install_handler_runs_the_installer(app_env, portal, monkeypatch):
     monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [install_or_raise])
     result = portal.install_app("local.b24apptest0000000.00000001", mode="event")
     assert result["status"] == 200, result
+    # the POST only queued the job; the worker runs it and records its progress
+    assert install_flow.progress_of(app_env.store, portal.member_id)["state"] == "queued"
+    assert app_env.store.kv.get(portal.member_id, KV_KEY) is None
+    seen = []
+    install_flow.POST_INSTALL_HOOKS[:] = [lambda s, m, progress: install_or_raise(
+        s, m, progress=lambda d, t, step: (seen.append((d, t, step)), progress(d, t, step)))]
+    worker = Worker(app_env)
+    while worker.run_once():
+        pass
+    cur = install_flow.progress_of(app_env.store, portal.member_id)
+    assert cur["state"] == "done" and cur["errors"] == [] and cur["done"] == cur["total"] > 0, cur
     assert installed_ids(app_env.store, portal.member_id).complete
+    assert seen[0][:2] == (0, 0) and seen[-1][2] == "complete"
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)          # never goes backwards
+    assert app_env.store.kv.get(portal.member_id, "inbox.offline_mode") == "confirm"
     assert len(_types(portal, "Посещение")) == 1

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from ..event_names import NO_OFFLINE, available, scope_of
 from ..registry import B24Fault, CallContext, Paged, method
+from .features import enabled
 
 
 def _up(params: dict) -> dict:
@@ -154,6 +155,9 @@ def offline_get(ctx: CallContext, params: dict):
     process_id = str(params.get("process_id") or "")
     connector = params.get("auth_connector")
     error = int(params.get("error") or 0)
+    if not clear and not enabled(ctx.portal, "rest_offline_extended"):
+        # src throws LicenseException "extended offline events handling"; the exact code is UNVERIFIED
+        raise B24Fault("ACCESS_DENIED", "Your license does not allow extended offline events handling", 403)
     bus = ctx.portal.events
     with bus._lock:
         rows = [r for r in _rows(ctx, params.get("filter") or {}, params.get("order"), "TIMESTAMP_X")
