@@ -21,6 +21,9 @@ def load() -> None:
     if on_uninstalled not in install_flow.UNINSTALL_HOOKS:
         install_flow.UNINSTALL_HOOKS.append(on_uninstalled)
     register_robots(inbox.EVENT_HANDLERS)
+    from sync_1c.jobs import register as register_sync_1c     # periodic pull, 1C push, paid gate
+
+    register_sync_1c(inbox.EVENT_HANDLERS)
     _loaded = True
 
 
@@ -29,6 +32,7 @@ def blueprints() -> list:
     import importlib
 
     modules = [
-        # "handlers.maps", "handlers.visits", "handlers.payments",
+        # "handlers.maps", "handlers.visits",
+        "handlers.payments",
     ]
     return [importlib.import_module(m).bp for m in modules]

@@ -204,23 +204,44 @@ def assign_nearest_worker(call: RobotCall):
 
 
 def _paid(call: RobotCall, deal: dict) -> tuple[float, float, bool]:
-    paid = float(deal.get(call.ids.deal_field("amount_paid")) or 0)
-    total = float(deal.get("OPPORTUNITY") or 0)
-    return paid, total, total > 0 and paid + 0.005 >= total
+    from sync_1c.gate import paid_state
+
+    paid, total, full = paid_state(deal, call.ids.deal_field("amount_paid"))
+    return float(paid), float(total), bool(full and total > 0)
 
 
 def sync_payments_now(call: RobotCall):
+    from sync_1c import connection, sync
+
     deal = call.deal()
     number = str(deal.get(call.ids.deal_field("order_1c_number")) or "").strip()
-    if not number:
+    key = str(deal.get(call.ids.deal_field("order_1c_key")) or "").strip()
+    if not number and not key:
         raise RobotError(f"deal {deal['ID']} has no 1C order number; fill «Номер заказа 1С» first")
-    paid, total, full = _paid(call, deal)
-    return ({"amount_paid": paid, "paid_in_full": "Y" if full else "N"},
-            f"1C order {number}: no 1C connection is configured for this portal, nothing fetched; "
-            f"returned the deal's current amount paid {paid:.2f} of {total:.2f}")
+    try:
+        report = sync.run(call.services, call.member_id)
+    except connection.NotConfigured:
+        paid, total, full = _paid(call, deal)
+        return ({"amount_paid": paid, "paid_in_full": "Y" if full else "N"},
+                f"1C order {number}: no 1C connection is configured for this portal, nothing fetched; "
+                f"returned the deal's current amount paid {paid:.2f} of {total:.2f}")
+    except sync.SyncProblem as exc:
+        raise RobotError(f"1C sync cannot run: {exc}") from None
+    state = report.deals.get(int(deal["ID"]))
+    if state is None:
+        review = [r for r in sync.LedgerStore(call.services.store.engine, call.member_id).review()
+                  if int(deal["ID"]) in (r["detail"].get("deals") or [])]
+        why = f"; needs a person: {review[0]['detail'].get('why')}" if review else ""
+        return ({"amount_paid": 0.0, "paid_in_full": "N"},
+                f"1C order {number or key}: no 1C payments matched this deal{why}")
+    paid, total = float(state["amount_paid"]), float(state["opportunity"])
+    return ({"amount_paid": paid, "paid_in_full": state["paid_in_full"]},
+            f"1C order {number or key}: synced, paid {state['amount_paid']} of {state['opportunity']}"
+            + (" (paid in full)" if state["paid_in_full"] == "Y" else ""))
 
 
 def check_paid(call: RobotCall):
+    """The same rule as the paid gate (sync_1c.gate): amount paid (from 1C) against OPPORTUNITY."""
     deal = call.deal()
     paid, total, full = _paid(call, deal)
     values = {"paid_in_full": "Y" if full else "N", "shortfall": round(max(total - paid, 0.0), 2)}

@@ -1,0 +1,68 @@
+"""Sync 10,000 1C payments onto 5,000 deals: portal HTTP calls against the floor (one batch per 50
+writes, plus the keyset deal listing) and wall time; then a second sync with no change in 1C."""
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timedelta
+
+from b24app.sandbox.demo import seed_deals
+from install.apply import install
+from install.registry import installed_ids
+from sync_1c import connection, sync
+from sync_1c.sandbox import start
+
+from .setup import installed_portal
+
+TITLE = "1C payment sync: 10,000 payments → 5,000 deals (sandbox portal with rate limit, 1C OData sandbox)"
+DEALS, PAYMENTS = 5_000, 10_000
+WRITES = ("crm.deal.update", "crm.timeline.comment.add")
+
+
+def _http(portal, since: int) -> int:
+    return sum(1 for r in portal.log[since:] if getattr(r, "via", "http") == "http")
+
+
+def _writes(portal, since: int) -> int:
+    return sum(1 for r in portal.log[since:] if r.method in WRITES and r.status == 200)
+
+
+def run() -> None:
+    b = installed_portal()
+    onec = start()
+    try:
+        report = install(b.services, b.member_id)
+        assert report.complete, report.errors
+        ids = installed_ids(b.services.store, b.member_id)
+        f_num = ids.deal_field("order_1c_number")
+        ib = onec.infobase
+        base = datetime.now().replace(microsecond=0) - timedelta(days=10)
+        deal_ids = seed_deals(b.portal.db, DEALS)
+        for i, did in enumerate(deal_ids):
+            number = f"ТД00-{i + 1:06d}"
+            order = ib.add_order(2000, base, number=number)
+            b.portal.db.deals.get(did).update({f_num: number, "OPPORTUNITY": 2000.0})
+            for k in range(PAYMENTS // DEALS):
+                ib.add_payment([(order, 1000 if k == 0 else 500 + (i % 2) * 500)], base + timedelta(days=1, minutes=k))
+        connection.save(b.services.store.kv, b.member_id, base_url=onec.url, username=onec.username,
+                        password=onec.password, lookback_days=30)
+        if hasattr(b.portal.limits, "reset"):
+            b.portal.limits.reset()
+        print("| run | payments read | deal updates | comments | portal HTTP calls | floor | wall time, s |")
+        print("|---|---|---|---|---|---|---|")
+        for label in ("first sync", "second sync (no change)"):
+            mark = len(b.portal.log)
+            t = time.perf_counter()
+            r = sync.run(b.services, b.member_id)
+            dt = time.perf_counter() - t
+            writes = _writes(b.portal, mark)
+            floor = math.ceil(writes / 50) + math.ceil(DEALS / 2500) + 1
+            print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)} | {floor} | {dt:.1f} |")
+        print(f"\n1C OData requests in total: {len(onec.log)}")
+    finally:
+        onec.shutdown()
+        b.close()
+
+
+if __name__ == "__main__":
+    run()

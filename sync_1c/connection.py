@@ -1,0 +1,96 @@
+"""Per-portal 1C connection settings (in store.kv) and the start-up connection check.
+
+Why kv and not the environment: every portal connects to its own infobase. The password is stored
+(the sync needs it) but `public()` — what any API answer or log line may show — never contains it.
+The check runs before each sync: `$metadata` + the profile's required names give a clear list of
+problems ("add X to the OData composition") instead of a failure deep inside a pull.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+
+from . import profiles
+from .odata import ODataClient, ODataError
+from .payments import DEFAULT_TZ
+
+KV_KEY = "sync_1c.connection"
+INTERVAL_KEY = "sync_1c.interval"          # read by the scheduler (seconds)
+PUSH_SECRET_KEY = "sync_1c.push_secret"
+AUTO_FORWARD_KEY = "sync_1c.auto_forward"  # {category_id: {from_stage_id: to_stage_id}}
+GATE_KEY = "sync_1c.gate"                  # {"enabled": bool, "categories": [ids] | None}
+SECRET_FIELDS = ("password",)
+
+
+class NotConfigured(LookupError):
+    """The portal has no 1C connection: the sync says so and does nothing."""
+
+
+@dataclass
+class Connection:
+    base_url: str
+    username: str
+    password: str = field(repr=False)
+    profile: str = "ut11_5"
+    tz: str = DEFAULT_TZ
+    lookback_days: int = 35
+    interval: int = 600
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 0.5
+
+    def public(self) -> dict:
+        """Safe to return in an API answer or write to a log."""
+        d = asdict(self)
+        for k in SECRET_FIELDS:
+            d[k + "_set"] = bool(d.pop(k))
+        return d
+
+    def client(self) -> ODataClient:
+        return ODataClient(self.base_url, self.username, self.password, timeout=self.timeout,
+                           retries=self.retries, backoff=self.backoff)
+
+    def profile_obj(self) -> profiles.Profile:
+        return profiles.get(self.profile)
+
+
+def save(kv, member_id: str, **values) -> Connection:
+    """Create or update; a missing/None password keeps the stored one (forms never echo it back)."""
+    old = kv.get(member_id, KV_KEY) or {}
+    merged = {**old, **{k: v for k, v in values.items() if v is not None}}
+    conn = Connection(**merged)
+    profiles.get(conn.profile)                      # unknown profile → KeyError now, not at sync time
+    kv.set(member_id, KV_KEY, asdict(conn))
+    kv.set(member_id, INTERVAL_KEY, int(conn.interval))
+    return conn
+
+
+def load(kv, member_id: str) -> Connection:
+    raw = kv.get(member_id, KV_KEY)
+    if not raw:
+        raise NotConfigured(f"no 1C connection configured for portal {member_id}")
+    return Connection(**raw)
+
+
+def push_secret(kv, member_id: str, *, create: bool = True) -> str | None:
+    """The shared secret a 1C HTTP service sends with pushes; generated on first use."""
+    s = kv.get(member_id, PUSH_SECRET_KEY)
+    if not s and create:
+        s = secrets.token_urlsafe(32)
+        kv.set(member_id, PUSH_SECRET_KEY, s)
+    return s
+
+
+def check(conn: Connection, client: ODataClient | None = None) -> list[str]:
+    """Problems found at start-up (empty = ready): unreachable base, bad login, or names the profile
+    needs that the published OData composition lacks."""
+    client = client or conn.client()
+    try:
+        profile = conn.profile_obj()
+    except KeyError as exc:
+        return [str(exc)]
+    try:
+        xml = client.metadata()
+    except ODataError as exc:
+        return [f"1C $metadata is not readable at {conn.base_url}: {exc}"]
+    return list(profile.check_against_metadata(xml))

@@ -1,0 +1,126 @@
+"""The paid gate: a deal cannot be won/closed until it is paid in full (seed 003: «Завершить Сделку в
+системе можно только после того, как клиент полностью всё оплатит»), and a deal waiting for payment
+moves on by itself once it is (that half lives in the sync, configured per pipeline in kv).
+
+Bitrix24 has no "before stage change" hook for apps, so the gate acts after the fact: on
+ONCRMDEALUPDATE it reads the deal, and a success-stage deal that is not paid in full goes back to the
+last stage we saw it in (kept in our sync1c_deals table — the sandbox has no crm.stagehistory.list),
+and its responsible user is told why. Our own move-back fires another update event, which then finds
+a non-won stage and only records it: no loop.
+"""
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from b24app.inbox import on_event
+
+from .connection import GATE_KEY
+from .ledger_store import LedgerStore
+
+log = logging.getLogger("b24app.sync_1c.gate")
+SUCCESS = "S"
+
+MESSAGES = {
+    "ru": "Сделка «{title}» [{id}] не может быть закрыта: оплачено {paid} из {total}. "
+          "Сделка возвращена на предыдущую стадию; она закроется после полной оплаты в 1С.",
+    "en": "Deal “{title}” [{id}] cannot be closed: {paid} of {total} paid. "
+          "It was moved back to its previous stage; close it once 1C shows it paid in full.",
+}
+
+
+def _dec(value) -> Decimal:
+    try:
+        return Decimal(str(value or 0).replace(",", "."))
+    except InvalidOperation:
+        return Decimal("0")
+
+
+def paid_state(deal: dict, amount_field: str) -> tuple[Decimal, Decimal, bool]:
+    """(paid, total, paid in full) from the deal's app-owned amount field and OPPORTUNITY. A deal with
+    nothing to pay (OPPORTUNITY 0) is not held back."""
+    paid, total = _dec(deal.get(amount_field)), _dec(deal.get("OPPORTUNITY"))
+    return paid, total, total <= 0 or paid >= total
+
+
+def gated(kv, member_id: str, deal: dict, order_fields: tuple[str, ...] = ()) -> bool:
+    """Which deals the gate holds. Default: those linked to a 1C order (number or key) — a measurement
+    deal whose success stage is "contract signed" is not expected to be paid yet. kv `sync_1c.gate`:
+    {"enabled": bool, "categories": [ids] | null, "all_deals": bool}."""
+    cfg = kv.get(member_id, GATE_KEY) or {}
+    if cfg.get("enabled", True) is False:
+        return False
+    cats = cfg.get("categories")
+    if cats is not None and int(deal.get("CATEGORY_ID") or 0) not in {int(c) for c in cats}:
+        return False
+    return bool(cfg.get("all_deals")) or any(str(deal.get(f) or "").strip() for f in order_fields)
+
+
+def previous_stage(ledger: LedgerStore, deal: dict, ids) -> str | None:
+    """Last stage we saw; else the deal's PREVIOUS_STAGE_ID if the portal sends it; else the last
+    process stage of a b24app pipeline before its success stage."""
+    seen = (ledger.deal(int(deal["ID"])) or {}).get("last_stage")
+    if seen and seen != deal.get("STAGE_ID"):
+        return seen
+    prev = deal.get("PREVIOUS_STAGE_ID")
+    if prev and prev != deal.get("STAGE_ID"):
+        return str(prev)
+    pipeline = ids.pipeline_of_category(int(deal.get("CATEGORY_ID") or 0)) if ids else None
+    if pipeline is None:
+        return None
+    stages = list(pipeline.stages)
+    keys = [k for k in stages if pipeline.stage(k) == deal.get("STAGE_ID")]
+    idx = stages.index(keys[0]) if keys else len(stages)
+    return pipeline.stage(stages[idx - 1]) if idx > 0 else None
+
+
+def enforce(services, member_id: str, deal_id: int) -> dict:
+    """Check one deal; returns what was done: {"action": "recorded" | "moved_back" | "none", ...}."""
+    from install.registry import installed_ids
+
+    ids = installed_ids(services.store, member_id)
+    client = services.client(member_id)
+    ledger = LedgerStore(services.store.engine, member_id)
+    deal = client.call("crm.deal.get", {"id": int(deal_id)})
+    stage = str(deal.get("STAGE_ID") or "")
+    order_fields = (ids.deal_field("order_1c_number"), ids.deal_field("order_1c_key"))
+    if deal.get("STAGE_SEMANTIC_ID") != SUCCESS or not gated(services.store.kv, member_id, deal, order_fields):
+        ledger.save_deal(int(deal_id), last_stage=stage)
+        return {"action": "recorded", "stage": stage}
+    written = (ledger.deal(int(deal_id)) or {}).get("written") or {}
+    if written.get("amount_paid") is not None:           # what 1C said, not a hand-edited field
+        deal = {**deal, ids.deal_field("amount_paid"): written["amount_paid"]}
+    paid, total, full = paid_state(deal, ids.deal_field("amount_paid"))
+    if full:
+        ledger.save_deal(int(deal_id), last_stage=stage)
+        return {"action": "none", "stage": stage}
+    back = previous_stage(ledger, deal, ids)
+    if back:
+        client.call("crm.deal.update", {"id": int(deal_id), "fields": {"STAGE_ID": back}})
+    portal = services.store.portals.get(member_id)
+    lang = (portal.lang if portal else None) or "ru"
+    user = deal.get("ASSIGNED_BY_ID") or (portal.user_id if portal else None)
+    if user:
+        msg = MESSAGES.get(lang, MESSAGES["en"]).format(title=deal.get("TITLE") or "", id=deal_id,
+                                                        paid=f"{paid:.2f}", total=f"{total:.2f}")
+        client.call("im.notify.system.add", {"USER_ID": int(user), "MESSAGE": msg})
+    log.info("paid gate: deal %s of %s back to %s (%s of %s paid)", deal_id, member_id, back, paid, total)
+    return {"action": "moved_back", "stage": back, "paid": str(paid), "total": str(total)}
+
+
+@on_event("ONCRMDEALUPDATE")
+def on_deal_update(services, member_id: str, payload: dict) -> None:
+    data = payload.get("data") or {}
+    fields = data.get("FIELDS") or data.get("fields") or {}
+    deal_id = str(fields.get("ID") or "")
+    if not deal_id.isdigit():
+        return
+    try:
+        enforce(services, member_id, int(deal_id))
+    except Exception as exc:  # noqa: BLE001 - a deal deleted meanwhile is not worth a retry storm
+        from b24app.errors import B24Error
+
+        if isinstance(exc, B24Error) and exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR" \
+                and "not found" in str(exc.description or "").lower():
+            return
+        raise

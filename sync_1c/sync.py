@@ -1,0 +1,284 @@
+"""The payment sync of one portal: 1C → our ledger → desired deal state → only the differences to Bitrix24.
+
+Why this shape (1c-odata.md §3.1–3.6):
+* 1C has no change timestamps, so we re-read a sliding `Date` window with a generous look-back and
+  compare each document with the version we hold (idempotent by `Ref_Key`); documents we hold inside
+  the window that 1C no longer lists are re-read by key, and vanished ones become tombstones — so
+  un-posting, deletion marks and physical deletion take back exactly what they added.
+* The deal state (amount paid, paid in full, bound order key) is *recomputed* from the whole ledger and
+  compared with what we last wrote, so a second run with no change in 1C writes nothing, and a crash
+  or a 1C/portal failure half-way is repaired by the next run (nothing lost, nothing doubled): written
+  state and "commented" marks are saved per successful command, the cursor only after all succeeded.
+* Writes go out through `batch_many` (one HTTP call per 50 commands), only into fields the app owns,
+  plus a forward-only stage move configured per pipeline (waiting for payment → paid).
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from . import connection, matching
+from .ledger_store import LedgerStore
+from .odata import ODataError
+from .payments import REFUND, Payment, ledger_state, unallocated, utc_to_local
+from .reader import PaymentReader
+
+log = logging.getLogger("b24app.sync_1c")
+CENT = Decimal("0.01")
+CHECK_TTL = 3600.0
+BATCH = 50
+_checked: dict[tuple, float] = {}            # (member_id, base_url, profile) → monotonic time of a clean check
+
+
+class SyncProblem(RuntimeError):
+    """The sync cannot run (connection check failed, another sync holds the lease); nothing written."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class SyncIncomplete(RuntimeError):
+    """Some portal writes failed: what succeeded is recorded, the cursor is not moved; the next run
+    (or the inbox retry) finishes the job without doubling anything."""
+
+
+@dataclass
+class SyncReport:
+    window: tuple[str, str] | None = None
+    read: int = 0
+    changed: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    updates: int = 0
+    comments: int = 0
+    moved: list[int] = field(default_factory=list)
+    review: int = 0
+    deals: dict[int, dict] = field(default_factory=dict)       # deal id → desired state (all matched deals)
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"window": self.window, "read": self.read, "changed": len(self.changed), "gone": len(self.gone),
+                "updates": self.updates, "comments": self.comments, "moved": self.moved, "review": self.review}
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _fields(services, member_id: str) -> dict[str, str]:
+    from install.registry import installed_ids
+
+    ids = installed_ids(services.store, member_id)
+    return {k: ids.deal_field(k) for k in ("order_1c_number", "order_1c_key", "amount_paid", "paid_in_full")}
+
+
+def ensure_checked(member_id: str, conn: connection.Connection, client) -> None:
+    """`$metadata` + profile check once per hour per process (it is big on a real base)."""
+    import time
+
+    key = (member_id, conn.base_url, conn.profile)
+    if time.monotonic() - _checked.get(key, -CHECK_TTL * 2) < CHECK_TTL:
+        return
+    problems = connection.check(conn, client)
+    if problems:
+        raise SyncProblem(problems)
+    _checked[key] = time.monotonic()
+
+
+def run(services, member_id: str, *, now: datetime | None = None, refs: list[str] | None = None,
+        since: datetime | None = None, lease_seconds: float = 900) -> SyncReport:
+    """One sync. `refs` (push: these Ref_Keys changed) or `since` (push: changed since) make a targeted
+    pull that does not move the cursor; otherwise the sliding window from the cursor minus look-back."""
+    conn = connection.load(services.store.kv, member_id)
+    ledger = LedgerStore(services.store.engine, member_id)
+    owner = uuid.uuid4().hex
+    if not ledger.try_lease(owner, lease_seconds):
+        raise SyncProblem(["another 1C sync of this portal is running"])
+    try:
+        return _run(services, member_id, conn, ledger, now or datetime.now(timezone.utc), refs, since)
+    except (ODataError, SyncProblem) as exc:
+        ledger.save_cursor(last_error=str(exc)[:2000])
+        raise
+    finally:
+        ledger.release_lease(owner)
+
+
+def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> SyncReport:
+    odata = conn.client()
+    ensure_checked(member_id, conn, odata)
+    profile = conn.profile_obj()
+    reader = PaymentReader(odata, profile, tz=conn.tz)
+    report = SyncReport()
+    cursor = ledger.cursor()
+
+    # 1. read 1C (any failure here raises before anything is stored)
+    whole_window = refs is None and since is None
+    if refs is not None:
+        fresh, gone = _read_refs(reader, ledger, [r.strip().lower() for r in refs if r and r.strip()])
+    else:
+        start = since - timedelta(hours=1) if since else (cursor["window_end"] or now) - timedelta(days=conn.lookback_days)
+        report.window = (start.isoformat(), now.isoformat())
+        fresh = reader.read_window(utc_to_local(start, conn.tz), utc_to_local(now, conn.tz))
+        seen = {p.ref_key for p in fresh}
+        missing = [p for p in ledger.held_in_window(start, now) if p.ref_key not in seen]
+        gone = []
+        if missing:
+            again, gone_keys = reader.reread(missing)
+            fresh += again
+            gone = [p for p in missing if p.ref_key in set(gone_keys)]
+    report.read = len(fresh)
+
+    # 2. ledger: latest versions; vanished documents become tombstones (they count nothing)
+    tombs = [replace(p, posted=False, deleted=True) for p in gone]
+    report.changed = ledger.upsert_payments(fresh + tombs)
+    report.gone = [p.ref_key for p in gone]
+
+    # 3. desired state per deal, from the whole ledger
+    f = _fields(services, member_id)
+    client = services.client(member_id)
+    payments = ledger.payments()
+    states = ledger_state(payments.values())
+    orders: dict[str, matching.Order] = {}
+    for p in payments.values():
+        for a in p.allocations:
+            if a.order_key and a.order_key not in orders:
+                orders[a.order_key] = matching.Order(a.order_key, a.order_number, a.order_date)
+    deals = matching.read_deals(client, f["order_1c_number"], f["order_1c_key"])
+    ledger.save_stages({int(d["ID"]): str(d.get("STAGE_ID") or "") for d in deals})
+    m = matching.match(list(orders.values()), deals, number_field=f["order_1c_number"],
+                       key_field=f["order_1c_key"], tz=conn.tz, restarts_yearly=profile.number_restarts_yearly)
+    review = dict(m.review)
+    for p, a in unallocated(payments.values()):
+        review[p.ref_key] = ("unallocated", {"payment": p.ref_key, "number": p.number, "amount": str(a.amount),
+                                             "date": p.date.isoformat(), "why": "the payment names no order"})
+    for key, st in states.items():
+        if st.mixed_currencies:
+            review[key] = ("currency", {"order_key": key, "why": "payments in several settlement currencies"})
+
+    deal_by_id = {int(d["ID"]): d for d in deals}
+    orders_of: dict[int, list[str]] = {}
+    for okey, did in m.deal_of.items():
+        orders_of.setdefault(did, []).append(okey)
+    written = ledger.deals()
+    forward = services.store.kv.get(member_id, connection.AUTO_FORWARD_KEY) or {}
+    commands: list[tuple[str, dict]] = []
+    after: list[tuple] = []                       # what to record when the matching command succeeded
+    for did, okeys in sorted(orders_of.items()):
+        deal = deal_by_id[did]
+        if any(review.get(k, ("",))[0] == "currency" for k in okeys):
+            continue
+        paid = sum((states[k].amount_paid for k in okeys if k in states), Decimal("0"))
+        total = Decimal(str(deal.get("OPPORTUNITY") or 0))
+        full = total > 0 and paid >= total
+        want = {"amount_paid": money(paid), "paid_in_full": "Y" if full else "N",
+                "order_key": m.bind.get(did) or str(deal.get(f["order_1c_key"]) or "") or None}
+        report.deals[did] = {**want, "opportunity": money(total)}
+        fields = {}
+        if (written.get(did) or {}).get("written") != want:
+            fields = {f["amount_paid"]: want["amount_paid"], f["paid_in_full"]: want["paid_in_full"]}
+            if did in m.bind:
+                fields[f["order_1c_key"]] = m.bind[did]
+        to_stage = (forward.get(str(deal.get("CATEGORY_ID") or 0)) or {}).get(str(deal.get("STAGE_ID")))
+        if full and to_stage:
+            fields["STAGE_ID"] = to_stage
+            report.moved.append(did)
+        if fields:
+            commands.append(("crm.deal.update", {"id": did, "fields": fields}))
+            after.append(("deal", did, want, fields.get("STAGE_ID")))
+
+    # 4. a timeline comment per new or changed payment, on the deal(s) its money went to
+    portal = services.store.portals.get(member_id)
+    lang = (portal.lang if portal else None) or "ru"
+    for ref, (version, commented) in ledger.versions().items():
+        if version == commented:
+            continue
+        p = payments[ref]
+        dids = sorted({m.deal_of[a.order_key] for a in p.allocations if a.order_key in m.deal_of})
+        if not dids and any(a.order_key in review for a in p.allocations):
+            continue                               # comment once it is matched
+        if commented is None and not p.counts:
+            after.append(("mark", ref, version))   # never-counted draft: nothing to tell
+            commands.append(None)
+            continue
+        for i, did in enumerate(dids):
+            commands.append(("crm.timeline.comment.add", {"fields": {
+                "ENTITY_ID": did, "ENTITY_TYPE": "deal", "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
+            after.append(("comment", ref, version, i == len(dids) - 1))
+        if not dids:
+            after.append(("mark", ref, version))
+            commands.append(None)
+
+    # 5. write in chunks of 50 (one batch call each), record per success right after each chunk, so a
+    #    failure later on (portal down, token gone) never makes the retry repeat a comment
+    failed, marks, real = [], [], 0
+    pairs = list(zip(commands, after))
+    for i in range(0, len(pairs), BATCH):
+        chunk = pairs[i:i + BATCH]
+        cmds = [c for c, _w in chunk if c is not None]
+        real += len(cmds)
+        results = iter(client.batch_many(cmds, halt=False) if cmds else [])
+        for cmd, what in chunk:
+            res = next(results) if cmd is not None else None
+            if res is not None and not res.ok:
+                failed.append(f"{cmd[0]}: {getattr(res.error, 'code', res.error)}")
+                continue
+            if what[0] == "deal":
+                _kind, did, want, stage = what
+                ledger.save_deal(did, written=want, order_key=want["order_key"],
+                                 **({"last_stage": stage} if stage else {}))
+                report.updates += 1
+            elif what[0] == "comment":
+                report.comments += 1
+                if what[3]:
+                    marks.append((what[1], what[2]))
+            else:
+                marks.append((what[1], what[2]))
+        ledger.mark_commented(marks)
+        marks = []
+    ledger.set_review(review)
+    report.review = len(review)
+    if failed:
+        ledger.save_cursor(last_error=f"{len(failed)} portal write(s) failed: " + "; ".join(failed[:5]))
+        raise SyncIncomplete(f"{len(failed)} of {real} portal writes failed")
+    values = {"last_ok_at": now, "last_error": None, "stats": report.as_dict()}
+    if whole_window:
+        values["window_end"] = now
+    ledger.save_cursor(**values)
+    log.info("1C sync %s: %s", member_id, report.as_dict())
+    return report
+
+
+def _read_refs(reader: PaymentReader, ledger: LedgerStore, refs: list[str]) -> tuple[list[Payment], list[Payment]]:
+    """Push path: the named documents, wherever they live; held ones that 1C no longer has are gone."""
+    held = ledger.payments()
+    docs, found = [], set()
+    for source in reader.profile.sources:
+        rows = reader.client.get_by_keys(source.entity_set, refs, select=reader.profile.select(source))
+        for k, row in rows.items():
+            if k.lower() not in found:
+                found.add(k.lower())
+                docs.append((source, row))
+    fresh = reader._to_payments(docs)            # same package: the reader's row → Payment mapping
+    gone = [held[r] for r in refs if r not in found and r in held]
+    return fresh, gone
+
+
+TEXTS = {
+    "ru": {"receipt": "Оплата", "refund": "Возврат", "new": "получен(а) из 1С", "changed": "изменен(а) в 1С",
+           "unposted": "проведение отменено", "deleted": "удален(а) в 1С", "doc": "документ"},
+    "en": {"receipt": "Payment", "refund": "Refund", "new": "received from 1C", "changed": "changed in 1C",
+           "unposted": "un-posted", "deleted": "deleted in 1C", "doc": "document"},
+}
+
+
+def comment_text(p: Payment, changed: bool, lang: str = "ru", tz: str = "Europe/Moscow") -> str:
+    t = TEXTS.get(lang, TEXTS["en"])
+    what = t["refund"] if p.kind == REFUND else t["receipt"]
+    status = t["deleted"] if p.deleted else t["unposted"] if not p.posted else t["changed"] if changed else t["new"]
+    amount = money(sum((a.amount for a in p.allocations), Decimal("0")) if p.allocations else p.amount)
+    local = p.date.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y")
+    return f"1С: {what} {amount} ({t['doc']} {p.number or p.ref_key} {local}) — {status}"

@@ -1,0 +1,124 @@
+"""Paid gate (move back + notify), the robots on the real sync, and the 1C push endpoint."""
+from __future__ import annotations
+
+import pytest
+
+from b24app.inbox import EVENT_HANDLERS, Worker
+from b24app.sandbox.robots import run_robot
+from install.robots import register as register_robots
+from sync_1c import connection, gate
+from sync_1c.jobs import register as register_sync
+from tests.app.conftest import CLIENT_ID
+from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtures
+from tests.install.conftest import app_env  # noqa: F401 - fixture
+
+
+def _worker(services):
+    handlers = register_sync(register_robots({"ONOFFLINEEVENT": EVENT_HANDLERS["ONOFFLINEEVENT"]}))
+    return Worker(services, handlers, backoff=0.01, max_backoff=0.05)
+
+
+def _drain(worker, rounds=30):
+    import time
+
+    for _ in range(rounds):
+        if worker.run_once() == 0 and not worker.services.store.inbox.counts().get("pending"):
+            return
+        time.sleep(0.02)
+
+
+def test_unpaid_deal_moved_to_won_goes_back_and_the_user_is_told(env):  # noqa: F811
+    p = env.ids.pipeline("installation")
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000801")
+    deal = env.deal("ТД00-000801", 1000, stage="job_done")
+    env.ib.add_payment([(order, 400)], recent(2))
+    env.sync()                                        # remembers the deal's stage (job_done)
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": p.stage("won")}})
+    assert env.portal.wait_events()
+    _drain(_worker(env.services))                     # ONCRMDEALUPDATE → inbox → gate
+    assert env.get(deal)["STAGE_ID"] == p.stage("job_done")
+    notes = [n for n in env.portal.db.notifications if "не может быть закрыта" in str(n.get("MESSAGE"))]
+    assert len(notes) == 1 and str(notes[0].get("USER_ID")) == "1" and "400.00 из 1000.00" in notes[0]["MESSAGE"]
+
+
+def test_paid_deal_may_be_won(env):  # noqa: F811
+    p = env.ids.pipeline("installation")
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000802")
+    deal = env.deal("ТД00-000802", 1000, stage="job_done")
+    env.ib.add_payment([(order, 1000)], recent(2))
+    env.sync()
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": p.stage("won")}})
+    assert gate.enforce(env.services, env.member_id, deal)["action"] == "none"
+    assert env.get(deal)["STAGE_ID"] == p.stage("won")
+
+
+def test_robots_use_the_sync(env):  # noqa: F811
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000803")
+    deal = env.deal("ТД00-000803", 1000)
+    env.ib.add_payment([(order, 250)], recent(2))
+    token = run_robot(env.portal, CLIENT_ID, "b24app_sync_payments_now", f"DEAL_{deal}", {})
+    _drain(_worker(env.services))
+    sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
+    assert sent[0]["return_values"] == {"amount_paid": 250.0, "paid_in_full": "N"}, sent
+    assert "synced, paid 250.00 of 1000.00" in sent[0]["log_message"]
+    token = run_robot(env.portal, CLIENT_ID, "b24app_check_paid", f"DEAL_{deal}", {})
+    _drain(_worker(env.services))
+    sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
+    assert sent[0]["return_values"] == {"paid_in_full": "N", "shortfall": 750.0}
+
+
+@pytest.fixture
+def http(env):  # noqa: F811
+    from b24app.app import create_app
+
+    app = create_app(env.services.settings, store=env.services.store)
+    return app.test_client()
+
+
+def test_push_refuses_a_wrong_secret(env, http):  # noqa: F811
+    secret = connection.push_secret(env.services.store.kv, env.member_id)
+    url = f"/api/1c/push/{env.member_id}"
+    assert http.post(url, json={"refs": ["x"]}).status_code == 401
+    assert http.post(url, json={"refs": ["x"]}, headers={"X-B24App-1C-Secret": secret + "x"}).status_code == 403
+    assert http.post("/api/1c/push/nope", json={"refs": ["x"]},
+                     headers={"X-B24App-1C-Secret": secret}).status_code == 403
+    assert env.services.store.inbox.counts(env.member_id).get("pending") is None
+
+
+def test_push_is_idempotent_and_pulls_the_named_payments(env, http):  # noqa: F811
+    secret = connection.push_secret(env.services.store.kv, env.member_id)
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000804")
+    deal = env.deal("ТД00-000804", 1000)
+    ref = env.ib.add_payment([(order, 1000)], recent(2))
+    hdr = {"Authorization": f"Bearer {secret}"}
+    r1 = http.post(f"/api/1c/push/{env.member_id}", json={"refs": [ref.upper()]}, headers=hdr)
+    r2 = http.post(f"/api/1c/push/{env.member_id}", json={"refs": [ref]}, headers=hdr)
+    assert (r1.status_code, r1.json["duplicate"]) == (202, False)
+    assert (r2.status_code, r2.json["duplicate"]) == (202, True)
+    mark = env.mark()
+    _drain(_worker(env.services))
+    assert env.paid(deal) == (1000.0, "Y") and len(env.comments(deal)) == 1
+    assert sorted(env.writes(mark)) == ["crm.deal.update", "crm.timeline.comment.add"]
+    assert env.ledger.cursor()["window_end"] is None             # a targeted pull does not move the cursor
+    again = http.post(f"/api/1c/push/{env.member_id}", json={"refs": [ref], "id": "2"}, headers=hdr)
+    assert again.status_code == 202
+    mark = env.mark()
+    _drain(_worker(env.services))
+    assert env.writes(mark) == []
+    assert http.post(f"/api/1c/push/{env.member_id}", json={"nothing": 1}, headers=hdr).status_code == 400
+
+
+def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: F811
+    p = env.ids.pipeline("measurements")
+    plain = int(env.client.call("crm.deal.add", {"fields": {
+        "TITLE": "Замер", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("won"), "OPPORTUNITY": 500}}))
+    assert gate.enforce(env.services, env.member_id, plain)["action"] == "recorded"
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000805")
+    deal = env.deal("ТД00-000805", 1000, stage="job_done")
+    env.ib.add_payment([(order, 100)], recent(2))
+    env.sync()
+    inst = env.ids.pipeline("installation")
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": inst.stage("won"),
+                                                               env.f("amount_paid"): 1000}})
+    assert gate.enforce(env.services, env.member_id, deal)["action"] == "moved_back"
+    assert env.get(deal)["STAGE_ID"] == inst.stage("job_done")
