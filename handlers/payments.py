@@ -44,3 +44,82 @@ def push(member_id: str):
     except ValueError as exc:
         return json_error(400, "BAD_BODY", str(exc))
     return jsonify({"result": True, "duplicate": not fresh}), 202
+
+
+# --- settings and review list, for the app's pages (page session of an installed portal) ----------------
+def _admin_session():
+    from b24app import session as page_sessions
+
+    from .common import page_session, session_error
+
+    try:
+        sess = page_session()
+    except page_sessions.SessionError as exc:
+        return None, session_error(exc)
+    if not sess.is_admin:
+        return None, json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the 1C connection")
+    return sess, None
+
+
+@bp.get("/api/1c/settings")
+def get_settings():
+    """The connection as stored, without the password (``password_set`` says whether one is stored)."""
+    sess, err = _admin_session()
+    if err:
+        return err
+    svc = services()
+    try:
+        conn = connection.load(svc.store.kv, sess.member_id).public()
+    except connection.NotConfigured:
+        conn = None
+    from sync_1c.ledger_store import LedgerStore
+
+    cur = LedgerStore(svc.store.engine, sess.member_id).cursor()
+    return jsonify({"connection": conn, "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
+                    "last_error": cur["last_error"], "stats": cur["stats"],
+                    "push_url": f"{svc.settings.public_url}/api/1c/push/{sess.member_id}"})
+
+
+@bp.post("/api/1c/settings")
+def save_settings():
+    """Save (an empty password keeps the stored one) and check the connection at once; answers the
+    problems list — empty when `$metadata` has everything the profile needs."""
+    sess, err = _admin_session()
+    if err:
+        return err
+    body = request.get_json(silent=True) or {}
+    allowed = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval"}
+    values = {k: v for k, v in body.items() if k in allowed and v not in ("", None)}
+    svc = services()
+    try:
+        conn = connection.save(svc.store.kv, sess.member_id, **values)
+    except (KeyError, TypeError, ValueError) as exc:
+        return json_error(400, "BAD_SETTINGS", str(exc).strip("'\""))
+    return jsonify({"connection": conn.public(), "problems": connection.check(conn)})
+
+
+@bp.post("/api/1c/push-secret")
+def rotate_push_secret():
+    """A new shared secret for the 1C HTTP service, shown once to the administrator who asked."""
+    sess, err = _admin_session()
+    if err:
+        return err
+    svc = services()
+    svc.store.kv.set(sess.member_id, connection.PUSH_SECRET_KEY, None)
+    return jsonify({"secret": connection.push_secret(svc.store.kv, sess.member_id),
+                    "push_url": f"{svc.settings.public_url}/api/1c/push/{sess.member_id}"})
+
+
+@bp.get("/api/1c/review")
+def review_list():
+    """Payments a person must attach (ambiguous or unmatched orders, unallocated money)."""
+    from b24app import session as page_sessions
+
+    from .common import page_session, session_error
+    from sync_1c.ledger_store import LedgerStore
+
+    try:
+        sess = page_session()
+    except page_sessions.SessionError as exc:
+        return session_error(exc)
+    return jsonify({"items": LedgerStore(services().store.engine, sess.member_id).review()})

@@ -224,3 +224,31 @@ def test_auto_forward_when_fully_paid(env):
     env.ib.add_payment([(order, 300)], recent(1))
     env.sync()
     assert env.get(deal)["STAGE_ID"] == done
+
+
+def test_1c_fails_after_the_first_page_then_retry_completes(env, monkeypatch):
+    from sync_1c.reader import PaymentReader
+
+    orders = [env.ib.add_order(100, recent(5), number=f"ТД00-0011{i:02d}") for i in range(4)]
+    deals = [env.deal(f"ТД00-0011{i:02d}", 100) for i in range(4)]
+    for o in orders:
+        env.ib.add_payment([(o, 60)], recent(3))
+    env.sync()                                            # the ledger holds 4 payments of 60
+    for o in orders:
+        env.ib.add_payment([(o, 40)], recent(2))
+    original = PaymentReader._resolve_settlement_objects
+
+    def go_down(self, rows):                              # the payment page was read, the lookups fail
+        env.onec.faults.down = True
+        return original(self, rows)
+
+    monkeypatch.setattr(PaymentReader, "_resolve_settlement_objects", go_down)
+    mark, cursor = env.mark(), env.ledger.cursor()["window_end"]
+    with pytest.raises(Exception):
+        env.sync()
+    assert env.writes(mark) == [] and env.ledger.cursor()["window_end"] == cursor
+    monkeypatch.setattr(PaymentReader, "_resolve_settlement_objects", original)
+    env.onec.faults.down = False
+    env.sync()
+    for d in deals:
+        assert env.paid(d) == (100.0, "Y") and len(env.comments(d)) == 2

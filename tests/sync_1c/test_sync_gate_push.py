@@ -122,3 +122,27 @@ def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: 
                                                                env.f("amount_paid"): 1000}})
     assert gate.enforce(env.services, env.member_id, deal)["action"] == "moved_back"
     assert env.get(deal)["STAGE_ID"] == inst.stage("job_done")
+
+
+def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
+    from b24app import session as page_sessions
+
+    def hdr(admin):
+        tok = page_sessions.issue(env.services.settings.secret_key,
+                                  page_sessions.PageSession(env.member_id, 1, "ru", is_admin=admin))
+        return {page_sessions.HEADER: tok}
+
+    assert http.get("/api/1c/settings").status_code == 401
+    assert http.get("/api/1c/settings", headers=hdr(False)).status_code == 403
+    got = http.get("/api/1c/settings", headers=hdr(True))
+    assert got.status_code == 200 and env.onec.password not in got.get_data(as_text=True)
+    assert got.json["connection"]["password_set"] is True
+    saved = http.post("/api/1c/settings", json={"lookback_days": 20, "password": ""}, headers=hdr(True))
+    assert saved.status_code == 200 and saved.json["problems"] == []
+    assert env.onec.password not in saved.get_data(as_text=True)
+    assert connection.load(env.services.store.kv, env.member_id).password == env.onec.password
+    bad = http.post("/api/1c/settings", json={"profile": "nope"}, headers=hdr(True))
+    assert bad.status_code == 400
+    secret = http.post("/api/1c/push-secret", headers=hdr(True)).json["secret"]
+    assert connection.push_secret(env.services.store.kv, env.member_id) == secret
+    assert http.get("/api/1c/review", headers=hdr(False)).json == {"items": []}
