@@ -31,6 +31,29 @@ def resolve_portal(store, portal: str) -> str:
     raise click.BadParameter(f"no installed portal {portal!r}; known: {known}", param_hint="PORTAL")
 
 
+class ProgressBar:
+    """``install(progress=...)`` → a click progress bar: the total grows as rounds unblock children, so the
+    bar's length follows it; the current step is shown beside the bar."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int, step: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label="installing", show_pos=True,
+                                         item_show_func=lambda item: item or "")
+            self.bar.__enter__()
+        self.bar.length = max(total, done, 1)
+        self.bar.update(max(done - self.bar.pos, 0), step)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
 @click.command("install")
 @click.argument("portal")
 @click.option("--dry-run", is_flag=True, help="Print the plan (create / update / leave) and change nothing.")
@@ -56,7 +79,11 @@ def install_command(portal: str, dry_run: bool, uninstall: bool, manifest_path: 
     if dry_run:
         click.echo(plan_only(svc, member_id, manifest).render())
         return
-    report = install(svc, member_id, manifest)
+    from b24app.inbox import detect_offline_mode
+
+    click.echo(f"offline events: {detect_offline_mode(svc, member_id)} mode")
+    with ProgressBar() as progress:
+        report = install(svc, member_id, manifest, progress=progress)
     for line in report.sent:
         click.echo(f"  sent {line}")
     for err in report.errors:

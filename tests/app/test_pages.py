@@ -89,3 +89,60 @@ def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
     finally:
         worker.stop()
     assert portal.installs[live_app.client_id].installed is True
+
+
+@pytest.mark.browser
+def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifacts_dir, monkeypatch):
+    """A failing install job: the page shows the error and a retry button; the retry runs the job again,
+    the bar reaches 100% and the page calls BX24.installFinish()."""
+    from b24app import install_flow
+    from b24app.inbox import Worker
+    from tests.conftest import CHROMIUM_CANDIDATES
+
+    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
+    if exe is None:
+        pytest.skip("chromium is not installed")
+    runs, healthy = [], threading.Event()
+
+    def installer(services, member_id, progress=None):
+        runs.append(healthy.is_set())
+        progress(2, 5, "create smart process visit")
+        if not healthy.is_set():
+            raise RuntimeError("QUERY_LIMIT_EXCEEDED: too many requests")
+        progress(5, 5, "complete")
+
+    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [installer])
+    worker = Worker(live_app.services)
+    threading.Thread(target=worker.run_forever, kwargs={"poll": 0.05}, daemon=True).start()
+    live_app.install(portal, mode="frame", finish=False, wait=False)
+
+    def drive():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=exe, headless=True,
+                                   args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            page = b.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(f"{portal.url}/marketplace/app/{live_app.client_id}/")
+            frame = page.wait_for_selector("#app-frame").content_frame()
+            frame.wait_for_selector("[data-b24app=install][data-state=failed]", timeout=15000)
+            frame.wait_for_selector("#install-retry:not([hidden])", timeout=5000)
+            errors = frame.inner_text("#install-errors")
+            step = frame.inner_text("#install-step")
+            width = frame.eval_on_selector("#install-bar", "e => e.style.width")
+            page.screenshot(path=str(artifacts_dir / "install-failed-with-retry.png"))
+            healthy.set()                    # the portal calms down; the admin presses "retry"
+            frame.click("#install-retry")
+            page.wait_for_function("document.querySelector('#app-frame') && "
+                                   "document.querySelector('#app-frame').dataset.installed === 'Y'", timeout=15000)
+            b.close()
+            return errors, step, width
+
+    try:
+        errors, step, width = _in_thread(drive)
+    finally:
+        worker.stop()
+    assert "QUERY_LIMIT_EXCEEDED" in errors
+    assert "create smart process visit" in step and width == "40%"
+    assert runs[-1] is True and False in runs
+    assert portal.installs[live_app.client_id].installed is True

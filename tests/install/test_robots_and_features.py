@@ -158,7 +158,7 @@ def test_cli_dry_run_and_install(app_env, portal):
     assert "crm.type.add" not in [r.method for r in portal.log]
     res = runner.invoke(install_command, [portal.member_id], env=env)
     assert res.exit_code == 0, res.output
-    assert "complete after" in res.output
+    assert "complete after" in res.output and "offline events: confirm mode" in res.output
     res = runner.invoke(install_command, ["--dry-run", portal.member_id], env=env)
     assert "0 create, 0 update, 0 remove" in res.output
     res = runner.invoke(install_command, ["nowhere.bitrix24.ru"], env=env)
