@@ -27,7 +27,7 @@ def _writes(portal, since: int) -> int:
     return sum(1 for r in portal.log[since:] if r.method in WRITES and r.status == 200)
 
 
-def run() -> None:
+def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
     b = installed_portal()
     onec = start()
     try:
@@ -37,12 +37,12 @@ def run() -> None:
         f_num = ids.deal_field("order_1c_number")
         ib = onec.infobase
         base = datetime.now().replace(microsecond=0) - timedelta(days=10)
-        deal_ids = seed_deals(b.portal.db, DEALS)
+        deal_ids = seed_deals(b.portal.db, deals)
         for i, did in enumerate(deal_ids):
             number = f"ТД00-{i + 1:06d}"
             order = ib.add_order(2000, base, number=number)
             b.portal.db.deals.get(did).update({f_num: number, "OPPORTUNITY": 2000.0})
-            for k in range(PAYMENTS // DEALS):
+            for k in range(payments // deals):
                 ib.add_payment([(order, 1000 if k == 0 else 500 + (i % 2) * 500)], base + timedelta(days=1, minutes=k))
         connection.save(b.services.store.kv, b.member_id, base_url=onec.url, username=onec.username,
                         password=onec.password, lookback_days=30)
@@ -56,7 +56,7 @@ def run() -> None:
             r = sync.run(b.services, b.member_id)
             dt = time.perf_counter() - t
             writes = _writes(b.portal, mark)
-            floor = math.ceil(writes / 50) + math.ceil(DEALS / 2500) + 1
+            floor = math.ceil(writes / 50) + math.ceil(deals / 2500) + 1
             print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)} | {floor} | {dt:.1f} |")
         print(f"\n1C OData requests in total: {len(onec.log)}")
     finally:

@@ -225,8 +225,14 @@ def sync_payments_now(call: RobotCall):
         return ({"amount_paid": paid, "paid_in_full": "Y" if full else "N"},
                 f"1C order {number}: no 1C connection is configured for this portal, nothing fetched; "
                 f"returned the deal's current amount paid {paid:.2f} of {total:.2f}")
-    except sync.SyncProblem as exc:
-        raise RobotError(f"1C sync cannot run: {exc}") from None
+    except (sync.SyncProblem, sync.SyncIncomplete, sync.ODataError) as exc:
+        written = (sync.LedgerStore(call.services.store.engine, call.member_id).deal(int(deal["ID"])) or {})
+        last = written.get("written")
+        if not last:
+            raise RobotError(f"1C sync failed and this deal was never synced: {exc}") from None
+        return ({"amount_paid": float(last["amount_paid"]), "paid_in_full": last["paid_in_full"]},
+                f"1C order {number or key}: sync failed now ({exc}); returned the last synced amount "
+                f"{last['amount_paid']}")
     state = report.deals.get(int(deal["ID"]))
     if state is None:
         review = [r for r in sync.LedgerStore(call.services.store.engine, call.member_id).review()

@@ -32,6 +32,8 @@ CENT = Decimal("0.01")
 CHECK_TTL = 3600.0
 BATCH = 50
 _checked: dict[tuple, float] = {}            # (member_id, base_url, profile) → monotonic time of a clean check
+_readers: dict[tuple, PaymentReader] = {}    # one per portal+base in this process: keeps the reader's
+                                             # settlement-object and order caches between runs
 
 
 class SyncProblem(RuntimeError):
@@ -108,10 +110,14 @@ def run(services, member_id: str, *, now: datetime | None = None, refs: list[str
 
 
 def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> SyncReport:
-    odata = conn.client()
-    ensure_checked(member_id, conn, odata)
-    profile = conn.profile_obj()
-    reader = PaymentReader(odata, profile, tz=conn.tz)
+    key = (member_id, conn.base_url, conn.username, conn.password, conn.profile, conn.tz)
+    reader = _readers.get(key)
+    if reader is None:
+        for old in [k for k in _readers if k[0] == member_id]:
+            del _readers[old]
+        reader = _readers[key] = PaymentReader(conn.client(), conn.profile_obj(), tz=conn.tz)
+    ensure_checked(member_id, conn, reader.client)
+    profile = reader.profile
     report = SyncReport()
     cursor = ledger.cursor()
 

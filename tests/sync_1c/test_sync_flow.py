@@ -77,6 +77,7 @@ def env(app_env, portal, onec):  # noqa: F811
     connection.save(app_env.store.kv, portal.member_id, base_url=onec.url, username=onec.username,
                     password=onec.password, retries=1, backoff=0, timeout=5)
     sync._checked.clear()
+    sync._readers.clear()
     return Env(app_env, portal, onec)
 
 
@@ -236,6 +237,9 @@ def test_1c_fails_after_the_first_page_then_retry_completes(env, monkeypatch):
     env.sync()                                            # the ledger holds 4 payments of 60
     for o in orders:
         env.ib.add_payment([(o, 40)], recent(2))
+    late = env.ib.add_order(100, recent(4), number="ТД00-001199")   # an order the reader has not seen yet
+    late_deal = env.deal("ТД00-001199", 100)
+    env.ib.add_payment([(late, 100)], recent(2))
     original = PaymentReader._resolve_settlement_objects
 
     def go_down(self, rows):                              # the payment page was read, the lookups fail
@@ -252,3 +256,38 @@ def test_1c_fails_after_the_first_page_then_retry_completes(env, monkeypatch):
     env.sync()
     for d in deals:
         assert env.paid(d) == (100.0, "Y") and len(env.comments(d)) == 2
+    assert env.paid(late_deal) == (100.0, "Y") and len(env.comments(late_deal)) == 1
+
+
+def test_portal_fails_between_batches_retry_doubles_nothing(env, monkeypatch):
+    from b24app.errors import B24Error
+    from b24app.portal import PortalClient
+
+    p = env.ids.pipeline("installation")
+    adds = []
+    for i in range(30):
+        o = env.ib.add_order(100, recent(5), number=f"ТД00-0012{i:02d}")
+        env.ib.add_payment([(o, 100)], recent(2))
+        adds.append(("crm.deal.add", {"fields": {"TITLE": str(i), "CATEGORY_ID": p.category_id, "OPPORTUNITY": 100,
+                                                  env.f("order_1c_number"): f"ТД00-0012{i:02d}"}}))
+    deals = [int(r.result) for r in env.client.batch_many(adds)]
+    original, calls = PortalClient.batch_many, []
+
+    def flaky(self, commands, halt=False):
+        calls.append(len(commands))
+        if len(calls) == 2:
+            raise B24Error("QUERY_LIMIT_EXCEEDED", "the portal gave up", 503)
+        return original(self, commands, halt=halt)
+
+    monkeypatch.setattr(PortalClient, "batch_many", flaky)
+    with pytest.raises(B24Error):
+        env.sync()
+    assert env.ledger.cursor()["window_end"] is None                 # not committed
+    monkeypatch.setattr(PortalClient, "batch_many", original)
+    env.sync()
+    rows = {int(r["ID"]): r for r in env.portal.db.deals if int(r["ID"]) in deals}
+    assert all(float(rows[d][env.f("amount_paid")]) == 100.0 for d in deals)
+    assert all(len(env.comments(d)) == 1 for d in deals)
+    mark = env.mark()
+    env.sync()
+    assert env.writes(mark) == []

@@ -61,6 +61,13 @@ def test_robots_use_the_sync(env):  # noqa: F811
     sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
     assert sent[0]["return_values"] == {"amount_paid": 250.0, "paid_in_full": "N"}, sent
     assert "synced, paid 250.00 of 1000.00" in sent[0]["log_message"]
+    env.onec.faults.down = True                       # 1C down: the robot answers the last synced values
+    token = run_robot(env.portal, CLIENT_ID, "b24app_sync_payments_now", f"DEAL_{deal}", {})
+    _drain(_worker(env.services))
+    sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
+    assert sent[0]["return_values"] == {"amount_paid": 250.0, "paid_in_full": "N"}
+    assert "sync failed now" in sent[0]["log_message"]
+    env.onec.faults.down = False
     token = run_robot(env.portal, CLIENT_ID, "b24app_check_paid", f"DEAL_{deal}", {})
     _drain(_worker(env.services))
     sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
