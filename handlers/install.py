@@ -44,12 +44,24 @@ def install():
                            progress=install_flow.progress_of(svc.store, p.member_id))
 
 
-def _status(svc, member_id: str) -> dict:
+def step_label(step: str, lang: str) -> str:
+    """The installer's step ("create smart_process visit (+3)") in the admin's language."""
+    s = strings(lang)
+    if f"install.step.{step}" in s:
+        return s[f"install.step.{step}"]
+    parts = step.split(" ", 2)
+    if len(parts) == 3 and f"install.action.{parts[0]}" in s and f"install.kind.{parts[1]}" in s:
+        return f"{s['install.action.' + parts[0]]} {s['install.kind.' + parts[1]]} {parts[2]}"
+    return step
+
+
+def _status(svc, member_id: str, lang: str = "en") -> dict:
     cur = install_flow.progress_of(svc.store, member_id)
     total, done = int(cur.get("total") or 0), int(cur.get("done") or 0)
     percent = 100 if cur.get("state") == install_flow.DONE else (min(99, done * 100 // total) if total else 0)
     return {"state": cur.get("state"), "done": done, "total": total, "percent": percent,
-            "step": cur.get("step") or "", "errors": list(cur.get("errors") or []), "job": cur.get("job")}
+            "step": step_label(cur.get("step") or "", lang), "errors": list(cur.get("errors") or []),
+            "job": cur.get("job")}
 
 
 @bp.get("/install/status")
@@ -59,7 +71,7 @@ def install_status():
         sess = page_session()
     except page_sessions.SessionError as exc:
         return session_error(exc)
-    return jsonify(_status(services(), sess.member_id))
+    return jsonify(_status(services(), sess.member_id, sess.lang))
 
 
 @bp.post("/install/retry")
@@ -73,4 +85,4 @@ def install_retry():
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
     svc = services()
     install_flow.retry_install(svc, sess.member_id)
-    return jsonify(_status(svc, sess.member_id))
+    return jsonify(_status(svc, sess.member_id, sess.lang))

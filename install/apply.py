@@ -118,7 +118,7 @@ def step_text(steps: list[Step]) -> str:
     """What the admin reads under the progress bar: the first step of a batch and how many more."""
     first = steps[0]
     more = f" (+{len(steps) - 1})" if len(steps) > 1 else ""
-    return f"{first.action} {first.kind.replace('_', ' ')} {first.key}{more}"
+    return f"{first.action} {first.kind} {first.key}{more}"
 
 
 def _send(client, steps: list[Step], report: InstallReport) -> None:

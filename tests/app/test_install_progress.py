@@ -54,7 +54,7 @@ def test_failed_install_shows_errors_and_retry_runs_again(live_app, portal, monk
 
     def flaky_installer(services, member_id, progress=None):
         runs.append(member_id)
-        progress(1, 3, "create smart process visit")
+        progress(1, 3, "create smart_process visit (+2)")
         if len(runs) == 1:
             raise RuntimeError("portal said no")
         progress(3, 3, "complete")
@@ -65,7 +65,7 @@ def test_failed_install_shows_errors_and_retry_runs_again(live_app, portal, monk
     token = _session(result["text"])
     st = _status(live_app, token).json()
     assert st["state"] == "failed" and "portal said no" in st["errors"][0]
-    assert st["done"] == 1 and st["total"] == 3 and st["step"] == "create smart process visit"
+    assert st["done"] == 1 and st["total"] == 3 and st["step"] == "создаём смарт-процесс visit (+2)"
     # only an admin's page session may re-run it
     plain = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
         member_id=portal.member_id, user_id=2, lang="ru", is_admin=False))

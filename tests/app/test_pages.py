@@ -106,7 +106,7 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
 
     def installer(services, member_id, progress=None):
         runs.append(healthy.is_set())
-        progress(2, 5, "create smart process visit")
+        progress(2, 5, "create smart_process visit")
         if not healthy.is_set():
             raise RuntimeError("QUERY_LIMIT_EXCEEDED: too many requests")
         progress(5, 5, "complete")
@@ -143,6 +143,6 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
     finally:
         worker.stop()
     assert "QUERY_LIMIT_EXCEEDED" in errors
-    assert "create smart process visit" in step and width == "40%"
+    assert "создаём смарт-процесс visit" in step and width == "40%"
     assert runs[-1] is True and False in runs
     assert portal.installs[live_app.client_id].installed is True
