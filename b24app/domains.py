@@ -24,6 +24,9 @@ def load() -> None:
     from sync_1c.jobs import register as register_sync_1c     # periodic pull, 1C push, paid gate
 
     register_sync_1c(inbox.EVENT_HANDLERS)
+    from maps.geocoding import register as register_maps     # background geocoding, map version bumps
+
+    register_maps(inbox.EVENT_HANDLERS)
     _loaded = True
 
 
@@ -32,7 +35,8 @@ def blueprints() -> list:
     import importlib
 
     modules = [
-        # "handlers.maps", "handlers.visits",
+        # "handlers.visits",
         "handlers.payments",
+        "handlers.maps",
     ]
     return [importlib.import_module(m).bp for m in modules]

@@ -3,11 +3,13 @@
 
 ``seed(db, now)`` builds, deterministically (random.Random(42)):
 - department 2 "Выездная служба" with 8 field workers, users 4..11 (users 1..3 come with every portal);
-- deal pipelines 1 "Замеры", 2 "Производство", 3 "Монтаж" (stage ids ``C1:NEW``, ``C1:MEASURE_STARTED``…);
-- deal user fields UF_CRM_JOB_DATE (datetime), UF_CRM_JOB_DURATION (integer, minutes), UF_CRM_WORKER
-  (employee), UF_CRM_ADDRESS (string), UF_CRM_GEO (string "lat,lon"); company field UF_CRM_GEO;
+- deal pipelines 1 "Замеры", 2 "Производство", 3 "Монтаж" and deal/company user fields exactly as app.json
+  declares them (stage ids ``C1:NEW``, ``C1:SCHEDULED``, ``C1:JOB_STARTED``…; fields ``UF_CRM_B24APP_JOB_AT``,
+  ``UF_CRM_B24APP_WORKER``, ``UF_CRM_B24APP_COORDINATES``…), so installing the app adopts them and the orders
+  map shows the demo jobs at once (mirrored from the manifest through install.manifest, never typed twice);
 - 300 companies with ADDRESS and coordinates inside the MKAD, one contact with a phone each;
-- 200 current orders (deals) spread over the three pipelines, ~60 % assigned to a worker.
+- 200 current orders (deals): 90 measurements and 70 installations (the ~160 field jobs of the map; a job in
+  the "new" stage waits for a worker, later stages have one) and 40 production orders.
 ``seed_deals(db, n)`` adds n plain deals quickly (benchmarks: 10,000 in well under a second).
 Rows are written straight into the tables (no events: nothing is installed yet when a portal is seeded).
 """
@@ -25,18 +27,33 @@ WORKERS = [("Алексей", "Смирнов", "Замерщик"), ("Дмит�
            ("Сергей", "Попов", "Замерщик"), ("Игорь", "Васильев", "Монтажник"),
            ("Николай", "Соколов", "Монтажник"), ("Павел", "Михайлов", "Монтажник"),
            ("Артём", "Новиков", "Монтажник"), ("Владимир", "Фёдоров", "Старший монтажник")]
-PIPELINES = {
-    "Замеры": [("NEW", "Новая заявка", None, "#39A8EF"), ("PREPARATION", "Согласование даты", None, "#2FC6F6"),
-               ("ASSIGNED", "Замер назначен", None, "#55D0E0"), ("MEASURE_STARTED", "Замер начат", None, "#FFA900"),
-               ("MEASURE_DONE", "Замер выполнен", None, "#47E4C2"), ("WON", "Передано в расчёт", "S", "#7BD500"),
-               ("LOSE", "Отказ", "F", "#FF5752")],
-    "Производство": [("NEW", "Ожидает запуска", None, "#39A8EF"), ("IN_WORK", "В производстве", None, "#FFA900"),
-                     ("READY", "Готово на складе", None, "#47E4C2"), ("WON", "Передано в монтаж", "S", "#7BD500"),
-                     ("LOSE", "Отменено", "F", "#FF5752")],
-    "Монтаж": [("NEW", "Новый монтаж", None, "#39A8EF"), ("ASSIGNED", "Монтаж назначен", None, "#55D0E0"),
-               ("INSTALL_STARTED", "Монтаж начат", None, "#FFA900"), ("WON", "Монтаж завершён", "S", "#7BD500"),
-               ("LOSE", "Отказ", "F", "#FF5752")],
-}
+PIPELINE_KEYS = ("measurements", "production", "installation")
+SEMANTICS = {"process": None, "success": "S", "failure": "F"}
+
+
+def manifest_shape() -> tuple[dict, dict]:
+    """(pipelines, fields) of app.json as the demo writes them: {ru name: [(code, ru name, sem, colour)]},
+    {"CRM_DEAL": [(UF name, type, ru label)], "CRM_COMPANY": [...]} — the names the installer adopts."""
+    from install.manifest import load
+    from install.params import entity_field_name
+
+    m = load()
+    pipes = {}
+    for key in PIPELINE_KEYS:
+        p = m.pipeline(key)
+        pipes[p["name"]["ru"]] = [(st["code"], st["name"]["ru"], SEMANTICS[st["semantics"]], st.get("color"))
+                                  for st in p["stages"]]
+    fields = {f"CRM_{entity.upper()}": [(entity_field_name(f["key"]), f["type"], f["label"]["ru"]) for f in fs]
+              for entity, fs in m.fields.items()}
+    return pipes, fields
+
+
+def uf(key: str) -> str:
+    from install.params import entity_field_name
+
+    return entity_field_name(key)
+
+
 STREETS = ["ул. Тверская", "ул. Арбат", "Ленинский пр-т", "Профсоюзная ул.", "ул. Вавилова", "Кутузовский пр-т",
            "ул. Маросейка", "Мясницкая ул.", "ул. Покровка", "Садовая-Кудринская ул.", "ул. Новый Арбат",
            "Ленинградский пр-т", "пр-т Мира", "ул. Бауманская", "Шоссе Энтузиастов", "Волгоградский пр-т",
@@ -120,14 +137,13 @@ def seed(db, now: float | None = None) -> dict:
                                phone=f"+7 916 {100 + i:03d}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}")
                    for i, (fn, ln, pos) in enumerate(WORKERS)]
         measurers, installers = workers[:3], workers[3:]
+        pipelines, fields = manifest_shape()
         cats = {name: cd.add_category(db, DEAL, name, sort=(i + 1) * 100, stages=stages)["id"]
-                for i, (name, stages) in enumerate(PIPELINES.items())}
-        db.add_userfield("CRM_DEAL", "UF_CRM_JOB_DATE", "datetime", label="Дата и время выезда", sort=100)
-        db.add_userfield("CRM_DEAL", "UF_CRM_JOB_DURATION", "integer", label="Длительность, мин", sort=110)
-        db.add_userfield("CRM_DEAL", "UF_CRM_WORKER", "employee", label="Выездной сотрудник", sort=120)
-        db.add_userfield("CRM_DEAL", "UF_CRM_ADDRESS", "string", label="Адрес объекта", sort=130)
-        db.add_userfield("CRM_DEAL", "UF_CRM_GEO", "string", label="Координаты (широта,долгота)", sort=140)
-        db.add_userfield("CRM_COMPANY", "UF_CRM_GEO", "string", label="Координаты (широта,долгота)", sort=100)
+                for i, (name, stages) in enumerate(pipelines.items())}
+        for entity, rows in fields.items():
+            for k, (name, utype, label) in enumerate(rows):
+                db.add_userfield(entity, name, utype, label=label, sort=100 + 10 * k)
+        F = {k: uf(k) for k in ("job_at", "job_duration", "worker", "job_address", "coordinates")}
 
         companies = []
         for i in range(300):
@@ -137,7 +153,7 @@ def seed(db, now: float | None = None) -> dict:
             row.update(TITLE=f"{rng.choice(FORMS)} «{rng.choice(ORG)}{'' if i < 16 else ' ' + str(i)}»",
                        COMPANY_TYPE="CUSTOMER", CURRENCY_ID="RUB", IS_MY_COMPANY="N", REVENUE=None,
                        ADDRESS=addr, ADDRESS_CITY="Москва", ADDRESS_COUNTRY="Россия", ADDRESS_COUNTRY_CODE="RU",
-                       ADDRESS_POSTAL_CODE=f"1{rng.randrange(10000, 29999)}", UF_CRM_GEO=f"{lat},{lon}")
+                       ADDRESS_POSTAL_CODE=f"1{rng.randrange(10000, 29999)}", **{F["coordinates"]: f"{lat},{lon}"})
             db.set_multifields(row, {"PHONE": [{"VALUE": _phone(rng), "VALUE_TYPE": "WORK"}]})
             cid = db.companies.insert(row)
             crow = _base(now_iso, row["ASSIGNED_BY_ID"])
@@ -153,22 +169,25 @@ def seed(db, now: float | None = None) -> dict:
         deal_ids = []
         for name, count, team, minutes in plan:
             cat = cats[name]
-            stage_ids = [cd.stage_prefix(DEAL, cat) + s[0] for s in PIPELINES[name] if s[2] is None]
+            codes = [s[0] for s in pipelines[name] if s[2] is None]
             for _ in range(count):
                 cid, contact_id, addr, lat, lon = rng.choice(companies)
-                stage = rng.choice(stage_ids)
-                extra = {"COMPANY_ID": cid, "CONTACT_ID": contact_id, "UF_CRM_ADDRESS": f"Москва, {addr}",
-                         "UF_CRM_GEO": f"{lat},{lon}", "ASSIGNED_BY_ID": 2, "UF_CRM_WORKER": None,
-                         "UF_CRM_JOB_DATE": None, "UF_CRM_JOB_DURATION": None}
+                code = rng.choice(codes)
+                extra = {"COMPANY_ID": cid, "CONTACT_ID": contact_id, "ASSIGNED_BY_ID": 2,
+                         F["job_address"]: f"Москва, {addr}", F["coordinates"]: f"{lat},{lon}",
+                         F["worker"]: None, F["job_at"]: None, F["job_duration"]: None}
                 if team:
-                    start = day0 + timedelta(days=rng.randrange(0, 14), hours=rng.randrange(9, 18),
+                    start = day0 + timedelta(days=rng.randrange(0, 14), hours=rng.randrange(9, 17),
                                              minutes=rng.choice([0, 30]))
-                    extra.update(UF_CRM_JOB_DATE=start.isoformat(timespec="seconds"),
-                                 UF_CRM_JOB_DURATION=rng.choice([minutes, minutes + 30, minutes * 2]))
-                    if rng.random() < 0.6:
-                        extra["UF_CRM_WORKER"] = rng.choice(team)
+                    if code == "JOB_STARTED":
+                        start = day0 + timedelta(hours=rng.randrange(9, 16))
+                    extra.update({F["job_duration"]: rng.choice([minutes, minutes + 30, minutes * 2])})
+                    if code != "NEW" or rng.random() < 0.5:
+                        extra[F["job_at"]] = start.isoformat(timespec="seconds")
+                    if code != "NEW":
+                        extra[F["worker"]] = rng.choice(team)
                 kind = {"Замеры": "Замер", "Производство": "Заказ", "Монтаж": "Монтаж"}[name]
-                row = deal_row(db, now_iso, f"{kind}: {addr}", cat, stage,
+                row = deal_row(db, now_iso, f"{kind}: {addr}", cat, cd.stage_prefix(DEAL, cat) + code,
                                float(rng.randrange(15000, 250000, 500)), **extra)
                 deal_ids.append(db.deals.insert(row))
     return {"workers": workers, "department": dep, "categories": cats, "deals": deal_ids,

@@ -58,17 +58,19 @@ def test_tasks_im_timeline(portal, tok):
 
 
 def test_demo_seed_shape(cloud):
+    """The demo mirrors app.json (pipelines, stage codes, UF_CRM_B24APP_* fields), so the installer adopts it."""
     p = cloud.add_portal(seed="demo")
     db = p.db
     assert len(db.users) == 11 and len(db.companies) == 300 and len(db.deals) == 200
     names = {c["name"]: c["id"] for c in db.categories.rows.values() if c["entityTypeId"] == 2}
     assert names == {"Общая": 0, "Замеры": 1, "Производство": 2, "Монтаж": 3}
-    assert db.stage("C1:MEASURE_STARTED", "DEAL_STAGE_1")["NAME"] == "Замер начат"
+    assert db.stage("C1:JOB_STARTED", "DEAL_STAGE_1")["NAME"] == "Начат замер"
     deals = list(db.deals.rows.values())
     assert {d["CATEGORY_ID"] for d in deals} == {1, 2, 3}
     for d in deals:
-        lat, lon = map(float, d["UF_CRM_GEO"].split(","))
+        lat, lon = map(float, d["UF_CRM_B24APP_COORDINATES"].split(","))
         assert 55.57 <= lat <= 55.91 and 37.37 <= lon <= 37.85
-    assigned = [d for d in deals if d["UF_CRM_WORKER"]]
-    assert 40 < len(assigned) < 150 and all(4 <= d["UF_CRM_WORKER"] <= 11 for d in assigned)
-    assert all(c["UF_CRM_GEO"] and c["ADDRESS"] for c in db.companies.rows.values())
+    assigned = [d for d in deals if d["UF_CRM_B24APP_WORKER"]]
+    assert 40 < len(assigned) < 150 and all(4 <= d["UF_CRM_B24APP_WORKER"] <= 11 for d in assigned)
+    assert not any(d["UF_CRM_B24APP_WORKER"] for d in deals if d["STAGE_ID"].endswith(":NEW"))
+    assert all(c["UF_CRM_B24APP_COORDINATES"] and c["ADDRESS"] for c in db.companies.rows.values())

@@ -1,0 +1,215 @@
+/* Orders map: current jobs as markers (clustered), filters, popup, candidates and one-click assign.
+ * Every portal string goes into the DOM through textContent — never innerHTML with data.
+ * The map keeps working without tiles (offline, blocked OSM): markers are drawn by us, not the tiles.
+ * Fresh data: GET /api/maps/jobs?since=<version> every few seconds and on focus; the server answers
+ * {unchanged: true} until something on this portal's map changed. */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('b24app-config').textContent);
+  var S = cfg.s;
+  var state = {version: null, rows: [], byId: {}, markers: {}, workers: {}, selected: null, loading: false};
+  window.b24map = state;      // tests and the console look here
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function api(path, opts) {
+    opts = opts || {};
+    opts.headers = Object.assign({'X-B24App-Session': cfg.session}, opts.headers || {});
+    return fetch(path, opts).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error((body && (body.error_description || body.error)) || ('HTTP ' + r.status));
+        return body;
+      });
+    });
+  }
+
+  function status(text) { document.getElementById('status').textContent = text || ''; }
+
+  // --- map -----------------------------------------------------------------------------------
+  var map = L.map('map', {preferCanvas: true}).setView([55.751, 37.618], 10);
+  var tileErrors = 0, tileLoads = 0;
+  var tiles = L.tileLayer(cfg.tiles, {maxZoom: 19, attribution: '&copy; OpenStreetMap'});
+  tiles.on('tileerror', function () {
+    tileErrors += 1;
+    if (!tileLoads) document.getElementById('tiles-warning').hidden = false;
+  });
+  tiles.on('tileload', function () { tileLoads += 1; document.getElementById('tiles-warning').hidden = true; });
+  tiles.addTo(map);
+  var cluster = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 45, disableClusteringAtZoom: 16});
+  map.addLayer(cluster);
+  state.map = map; state.cluster = cluster;
+
+  function icon(row) {
+    var html = '<span class="b24-pin' + (row.assigned ? '' : ' unassigned') + '" style="background:' +
+      (/^#[0-9a-fA-F]{3,8}$/.test(row.color) ? row.color : '#888') + '"></span>';
+    return L.divIcon({className: 'b24-marker', html: html, iconSize: [14, 14], iconAnchor: [7, 7]});
+  }
+
+  function fmtTime(t) { return t ? t.replace('T', ' ') : S.no_time; }
+
+  function stageName(row) {
+    var st = cfg.stages[row.pipeline + ':' + row.stage];
+    return st ? st.pipeline + ' · ' + st.name : row.pipeline;
+  }
+
+  function popupFor(row) {
+    var box = el('div', {'class': 'b24-popup', 'data-deal-id': row.id});
+    box.appendChild(el('strong', null, row.title));
+    var dl = el('dl');
+    [[S.stage, stageName(row)], [S.client, row.client], [S.address, row.address], [S.time, fmtTime(row.time)],
+     [S.worker, row.worker ? (state.workers[String(row.worker)] || ('#' + row.worker)) : S.unassigned]]
+      .forEach(function (p) { dl.appendChild(el('dt', null, p[0])); dl.appendChild(el('dd', null, p[1] || '—')); });
+    box.appendChild(dl);
+    var open = el('a', {href: '#', 'data-b24app': 'open-deal'}, S.open_deal);
+    open.addEventListener('click', function (ev) {
+      ev.preventDefault();
+      if (window.BX24 && BX24.openPath) BX24.openPath('/crm/deal/details/' + row.id + '/');
+    });
+    box.appendChild(open);
+    box.appendChild(el('br'));
+    var pick = el('button', {type: 'button', 'data-b24app': 'pick'}, S.pick);
+    pick.addEventListener('click', function () { showCandidates(row.id); });
+    box.appendChild(pick);
+    return box;
+  }
+
+  function toRows(doc) {
+    var cols = doc.columns;
+    return doc.rows.map(function (r) {
+      var o = {};
+      for (var i = 0; i < cols.length; i++) o[cols[i]] = r[i];
+      return o;
+    });
+  }
+
+  function draw(doc) {
+    state.version = doc.version;
+    state.workers = doc.workers || {};
+    state.rows = toRows(doc);
+    state.byId = {};
+    state.markers = {};
+    cluster.clearLayers();
+    var layers = [];
+    state.rows.forEach(function (row) {
+      state.byId[row.id] = row;
+      var m = L.marker([row.lat, row.lon], {icon: icon(row), title: row.title});
+      m.bindPopup(function () { return popupFor(row); });
+      m.dealId = row.id;
+      state.markers[row.id] = m;
+      layers.push(m);
+    });
+    cluster.addLayers(layers);
+    fillWorkers(doc.workers || {});
+    var c = document.getElementById('count');
+    c.textContent = S.jobs + ': ' + state.rows.length + (doc.unplaced && doc.unplaced.length ?
+      ' · ' + S.unplaced + ': ' + doc.unplaced.length : '');
+    c.setAttribute('data-count', String(state.rows.length));
+    document.body.setAttribute('data-version', String(doc.version));
+    if (!state.fitted && layers.length) { map.fitBounds(cluster.getBounds(), {maxZoom: 14}); state.fitted = true; }
+  }
+
+  function filters() {
+    var q = [];
+    ['date', 'pipeline', 'stage', 'worker'].forEach(function (k) {
+      var v = document.getElementById('f-' + k).value;
+      if (v) q.push(k + '=' + encodeURIComponent(v));
+    });
+    return q;
+  }
+
+  function load(force) {
+    if (state.loading) return Promise.resolve();
+    state.loading = true;
+    var q = filters();
+    if (!force && state.version !== null) q.push('since=' + state.version);
+    return api('/api/maps/jobs' + (q.length ? '?' + q.join('&') : '')).then(function (doc) {
+      if (!doc.unchanged) draw(doc);
+      status('');
+    }).catch(function (e) { status(S.failed + ': ' + e.message); })
+      .then(function () { state.loading = false; });
+  }
+  state.reload = function () { return load(true); };
+
+  // --- filters ---------------------------------------------------------------------------------
+  function fillFilters() {
+    var pipes = {}, ps = document.getElementById('f-pipeline'), ss = document.getElementById('f-stage');
+    Object.keys(cfg.stages).forEach(function (k) {
+      var p = k.split(':')[0];
+      if (!pipes[p]) { pipes[p] = 1; ps.appendChild(el('option', {value: p}, cfg.stages[k].pipeline)); }
+      ss.appendChild(el('option', {value: k.split(':')[1], 'data-pipeline': p},
+        cfg.stages[k].pipeline + ' · ' + cfg.stages[k].name));
+    });
+    ['f-date', 'f-pipeline', 'f-stage', 'f-worker'].forEach(function (id) {
+      document.getElementById(id).addEventListener('change', function () { state.fitted = false; load(true); });
+    });
+  }
+
+  function fillWorkers(workers) {
+    var ws = document.getElementById('f-worker');
+    Object.keys(workers).forEach(function (id) {
+      if (ws.querySelector('option[value="' + id.replace(/[^0-9]/g, '') + '"]')) return;
+      ws.appendChild(el('option', {value: id}, workers[id]));
+    });
+  }
+
+  // --- candidates and assign ---------------------------------------------------------------------
+  function showCandidates(dealId) {
+    var side = document.getElementById('side'), list = document.getElementById('cands');
+    side.hidden = false;
+    state.selected = dealId;
+    var row = state.byId[dealId] || {title: '#' + dealId};
+    document.getElementById('side-title').textContent = row.title;
+    document.getElementById('side-job').textContent = [row.client, row.address, fmtTime(row.time)]
+      .filter(Boolean).join(' · ');
+    list.textContent = '';
+    list.appendChild(el('li', null, S.loading));
+    return api('/api/maps/candidates/' + dealId).then(function (res) {
+      list.textContent = '';
+      res.candidates.forEach(function (c) {
+        var li = el('li', {'class': c.fits ? 'fits' : 'nofit', 'data-worker-id': c.worker_id});
+        li.appendChild(el('strong', null, c.name));
+        li.appendChild(el('span', {'class': 'reason'}, c.reason));
+        if (c.fits && !c.current) {
+          var b = el('button', {type: 'button', 'data-b24app': 'assign'}, S.assign);
+          b.addEventListener('click', function () { doAssign(dealId, c.worker_id, b); });
+          li.appendChild(b);
+        }
+        list.appendChild(li);
+      });
+    }).catch(function (e) { list.textContent = ''; list.appendChild(el('li', null, S.failed + ': ' + e.message)); });
+  }
+  state.showCandidates = showCandidates;
+
+  function doAssign(dealId, workerId, button) {
+    button.disabled = true;
+    return api('/api/maps/assign', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({deal_id: dealId, worker_id: workerId})}).then(function (res) {
+      status(S.assigned_ok + ': ' + res.worker);
+      document.getElementById('side').setAttribute('data-assigned', String(workerId));
+      map.closePopup();
+      return load(true);
+    }).catch(function (e) { button.disabled = false; status(S.failed + ': ' + e.message); });
+  }
+
+  document.getElementById('side-close').addEventListener('click', function () {
+    document.getElementById('side').hidden = true;
+  });
+
+  // --- start -----------------------------------------------------------------------------------
+  fillFilters();
+  if (window.BX24 && BX24.init) BX24.init(function () { if (BX24.fitWindow) BX24.fitWindow(); });
+  load(true).then(function () {
+    if (cfg.deal_id) {
+      var m = state.markers[cfg.deal_id];
+      if (m) cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+      showCandidates(cfg.deal_id);
+    }
+  });
+  setInterval(function () { if (!document.hidden) load(false); }, Math.max(2, cfg.poll || 5) * 1000);
+  window.addEventListener('focus', function () { load(false); });
+})();

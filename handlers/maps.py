@@ -1,0 +1,148 @@
+"""Orders map and dispatch edges — thin: verify / check the page session, call maps.*, answer JSON.
+
+Pages:  POST /placements/orders-map, /placements/dispatcher   (frame: verify_frame → the map page)
+JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
+        GET  /api/maps/candidates/<deal_id>?date=
+        POST /api/maps/assign {deal_id, worker_id}
+        GET  /api/maps/worker-day?worker=&date=
+        GET  /api/maps/slots/<deal_id>
+        GET  /api/maps/route?worker=&date=
+        GET  /api/maps/unplaced
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+
+from flask import Blueprint, jsonify, render_template, request
+
+from b24app import session as page_sessions
+from b24app.errors import B24Error
+from b24app.i18n import lang_of
+from b24app.verify import VerificationError, verify_frame
+from install.registry import NotInstalled
+from maps import assign as dispatch
+from maps import feed, mapstate, service
+from maps.geocache_sql import failed_records
+from maps.strings import strings
+
+from .common import error_page, form, json_error, page_session, query, services, session_error
+
+bp = Blueprint("maps", __name__)
+TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+POLL_SECONDS = 5
+
+
+def _frame(placement_code: str):
+    data, q = form(), query()
+    svc = services()
+    try:
+        ctx = verify_frame(svc, data, q)
+    except VerificationError as exc:
+        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    lang = lang_of(ctx.lang)
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
+    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+    config = {"session": token, "lang": lang, "placement": ctx.placement, "mode": placement_code,
+              "deal_id": str(options.get("ID") or "") if ctx.placement == "CRM_DEAL_DETAIL_TAB" else "",
+              "tiles": os.environ.get("B24APP_TILES_URL", TILES), "poll": POLL_SECONDS,
+              "s": strings(lang), "stages": feed.stage_names(lang)}
+    return render_template("maps/orders_map.html", s=strings(lang), lang=lang,
+                           config=json.dumps(config, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+                           .replace("&", "\\u0026"),
+                           bx24_js_url=svc.settings.bx24_js_url)
+
+
+@bp.post("/placements/orders-map")
+def orders_map_page():
+    return _frame("orders-map")
+
+
+@bp.post("/placements/dispatcher")
+def dispatcher_page():
+    return _frame("dispatcher")
+
+
+def _api(fn):
+    """Session check and the errors every JSON endpoint answers the same way."""
+    def wrapper(*a, **kw):
+        try:
+            sess = page_session()
+        except page_sessions.SessionError as exc:
+            return session_error(exc)
+        try:
+            return fn(sess, *a, **kw)
+        except dispatch.AssignError as exc:
+            return json_error(exc.status, exc.error, exc.description)
+        except NotInstalled as exc:
+            return json_error(409, "NOT_INSTALLED", str(exc))
+        except B24Error as exc:
+            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
+        except (ValueError, KeyError) as exc:
+            return json_error(400, "BAD_REQUEST", f"{type(exc).__name__}: {exc}")
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@bp.get("/api/maps/jobs")
+@_api
+def jobs(sess):
+    svc, a = services(), request.args
+    since = a.get("since")
+    if since not in (None, "") and int(since) == mapstate.version(svc.store.engine, sess.member_id):
+        return jsonify({"version": int(since), "unchanged": True})
+    version, current = service.jobs(svc, sess.member_id)
+    picked = feed.filter_jobs(current, day=_date(a.get("date")), pipeline=a.get("pipeline", ""),
+                              stage=a.get("stage", ""), worker=a.get("worker", ""))
+    return jsonify(feed.build(picked, version))
+
+
+@bp.get("/api/maps/candidates/<int:deal_id>")
+@_api
+def candidates(sess, deal_id: int):
+    return jsonify(dispatch.candidates(services(), sess.member_id, deal_id, lang_of(sess.lang),
+                                       _date(request.args.get("date"))))
+
+
+@bp.post("/api/maps/assign")
+@_api
+def assign(sess):
+    body = request.get_json(silent=True) or {}
+    try:
+        deal_id, worker_id = int(body["deal_id"]), int(body["worker_id"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("JSON body {deal_id, worker_id} expected") from None
+    return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
+                                   sess.user_id))
+
+
+@bp.get("/api/maps/worker-day")
+@_api
+def worker_day(sess):
+    a = request.args
+    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))
+                                       or date.today()))
+
+
+@bp.get("/api/maps/slots/<int:deal_id>")
+@_api
+def slots(sess, deal_id: int):
+    return jsonify(dispatch.slots(services(), sess.member_id, deal_id, lang_of(sess.lang)))
+
+
+@bp.get("/api/maps/route")
+@_api
+def route(sess):
+    a = request.args
+    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date")) or date.today()))
+
+
+@bp.get("/api/maps/unplaced")
+@_api
+def unplaced(sess):
+    return jsonify({"records": failed_records(services().store.engine, sess.member_id)})

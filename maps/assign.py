@@ -1,0 +1,225 @@
+"""Who takes a job, and assigning it with one click.
+
+Candidates come from ``maps.dispatch.rank_candidates`` over each team member's day: the jobs the deals
+give them (our worker and date fields), the busy time of their Bitrix24 calendar
+(``calendar.accessibility.get``, one call for the whole team) and the working hours from the portal's
+settings. An assignment is one batch: the deal's worker field (and job time when it had none), a
+calendar event for the worker bound to the deal (``crm_fields D_<id>``) and a task bound to the deal with
+the Yandex Maps link — then the map's version moves, so every open map redraws.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from install.registry import installed_ids
+from maps import service
+from maps.dispatch import best_slots, day_route, rank_candidates
+from maps.links import google_route_links, yandex_point_link, yandex_route_links
+from maps.orders import OrderJob, one_job
+from maps.routing import optimise_day
+from maps.schedule import Job, Worker, WorkerDay
+
+
+class AssignError(ValueError):
+    def __init__(self, status: int, error: str, description: str):
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
+def _aware(dt: datetime | None, tz) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt.astimezone(tz)
+
+
+def to_job(j: OrderJob, tz) -> Job:
+    return Job(str(j.id), j.point, float(j.duration_min), _aware(j.start, tz), j.title)
+
+
+def busy_by_worker(client, workers: list[Worker], day: date, tz) -> dict[str, list[tuple[datetime, datetime]]]:
+    if not workers:
+        return {}
+    res = client.call("calendar.accessibility.get", {"users": [int(w.id) for w in workers],
+                                                     "from": day.isoformat(), "to": day.isoformat()}) or {}
+    out: dict[str, list] = {}
+    for uid, events in (res.items() if isinstance(res, dict) else []):
+        for e in events or []:
+            if str(e.get("ACCESSIBILITY", "busy")) == "free":
+                continue
+            try:
+                a = datetime.fromtimestamp(int(e["DATE_FROM_TS_UTC"]), tz)
+                b = datetime.fromtimestamp(int(e["DATE_TO_TS_UTC"]), tz)
+            except (KeyError, ValueError, TypeError):
+                continue
+            if str(e.get("SKIP_TIME")) == "Y":
+                b = a + timedelta(days=1)
+            out.setdefault(str(uid), []).append((a, b))
+    return out
+
+
+def worker_days(services, member_id: str, day: date, current: list[OrderJob], workers: list[Worker],
+                tz) -> list[WorkerDay]:
+    busy = busy_by_worker(services.client(member_id), workers, day, tz)
+    out = []
+    for w in workers:
+        booked = tuple(to_job(j, tz) for j in current if str(j.worker_id or "") == w.id and j.point and j.start)
+        spans = {(j.start, j.end) for j in booked}
+        # the calendar events we create for jobs are the jobs themselves: count them once
+        blocks = tuple(b for b in busy.get(w.id, []) if b not in spans)
+        out.append(WorkerDay(w, day, booked, blocks))
+    return out
+
+
+def _context(services, member_id: str, deal_id: int):
+    conf = service.settings(services, member_id)
+    tz = service.tz(conf)
+    _, current = service.jobs(services, member_id)
+    job = next((j for j in current if j.id == int(deal_id)), None)
+    if job is None:
+        job = one_job(services.client(member_id), installed_ids(services.store, member_id), deal_id)
+    if job is None:
+        raise AssignError(404, "NOT_A_JOB", f"deal {deal_id} is not an open deal of the b24app pipelines")
+    if job.point is None:
+        raise AssignError(409, "NO_COORDINATES", f"deal {deal_id} has no coordinates yet (address not geocoded)")
+    return conf, tz, current, job, service.team(services, member_id, current)
+
+
+def _today(tz) -> date:
+    return datetime.now(tz).date()
+
+
+def candidates(services, member_id: str, deal_id: int, lang: str = "ru", day: date | None = None) -> dict:
+    conf, tz, current, job, workers = _context(services, member_id, deal_id)
+    sjob = to_job(job, tz)
+    day = sjob.start.date() if sjob.start else (day or _today(tz))
+    days = worker_days(services, member_id, day, current, workers, tz)
+    ranked = rank_candidates(sjob, days, service.travel())
+    return {"deal_id": job.id, "day": day.isoformat(), "job": _job_out(job), "candidates": [{
+        "worker_id": int(c.worker.id), "name": c.worker.name, "fits": c.fits,
+        "extra_minutes": None if c.extra_minutes is None else round(c.extra_minutes),
+        "arrival": c.insertion.arrival.strftime("%Y-%m-%dT%H:%M") if c.insertion else None,
+        "distance_km": None if c.distance_km is None else round(c.distance_km, 1),
+        "reason": c.reason(lang), "current": str(job.worker_id or "") == c.worker.id} for c in ranked]}
+
+
+def _job_out(j: OrderJob) -> dict:
+    return {"id": j.id, "title": j.title, "client": j.client, "address": j.address, "worker_id": j.worker_id,
+            "worker": j.worker, "time": j.start.strftime("%Y-%m-%dT%H:%M") if j.start else "",
+            "pipeline": j.pipeline, "stage": j.stage, "lat": j.point[0] if j.point else None,
+            "lon": j.point[1] if j.point else None, "duration": j.duration_min}
+
+
+def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "ru",
+           by_user: int | None = None) -> dict:
+    """Deal worker (+ time) + calendar event + task, in one batch; returns what was written."""
+    conf, tz, current, job, workers = _context(services, member_id, deal_id)
+    worker = next((w for w in workers if int(w.id) == int(worker_id)), None)
+    if worker is None:
+        raise AssignError(400, "NOT_IN_TEAM", f"user {worker_id} is not in the field team")
+    sjob = to_job(job, tz)
+    start = sjob.start
+    if start is None:                      # no agreed time: the worker's cheapest gap, today or later
+        day = _today(tz)
+        for k in range(14):
+            d = day + timedelta(days=k)
+            wd = worker_days(services, member_id, d, current, [worker], tz)[0]
+            ranked = rank_candidates(sjob, [wd], service.travel())
+            if ranked and ranked[0].fits:
+                start = ranked[0].insertion.arrival
+                break
+        if start is None:
+            raise AssignError(409, "NO_WINDOW", f"{worker.name} has no free window in the next 14 days")
+    end = start + timedelta(minutes=job.duration_min)
+    ids = installed_ids(services.store, member_id)
+    lat, lon = job.point
+    link = yandex_point_link(lat, lon)
+    route = yandex_route_links([job.point])
+    fields = {ids.deal_field("worker"): int(worker_id)}
+    if job.start is None:
+        fields[ids.deal_field("job_at")] = start.isoformat()
+    title = f"{job.title}" if lang == "en" else f"{job.title}"
+    where = job.address or f"{lat:.6f},{lon:.6f}"
+    desc = (f"{job.client}\n{where}\n{start:%d.%m.%Y %H:%M}–{end:%H:%M}\n"
+            + ("Маршрут в Яндекс Картах: " if lang != "en" else "Yandex Maps: ") + (route[0] if route else link))
+    cmds = {
+        "deal": ("crm.deal.update", {"id": job.id, "fields": fields}),
+        "sec": ("calendar.section.get", {"type": "user", "ownerId": int(worker_id)}),
+        "event": ("calendar.event.add", {
+            "type": "user", "ownerId": int(worker_id), "section": "$result[sec][0][ID]", "name": title,
+            "description": desc, "from": start.isoformat(), "to": end.isoformat(), "location": where,
+            "accessibility": "busy", "crm_fields": [f"D_{job.id}"]}),
+        "task": ("tasks.task.add", {"fields": {
+            "TITLE": title, "DESCRIPTION": desc, "RESPONSIBLE_ID": int(worker_id),
+            "CREATED_BY": int(by_user) if by_user else int(worker_id),
+            "START_DATE_PLAN": start.isoformat(), "END_DATE_PLAN": end.isoformat(), "DEADLINE": end.isoformat(),
+            "UF_CRM_TASK": [f"D_{job.id}"]}}),
+    }
+    res = services.client(member_id).batch(cmds, halt=True)
+    if res.errors:
+        key, err = next(iter(res.errors.items()))
+        raise AssignError(502, "PORTAL_REFUSED", f"{key}: {getattr(err, 'description', None) or err}")
+    version = service.changed(services, member_id)
+    task = (res.result.get("task") or {}).get("task") or {}
+    return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),
+            "event_id": res.result.get("event"), "task_id": task.get("id") or task.get("ID"),
+            "link": route[0] if route else link, "version": version}
+
+
+def worker_day(services, member_id: str, worker_id: int, day: date) -> dict:
+    conf = service.settings(services, member_id)
+    tz = service.tz(conf)
+    _, current = service.jobs(services, member_id)
+    workers = [w for w in service.team(services, member_id, current) if int(w.id) == int(worker_id)]
+    if not workers:
+        workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf))]
+    wd = worker_days(services, member_id, day, current, workers, tz)[0]
+    r = day_route(wd, service.travel())
+    jobs = {str(j.id): j for j in current}
+    return {"worker_id": int(worker_id), "name": workers[0].name, "day": day.isoformat(),
+            "drive_minutes": round(r.drive_minutes), "late_minutes": round(r.late_minutes),
+            "overtime_minutes": round(r.overtime_minutes), "overlaps": [list(p) for p in r.overlaps],
+            "busy": [[a.isoformat(), b.isoformat()] for a, b in wd.busy],
+            "stops": [{**_job_out(jobs[s.job_id]), "arrival": s.arrival.strftime("%H:%M"),
+                       "start": s.start.strftime("%H:%M"), "end": s.end.strftime("%H:%M"),
+                       "drive_minutes": round(s.drive_minutes), "late_minutes": round(s.late_minutes)}
+                      for s in r.stops if s.job_id in jobs]}
+
+
+def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7) -> dict:
+    conf, tz, current, job, workers = _context(services, member_id, deal_id)
+    sjob = replace(to_job(job, tz), start=None)
+    first = _today(tz)
+    dates = [first + timedelta(days=k) for k in range(days)]
+    load = {}
+    for d in dates:
+        for wd in worker_days(services, member_id, d, [j for j in current if j.id != job.id], workers, tz):
+            load[(wd.worker.id, d)] = wd
+    grid = best_slots(sjob, workers, dates, service.travel(), load)
+    return {"deal_id": job.id, "days": [d.isoformat() for d in dates], "best": [{
+        "worker_id": int(s.worker.id), "name": s.worker.name, "day": s.day.isoformat(),
+        "arrival": s.insertion.arrival.strftime("%Y-%m-%dT%H:%M"), "extra_minutes": round(s.insertion.extra_minutes),
+        "load": round(s.load or 0, 2), "score": round(s.score, 1)} for s in grid.best[:10]]}
+
+
+def route(services, member_id: str, worker_id: int, day: date) -> dict:
+    """The worker's day in the driving order that is best, and links that hand it to a phone."""
+    conf = service.settings(services, member_id)
+    tz = service.tz(conf)
+    _, current = service.jobs(services, member_id)
+    mine = [to_job(j, tz) for j in current if str(j.worker_id or "") == str(worker_id) and j.point and j.start
+            and _aware(j.start, tz).date() == day]
+    if not mine:
+        return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [], "yandex": [], "google": []}
+    hours = service.working_hours(conf)
+    home = (conf.get("homes") or {}).get(str(worker_id))
+    first = min(mine, key=lambda j: j.start)
+    start_at = tuple(home) if home else first.location
+    depart = min(first.start, datetime.combine(day, hours.start, tz))
+    r = optimise_day(start_at, mine, None, service.travel(), depart_at=depart)
+    by_id = {j.id: j for j in mine}
+    points = ([start_at] if home else []) + [by_id[i].location for i in r.order]
+    return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in r.order],
+            "arrivals": {i: t.strftime("%H:%M") for i, t in r.arrivals.items()},
+            "drive_minutes": round(r.drive_minutes), "engine": r.engine, "unassigned": list(r.unassigned),
+            "yandex": yandex_route_links(points), "google": google_route_links(points)}

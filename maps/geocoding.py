@@ -1,0 +1,160 @@
+"""Background geocoding: when a deal or a company is added or changed, its address is geocoded once
+(through the shared cache and the process-wide Nominatim rate limiter) and the coordinates field is
+written back only if the value actually changed — our own update fires ONCRMDEALUPDATE again, and that
+second run must end without a write, or the portal and we would ping-pong forever.
+
+Rendering a map never calls the geocoder: the map reads the coordinates field, and addresses that could
+not be placed are listed (``failed_records``) for the dispatcher to fix or pin by hand.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from b24app.errors import B24Error
+from install.registry import NotInstalled, installed_ids
+from maps import mapstate
+from maps.geocache_sql import SqlGeoCache, record_state, save_record
+from maps.geocode import NOMINATIM_LIMITER, Geocoder, GeoResult, normalise_address
+
+log = logging.getLogger("b24app.maps.geocoding")
+
+# Tests and self-hosted deployments swap these: a provider with geopy's geocode(), and the limiter.
+PROVIDER_FACTORY = None          # () -> geopy-like geocoder; None = Nominatim (B24APP_NOMINATIM_URL)
+LIMITER = NOMINATIM_LIMITER
+
+
+def provider():
+    if PROVIDER_FACTORY is not None:
+        return PROVIDER_FACTORY()
+    from geopy.geocoders import Nominatim
+
+    from maps.geocode import DEFAULT_USER_AGENT
+
+    url = os.environ.get("B24APP_NOMINATIM_URL", "https://nominatim.openstreetmap.org")
+    scheme, _, domain = url.partition("://")
+    return Nominatim(user_agent=os.environ.get("B24APP_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT),
+                     domain=domain.rstrip("/"), scheme=scheme, timeout=10)
+
+
+def geocoder_for(store, member_id: str) -> Geocoder:
+    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=LIMITER,
+                    geocode_kwargs={"language": "ru"})
+
+
+def format_point(lat: float, lon: float) -> str:
+    return f"{lat:.6f},{lon:.6f}"
+
+
+def parse_point(value) -> tuple[float, float] | None:
+    """"55.75,37.61" / "55.75;37.61" / "55.75, 37.61" → (lat, lon); anything else → None."""
+    parts = str(value or "").replace(";", ",").split(",")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
+def company_address(company: dict) -> str:
+    addr = str(company.get("ADDRESS") or "").strip()
+    city = str(company.get("ADDRESS_CITY") or "").strip()
+    if city and city.lower() not in addr.lower():
+        addr = f"{city}, {addr}" if addr else city
+    return addr
+
+
+def geocode_record(services, member_id: str, entity: str, entity_id: int) -> GeoResult | None:
+    """Geocode one deal/company and write its coordinates field if they changed; returns what was found."""
+    store = services.store
+    try:
+        ids = installed_ids(store, member_id)
+        coord_field = ids.deal_field("coordinates") if entity == "deal" else ids.company_field("coordinates")
+    except NotInstalled:
+        return None
+    client = services.client(member_id)
+    try:
+        row = client.call(f"crm.{entity}.get", {"id": int(entity_id)})
+    except B24Error as exc:
+        if exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR":
+            return None          # deleted meanwhile or not visible: nothing to geocode
+        raise
+    if entity == "deal":
+        if ids.pipeline_of_category(int(row.get("CATEGORY_ID") or 0)) is None:
+            return None          # not one of our pipelines: spend no Nominatim quota on it
+        address = str(row.get(ids.deal_field("job_address")) or "").strip()
+        if not address and row.get("COMPANY_ID") and str(row["COMPANY_ID"]) != "0":
+            address = company_address(client.call("crm.company.get", {"id": int(row["COMPANY_ID"])}))
+    else:
+        address = company_address(row)
+    if not address:
+        return None
+    current = parse_point(row.get(coord_field))
+    key = normalise_address(address)
+    seen = record_state(store.engine, member_id, entity, entity_id)
+    if seen and seen["key"] == key and current is not None:
+        return None              # this address was placed before; a hand-edited value stays
+    result = geocoder_for(store, member_id).lookup(address)
+    save_record(store.engine, member_id, entity, entity_id, result)
+    if result.found and (current is None or abs(current[0] - result.lat) > 1e-6
+                         or abs(current[1] - result.lon) > 1e-6):
+        client.call(f"crm.{entity}.update", {"id": int(entity_id),
+                                             "fields": {coord_field: format_point(result.lat, result.lon)}})
+        mapstate.bump(store.engine, member_id)
+    elif not result.found:
+        log.info("portal %s: %s %s address %r not placed (%s)", member_id, entity, entity_id, address, result.status)
+    return result
+
+
+def _entity_id(payload: dict) -> int | None:
+    data = payload.get("data") or {}
+    fields = data.get("FIELDS") or data.get("fields") or {}
+    raw = str(fields.get("ID") or "")
+    return int(raw) if raw.isdigit() else None
+
+
+def on_deal_event(services, member_id: str, payload: dict) -> None:
+    deal_id = _entity_id(payload)
+    if deal_id is None:
+        return
+    mapstate.bump(services.store.engine, member_id)      # any deal change may move a marker
+    geocode_record(services, member_id, "deal", deal_id)
+
+
+def on_company_event(services, member_id: str, payload: dict) -> None:
+    company_id = _entity_id(payload)
+    if company_id is not None:
+        geocode_record(services, member_id, "company", company_id)
+
+
+def chain(handlers: dict, name: str, fn) -> None:
+    """Add ``fn`` to an event name that may already have a handler of another domain (the inbox keeps one
+    per name): both run, each even if the other fails; the first failure is re-raised so the inbox
+    retries — every handler is idempotent, so running the other one again does no harm."""
+    prev = handlers.get(name)
+    if prev is None:
+        handlers[name] = fn
+        return
+    members = getattr(prev, "chained", (prev,))
+    if fn in members:
+        return
+
+    def both(services, member_id, payload):
+        error = None
+        for h in both.chained:
+            try:
+                h(services, member_id, payload)
+            except Exception as exc:  # noqa: BLE001 - re-raised below after the others ran
+                error = error or exc
+        if error is not None:
+            raise error
+
+    both.chained = members + (fn,)
+    handlers[name] = both
+
+
+def register(handlers: dict) -> None:
+    for name in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):
+        chain(handlers, name, on_deal_event)
+    for name in ("ONCRMCOMPANYADD", "ONCRMCOMPANYUPDATE"):
+        chain(handlers, name, on_company_event)

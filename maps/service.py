@@ -1,0 +1,97 @@
+"""What the map's edges share per portal: the current jobs (cached per change version, so ten
+dispatchers polling the same map cost the portal one read per change, not ten), the per-portal settings
+(working hours, the field team, home bases) and the travel model.
+
+Settings live in ``store.kv`` under ``maps.settings``; every key is optional:
+``{"hours": {"start": "09:00", "end": "18:00", "breaks": [["13:00", "14:00"]], "weekdays": [0, 1, 2, 3, 4, 5]},
+"tz": "Europe/Moscow", "workers": [4, 5, 6], "homes": {"4": [55.75, 37.61]}}``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time as _time
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from install.registry import installed_ids
+from maps import mapstate, orders
+from maps.geo import OsrmTravelModel, TravelModel
+from maps.schedule import Worker, WorkingHours
+
+SETTINGS_KEY = "maps.settings"
+CACHE_TTL = 60.0
+DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4, 5)         # window fitters work Saturdays
+
+_cache: dict[str, tuple[int, float, list]] = {}
+_lock = threading.Lock()
+
+
+def jobs(services, member_id: str, *, fresh: bool = False) -> tuple[int, list[orders.OrderJob]]:
+    """(version, current jobs). Re-read from the portal when the version moved or the copy is a minute old
+    (changes made in the portal while our event handler is behind still show up)."""
+    engine = services.store.engine
+    version = mapstate.version(engine, member_id)
+    with _lock:
+        hit = _cache.get(member_id)
+    if hit and not fresh and hit[0] == version and _time.monotonic() - hit[1] < CACHE_TTL:
+        return version, hit[2]
+    data = orders.current_jobs(services.client(member_id), installed_ids(services.store, member_id))
+    with _lock:
+        _cache[member_id] = (version, _time.monotonic(), data)
+    return version, data
+
+
+def changed(services, member_id: str) -> int:
+    """We changed something on the map ourselves: bump the version and drop the cached copy."""
+    with _lock:
+        _cache.pop(member_id, None)
+    return mapstate.bump(services.store.engine, member_id)
+
+
+def settings(services, member_id: str) -> dict:
+    return services.store.kv.get(member_id, SETTINGS_KEY) or {}
+
+
+def tz(conf: dict):
+    return ZoneInfo(conf.get("tz") or "Europe/Moscow")
+
+
+def _t(s: str) -> time:
+    h, m = str(s).split(":")[:2]
+    return time(int(h), int(m))
+
+
+def working_hours(conf: dict) -> WorkingHours:
+    h = conf.get("hours") or {}
+    return WorkingHours(start=_t(h.get("start", "09:00")), end=_t(h.get("end", "18:00")),
+                        breaks=tuple((_t(a), _t(b)) for a, b in h.get("breaks", [])),
+                        weekdays=frozenset(h.get("weekdays", DEFAULT_WEEKDAYS)), tz=tz(conf))
+
+
+def team(services, member_id: str, current: list[orders.OrderJob]) -> list[Worker]:
+    """The field team: the configured user ids, else everyone in the departments of the people who hold
+    jobs now (the "Выездная служба" of the seed), else those people themselves."""
+    conf = settings(services, member_id)
+    client = services.client(member_id)
+    hours = working_hours(conf)
+    ids = [int(x) for x in conf.get("workers") or []]
+    if ids:
+        rows = orders.users(client, {"ID": ids})
+    else:
+        holders = sorted({j.worker_id for j in current if j.worker_id})
+        rows = orders.users(client, {"ID": holders}) if holders else []
+        deps = sorted({int(d) for u in rows for d in u.get("UF_DEPARTMENT") or []})
+        if deps:
+            rows = orders.users(client, {"UF_DEPARTMENT": deps, "ACTIVE": True})
+    homes = conf.get("homes") or {}
+    out = []
+    for u in sorted(rows, key=lambda u: int(u["ID"])):
+        home = homes.get(str(u["ID"]))
+        out.append(Worker(str(u["ID"]), u["name"], hours, tuple(home) if home else None, None))
+    return out
+
+
+def travel():
+    url = os.environ.get("B24APP_OSRM_URL")
+    return OsrmTravelModel(url) if url else TravelModel()

@@ -1,0 +1,103 @@
+"""Orders map end to end against the sandbox portal over HTTP: the demo portal is installed (its
+pipelines and fields adopted), the jobs endpoint shows the demo jobs, candidates are ranked with reasons,
+and one assign writes the deal's worker, a calendar event and a task bound to the deal in one batch."""
+from __future__ import annotations
+
+import requests
+import pytest
+
+from b24app import session as page_sessions
+from tests.app.conftest import live_app, store_url  # noqa: F401 - the live app fixture
+
+
+
+@pytest.fixture
+def portal(cloud):
+    return cloud.add_portal(seed="demo")
+
+
+@pytest.fixture
+def api(live_app, portal):  # noqa: F811
+    res = live_app.install(portal)
+    assert res["status"] == 200, res
+    token = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+        member_id=portal.member_id, user_id=1, lang="ru"))
+
+    def call(method: str, path: str, **kw):
+        r = requests.request(method, live_app.url + path, headers={page_sessions.HEADER: token}, timeout=30, **kw)
+        return r.status_code, r.json()
+    call.live, call.portal = live_app, portal
+    return call
+
+
+def _rows(doc):
+    cols = doc["columns"]
+    return [dict(zip(cols, r)) for r in doc["rows"]]
+
+
+def test_demo_jobs_on_the_map_and_one_click_assign(api):
+    portal = api.portal
+    ids = __import__("install.registry", fromlist=["x"]).installed_ids(api.live.store, portal.member_id)
+    assert ids.deal_field("worker") == "UF_CRM_B24APP_WORKER"          # adopted, not duplicated
+    assert ids.pipeline("measurements").category_id == 1
+
+    status, doc = api("GET", "/api/maps/jobs")
+    assert status == 200, doc
+    rows = _rows(doc)
+    assert len(rows) == 160 and not doc["unplaced"]
+    assert {r["pipeline"] for r in rows} == {"measurements", "installation"}
+    assert all(55.5 < r["lat"] < 56 and r["title"] for r in rows)
+    unassigned = [r for r in rows if not r["assigned"]]
+    assert unassigned and all(r["color"] == "#E53935" for r in unassigned)
+
+    status, same = api("GET", f"/api/maps/jobs?since={doc['version']}")
+    assert status == 200 and same == {"version": doc["version"], "unchanged": True}
+    status, prod = api("GET", "/api/maps/jobs?pipeline=production")
+    assert status == 200 and len(prod["rows"]) == 40
+    status, none = api("GET", "/api/maps/jobs?worker=none")
+    assert len(none["rows"]) == len(unassigned)
+
+    job = next(r for r in unassigned if r["time"])
+    status, cands = api("GET", f"/api/maps/candidates/{job['id']}")
+    assert status == 200, cands
+    assert cands["candidates"] and all(c["reason"] for c in cands["candidates"])
+    fitting = [c for c in cands["candidates"] if c["fits"]]
+    assert fitting, cands
+    worker = fitting[0]["worker_id"]
+
+    status, res = api("POST", "/api/maps/assign", json={"deal_id": job["id"], "worker_id": worker})
+    assert status == 200, res
+    deal = portal.db.deals.get(job["id"])
+    assert int(deal["UF_CRM_B24APP_WORKER"]) == worker
+    events = [e for e in portal.db.calendar_events.rows.values() if f"D_{job['id']}" in e["CRM_FIELDS"]]
+    assert len(events) == 1 and events[0]["OWNER_ID"] == worker
+    tasks = [t for t in portal.db.tasks.rows.values() if f"D_{job['id']}" in (t.get("UF_CRM_TASK") or [])]
+    assert len(tasks) == 1 and int(tasks[0]["RESPONSIBLE_ID"]) == worker
+    assert "yandex.ru/maps" in tasks[0]["DESCRIPTION"]
+    assert sum(1 for r in portal.log if r.method == "batch") >= 1
+
+    status, after = api("GET", f"/api/maps/jobs?since={doc['version']}")
+    assert status == 200 and after["version"] > doc["version"]
+    moved = next(r for r in _rows(after) if r["id"] == job["id"])
+    assert moved["assigned"] == 1 and moved["worker"] == worker and moved["color"] != "#E53935"
+
+
+def test_worker_day_slots_route_and_errors(api):
+    status, doc = api("GET", "/api/maps/jobs")
+    rows = _rows(doc)
+    busy = next(r for r in rows if r["assigned"] and r["time"])
+    day = busy["time"][:10]
+    status, wd = api("GET", f"/api/maps/worker-day?worker={busy['worker']}&date={day}")
+    assert status == 200, wd
+    assert busy["id"] in [s["id"] for s in wd["stops"]]
+    status, route = api("GET", f"/api/maps/route?worker={busy['worker']}&date={day}")
+    assert status == 200, route
+    assert busy["id"] in route["order"] and route["yandex"][0].startswith("https://yandex.ru/maps/")
+    unassigned = next(r for r in rows if not r["assigned"])
+    status, sl = api("GET", f"/api/maps/slots/{unassigned['id']}")
+    assert status == 200 and sl["best"], sl
+    assert api("GET", "/api/maps/worker-day")[0] == 400
+    assert api("POST", "/api/maps/assign", json={"deal_id": "x"})[0] == 400
+    assert api("GET", "/api/maps/candidates/999999")[0] in (404, 502)
+    r = requests.get(api.live.url + "/api/maps/jobs", timeout=10)
+    assert r.status_code == 401
