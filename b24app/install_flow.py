@@ -231,8 +231,12 @@ def run_install_job(services, member_id: str, payload: dict) -> None:
         return
     _set_progress(store, member_id, state=RUNNING, job=job, errors=[], step="")
 
+    def mine() -> bool:         # a re-install queued a newer job meanwhile: its record is not ours to write
+        return (store.kv.get(member_id, PROGRESS_KEY) or {}).get("job") == job
+
     def progress(done: int, total: int, step: str) -> None:
-        _set_progress(store, member_id, state=RUNNING, done=int(done), total=int(total), step=str(step))
+        if mine():
+            _set_progress(store, member_id, state=RUNNING, done=int(done), total=int(total), step=str(step))
 
     errors: list[str] = []
     try:
@@ -240,6 +244,9 @@ def run_install_job(services, member_id: str, payload: dict) -> None:
     except Exception as exc:  # noqa: BLE001 - the portal may be gone; the hooks will say so too
         log.warning("portal %s: offline mode not detected: %s", member_id, exc)
     errors += post_install(services, member_id, progress=progress)
+    if not mine():
+        log.info("portal %s: install job %s finished after a newer one was queued", member_id, job)
+        return
     final = progress_of(store, member_id)
     total = max(int(final.get("total") or 0), int(final.get("done") or 0))
     if errors:

@@ -48,8 +48,9 @@ def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
                         password=onec.password, lookback_days=30)
         if hasattr(b.portal.limits, "reset"):
             b.portal.limits.reset()
-        print("| run | payments read | deal updates | comments | portal HTTP calls | floor | wall time, s |")
-        print("|---|---|---|---|---|---|---|")
+        print("| run | payments read | deal updates | comments | portal HTTP calls | floor | wall time, s "
+              "| of which 1C read / match / portal writes, s |")
+        print("|---|---|---|---|---|---|---|---|")
         for label in ("first sync", "second sync (no change)"):
             mark = len(b.portal.log)
             t = time.perf_counter()
@@ -57,7 +58,8 @@ def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
             dt = time.perf_counter() - t
             writes = _writes(b.portal, mark)
             floor = math.ceil(writes / 50) + math.ceil(deals / 2500) + 1
-            print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)} | {floor} | {dt:.1f} |")
+            print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)} | {floor} | {dt:.1f} "
+                  f"| {r.seconds.get('read_1c', 0):.1f} / {r.seconds.get('match', 0):.1f} / {r.seconds.get('write', 0):.1f} |")
         print(f"\n1C OData requests in total: {len(onec.log)}")
     finally:
         onec.shutdown()

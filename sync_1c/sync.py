@@ -15,6 +15,7 @@ Why this shape (1c-odata.md §3.1–3.6):
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -61,6 +62,7 @@ class SyncReport:
     review: int = 0
     deals: dict[int, dict] = field(default_factory=dict)       # deal id → desired state (all matched deals)
     problems: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)    # read_1c / match / write
 
     def as_dict(self) -> dict:
         return {"window": self.window, "read": self.read, "changed": len(self.changed), "gone": len(self.gone),
@@ -80,8 +82,6 @@ def _fields(services, member_id: str) -> dict[str, str]:
 
 def ensure_checked(member_id: str, conn: connection.Connection, client) -> None:
     """`$metadata` + profile check once per hour per process (it is big on a real base)."""
-    import time
-
     key = (member_id, conn.base_url, conn.profile)
     if time.monotonic() - _checked.get(key, -CHECK_TTL * 2) < CHECK_TTL:
         return
@@ -120,6 +120,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     profile = reader.profile
     report = SyncReport()
     cursor = ledger.cursor()
+    t0 = time.perf_counter()
 
     # 1. read 1C (any failure here raises before anything is stored)
     whole_window = refs is None and since is None
@@ -137,6 +138,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             fresh += again
             gone = [p for p in missing if p.ref_key in set(gone_keys)]
     report.read = len(fresh)
+    report.seconds["read_1c"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
 
     # 2. ledger: latest versions; vanished documents become tombstones (they count nothing)
     tombs = [replace(p, posted=False, deleted=True) for p in gone]
@@ -218,6 +221,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             after.append(("mark", ref, version))
             commands.append(None)
 
+    report.seconds["match"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
     # 5. write in chunks of 50 (one batch call each), record per success right after each chunk, so a
     #    failure later on (portal down, token gone) never makes the retry repeat a comment
     failed, marks, real = [], [], 0
@@ -245,6 +250,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
                 marks.append((what[1], what[2]))
         ledger.mark_commented(marks)
         marks = []
+    report.seconds["write"] = round(time.perf_counter() - t0, 3)
     ledger.set_review(review)
     report.review = len(review)
     if failed:

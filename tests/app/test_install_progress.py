@@ -100,3 +100,25 @@ def test_status_of_another_portal_is_not_readable(live_app, portal, cloud):
 @pytest.fixture
 def store_url(sqlite_url):
     return sqlite_url
+
+
+def test_reinstall_during_a_running_job_keeps_the_newer_record(live_app, portal, monkeypatch):
+    """The portal re-posts the installer while a job runs: the old job's writes stop at the newer job."""
+    from b24app.inbox import Worker
+
+    reinstalled = []
+
+    def installer(services, member_id, progress=None):
+        progress(1, 2, "create smart_process visit")
+        if not reinstalled:
+            reinstalled.append(live_app.install(portal, mode="event", wait=False)["status"])
+        progress(2, 2, "complete")
+
+    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [installer])
+    live_app.install(portal, mode="event", wait=False)
+    first = install_flow.progress_of(live_app.store, portal.member_id)["job"]
+    worker = Worker(live_app.services)
+    assert worker.run_once() == 1                   # the first job runs; the portal queues a second
+    cur = install_flow.progress_of(live_app.store, portal.member_id)
+    assert reinstalled == [200] and cur["job"] != first and cur["state"] == "queued"
+    assert live_app.wait_install(portal.member_id)["state"] == "done"

@@ -112,13 +112,34 @@ def test_payment_robots(installed, portal):
     assert "nothing fetched" in sent["log_message"]
 
 
-def test_assign_nearest_worker_says_what_it_did(installed, portal):
+def test_assign_nearest_worker_assigns_a_free_candidate(installed, portal):
     services, ids = installed
-    deal = _deal(services, ids, portal.member_id, **{ids.deal_field("coordinates"): "55.75,37.61"})
+    deal = _deal(services, ids, portal.member_id, **{ids.deal_field("coordinates"): "55.75,37.61",
+                                                     ids.deal_field("job_at"): "2030-03-05T11:00:00+03:00"})
     sent, _ = _robot(services, portal, "b24app_assign_nearest_worker", f"DEAL_{deal}",
                      {"candidates": ["user_2", "user_3"]})
-    assert sent["return_values"] == {}
-    assert "not assigned" in sent["log_message"] and "2 candidate(s)" in sent["log_message"]
+    assert sent["return_values"]["worker_id"] in (2, 3), sent
+    assert "assigned to" in sent["log_message"]
+    got = services.client(portal.member_id).call("crm.deal.get", {"id": deal})
+    assert int(got[ids.deal_field("worker")]) == sent["return_values"]["worker_id"]
+    assert any(f"D_{deal}" in e["CRM_FIELDS"] for e in portal.db.calendar_events.rows.values())
+    busy = _deal(services, ids, portal.member_id, **{ids.deal_field("coordinates"): "55.75,37.61",
+                                                     ids.deal_field("job_at"): "2030-03-10T11:00:00+03:00"})
+    sent, _ = _robot(services, portal, "b24app_assign_nearest_worker", f"DEAL_{busy}",   # a Sunday: day off
+                     {"candidates": ["user_2"]})
+    assert sent["return_values"] == {} and "not assigned" in sent["log_message"]
+
+
+def test_start_and_finish_job_record_facts(installed, portal):
+    from maps import mapstate
+
+    services, ids = installed
+    deal = _deal(services, ids, portal.member_id)
+    _robot(services, portal, "b24app_start_job", f"DEAL_{deal}", {"worker": "user_3"})
+    _robot(services, portal, "b24app_finish_job", f"DEAL_{deal}")
+    facts = mapstate.job_facts(services.store.engine, portal.member_id)
+    assert len(facts) == 1 and facts[0]["worker_id"] == 3 and facts[0]["actual_minutes"] == 0
+    assert facts[0]["started_at"] is not None and facts[0]["finished_at"] is not None
 
 
 @pytest.mark.parametrize("code,doc,props,message", [
@@ -172,6 +193,9 @@ def test_uninstall_removes_bindings_and_clean_forgets(installed, portal):
     assert remove_bindings(services, portal.member_id) == []
     assert not [r for r in portal.db.robots if r[0] == CLIENT_ID]
     assert not [p for p in portal.db.placements.values() if p.get("client_id") == CLIENT_ID]
+    # offline bindings are unbound too (event_type=offline, no handler); the lifecycle ones stay
+    left = {(b.event, b.offline) for b in portal.events.bindings if b.client_id == CLIENT_ID}
+    assert not [e for e, offline in left if offline] and ("ONOFFLINEEVENT", False) not in left
     rec = services.store.kv.get(portal.member_id, KV_KEY)
     assert rec["robots"] == {} and rec["smart_processes"]["visit"]["entityTypeId"]
     again = install(services, portal.member_id)           # a re-install restores the bindings only
