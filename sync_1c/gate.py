@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
-from b24app.inbox import on_event
-
 from .connection import GATE_KEY
 from .ledger_store import LedgerStore
 
@@ -108,7 +106,6 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
     return {"action": "moved_back", "stage": back, "paid": str(paid), "total": str(total)}
 
 
-@on_event("ONCRMDEALUPDATE")
 def on_deal_update(services, member_id: str, payload: dict) -> None:
     data = payload.get("data") or {}
     fields = data.get("FIELDS") or data.get("fields") or {}

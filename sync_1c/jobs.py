@@ -58,5 +58,30 @@ def register(handlers: dict | None = None) -> dict:
     handlers[f"{PUSH_KIND}:{PUSH_NAME}"] = run_push
     from .gate import on_deal_update
 
-    handlers["ONCRMDEALUPDATE"] = on_deal_update
+    _chain(handlers, "ONCRMDEALUPDATE", on_deal_update)
     return handlers
+
+
+def _chain(handlers: dict, name: str, fn) -> None:
+    """The inbox keeps one handler per event name; other domains (maps) listen to deal updates too. Same
+    convention as maps.geocoding.chain (a ``chained`` tuple), so whichever registers first, all run."""
+    prev = handlers.get(name)
+    if prev is None:
+        handlers[name] = fn
+        return
+    members = getattr(prev, "chained", (prev,))
+    if fn in members:
+        return
+
+    def both(services, member_id, payload):
+        error = None
+        for h in both.chained:
+            try:
+                h(services, member_id, payload)
+            except Exception as exc:  # noqa: BLE001 - re-raised after the others ran
+                error = error or exc
+        if error is not None:
+            raise error
+
+    both.chained = members + (fn,)
+    handlers[name] = both

@@ -153,3 +153,20 @@ def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
     secret = http.post("/api/1c/push-secret", headers=hdr(True)).json["secret"]
     assert connection.push_secret(env.services.store.kv, env.member_id) == secret
     assert http.get("/api/1c/review", headers=hdr(False)).json == {"items": []}
+
+
+def test_gate_is_chained_with_other_deal_update_handlers():
+    from sync_1c.gate import on_deal_update
+
+    def other(services, member_id, payload):
+        pass
+
+    for first_other in (True, False):
+        handlers = {"ONCRMDEALUPDATE": other} if first_other else {}
+        register_sync(handlers)
+        register_sync(handlers)                                   # idempotent
+        if not first_other:
+            from maps.geocoding import chain
+            chain(handlers, "ONCRMDEALUPDATE", other)
+        members = handlers["ONCRMDEALUPDATE"].chained
+        assert set(members) == {other, on_deal_update} and len(members) == 2
