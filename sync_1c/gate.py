@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from .connection import GATE_KEY
 from .ledger_store import LedgerStore
+from .payments import ledger_state
 
 log = logging.getLogger("b24app.sync_1c.gate")
 SUCCESS = "S"
@@ -72,6 +73,17 @@ def previous_stage(ledger: LedgerStore, deal: dict, ids) -> str | None:
     return pipeline.stage(stages[idx - 1]) if idx > 0 else None
 
 
+def paid_by_ledger(ledger: LedgerStore, deal: dict, ids) -> Decimal | None:
+    """Net paid for the deal's bound 1C order, from our ledger (stored before any portal write, so an
+    auto-forward to a won stage is never mistaken for an unpaid close). None = not bound to an order."""
+    key = str(deal.get(ids.deal_field("order_1c_key")) or "").strip().lower() \
+        or (ledger.deal(int(deal["ID"])) or {}).get("order_key")
+    if not key:
+        return None
+    st = ledger_state(ledger.payments_of_order(key)).get(key)
+    return st.amount_paid if st else Decimal("0")
+
+
 def enforce(services, member_id: str, deal_id: int) -> dict:
     """Check one deal; returns what was done: {"action": "recorded" | "moved_back" | "none", ...}."""
     from install.registry import installed_ids
@@ -85,9 +97,9 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
     if deal.get("STAGE_SEMANTIC_ID") != SUCCESS or not gated(services.store.kv, member_id, deal, order_fields):
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "recorded", "stage": stage}
-    written = (ledger.deal(int(deal_id)) or {}).get("written") or {}
-    if written.get("amount_paid") is not None:           # what 1C said, not a hand-edited field
-        deal = {**deal, ids.deal_field("amount_paid"): written["amount_paid"]}
+    paid_1c = paid_by_ledger(ledger, deal, ids)
+    if paid_1c is not None:                               # what 1C said, not a hand-edited field
+        deal = {**deal, ids.deal_field("amount_paid"): paid_1c}
     paid, total, full = paid_state(deal, ids.deal_field("amount_paid"))
     if full:
         ledger.save_deal(int(deal_id), last_stage=stage)

@@ -105,6 +105,16 @@ class LedgerStore:
                              .where(t_payments.c.member_id == self.member_id)).all()
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def payments_of_order(self, order_key: str) -> list[Payment]:
+        """Documents with a row for this order (a GUID: a text match narrows, the allocations decide)."""
+        key = str(order_key).lower()
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(t_payments.c.data).where(
+                t_payments.c.member_id == self.member_id,
+                sa.cast(t_payments.c.data, sa.Text).like(f"%{key}%"))).all()
+        out = [payment_from_json(r[0]) for r in rows]
+        return [p for p in out if any(a.order_key == key for a in p.allocations)]
+
     def held_in_window(self, start: datetime, end: datetime) -> list[Payment]:
         with self.engine.connect() as c:
             rows = c.execute(sa.select(t_payments.c.data).where(

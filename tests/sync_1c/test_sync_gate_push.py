@@ -170,3 +170,39 @@ def test_gate_is_chained_with_other_deal_update_handlers():
             chain(handlers, "ONCRMDEALUPDATE", other)
         members = handlers["ONCRMDEALUPDATE"].chained
         assert set(members) == {other, on_deal_update} and len(members) == 2
+
+
+def test_periodic_job_and_changed_since_push(env, http):  # noqa: F811
+    from b24app.scheduler import JOB_TYPES
+    from sync_1c import jobs
+
+    jt = JOB_TYPES["sync_1c.pull"]
+    assert jt.fn is jobs.pull and jt.setting_key == "sync_1c.interval" and jt.seconds == 600
+    assert env.services.store.kv.get(env.member_id, "sync_1c.interval") == 600
+    jobs.pull(env.services, "f" * 32)                             # a portal without 1C: quietly nothing
+    order = env.ib.add_order(300, recent(5), number="ТД00-000806")
+    deal = env.deal("ТД00-000806", 300)
+    env.ib.add_payment([(order, 300)], recent(1))
+    secret = connection.push_secret(env.services.store.kv, env.member_id)
+    r = http.post(f"/api/1c/push/{env.member_id}", json={"changed_since": recent(2).isoformat()},
+                  headers={"X-B24App-1C-Secret": secret})
+    assert r.status_code == 202
+    _drain(_worker(env.services))
+    assert env.paid(deal) == (300.0, "Y")
+    jobs.pull(env.services, env.member_id)                        # the periodic run after it: nothing new
+    assert env.ledger.cursor()["window_end"] is not None
+
+
+def test_auto_forward_to_won_passes_the_gate(env):  # noqa: F811
+    p = env.ids.pipeline("installation")
+    env.services.store.kv.set(env.member_id, connection.AUTO_FORWARD_KEY,
+                              {str(p.category_id): {p.stage("job_done"): p.stage("won")}})
+    order = env.ib.add_order(700, recent(5), number="ТД00-000807")
+    deal = env.deal("ТД00-000807", 700, stage="job_done")
+    env.ib.add_payment([(order, 700)], recent(1))
+    env.sync()
+    assert env.get(deal)["STAGE_ID"] == p.stage("won")
+    assert env.portal.wait_events()
+    _drain(_worker(env.services))
+    assert env.get(deal)["STAGE_ID"] == p.stage("won")
+    assert not [n for n in env.portal.db.notifications if "не может быть закрыта" in str(n.get("MESSAGE"))]

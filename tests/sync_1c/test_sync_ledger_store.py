@@ -47,3 +47,15 @@ def test_ledger_tables(db_url):
         assert a.payments() == {} and a.deals() == {} and a.review() == [] and a.cursor()["window_end"] is None
     finally:
         store.close()
+
+
+def test_payments_of_order(db_url):
+    store = open_store(db_url)
+    try:
+        a = LedgerStore(store.engine, "a" * 32)
+        other = Payment.single("r3", RECEIPT, 7, datetime(2026, 3, 4, tzinfo=UTC), order_key="o2")
+        a.upsert_payments([_pay("r1", 1, 2), _pay("r2", 2, 3), other])
+        assert sorted(p.ref_key for p in a.payments_of_order("o1")) == ["r1", "r2"]
+        assert [p.ref_key for p in a.payments_of_order("o2")] == ["r3"]
+    finally:
+        store.close()
