@@ -27,6 +27,10 @@ def load() -> None:
     from maps.geocoding import register as register_maps     # background geocoding, map version bumps
 
     register_maps(inbox.EVENT_HANDLERS)
+    from visits import sweep as _visits_sweep  # noqa: F401 - registers the periodic "visits.sweep"
+    from visits.events import register as register_visits   # calendar sync, human touches
+
+    register_visits(inbox.EVENT_HANDLERS)
     _loaded = True
 
 

@@ -149,22 +149,16 @@ def finish_job(call: RobotCall):
 
 
 def create_visit(call: RobotCall):
+    """The robot's inputs → visits.create (one shape for visits from every entry point)."""
+    from visits.create import CreateError
+    from visits.create import create_visit as create
+
     company_id, when = call.prop("company_id"), call.prop("visit_date")
-    vtype, purpose, responsible = call.prop("visit_type") or "planned", call.prop("purpose"), call.prop("responsible")
     try:
-        company = call.client.call("crm.company.get", {"id": company_id})
-    except B24Error as exc:
-        raise RobotError(f"company {company_id} cannot be read: {exc.description or exc.code}") from exc
-    v = call.ids.smart_process("visit")
-    fields = {"title": f"{company.get('TITLE') or company_id}: {when[:10]}", "categoryId": v.category_id,
-              "stageId": v.stage("draft"), "companyId": company_id, "parentId4": company_id,
-              v.field("visit_date"): when, v.field("visit_type"): v.enum_id("visit_type", vtype),
-              v.field("company"): company_id}
-    if purpose:
-        fields[v.field("purpose")] = purpose
-    if responsible:
-        fields["assignedById"] = responsible
-    item = call.client.call("crm.item.add", {"entityTypeId": v.entity_type_id, "fields": fields})["item"]
+        item = create(call.services, call.member_id, company_id, when, call.prop("visit_type") or "planned",
+                      call.prop("purpose"), call.prop("responsible"))
+    except CreateError as exc:
+        raise RobotError(str(exc)) from exc
     return {"visit_id": item["id"]}, f"visit {item['id']} created for company {company_id} on {when} (draft)"
 
 
