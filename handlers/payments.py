@@ -88,7 +88,7 @@ def save_settings():
     if err:
         return err
     body = request.get_json(silent=True) or {}
-    allowed = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval"}
+    allowed = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days"}
     values = {k: v for k, v in body.items() if k in allowed and v not in ("", None)}
     svc = services()
     try:

@@ -18,6 +18,7 @@ KV_KEY = "sync_1c.connection"
 INTERVAL_KEY = "sync_1c.interval"          # read by the scheduler (seconds)
 PUSH_SECRET_KEY = "sync_1c.push_secret"
 AUTO_FORWARD_KEY = "sync_1c.auto_forward"  # {category_id: {from_stage_id: to_stage_id}}
+REREAD_KEY = "sync_1c.reread_at"          # last re-read of documents older than the window (UTC ISO)
 GATE_KEY = "sync_1c.gate"                  # {"enabled": bool, "categories": [ids] | None}
 SECRET_FIELDS = ("password",)
 
@@ -34,6 +35,7 @@ class Connection:
     profile: str = "ut11_5"
     tz: str = DEFAULT_TZ
     lookback_days: int = 35
+    reread_days: int = 7                  # re-read every held document older than the window this often
     interval: int = 600
     timeout: float = 30.0
     retries: int = 3

@@ -124,6 +124,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
 
     # 1. read 1C (any failure here raises before anything is stored)
     whole_window = refs is None and since is None
+    reread_all = False
     if refs is not None:
         fresh, gone = _read_refs(reader, ledger, [r.strip().lower() for r in refs if r and r.strip()])
     else:
@@ -132,6 +133,10 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
         fresh = reader.read_window(utc_to_local(start, conn.tz), utc_to_local(now, conn.tz))
         seen = {p.ref_key for p in fresh}
         missing = [p for p in ledger.held_in_window(start, now) if p.ref_key not in seen]
+        if whole_window and _reread_due(services.store.kv, member_id, now, conn.reread_days):
+            # documents older than the window can still be un-posted or deleted in 1C: re-read them now and then
+            reread_all = True
+            missing += [p for p in ledger.payments().values() if p.date < start and p.ref_key not in seen]
         gone = []
         if missing:
             again, gone_keys = reader.reread(missing)
@@ -259,9 +264,16 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     values = {"last_ok_at": now, "last_error": None, "stats": report.as_dict()}
     if whole_window:
         values["window_end"] = now
+    if reread_all:
+        services.store.kv.set(member_id, connection.REREAD_KEY, now.isoformat())
     ledger.save_cursor(**values)
     log.info("1C sync %s: %s", member_id, report.as_dict())
     return report
+
+
+def _reread_due(kv, member_id: str, now: datetime, days: int) -> bool:
+    last = kv.get(member_id, connection.REREAD_KEY)
+    return days > 0 and (not last or now - datetime.fromisoformat(last) >= timedelta(days=days))
 
 
 def _read_refs(reader: PaymentReader, ledger: LedgerStore, refs: list[str]) -> tuple[list[Payment], list[Payment]]:

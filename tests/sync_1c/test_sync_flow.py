@@ -291,3 +291,20 @@ def test_portal_fails_between_batches_retry_doubles_nothing(env, monkeypatch):
     mark = env.mark()
     env.sync()
     assert env.writes(mark) == []
+
+
+def test_weekly_reread_catches_old_documents(env):
+    kv = env.services.store.kv
+    connection.save(kv, env.member_id, lookback_days=100)
+    order = env.ib.add_order(500, recent(70), number="ТД00-001301")
+    deal = env.deal("ТД00-001301", 500)
+    old = env.ib.add_payment([(order, 500)], recent(60))
+    env.sync()
+    assert env.paid(deal) == (500.0, "Y")
+    connection.save(kv, env.member_id, lookback_days=10)
+    env.ib.unpost(old)                                   # far outside the window now
+    env.sync()
+    assert env.paid(deal) == (500.0, "Y")                # not seen until the periodic re-read is due
+    kv.set(env.member_id, connection.REREAD_KEY, (datetime.now().astimezone() - timedelta(days=8)).isoformat())
+    env.sync()
+    assert env.paid(deal) == (0.0, "N")
