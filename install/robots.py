@@ -110,6 +110,20 @@ def _convert(spec: dict, key: str, v):
     return s
 
 
+def _facts():
+    """maps.mapstate: actual start/finish per job, for travel and on-site statistics."""
+    from maps import mapstate
+
+    return mapstate
+
+
+def _int_or_none(v):
+    try:
+        return int(v) or None
+    except (TypeError, ValueError):
+        return None
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -132,6 +146,8 @@ def start_job(call: RobotCall):
     stage, pipeline = _move_deal(call, deal, "job_started", extra)
     started = _now().isoformat()
     call.services.store.kv.set(call.member_id, JOB_START_KEY + str(deal["ID"]), started)
+    _facts().job_started(call.services.store.engine, call.member_id, int(deal["ID"]),
+                         datetime.fromisoformat(started), worker or _int_or_none(deal.get(call.ids.deal_field("worker"))))
     return {"started_at": started, "stage_id": stage}, f"deal {deal['ID']} ({pipeline}) → {stage}, started {started}"
 
 
@@ -145,6 +161,8 @@ def finish_job(call: RobotCall):
     if started:
         values["actual_minutes"] = int((finished - datetime.fromisoformat(started)).total_seconds() // 60)
         note = f"{values['actual_minutes']} min since {started}"
+    _facts().job_finished(call.services.store.engine, call.member_id, int(deal["ID"]), finished,
+                          values.get("actual_minutes"))
     return values, f"deal {deal['ID']} ({pipeline}) → {stage}; {note}"
 
 
@@ -186,6 +204,10 @@ def order_work(call: RobotCall):
 
 
 def assign_nearest_worker(call: RobotCall):
+    """Ranks the candidates by the extra driving the job costs each (maps.assign) and assigns the best one
+    that is free at the job time: deal worker field, calendar event and task, in one batch."""
+    from maps.assign import AssignError, auto_assign
+
     deal, candidates = call.deal(), call.prop("candidates")
     coords = str(deal.get(call.ids.deal_field("coordinates")) or "").strip()
     try:
@@ -193,8 +215,20 @@ def assign_nearest_worker(call: RobotCall):
     except ValueError:
         raise RobotError(f"deal {deal['ID']} has no address coordinates ('{coords}'); geocode the address first") \
             from None
-    return {}, (f"not assigned: ranking free workers needs their day schedules, which this robot cannot read yet; "
-                f"checked deal {deal['ID']} at {lat:.5f},{lon:.5f} and {len(candidates)} candidate(s)")
+    job_at = call.prop("job_at")
+    try:
+        done = auto_assign(call.services, call.member_id, int(deal["ID"]), candidates,
+                           datetime.fromisoformat(job_at) if job_at else None, lang="en")
+    except AssignError as exc:
+        raise RobotError(exc.description) from None
+    if done is None:
+        return {}, (f"not assigned: none of {len(candidates)} candidate(s) has a free window for deal {deal['ID']} "
+                    f"at {lat:.5f},{lon:.5f}")
+    values = {"worker_id": done["worker_id"]}
+    if done.get("distance_km") is not None:
+        values["distance_km"] = done["distance_km"]
+    return values, (f"deal {deal['ID']} assigned to {done['worker']} (user {done['worker_id']}) at {done['start']}: "
+                    f"{done['reason']}; calendar event {done['event_id']}, task {done['task_id']}")
 
 
 def _paid(call: RobotCall, deal: dict) -> tuple[float, float, bool]:

@@ -71,7 +71,7 @@ def worker_days(services, member_id: str, day: date, current: list[OrderJob], wo
     return out
 
 
-def _context(services, member_id: str, deal_id: int):
+def _context(services, member_id: str, deal_id: int, pool: list[Worker] | None = None):
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
     _, current = service.jobs(services, member_id)
@@ -82,7 +82,7 @@ def _context(services, member_id: str, deal_id: int):
         raise AssignError(404, "NOT_A_JOB", f"deal {deal_id} is not an open deal of the b24app pipelines")
     if job.point is None:
         raise AssignError(409, "NO_COORDINATES", f"deal {deal_id} has no coordinates yet (address not geocoded)")
-    return conf, tz, current, job, service.team(services, member_id, current)
+    return conf, tz, current, job, pool if pool is not None else service.team(services, member_id, current)
 
 
 def _today(tz) -> date:
@@ -110,15 +110,49 @@ def _job_out(j: OrderJob) -> dict:
             "lon": j.point[1] if j.point else None, "duration": j.duration_min}
 
 
+def pool_of(services, member_id: str, user_ids) -> list[Worker]:
+    """Workers for an explicit list of users (a robot's candidates), with the portal's hours and homes."""
+    from maps.orders import users
+
+    conf = service.settings(services, member_id)
+    homes = conf.get("homes") or {}
+    return [Worker(str(u["ID"]), u["name"], service.working_hours(conf),
+                   tuple(homes[str(u["ID"])]) if str(u["ID"]) in homes else None)
+            for u in users(services.client(member_id), {"ID": [int(x) for x in user_ids]})]
+
+
+def auto_assign(services, member_id: str, deal_id: int, user_ids, job_at: datetime | None = None,
+                lang: str = "ru") -> dict | None:
+    """The robot's "assign the nearest free worker": rank ``user_ids`` for the job (at ``job_at`` when the
+    deal has no time of its own) and assign the best one that fits; None when nobody fits."""
+    pool = pool_of(services, member_id, user_ids)
+    conf, tz, current, job, workers = _context(services, member_id, deal_id, pool)
+    if job.start is None and job_at is not None:
+        job = replace(job, start=job_at)
+    sjob = to_job(job, tz)
+    days = [sjob.start.date()] if sjob.start else [_today(tz) + timedelta(days=k) for k in range(14)]
+    for d in days:
+        ranked = [c for c in rank_candidates(sjob, worker_days(services, member_id, d, current, workers, tz),
+                                             service.travel()) if c.fits]
+        if ranked:
+            best = ranked[0]
+            out = assign(services, member_id, deal_id, int(best.worker.id), lang, pool=workers,
+                         start=best.insertion.arrival if sjob.start is None else sjob.start)
+            out.update(distance_km=None if best.distance_km is None else round(best.distance_km, 2),
+                       reason=best.reason(lang))
+            return out
+    return None
+
+
 def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "ru",
-           by_user: int | None = None) -> dict:
+           by_user: int | None = None, *, pool: list[Worker] | None = None, start: datetime | None = None) -> dict:
     """Deal worker (+ time) + calendar event + task, in one batch; returns what was written."""
-    conf, tz, current, job, workers = _context(services, member_id, deal_id)
+    conf, tz, current, job, workers = _context(services, member_id, deal_id, pool)
     worker = next((w for w in workers if int(w.id) == int(worker_id)), None)
     if worker is None:
         raise AssignError(400, "NOT_IN_TEAM", f"user {worker_id} is not in the field team")
     sjob = to_job(job, tz)
-    start = sjob.start
+    start = sjob.start or _aware(start, tz)
     if start is None:                      # no agreed time: the worker's cheapest gap, today or later
         day = _today(tz)
         for k in range(14):
