@@ -39,7 +39,7 @@ def blueprints() -> list:
     import importlib
 
     modules = [
-        # "handlers.visits",
+        "handlers.visits",
         "handlers.payments",
         "handlers.maps",
     ]

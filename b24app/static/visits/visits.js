@@ -1,0 +1,283 @@
+/* Visit pages: company tab, calendar, visit card, company map, stats, day route — one small app.
+   Every portal string goes into the DOM through textContent (never innerHTML). */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("b24app-config").textContent);
+  var S = cfg.s, view = document.getElementById("view"), tabs = document.getElementById("tabs");
+  var state = { month: null, by: "stage", mapObj: null };
+
+  function el(tag, attrs) {
+    var e = document.createElement(tag), a = attrs || {};
+    Object.keys(a).forEach(function (k) {
+      if (k === "text") e.textContent = a[k];
+      else if (k === "on") Object.keys(a.on).forEach(function (ev) { e.addEventListener(ev, a.on[ev]); });
+      else if (k === "style") e.setAttribute("style", a[k]);
+      else e.setAttribute(k, a[k]);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c == null) continue;
+      if (Array.isArray(c)) c.forEach(function (x) { if (x != null) e.appendChild(typeof x === "string" ? document.createTextNode(x) : x); });
+      else e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    }
+    return e;
+  }
+  function toast(msg) {
+    var t = document.getElementById("toast");
+    t.textContent = msg; t.hidden = false;
+    clearTimeout(toast.timer); toast.timer = setTimeout(function () { t.hidden = true; }, 3500);
+  }
+  function api(method, path, body) {
+    var opts = { method: method, headers: { "X-B24App-Session": cfg.session } };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch(path, opts).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) { var m = S.error + ": " + (j.error_description || j.error || r.status); toast(m); throw new Error(m); }
+        return j;
+      });
+    });
+  }
+  function fmtDate(iso) {
+    if (!iso) return "—";
+    var d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString(cfg.lang === "ru" ? "ru-RU" : "en-GB",
+      { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+  function stageChip(key) {
+    return el("span", { "class": "stage", style: "background:" + (S.colors[key] || "#999"), text: S.stages[key] || key || "?" });
+  }
+  function openCompany(id) {
+    var path = "/crm/company/details/" + id + "/";
+    if (cfg.frame && window.BX24 && BX24.openPath) BX24.openPath(path);
+    else window.open(cfg.portal_url + path, "_blank");
+  }
+  function visitRow(v) {
+    return el("div", { "class": "visit", "data-visit": String(v.id), on: { click: function () { show("visit", v.id); } } },
+      stageChip(v.stage), el("span", { text: fmtDate(v.date) }), el("span", { text: v.title }),
+      v.purpose ? el("span", { "class": "muted", text: v.purpose }) : null);
+  }
+  function typeSelect() {
+    var s = el("select", { name: "type" });
+    Object.keys(S.types).forEach(function (k) { s.appendChild(el("option", { value: k, text: S.types[k] })); });
+    return s;
+  }
+  function newVisitForm(companyId, done) {
+    var date = el("input", { type: "datetime-local", name: "date", required: "required" });
+    var purpose = el("textarea", { name: "purpose", rows: "2" });
+    var type = typeSelect();
+    var f = el("form", { "class": "grid", "data-b24app": "new-visit" },
+      el("label", {}, S.date, el("br"), date), el("label", {}, S.type, el("br"), type),
+      el("label", {}, S.purpose, el("br"), purpose), el("button", { "class": "primary", type: "submit", text: S.create }));
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      api("POST", "/api/visits", { company_id: companyId, date: date.value, type: type.value, purpose: purpose.value })
+        .then(function (j) { toast(S.created + " #" + j.visit.id); if (done) done(j.visit); });
+    });
+    return f;
+  }
+
+  /* --- views --------------------------------------------------------------------------------------- */
+  var views = {};
+  views.company = function (companyId) {
+    companyId = companyId || cfg.company_id;
+    view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
+    api("GET", "/api/visits/company/" + companyId).then(function (j) {
+      view.replaceChildren(
+        el("div", { "class": "card" }, el("h2", { text: S["title.company"] }),
+          el("h3", { text: S.planned }), el("div", { "data-b24app": "planned" }, j.planned.length ? j.planned.map(visitRow) : el("p", { "class": "muted", text: S.none })),
+          el("h3", { text: S.past }), el("div", { "data-b24app": "past" }, j.past.length ? j.past.map(visitRow) : el("p", { "class": "muted", text: S.none }))),
+        el("div", { "class": "card" }, el("h3", { text: S["new"] }), newVisitForm(companyId, function () { views.company(companyId); })),
+        phoneLink());
+    });
+  };
+
+  function phoneLink() {
+    if (!cfg.frame) return null;
+    var out = el("div", { "class": "muted" });
+    return el("div", { "class": "card" }, el("button", { type: "button", text: S.phone_link, on: { click: function () {
+      api("POST", "/api/visits/phone-link").then(function (j) {
+        out.replaceChildren(el("a", { href: j.url, target: "_blank", "data-b24app": "phone-url", text: j.url }), el("br"), S.phone_hint);
+      });
+    } } }), out);
+  }
+
+  views.calendar = function () {
+    var q = "/api/visits/month" + (state.month ? "?month=" + encodeURIComponent(state.month) : "");
+    view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
+    api("GET", q).then(function (j) {
+      state.month = j.month;
+      var y = +j.month.slice(0, 4), m = +j.month.slice(5, 7) - 1;
+      var first = new Date(y, m, 1), start = (first.getDay() + 6) % 7, days = new Date(y, m + 1, 0).getDate();
+      var managerColors = {}, palette = ["#2fc6f6", "#9dcf00", "#ff5752", "#ffa900", "#7b61ff", "#00b4ac", "#f7a700"];
+      Object.keys(j.managers).forEach(function (id, i) { managerColors[id] = palette[i % palette.length]; });
+      function color(v) { return state.by === "stage" ? S.colors[v.stage] : managerColors[String(v.manager)] || "#999"; }
+      var grid = el("div", { "class": "cal", "data-b24app": "calendar" });
+      for (var i = 0; i < start; i++) grid.appendChild(el("div", { "class": "day out" }));
+      var byDay = {};
+      j.visits.forEach(function (v) { var d = new Date(v.date); if (!isNaN(d)) (byDay[d.getDate()] = byDay[d.getDate()] || []).push(v); });
+      for (var d = 1; d <= days; d++) {
+        grid.appendChild(el("div", { "class": "day" }, el("b", { text: String(d) }),
+          (byDay[d] || []).map(function (v) {
+            return el("span", { "class": "chip", "data-visit": String(v.id), style: "background:" + color(v),
+              title: v.title, text: v.title, on: { click: function () { show("visit", v.id); } } });
+          })));
+      }
+      var legend = state.by === "stage"
+        ? Object.keys(S.stages).map(function (k) { return stageChip(k); })
+        : Object.keys(j.managers).map(function (id) { return el("span", { "class": "stage", style: "background:" + managerColors[id], text: j.managers[id] }); });
+      function shift(n) { var dt = new Date(y, m + n, 1); state.month = dt.getFullYear() + "-" + String(dt.getMonth() + 1).padStart(2, "0"); views.calendar(); }
+      view.replaceChildren(el("div", { "class": "card" },
+        el("div", { "class": "bar" }, el("button", { type: "button", text: S["month.prev"], on: { click: function () { shift(-1); } } }),
+          el("strong", { "data-b24app": "month", text: j.month }),
+          el("button", { type: "button", text: S["month.next"], on: { click: function () { shift(1); } } }),
+          el("button", { type: "button", "data-b24app": "by-stage", text: S["by.stage"], on: { click: function () { state.by = "stage"; views.calendar(); } } }),
+          el("button", { type: "button", "data-b24app": "by-manager", text: S["by.manager"], on: { click: function () { state.by = "manager"; views.calendar(); } } })),
+        el("div", { "class": "bar" }, legend), grid),
+        el("div", { "class": "card", "data-b24app": "list" }, el("h3", { text: S["tab.list"] }),
+          j.visits.length ? j.visits.map(function (v) {
+            var r = visitRow(v);
+            r.appendChild(el("span", { "class": "muted", text: (j.companies[String(v.company_id)] || "") + " · " + (j.managers[String(v.manager)] || "") }));
+            return r;
+          }) : el("p", { "class": "muted", text: S.none })),
+        phoneLink());
+    });
+  };
+
+  views.visit = function (id) {
+    view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
+    api("GET", "/api/visits/" + id).then(function (j) {
+      var v = j.visit, c = j.company;
+      var parts = [el("div", { "class": "card", "data-b24app": "visit" },
+        el("h2", { text: v.title }), stageChip(v.stage), " ", el("span", { text: fmtDate(v.date) }),
+        el("div", { "class": "field" }, el("b", { text: S.type }), el("span", { text: S.types[v.type] || "" })),
+        el("div", { "class": "field" }, el("b", { text: S.purpose }), el("span", { text: v.purpose })),
+        v.result ? el("div", { "class": "field" }, el("b", { text: S.result }), el("span", { text: v.result })) : null)];
+      if (c) {
+        var fields = [["TITLE", S.company], ["ADDRESS", S.address], ["region", S.region], ["COMMENTS", S.comments]];
+        parts.push(el("div", { "class": "card", "data-b24app": "company-card" }, el("h3", { text: S.company_fields }),
+          fields.map(function (f) {
+            var span = el("span", { "class": "editable", contenteditable: "true", title: S.edit_hint, "data-field": f[0], text: c[f[0]] || "" });
+            var orig = c[f[0]] || "";
+            span.addEventListener("blur", function () {
+              var val = span.textContent.trim();
+              if (val === orig) return;
+              var body = { fields: {} }; body.fields[f[0]] = val;
+              api("POST", "/api/visits/company/" + c.id, body).then(function () { orig = val; toast(S.saved); });
+            });
+            return el("div", { "class": "field" }, el("b", { text: f[1] }), span);
+          }),
+          el("div", { "class": "field" }, el("b", { text: S.phone }), el("span", { text: c.PHONE || "" })),
+          el("button", { type: "button", text: S.open_company, on: { click: function () { openCompany(c.id); } } })));
+      }
+      if (v.stage !== "done" && v.stage !== "failed") {
+        var res = el("textarea", { name: "result", rows: "3", required: "required" });
+        var comment = el("textarea", { name: "comment", rows: "2" });
+        var photo = el("input", { type: "file", accept: "image/*", capture: "environment" });
+        var f = el("form", { "class": "grid", "data-b24app": "result-form" }, el("label", {}, S.result, el("br"), res),
+          el("label", {}, S.comment, el("br"), comment), el("label", {}, S.photo, el("br"), photo),
+          el("button", { "class": "primary", type: "submit", text: S.save_result }));
+        f.addEventListener("submit", function (ev) {
+          ev.preventDefault();
+          var send = function (ph) {
+            api("POST", "/api/visits/" + v.id + "/result", { result: res.value, comment: comment.value, photo: ph })
+              .then(function () { toast(S.saved); views.visit(v.id); });
+          };
+          var file = photo.files && photo.files[0];
+          if (!file) return send(null);
+          var rd = new FileReader();
+          rd.onload = function () { send({ name: file.name, content: rd.result }); };
+          rd.readAsDataURL(file);
+        });
+        parts.push(el("div", { "class": "card" }, f));
+      }
+      var rdate = el("input", { type: "date", name: "repeat_date" });
+      parts.push(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.repeat_date + " ", rdate),
+        el("button", { type: "button", "class": "primary", "data-b24app": "repeat", text: S.repeat, on: { click: function () {
+          api("POST", "/api/visits/" + v.id + "/repeat", { date: rdate.value }).then(function (r) { toast(S.created + " #" + r.visit.id); show("visit", r.visit.id); });
+        } } }))));
+      if (c) {
+        parts.push(el("div", { "class": "card" }, el("h3", { text: S.visits_of_company }),
+          el("h3", { text: S.planned }), j.company_visits.planned.map(visitRow),
+          el("h3", { text: S.past }), j.company_visits.past.map(visitRow)));
+      }
+      view.replaceChildren.apply(view, parts.filter(Boolean));
+    });
+  };
+
+  views.map = function () {
+    var period = el("select", { "data-b24app": "period" });
+    ["month", "quarter", "year"].forEach(function (p) { period.appendChild(el("option", { value: p, text: S["period." + p] })); });
+    var box = el("div", { id: "map", "data-b24app": "map" }), info = el("span", { "class": "muted", "data-b24app": "map-info" });
+    view.replaceChildren(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.period + " ", period), info), box));
+    var map = L.map(box).setView([55.75, 37.62], 10), layer = L.layerGroup().addTo(map);
+    L.tileLayer(cfg.tiles, { maxZoom: 18, attribution: "© OpenStreetMap" }).addTo(map);
+    function load() {
+      api("GET", "/api/visits/map?period=" + period.value).then(function (j) {
+        layer.clearLayers();
+        info.textContent = S.visited + ": " + j.visited + " / " + j.markers.length;
+        j.markers.forEach(function (m) {
+          var mk = L.circleMarker([m.lat, m.lon], { radius: 8, color: "#555", weight: 1, fillColor: m.color, fillOpacity: 0.9 });
+          var content = null;
+          mk.bindPopup(function () { return content || (content = popup(m, mk)); }, { maxHeight: 300, autoPanPadding: [20, 20] });   // built once: update() keeps the form
+          mk.addTo(layer);
+          markerIndex[m.id] = mk;
+        });
+        window.b24appVisitMarkers = markerIndex;
+      });
+    }
+    var markerIndex = {};
+    function popup(m, mk) {
+      var formBox = el("div");
+      return el("div", { "data-b24app": "popup", "data-company": String(m.id) }, el("strong", { text: m.title }), el("br"),
+        el("span", { "class": "muted", text: m.address }), el("br"), el("span", { text: m.visited ? S.visited : S.not_visited }), el("br"),
+        el("button", { type: "button", "data-b24app": "open-company", text: S.open_company, on: { click: function () { openCompany(m.id); } } }), " ",
+        el("button", { type: "button", "data-b24app": "plan-visit", text: S.plan_visit, on: { click: function () {
+          formBox.replaceChildren(newVisitForm(m.id, function () { mk.closePopup(); }));
+          mk.getPopup().update();
+        } } }), formBox);
+    }
+    period.addEventListener("change", load);
+    load();
+  };
+
+  views.stats = function () {
+    api("GET", "/api/visits/stats" + (state.month ? "?month=" + state.month : "")).then(function (j) {
+      view.replaceChildren(el("div", { "class": "card" }, el("h2", { text: S["tab.stats"] + " · " + j.month }),
+        el("table", { "data-b24app": "stats" }, el("tr", {}, [S.manager, S.closed, S.plan, S.percent, S.open, S.overdue].map(function (h) { return el("th", { text: h }); })),
+          j.rows.map(function (r) {
+            return el("tr", {}, [r.name, r.done, r.plan == null ? "—" : r.plan, r.percent == null ? "—" : r.percent + "%", r.open, r.overdue]
+              .map(function (x) { return el("td", { text: String(x) }); }));
+          }))));
+    });
+  };
+
+  views.route = function () {
+    var day = el("input", { type: "date", value: new Date().toISOString().slice(0, 10) });
+    var manager = el("input", { type: "number", min: "1", value: String(cfg.user_id || ""), style: "width:6em" });
+    var out = el("div", { "data-b24app": "route" });
+    view.replaceChildren(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.day + " ", day),
+      el("label", {}, S.manager + " ", manager),
+      el("button", { type: "button", "class": "primary", text: S.build_route, on: { click: function () {
+        api("GET", "/api/visits/route?date=" + day.value + "&manager=" + manager.value).then(function (j) {
+          out.replaceChildren(el("ol", {}, j.stops.map(function (s) {
+            return el("li", {}, el("b", { text: (s.arrive || "—") + " " }), el("span", { text: s.company + " — " + s.address }));
+          })), el("p", { "class": "muted", text: S.drive + ": " + j.drive_minutes }),
+          j.links.map(function (u) { return el("a", { href: u, target: "_blank", rel: "noopener", text: S.open_yandex }); }),
+          j.unplaced.length ? el("p", { "class": "muted", text: S.unplaced + ": " + j.unplaced.map(function (u) { return u.title; }).join(", ") }) : null);
+        });
+      } } })), out));
+  };
+
+  function show(name, arg) {
+    tabs.querySelectorAll("button").forEach(function (b) { b.classList.toggle("on", b.dataset.view === name); });
+    views[name](arg);
+  }
+  var tabList = cfg.view === "company" ? [] : ["calendar", "map", "stats", "route"];
+  tabList.forEach(function (t) {
+    tabs.appendChild(el("button", { type: "button", "data-view": t, text: S["tab." + t], on: { click: function () { show(t); } } }));
+  });
+  if (!tabList.length) tabs.hidden = true;
+  window.b24appVisits = { show: show };
+  show(cfg.view in views ? cfg.view : "calendar");
+  if (cfg.frame && window.BX24 && BX24.fitWindow) { try { BX24.init(function () { BX24.fitWindow(); }); } catch (e) { /* outside Bitrix24 */ } }
+}());

@@ -1,0 +1,87 @@
+"""Creation fills the company's manager and region; the manager's calendar follows the visit (created,
+moved with the date, moved to a new manager, removed with the visit) through the portal's events."""
+from __future__ import annotations
+
+import pytest
+
+from visits import create as vcreate
+from visits.ledger import VisitsLedger
+
+
+def _events(portal, owner=None):
+    return [e for e in portal.db.calendar_events.rows.values() if owner is None or e["OWNER_ID"] == owner]
+
+def test_create_fills_manager_region_and_the_calendar(visits):
+    from install.registry import installed_ids
+
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    company = visits.company(10)
+    region_field = installed_ids(visits.live.store, mid).company_field("region")
+    visits.client.call("crm.company.update", {"id": company["ID"], "fields": {region_field: "Москва-Север"}})
+    item = vcreate.create_visit(svc, mid, company["ID"], "2026-01-05T10:30", "training", "Показать новинки")
+    assert item["stageId"] == v.stage("draft") and item["companyId"] == company["ID"]
+    assert item["parentId4"] == company["ID"]
+    assert item["assignedById"] == int(company["ASSIGNED_BY_ID"])
+    assert item[v.field("region")] == "Москва-Север"
+    assert item[v.field("visit_type")] == v.enum_id("visit_type", "training")
+    owner = int(company["ASSIGNED_BY_ID"])
+    events = _events(visits.portal, owner)
+    assert len(events) == 1 and events[0]["DATE_FROM"].startswith("2026-01-05T10:30")
+    assert events[0]["CRM_FIELDS"] == [f"T{v.entity_type_id:x}_{item['id']}"]
+    link = VisitsLedger(visits.live.store.engine, mid).event_of(item["id"])
+    assert link["event_id"] == events[0]["ID"]
+
+    visits.run_events()                                   # ONCRMDYNAMICITEMADD: already in step
+    assert len(_events(visits.portal)) == 1
+
+    # the date moves in the portal → the event moves
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"],
+                                           "fields": {v.field("visit_date"): "2026-01-07T12:00:00+03:00"}})
+    visits.run_events()
+    events = _events(visits.portal)
+    assert len(events) == 1 and events[0]["DATE_FROM"].startswith("2026-01-07T12:00")
+
+    # another manager → the event is in the new manager's calendar only
+    other = 3 if owner != 3 else 2
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"],
+                                           "fields": {"assignedById": other}})
+    visits.run_events()
+    assert len(_events(visits.portal)) == 1 and len(_events(visits.portal, other)) == 1
+
+    # the visit is deleted → the event is removed
+    visits.client.call("crm.item.delete", {"entityTypeId": v.entity_type_id, "id": item["id"]})
+    visits.run_events()
+    assert _events(visits.portal) == []
+    assert VisitsLedger(visits.live.store.engine, mid).event_of(item["id"]) is None
+
+def test_plan_repeat_in_one_tap(visits):
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    first = vcreate.create_visit(svc, mid, visits.company(11)["ID"], "2026-01-02", purpose="Замер полок")
+    assert first[v.field("visit_date")].startswith("2026-01-02T10:00")          # a bare date = 10:00 local
+    again = vcreate.plan_repeat(svc, mid, first["id"], "2026-01-20")
+    assert again["stageId"] == v.stage("repeat_visit") and again["companyId"] == first["companyId"]
+    assert again[v.field("visit_type")] == v.enum_id("visit_type", "repeat")
+    assert again[v.field("purpose")] == "Замер полок"
+
+@pytest.mark.parametrize("when,vtype,company,error", [
+    ("", "planned", 1, "date is required"), ("soon", "planned", 1, "not a date"),
+    ("2026-01-02", "party", 1, "unknown visit type"), ("2026-01-02", "planned", "x", "not a number"),
+    ("2026-01-02", "planned", 99999, "cannot be read")])
+def test_bad_input_is_refused_with_a_reason(visits, when, vtype, company, error):
+    with pytest.raises(vcreate.CreateError, match=error):
+        vcreate.create_visit(visits.services, visits.member_id, company, when, vtype)
+
+def test_robot_creates_the_visit_and_its_event(visits):
+    """The b24app_create_visit robot goes through visits.create: manager from the company, calendar event."""
+    from install.manifest import load
+    from install.robots import RobotCall, create_visit
+
+    company = visits.company(12)
+    robot = load().robot("b24app_create_visit")
+    call = RobotCall(visits.services, visits.member_id, "b24app_create_visit",
+                     {"properties": {"company_id": str(company["ID"]), "visit_date": "2026-01-09T09:00:00+03:00"},
+                      "document_id": ["crm", "CCrmDocumentCompany", f"COMPANY_{company['ID']}"]}, robot)
+    values, _log = create_visit(call)
+    item = visits.item(values["visit_id"])
+    assert item["assignedById"] == int(company["ASSIGNED_BY_ID"])
+    assert any(e["DATE_FROM"].startswith("2026-01-09T09:00") for e in _events(visits.portal))

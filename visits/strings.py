@@ -1,0 +1,68 @@
+"""UI strings of the visit pages (ru/en by the portal user's LANG); stage names as app.json names them."""
+from __future__ import annotations
+
+from b24app.i18n import lang_of
+
+STAGES = {
+    "ru": {"draft": "Черновик", "in_work": "Взял в работу", "repeat_visit": "Повторный визит",
+           "overdue": "Просрочено", "done": "Визит проведен", "failed": "Визит не состоялся"},
+    "en": {"draft": "Draft", "in_work": "In work", "repeat_visit": "Repeat visit", "overdue": "Overdue",
+           "done": "Visit done", "failed": "Visit failed"},
+}
+STAGE_COLORS = {"draft": "#A5A5A5", "in_work": "#39A8EF", "repeat_visit": "#FFA900", "overdue": "#FF5752",
+                "done": "#7BD500", "failed": "#FF0000"}
+TYPES = {
+    "ru": {"planned": "Плановый", "repeat": "Повторный", "unplanned": "Внеплановый",
+           "merchandising": "Мерчендайзинг", "training": "Обучение"},
+    "en": {"planned": "Planned", "repeat": "Repeat", "unplanned": "Unplanned", "merchandising": "Merchandising",
+           "training": "Training"},
+}
+UI = {
+    "ru": {
+        "title.company": "Посещения компании", "title.calendar": "Календарь посещений", "title.visit": "Посещение",
+        "tab.calendar": "Календарь", "tab.list": "Список", "tab.map": "Карта компаний", "tab.stats": "Статистика",
+        "tab.route": "Маршрут дня", "by.stage": "По стадиям", "by.manager": "По менеджерам",
+        "planned": "Запланированные", "past": "Прошедшие", "none": "Посещений нет",
+        "new": "Новое посещение", "date": "Дата и время", "type": "Тип", "purpose": "Цель визита",
+        "create": "Запланировать", "created": "Посещение создано", "company": "Компания",
+        "manager": "Менеджер", "stage": "Стадия", "result": "Результат визита", "comment": "Комментарий",
+        "photo": "Фото", "save_result": "Сохранить результат", "saved": "Сохранено",
+        "repeat": "Запланировать повторный визит", "repeat_date": "Дата повторного визита",
+        "open_company": "Открыть компанию", "plan_visit": "Запланировать визит", "visited": "посещена",
+        "not_visited": "не посещена", "period": "Период", "period.month": "этот месяц",
+        "period.quarter": "этот квартал", "period.year": "этот год", "closed": "Проведено", "plan": "План",
+        "open": "Открыто", "overdue": "Просрочено", "percent": "% плана", "day": "День",
+        "build_route": "Построить маршрут", "open_yandex": "Открыть в Яндекс Картах", "drive": "в пути, мин",
+        "unplaced": "Без координат", "phone_link": "Открыть на телефоне", "phone_hint":
+            "Ссылка действует 8 часов; откройте её в браузере телефона.", "edit_hint": "Нажмите, чтобы изменить",
+        "address": "Адрес", "phone": "Телефон", "region": "Регион", "comments": "Комментарий", "back": "Назад",
+        "month.prev": "‹", "month.next": "›", "error": "Ошибка", "loading": "Загрузка…",
+        "company_fields": "Карточка компании", "visits_of_company": "Посещения этой компании",
+    },
+    "en": {
+        "title.company": "Company visits", "title.calendar": "Visit calendar", "title.visit": "Visit",
+        "tab.calendar": "Calendar", "tab.list": "List", "tab.map": "Company map", "tab.stats": "Stats",
+        "tab.route": "Day route", "by.stage": "By stage", "by.manager": "By manager",
+        "planned": "Planned", "past": "Past", "none": "No visits",
+        "new": "New visit", "date": "Date and time", "type": "Type", "purpose": "Purpose",
+        "create": "Plan it", "created": "Visit created", "company": "Company",
+        "manager": "Manager", "stage": "Stage", "result": "Result", "comment": "Comment",
+        "photo": "Photo", "save_result": "Save the result", "saved": "Saved",
+        "repeat": "Plan a repeat visit", "repeat_date": "Repeat visit date",
+        "open_company": "Open company", "plan_visit": "Plan a visit", "visited": "visited",
+        "not_visited": "not visited", "period": "Period", "period.month": "this month",
+        "period.quarter": "this quarter", "period.year": "this year", "closed": "Done", "plan": "Plan",
+        "open": "Open", "overdue": "Overdue", "percent": "% of plan", "day": "Day",
+        "build_route": "Build the route", "open_yandex": "Open in Yandex Maps", "drive": "driving, min",
+        "unplaced": "No coordinates", "phone_link": "Open on the phone", "phone_hint":
+            "The link works for 8 hours; open it in the phone's browser.", "edit_hint": "Click to edit",
+        "address": "Address", "phone": "Phone", "region": "Region", "comments": "Comment", "back": "Back",
+        "month.prev": "‹", "month.next": "›", "error": "Error", "loading": "Loading…",
+        "company_fields": "Company card", "visits_of_company": "Visits of this company",
+    },
+}
+
+
+def strings(lang: str | None) -> dict:
+    lang = lang_of(lang)
+    return {**UI[lang], "stages": STAGES[lang], "types": TYPES[lang], "colors": STAGE_COLORS}
