@@ -176,3 +176,18 @@ def test_5000_visits_swept_in_batches(visits):
     st = sweep(svc, mid, visits.now())
     assert st.moved == n                          # all go to failed
     print(f"failed sweep: {_http(visits.portal, before)} HTTP calls")
+
+
+def test_wired_into_the_scheduler_and_the_inbox(visits):
+    from b24app import domains, inbox, scheduler
+    from visits.events import on_item_change, on_item_delete
+
+    domains.load()
+    jt = scheduler.JOB_TYPES["visits.sweep"]
+    assert jt.setting_key == rules.KV_SWEEP_SECONDS
+    handler = inbox.EVENT_HANDLERS["ONCRMDYNAMICITEMUPDATE"]
+    assert on_item_change in getattr(handler, "chained", (handler,))
+    handler = inbox.EVENT_HANDLERS["ONCRMDYNAMICITEMDELETE"]
+    assert on_item_delete in getattr(handler, "chained", (handler,))
+    jt.fn(visits.services, visits.member_id)              # the job as the scheduler runs it (real clock)
+    assert visits.live.store.kv.get(visits.member_id, STATE_KEY)["wm"]
