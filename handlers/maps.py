@@ -99,7 +99,20 @@ def jobs(sess):
     version, current = service.jobs(svc, sess.member_id)
     picked = feed.filter_jobs(current, day=_date(a.get("date")), pipeline=a.get("pipeline", ""),
                               stage=a.get("stage", ""), worker=a.get("worker", ""))
-    return jsonify(feed.build(picked, version))
+    return _compressed(jsonify(feed.build(picked, version)))
+
+
+def _compressed(resp):
+    """10,000 jobs are ~2 MB of JSON and ~0.3 MB gzipped: worth 20 ms of CPU inside a portal's iframe."""
+    if "gzip" not in request.headers.get("Accept-Encoding", "") or resp.content_length is None \
+            or resp.content_length < 16_384:
+        return resp
+    import gzip
+
+    resp.set_data(gzip.compress(resp.get_data(), compresslevel=5))
+    resp.headers["Content-Encoding"] = "gzip"
+    resp.headers["Vary"] = "Accept-Encoding"
+    return resp
 
 
 @bp.get("/api/maps/candidates/<int:deal_id>")
