@@ -93,6 +93,7 @@ def candidates(services, member_id: str, deal_id: int, lang: str = "ru", day: da
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = to_job(job, tz)
     day = sjob.start.date() if sjob.start else (day or _today(tz))
+    workers = service.for_pipeline(conf, job.pipeline, workers, current)
     days = worker_days(services, member_id, day, current, workers, tz)
     ranked = rank_candidates(sjob, days, service.travel())
     return {"deal_id": job.id, "day": day.isoformat(), "job": _job_out(job), "candidates": [{
@@ -223,6 +224,7 @@ def worker_day(services, member_id: str, worker_id: int, day: date) -> dict:
 def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7) -> dict:
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = replace(to_job(job, tz), start=None)
+    workers = service.for_pipeline(conf, job.pipeline, workers, current)
     first = _today(tz)
     dates = [first + timedelta(days=k) for k in range(days)]
     load = {}

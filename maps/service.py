@@ -4,7 +4,7 @@ dispatchers polling the same map cost the portal one read per change, not ten), 
 
 Settings live in ``store.kv`` under ``maps.settings``; every key is optional:
 ``{"hours": {"start": "09:00", "end": "18:00", "breaks": [["13:00", "14:00"]], "weekdays": [0, 1, 2, 3, 4, 5]},
-"tz": "Europe/Moscow", "workers": [4, 5, 6], "homes": {"4": [55.75, 37.61]}}``.
+"tz": "Europe/Moscow", "workers": [4, 5, 6], "teams": {"measurements": [4, 5]}, "homes": {"4": [55.75, 37.61]}}``.
 """
 from __future__ import annotations
 
@@ -90,6 +90,16 @@ def team(services, member_id: str, current: list[orders.OrderJob]) -> list[Worke
         home = homes.get(str(u["ID"]))
         out.append(Worker(str(u["ID"]), u["name"], hours, tuple(home) if home else None, None))
     return out
+
+
+def for_pipeline(conf: dict, pipeline: str, workers: list[Worker], current: list[orders.OrderJob]) -> list[Worker]:
+    """Who is offered for a job of this pipeline: the configured ``teams[pipeline]``, else whoever does
+    this pipeline's jobs now (measurers measure, fitters fit), else the whole team."""
+    ids = {str(x) for x in (conf.get("teams") or {}).get(pipeline) or []}
+    if not ids:
+        ids = {str(j.worker_id) for j in current if j.worker_id and j.pipeline == pipeline}
+    picked = [w for w in workers if w.id in ids]
+    return picked or workers
 
 
 def travel():

@@ -61,6 +61,8 @@ def test_demo_jobs_on_the_map_and_one_click_assign(api):
     status, cands = api("GET", f"/api/maps/candidates/{job['id']}")
     assert status == 200, cands
     assert cands["candidates"] and all(c["reason"] for c in cands["candidates"])
+    team = {r["worker"] for r in rows if r["assigned"] and r["pipeline"] == job["pipeline"]}
+    assert {c["worker_id"] for c in cands["candidates"]} == team        # measurers for measurements
     fitting = [c for c in cands["candidates"] if c["fits"]]
     assert fitting, cands
     worker = fitting[0]["worker_id"]
@@ -101,3 +103,44 @@ def test_worker_day_slots_route_and_errors(api):
     assert api("GET", "/api/maps/candidates/999999")[0] in (404, 502)
     r = requests.get(api.live.url + "/api/maps/jobs", timeout=10)
     assert r.status_code == 401
+
+
+def test_new_deal_is_geocoded_by_the_worker_then_on_the_map(api, monkeypatch):
+    """ONCRMDEALUPDATE through the real inbox and worker: the address is geocoded (Nominatim mocked), the
+    coordinates written to the sandbox deal once, and the job appears on the next poll."""
+    import re
+
+    import responses
+
+    from b24app.inbox import accept_event
+    from install.registry import installed_ids
+    from maps import geocoding
+    from maps.geocode import RateLimiter
+
+    live, portal = api.live, api.portal
+    monkeypatch.setattr(geocoding, "LIMITER", RateLimiter(0.0))
+    ids = installed_ids(live.store, portal.member_id)
+    client = live.services.client(portal.member_id)
+    p = ids.pipeline("measurements")
+    deal = int(client.call("crm.deal.add", {"fields": {
+        "TITLE": "Замер: Тверская, 7", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("new"),
+        ids.deal_field("job_address"): "г. Москва, ул. Тверская, д. 7"}}))
+    _, before = api("GET", "/api/maps/jobs")
+    assert deal in [u["id"] for u in before["unplaced"]]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru(portal.url)
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"),
+                 json=[{"lat": "55.7597", "lon": "37.6107", "display_name": "Тверская, 7", "place_id": 9}])
+        for _ in range(2):                       # the second time is our own update echoing back
+            accept_event(live.store, portal.member_id, {"event": "ONCRMDEALUPDATE", "ts": str(_),
+                                                        "data": {"FIELDS": {"ID": str(deal)}}})
+            worker = live.worker(__import__("b24app.inbox", fromlist=["x"]).EVENT_HANDLERS)
+            while worker.run_once():
+                pass
+        nominatim_calls = [c for c in rsps.calls if "nominatim" in c.request.url]
+    assert len(nominatim_calls) == 1
+    assert portal.db.deals.get(deal)[ids.deal_field("coordinates")] == "55.759700,37.610700"
+    updates = [r for r in portal.log if r.method == "crm.deal.update" and str(r.params.get("id")) == str(deal)]
+    assert len(updates) == 1
+    _, after = api("GET", f"/api/maps/jobs?since={before['version']}")
+    assert deal in [r[0] for r in after["rows"]]
