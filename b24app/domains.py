@@ -27,6 +27,7 @@ def load() -> None:
     from maps.geocoding import register as register_maps     # background geocoding, map version bumps
 
     register_maps(inbox.EVENT_HANDLERS)
+    from visits import calendar_sync as _visits_calendar  # noqa: F401 - periodic "visits.calendar"
     from visits import sweep as _visits_sweep  # noqa: F401 - registers the periodic "visits.sweep"
     from visits.events import register as register_visits   # calendar sync, human touches
 

@@ -22,7 +22,7 @@ from b24app.errors import B24Error
 from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
-from visits import act, create, overview, read
+from visits import act, create, overview, read, rules
 from visits.strings import strings
 
 from .common import (
@@ -51,7 +51,8 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
     portal = svc.store.portals.get(sess.member_id)
     config = {"session": token, "lang": lang, "view": view, "company_id": company_id, "frame": frame,
               "user_id": sess.user_id, "tiles": os.environ.get("B24APP_TILES_URL", TILES),
-              "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang)}
+              "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang),
+              "tz": rules.settings_of(svc.store.kv, sess.member_id).tz}
     return render_template("visits/app.html", s=strings(lang), lang=lang, config=_safe_json(config),
                            bx24_js_url=svc.settings.bx24_js_url if frame else None)
 

@@ -1,6 +1,7 @@
 """Inbox handlers for the Visit smart process's own events (ONCRMDYNAMICITEM*, filtered by the portal's
 Visit entityTypeId): remember that a visit was touched (the sweep must not overwrite a human change made
-after it read the item) and keep the manager's calendar in step.
+after it read the item) and mark it for the calendar job (visits/calendar_sync.drain). No API call here:
+one sweep can move thousands of visits, and each move comes back as an event.
 
 The event's ``ts`` is the portal's clock, the same clock the sweep's read time is on, so "touched after
 the read" compares like with like — and our own writes of an earlier sweep are older than the next read.
@@ -12,7 +13,6 @@ from datetime import datetime
 
 from install.registry import NotInstalled, installed_ids
 
-from . import calendar_sync
 from .ledger import VisitsLedger
 
 
@@ -44,16 +44,17 @@ def on_item_change(services, member_id: str, payload: dict) -> None:
     v, item_id = _visit(services, member_id, payload)
     if v is None:
         return
+    ledger = VisitsLedger(services.store.engine, member_id)
     if str(payload.get("event") or "").upper().startswith("ONCRMDYNAMICITEMUPDATE"):
-        VisitsLedger(services.store.engine, member_id).touch(item_id, _ts(payload))
-    calendar_sync.sync_by_id(services, member_id, v, item_id)
+        ledger.touch(item_id, _ts(payload))
+    ledger.mark_dirty(item_id)          # the calendar job reads marked visits in batches
 
 
 def on_item_delete(services, member_id: str, payload: dict) -> None:
     v, item_id = _visit(services, member_id, payload)
     if v is None:
         return
-    calendar_sync.sync_item(services, member_id, v, None, item_id)
+    VisitsLedger(services.store.engine, member_id).mark_dirty(item_id, deleted=True)
 
 
 def register(handlers: dict) -> None:

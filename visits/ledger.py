@@ -24,6 +24,10 @@ t_calendar = sa.Table(
     sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("item_id", sa.BigInteger, primary_key=True),
     sa.Column("event_id", sa.BigInteger), sa.Column("owner_id", sa.BigInteger), sa.Column("date_from", sa.String(40)),
     sa.Column("updated_at", sa.DateTime(timezone=True)))
+t_dirty = sa.Table(
+    "visits_calendar_dirty", metadata,
+    sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("item_id", sa.BigInteger, primary_key=True),
+    sa.Column("deleted", sa.Boolean), sa.Column("marked_at", sa.Float))
 t_touch = sa.Table(
     "visits_touch", metadata,
     sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("item_id", sa.BigInteger, primary_key=True),
@@ -104,3 +108,36 @@ class VisitsLedger:
         with self.engine.begin() as c:
             c.execute(sa.delete(t_calendar).where(t_calendar.c.member_id == self.member_id,
                                                   t_calendar.c.item_id == int(item_id)))
+
+    # --- calendar work queue ----------------------------------------------------------------------------
+    def mark_dirty(self, item_id: int, deleted: bool = False) -> None:
+        """An event said the visit changed (or is gone); its calendar event is checked in the next drain."""
+        at = time.time()
+        values = {"deleted": deleted, "marked_at": at}
+        stmt = _insert(self.engine, t_dirty).values(member_id=self.member_id, item_id=int(item_id), **values)
+        stmt = stmt.on_conflict_do_update(index_elements=[t_dirty.c.member_id, t_dirty.c.item_id], set_=values)
+        with self.engine.begin() as c:
+            c.execute(stmt)
+
+    def dirty(self, limit: int = 2500) -> list[dict]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(t_dirty).where(t_dirty.c.member_id == self.member_id)
+                             .order_by(t_dirty.c.marked_at).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    def clear_dirty(self, rows: list[dict]) -> None:
+        """Removes what was drained — unless it was marked again meanwhile (then the next drain sees it)."""
+        with self.engine.begin() as c:
+            for r in rows:
+                c.execute(sa.delete(t_dirty).where(t_dirty.c.member_id == self.member_id,
+                                                   t_dirty.c.item_id == r["item_id"],
+                                                   t_dirty.c.marked_at <= r["marked_at"]))
+
+    def links(self, item_ids: list[int]) -> dict[int, dict]:
+        out = {}
+        with self.engine.connect() as c:
+            for i in range(0, len(item_ids), 500):
+                rows = c.execute(sa.select(t_calendar).where(t_calendar.c.member_id == self.member_id,
+                                                             t_calendar.c.item_id.in_(item_ids[i:i + 500])))
+                out.update({int(r.item_id): dict(r._mapping) for r in rows})
+        return out

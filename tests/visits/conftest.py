@@ -59,9 +59,11 @@ class Visits:
         rows = sorted(self.portal.db.companies.rows.values(), key=lambda r: r["ID"])
         return rows[n]
 
-    def run_events(self) -> int:
-        """Pull the portal's offline events into the inbox and run the worker until it is idle."""
+    def run_events(self, drain: bool = True) -> int:
+        """Pull the portal's offline events into the inbox, run the worker until it is idle, then the
+        calendar job (what ``b24app worker`` and ``b24app scheduler`` do between them)."""
         from b24app.inbox import Worker, pull_offline
+        from visits.calendar_sync import drain as drain_calendar
 
         while pull_offline(self.services, self.member_id):
             pass
@@ -69,6 +71,8 @@ class Visits:
         total = 0
         while (n := worker.run_once()):
             total += n
+        if drain:
+            drain_calendar(self.services, self.member_id)
         return total
 
 

@@ -85,3 +85,48 @@ def test_robot_creates_the_visit_and_its_event(visits):
     item = visits.item(values["visit_id"])
     assert item["assignedById"] == int(company["ASSIGNED_BY_ID"])
     assert any(e["DATE_FROM"].startswith("2026-01-09T09:00") for e in _events(visits.portal))
+
+
+def test_calendar_drain_is_batched(visits):
+    """1,000 visits marked by events: the calendar job reads them 2,500 per call and writes 50 per call."""
+    from b24app.throttle import Throttle
+
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    svc.throttle = Throttle(burst=10**9, drain=10**9)
+    visits.portal.settings.rate_limit = False
+    n, company = 1000, visits.company(13)
+    base = {"categoryId": v.category_id, "stageId": v.stage("draft"), "companyId": int(company["ID"]),
+            v.field("visit_date"): "2026-01-20T10:00:00+03:00"}
+    res = visits.client.batch_many([("crm.item.add", {"entityTypeId": v.entity_type_id, "fields": {
+        **base, "title": f"v{i}", "assignedById": 1 + i % 3}}) for i in range(n)])
+    ids = [r.result["item"]["id"] for r in res]
+    ledger = VisitsLedger(visits.live.store.engine, mid)
+
+    def drain_counting():
+        from visits.calendar_sync import drain
+
+        before = len(visits.portal.log)
+        counts = drain(svc, mid)
+        return counts, sum(1 for r in visits.portal.log[before:] if r.via == "http")
+
+    for i in ids:
+        ledger.mark_dirty(i)
+    counts, calls = drain_counting()
+    assert counts == {"add": n} and len(_events(visits.portal)) == n
+    assert calls <= 1 + 1 + n // 50, calls                      # read, sections, adds
+    assert drain_counting() == ({}, 0)                            # nothing marked, nothing read
+
+    visits.client.batch_many([("crm.item.update", {"entityTypeId": v.entity_type_id, "id": i, "fields": {
+        v.field("visit_date"): "2026-01-21T12:00:00+03:00"}}) for i in ids])
+    for i in ids:
+        ledger.mark_dirty(i)
+    counts, calls = drain_counting()
+    assert counts == {"update": n} and calls <= 1 + n // 50, calls
+    assert all(e["DATE_FROM"].startswith("2026-01-21T12:00") for e in _events(visits.portal))
+
+    visits.client.batch_many([("crm.item.delete", {"entityTypeId": v.entity_type_id, "id": i}) for i in ids])
+    for i in ids:
+        ledger.mark_dirty(i, deleted=True)
+    counts, calls = drain_counting()
+    assert counts == {"delete": n} and calls <= n // 50 and _events(visits.portal) == []
+    print(f"\ncalendar drain of {n} visits: {calls} HTTP calls for deletes")

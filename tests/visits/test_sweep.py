@@ -60,6 +60,10 @@ def test_each_rule_fires_at_its_moment_and_once(visits):
     assert len(visits.comments(b)) == 2 and "не состоялся" in visits.comments(b)[1]
     assert sweep(svc, mid, visits.now()).moved == 0
     assert [h["rule"] for h in VisitsLedger(visits.live.store.engine, mid).history(b)] == [rules.OVERDUE, rules.FAILED]
+    # the portal reports the moves; the calendar job frees the failed visit's slot, keeps the others
+    visits.run_events()
+    events = {int(e["CRM_FIELDS"][0].rsplit("_", 1)[1]) for e in visits.portal.db.calendar_events.rows.values()}
+    assert events == {a, c}
 
 
 def test_settings_per_portal_and_english_reasons(visits):

@@ -41,7 +41,7 @@
     if (!iso) return "—";
     var d = new Date(iso);
     return isNaN(d) ? iso : d.toLocaleString(cfg.lang === "ru" ? "ru-RU" : "en-GB",
-      { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+      { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: cfg.tz });
   }
   function stageChip(key) {
     return el("span", { "class": "stage", style: "background:" + (S.colors[key] || "#999"), text: S.stages[key] || key || "?" });
@@ -87,7 +87,7 @@
           el("h3", { text: S.planned }), el("div", { "data-b24app": "planned" }, j.planned.length ? j.planned.map(visitRow) : el("p", { "class": "muted", text: S.none })),
           el("h3", { text: S.past }), el("div", { "data-b24app": "past" }, j.past.length ? j.past.map(visitRow) : el("p", { "class": "muted", text: S.none }))),
         el("div", { "class": "card" }, el("h3", { text: S["new"] }), newVisitForm(companyId, function () { views.company(companyId); })),
-        phoneLink());
+        phoneLink() || "");
     });
   };
 
@@ -114,7 +114,8 @@
       var grid = el("div", { "class": "cal", "data-b24app": "calendar" });
       for (var i = 0; i < start; i++) grid.appendChild(el("div", { "class": "day out" }));
       var byDay = {};
-      j.visits.forEach(function (v) { var d = new Date(v.date); if (!isNaN(d)) (byDay[d.getDate()] = byDay[d.getDate()] || []).push(v); });
+      // the ISO date carries the portal's offset: its day is the portal's day, whatever the phone's zone
+      j.visits.forEach(function (v) { var d = parseInt(String(v.date).slice(8, 10), 10); if (d) (byDay[d] = byDay[d] || []).push(v); });
       for (var d = 1; d <= days; d++) {
         grid.appendChild(el("div", { "class": "day" }, el("b", { text: String(d) }),
           (byDay[d] || []).map(function (v) {
@@ -139,7 +140,7 @@
             r.appendChild(el("span", { "class": "muted", text: (j.companies[String(v.company_id)] || "") + " · " + (j.managers[String(v.manager)] || "") }));
             return r;
           }) : el("p", { "class": "muted", text: S.none })),
-        phoneLink());
+        phoneLink() || "");
     });
   };
 
@@ -279,5 +280,10 @@
   if (!tabList.length) tabs.hidden = true;
   window.b24appVisits = { show: show };
   show(cfg.view in views ? cfg.view : "calendar");
-  if (cfg.frame && window.BX24 && BX24.fitWindow) { try { BX24.init(function () { BX24.fitWindow(); }); } catch (e) { /* outside Bitrix24 */ } }
+  if (cfg.frame && window.BX24 && BX24.fitWindow) {
+    var fitTimer = null, fit = function () { try { BX24.fitWindow(); } catch (e) { /* outside Bitrix24 */ } };
+    try { BX24.init(fit); } catch (e) { /* outside Bitrix24 */ }
+    new MutationObserver(function () { clearTimeout(fitTimer); fitTimer = setTimeout(fit, 100); })
+      .observe(view, { childList: true, subtree: true });
+  }
 }());
