@@ -7,7 +7,8 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/worker-day?worker=&date=
         GET  /api/maps/slots/<deal_id>
         GET  /api/maps/route?worker=&date=
-        GET  /api/maps/unplaced
+        GET  /api/maps/unplaced                 (addresses that could not be geocoded)
+        POST /api/maps/pin {entity, id, lat, lon} (a manual pin; geocoding never overwrites it)
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from maps import assign as dispatch
-from maps import feed, mapstate, service
+from maps import feed, geocoding, mapstate, service
 from maps.geocache_sql import failed_records
 from maps.strings import strings
 
@@ -159,3 +160,17 @@ def route(sess):
 @_api
 def unplaced(sess):
     return jsonify({"records": failed_records(services().store.engine, sess.member_id)})
+
+
+@bp.post("/api/maps/pin")
+@_api
+def pin(sess):
+    body = request.get_json(silent=True) or {}
+    try:
+        entity, entity_id = str(body.get("entity") or "deal"), int(body["id"])
+        lat, lon = float(body["lat"]), float(body["lon"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("JSON body {entity, id, lat, lon} expected") from None
+    r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
+    service.changed(services(), sess.member_id)
+    return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})

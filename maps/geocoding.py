@@ -106,6 +106,24 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
     return result
 
 
+def pin_record(services, member_id: str, entity: str, entity_id: int, lat: float, lon: float) -> GeoResult:
+    """A dispatcher drops a pin: kept as this portal's manual answer for the address (automatic geocoding
+    never overwrites it) and written to the record's coordinates field."""
+    if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError("entity deal|company and lat/lon in range expected")
+    ids = installed_ids(services.store, member_id)
+    coord_field = ids.deal_field("coordinates") if entity == "deal" else ids.company_field("coordinates")
+    client = services.client(member_id)
+    row = client.call(f"crm.{entity}.get", {"id": int(entity_id)})
+    address = (str(row.get(ids.deal_field("job_address")) or "") if entity == "deal" else company_address(row)) \
+        or f"{entity} {entity_id}"
+    result = geocoder_for(services.store, member_id).set_manual(address, lat, lon)
+    save_record(services.store.engine, member_id, entity, entity_id, result)
+    client.call(f"crm.{entity}.update", {"id": int(entity_id), "fields": {coord_field: format_point(lat, lon)}})
+    mapstate.bump(services.store.engine, member_id)
+    return result
+
+
 def _entity_id(payload: dict) -> int | None:
     data = payload.get("data") or {}
     fields = data.get("FIELDS") or data.get("fields") or {}

@@ -144,3 +144,35 @@ def test_new_deal_is_geocoded_by_the_worker_then_on_the_map(api, monkeypatch):
     assert len(updates) == 1
     _, after = api("GET", f"/api/maps/jobs?since={before['version']}")
     assert deal in [r[0] for r in after["rows"]]
+
+
+def test_unplaced_listed_and_manual_pin(api, monkeypatch):
+    import re
+
+    import responses
+
+    from install.registry import installed_ids
+    from maps import geocoding
+    from maps.geocode import RateLimiter
+
+    live, portal = api.live, api.portal
+    monkeypatch.setattr(geocoding, "LIMITER", RateLimiter(0.0))
+    ids = installed_ids(live.store, portal.member_id)
+    client = live.services.client(portal.member_id)
+    p = ids.pipeline("installation")
+    deal = int(client.call("crm.deal.add", {"fields": {
+        "TITLE": "Монтаж: нет адреса", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("new"),
+        ids.deal_field("job_address"): "Москва, улица Которой Нет, 1"}}))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru(portal.url)
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"), json=[])
+        geocoding.on_deal_event(live.services, portal.member_id, {"data": {"FIELDS": {"ID": str(deal)}}})
+    status, un = api("GET", "/api/maps/unplaced")
+    assert status == 200 and [(r["entity_id"], r["status"]) for r in un["records"]] == [(deal, "not_found")]
+    status, res = api("POST", "/api/maps/pin", json={"entity": "deal", "id": deal, "lat": 55.7, "lon": 37.5})
+    assert status == 200 and res["status"] == "manual", res
+    assert portal.db.deals.get(deal)[ids.deal_field("coordinates")] == "55.700000,37.500000"
+    assert api("GET", "/api/maps/unplaced")[1]["records"] == []
+    _, doc = api("GET", "/api/maps/jobs")
+    assert deal in [r[0] for r in doc["rows"]]
+    assert api("POST", "/api/maps/pin", json={"id": deal, "lat": 99, "lon": 0})[0] == 400

@@ -90,3 +90,43 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
     assert any(f"D_{out['deal']}" in (t.get("UF_CRM_TASK") or []) for t in portal.db.tasks.rows.values())
     assert out["marker_before"] != out["marker_after"]
     assert out["marker_before"].replace(" ", "") in ("rgb(229,57,53)", UNASSIGNED_COLOR.lower())
+
+
+@pytest.mark.browser
+def test_deal_tab_opens_on_that_deal_with_candidates(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
+    assert live_app.install(portal)["status"] == 200
+    tab = next(p for p in placements(portal, "CRM_DEAL_DETAIL_TAB") if p["handler"].endswith("/placements/orders-map"))
+    deal = next(d["ID"] for d in sorted(portal.db.deals.rows.values(), key=lambda d: d["ID"])
+                if d["CATEGORY_ID"] == 3 and d["STAGE_ID"].endswith(":NEW"))
+    url = f"{portal.url}/crm/deal/details/{deal}/?tab={tab['id']}"
+
+    def drive():
+        import os
+
+        from playwright.sync_api import sync_playwright
+
+        from tests.conftest import CHROMIUM_CANDIDATES
+
+        exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
+        if exe is None:
+            return {"skip": True}
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
+            page = b.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            frame = page.wait_for_selector("#app-frame", timeout=15000).content_frame()
+            frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
+            out = {"title": frame.inner_text("#side-title"),
+                   "reasons": frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")}
+            frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=15000)   # after the zoom-in
+            out["popup"] = True
+            page.screenshot(path=str(artifacts_dir / "orders-map-deal-tab.png"))
+            b.close()
+            return out
+
+    out = _in_thread(drive)
+    if out.get("skip"):
+        pytest.skip("chromium is not installed")
+    assert out["title"] == portal.db.deals.get(deal)["TITLE"]
+    assert out["reasons"] and out["popup"]

@@ -88,6 +88,8 @@
   }
 
   function draw(doc) {
+    var open = null;       // a redraw (someone else changed the map) must not close the popup being read
+    Object.keys(state.markers).forEach(function (id) { if (state.markers[id].isPopupOpen()) open = id; });
     state.version = doc.version;
     state.workers = doc.workers || {};
     state.rows = toRows(doc);
@@ -111,6 +113,10 @@
     c.setAttribute('data-count', String(state.rows.length));
     document.body.setAttribute('data-version', String(doc.version));
     if (!state.fitted && layers.length) { map.fitBounds(cluster.getBounds(), {maxZoom: 14}); state.fitted = true; }
+    if (open && state.markers[open]) {
+      var m = state.markers[open];
+      cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+    }
   }
 
   function filters() {
