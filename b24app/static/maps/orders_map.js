@@ -89,7 +89,8 @@
 
   function draw(doc) {
     var open = null;       // a redraw (someone else changed the map) must not close the popup being read
-    Object.keys(state.markers).forEach(function (id) { if (state.markers[id].isPopupOpen()) open = id; });
+    var el0 = document.querySelector('.leaflet-popup .b24-popup');
+    if (el0) open = el0.getAttribute('data-deal-id');
     state.version = doc.version;
     state.workers = doc.workers || {};
     state.rows = toRows(doc);
@@ -113,11 +114,17 @@
     c.setAttribute('data-count', String(state.rows.length));
     document.body.setAttribute('data-version', String(doc.version));
     if (!state.fitted && layers.length) { map.fitBounds(cluster.getBounds(), {maxZoom: 14}); state.fitted = true; }
-    if (open && state.markers[open]) {
-      var m = state.markers[open];
-      cluster.zoomToShowLayer(m, function () { m.openPopup(); });
-    }
+    if (open && state.byId[open]) focusJob(open, false);
   }
+
+  // A popup of its own at the job's place: does not depend on the cluster having split yet.
+  function focusJob(id, zoom) {
+    var row = state.byId[id];
+    if (!row) return;
+    if (zoom) map.setView([row.lat, row.lon], 17, {animate: false});
+    L.popup({offset: [0, -4]}).setLatLng([row.lat, row.lon]).setContent(popupFor(row)).openOn(map);
+  }
+  state.focusJob = focusJob;
 
   function filters() {
     var q = [];
@@ -211,8 +218,7 @@
   if (window.BX24 && BX24.init) BX24.init(function () { if (BX24.fitWindow) BX24.fitWindow(); });
   load(true).then(function () {
     if (cfg.deal_id) {
-      var m = state.markers[cfg.deal_id];
-      if (m) cluster.zoomToShowLayer(m, function () { m.openPopup(); });
+      focusJob(cfg.deal_id, true);
       showCandidates(cfg.deal_id);
     }
   });
