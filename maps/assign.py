@@ -173,6 +173,9 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     fields = {ids.deal_field("worker"): int(worker_id)}
     if job.start is None:
         fields[ids.deal_field("job_at")] = start.isoformat()
+    pipeline = ids.pipeline(job.pipeline)
+    if job.stage == "new" and "scheduled" in pipeline.stages:   # a worker and a time: it is scheduled now
+        fields["STAGE_ID"] = pipeline.stage("scheduled")
     title = f"{job.title}" if lang == "en" else f"{job.title}"
     where = job.address or f"{lat:.6f},{lon:.6f}"
     desc = (f"{job.client}\n{where}\n{start:%d.%m.%Y %H:%M}–{end:%H:%M}\n"

@@ -71,6 +71,7 @@ def test_demo_jobs_on_the_map_and_one_click_assign(api):
     assert status == 200, res
     deal = portal.db.deals.get(job["id"])
     assert int(deal["UF_CRM_B24APP_WORKER"]) == worker
+    assert deal["STAGE_ID"].endswith(":SCHEDULED")                     # was "new": now scheduled
     events = [e for e in portal.db.calendar_events.rows.values() if f"D_{job['id']}" in e["CRM_FIELDS"]]
     assert len(events) == 1 and events[0]["OWNER_ID"] == worker
     tasks = [t for t in portal.db.tasks.rows.values() if f"D_{job['id']}" in (t.get("UF_CRM_TASK") or [])]
