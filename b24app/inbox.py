@@ -27,6 +27,10 @@ log = logging.getLogger("b24app.inbox")
 
 Handler = Callable[[object, str, dict], None]
 EVENT_HANDLERS: dict[str, Handler] = {}
+# Called once when an item is given up for good: ``fn(services, member_id, payload, error: str)``, keyed
+# by kind ("robot", "event", "app"). A robot must still answer its workflow, or the automation waits forever.
+GaveUpHandler = Callable[[object, str, dict, str], None]
+GIVE_UP_HANDLERS: dict[str, GaveUpHandler] = {}
 SECRET_AUTH_KEYS = ("access_token", "refresh_token")
 OFFLINE_PROCESS_KEY = "inbox.offline_process_id"
 
@@ -133,9 +137,20 @@ class Worker:
                             item.attempts, type(exc).__name__, exc,
                             "gave up" if wait is None else f"retry in {wait:.0f}s")
                 inbox.fail(item.id, f"{type(exc).__name__}: {exc}", wait)
+                if wait is None:
+                    self._gave_up(item, f"{type(exc).__name__}: {exc}")
             else:
                 inbox.done(item.id)
         return len(items)
+
+    def _gave_up(self, item, error: str) -> None:
+        fn = GIVE_UP_HANDLERS.get(item.kind)
+        if fn is None:
+            return
+        try:
+            fn(self.services, item.member_id, item.payload, error)
+        except Exception:  # noqa: BLE001 - the item is already recorded as failed; only log
+            log.exception("inbox %s: give-up handler for %s failed", item.id, item.kind)
 
     def run_forever(self, poll: float | None = None, offline_every: float | None = None) -> None:
         """Loop until ``stop()``; with ``offline_every`` also sweep every installed portal's offline queue."""
