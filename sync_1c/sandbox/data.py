@@ -93,12 +93,18 @@ class Infobase:
         self.rows: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
         self.lock = threading.RLock()
         self._version = 0
+        self._deletions = 0
         self._counters: dict[tuple[str, int], int] = {}
         self.currencies = {"RUB": self._insert("Catalog_Валюты", Code="643", Description="руб."),
                            "USD": self._insert("Catalog_Валюты", Code="840", Description="USD")}
         self.default_counterparty = self.add_counterparty("ООО «Ромашка»", "7701234567")
 
     # --- low level ----------------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        """Changes with every write (insert, update, physical delete): the server's query cache key."""
+        return self._version + self._deletions
+
     def _new_version(self) -> str:
         self._version += 1
         return base64.b64encode(self._version.to_bytes(8, "big")).decode("ascii")
@@ -207,3 +213,4 @@ class Infobase:
         with self.lock:
             entity, _row = self.find(ref)
             del self.rows[entity][ref]
+            self._deletions += 1

@@ -172,7 +172,8 @@ class _Parser:
         while self.peek()[0] == "or":
             self.take()
             left, right = node, self.and_()
-            node = lambda env, l=left, r=right: V("bool", _bool(l(env)) or _bool(r(env)))  # noqa: E731
+            node = _keyed(lambda env, l=left, r=right: V("bool", _bool(l(env)) or _bool(r(env))),  # noqa: E731
+                          _union(_keys_of(left), _keys_of(right)))
         return node
 
     def and_(self):
@@ -180,7 +181,8 @@ class _Parser:
         while self.peek()[0] == "and":
             self.take()
             left, right = node, self.unary()
-            node = lambda env, l=left, r=right: V("bool", _bool(l(env)) and _bool(r(env)))  # noqa: E731
+            node = _keyed(lambda env, l=left, r=right: V("bool", _bool(l(env)) and _bool(r(env))),  # noqa: E731
+                          _intersection(_keys_of(left), _keys_of(right)))
         return node
 
     def unary(self):
@@ -188,11 +190,17 @@ class _Parser:
             self.take()
             inner = self.unary()
             return lambda env: V("bool", not _bool(inner(env)))
+        start = self.i
         left = self.operand()
         if self.peek()[0] in _OPS:
             op = self.take()[0]
             right = self.operand()
-            return lambda env: V("bool", compare(left(env), op, right(env)))
+            node = lambda env: V("bool", compare(left(env), op, right(env)))  # noqa: E731
+            toks = self.t[start:self.i]
+            if (op == "eq" and len(toks) == 3 and toks[0] == ("name", "Ref_Key") and toks[2][0] == "lit"
+                    and toks[2][1].kind == "guid"):
+                node = _keyed(node, frozenset([toks[2][1].value]))
+            return node
         return left
 
     def operand(self):
@@ -202,7 +210,7 @@ class _Parser:
         if kind == "(":
             node = self.or_()
             self.take(")")
-            return node
+            return node                      # keeps its candidate keys
         if kind != "name":
             raise FilterError(f"$filter: unexpected {kind!r}")
         if self.peek()[0] == "(":
@@ -231,6 +239,26 @@ class _Parser:
         if fn is None:
             raise FilterError(f"$filter: unknown function {name}()", "21")
         return lambda env: fn(*[a(env) for a in args])
+
+
+# --- candidate keys: `Ref_Key eq guid'…' or …` is answered from the key index, not a scan -------------
+def _keyed(fn, keys):
+    fn.keys = keys
+    return fn
+
+
+def _keys_of(node):
+    return getattr(node, "keys", None)
+
+
+def _union(a, b):
+    return None if a is None or b is None else a | b
+
+
+def _intersection(a, b):
+    if a is None:
+        return b
+    return a if b is None else a & b
 
 
 def _bool(v: V) -> bool:
@@ -296,9 +324,13 @@ _FUNCTIONS = {
 
 
 def compile_filter(text: str):
-    """`text` → predicate(row, types, sections) -> bool."""
+    """`text` → predicate(row, types, sections) -> bool. `predicate.keys` is the set of `Ref_Key`s a
+    matching row must have (from `Ref_Key eq guid'…'` terms joined by `or`/`and`), or None: the server
+    looks those rows up by key and still applies the predicate, so the answer is what a scan would give —
+    only faster (a batched key lookup over 10,000 documents was a full scan per request)."""
     node = _Parser(tokenize(text)).parse()
 
     def predicate(row: dict, types: dict[str, str], sections: dict[str, dict[str, str]]) -> bool:
         return _bool(node(Env(row, types, sections)))
+    predicate.keys = _keys_of(node)
     return predicate

@@ -62,6 +62,7 @@ class ServerState:
     users: dict[str, str]
     faults: Faults = field(default_factory=Faults)
     log: list[Logged] = field(default_factory=list)
+    query_cache: dict = field(default_factory=dict)      # (set, $filter, $orderby) → (generation, rows)
 
 
 def _dumps(obj) -> str:
@@ -189,15 +190,9 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
             raise ODataFail(404, "9", "Экземпляр сущности не найден")
         out = _project(ib, edef, row, options.get("$select"), None)
         return _json({"odata.metadata": f"{base}$metadata#{name}/@Element", **out}, f)
-    rows = list(ib.rows[name].values())
-    if options.get("$filter"):
-        pred = compile_filter(options["$filter"])
-        pred(_probe_row(edef), edef.props, edef.sections)   # type errors even when no row matches, as in 1C
-        rows = [r for r in rows if pred(r, edef.props, edef.sections)]
+    rows = _matching_rows(state, edef, options)
     if count:
         return Response(str(len(rows)), 200, content_type="text/plain;charset=utf-8")
-    if options.get("$orderby"):
-        rows = _order(rows, edef, options["$orderby"])
     total = len(rows)
     if options.get("$inlinecount") == "allpages":
         pass                                   # the vendor doc: $inlinecount makes 1C ignore $skip/$top
@@ -212,6 +207,33 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
     if options.get("$inlinecount") == "allpages":
         body["odata.count"] = str(total)
     return _json(body, f)
+
+
+def _matching_rows(state: ServerState, edef: EntityDef, options: dict) -> list[dict]:
+    """Rows passing `$filter`, in `$orderby` order. Two shortcuts keep a 10,000-document base fast
+    without changing any answer: `Ref_Key eq …` terms are looked up by key (the predicate still runs on
+    those rows), and a filtered, ordered list is kept until the next write to the infobase, so paging
+    one query with `$skip` does not filter and sort everything again for each page."""
+    ib, name = state.infobase, edef.name
+    flt, orderby = options.get("$filter") or "", options.get("$orderby") or ""
+    cache_key = (name, flt, orderby)
+    hit = state.query_cache.get(cache_key)
+    if hit is not None and hit[0] == ib.generation:
+        return hit[1]
+    table = ib.rows[name]
+    rows = list(table.values())
+    if flt:
+        pred = compile_filter(flt)
+        pred(_probe_row(edef), edef.props, edef.sections)   # type errors even when no row matches, as in 1C
+        if pred.keys is not None:
+            rows = [table[k] for k in sorted(pred.keys) if k in table]
+        rows = [r for r in rows if pred(r, edef.props, edef.sections)]
+    if orderby:
+        rows = _order(rows, edef, orderby)
+    if len(state.query_cache) > 64:
+        state.query_cache.clear()
+    state.query_cache[cache_key] = (ib.generation, rows)
+    return rows
 
 
 def _probe_row(edef: EntityDef) -> dict:
