@@ -2,6 +2,11 @@
 
 Names come from 1c-odata.md §1.8: УТ 11.5 / ERP 2.5 were checked against configuration sources
 (11.5.18.41); УТ 11.4 / ERP 2.4, БП 3.0 and УНФ are *inferred or practitioner-reported* — which is why
+ERP 2.5 / КА 2.5 reuse the УТ 11.5 profile and ERP 2.4 / КА 2.4 the УТ 11.4 one unchanged (the reference
+lists them "as УТ 11.5" / with УТ 11.1–11.4: same documents, same row link). Each profile is tested against
+the sandbox's `$metadata` of its own configuration and refused by the others' (tests/sync_1c/test_profiles.py).
+Where §1.8 is silent (БП/УНФ currency fields, refund operation values) the names are guesses, said so in
+`notes` — which is why
 `check_against_metadata` runs at start-up against the customer's own `$metadata` and says exactly what is
 missing, and why every name here is data (a customer profile can be a modified copy via `replace`).
 """
@@ -154,15 +159,19 @@ BP_3_0 = Profile(
                   currency_field="ВалютаДокумента_Key"),
         _incoming("Document_ПриходныйКассовыйОрдер", _BP_OP, ["ОплатаПокупателя"],
                   currency_field="ВалютаДокумента_Key"),
+        _incoming("Document_ОперацияПоПлатежнойКарте", _BP_OP, ["ОплатаПокупателя"],
+                  currency_field="ВалютаДокумента_Key"),
         _incoming("Document_СписаниеСРасчетногоСчета", _BP_OP, [], ["ВозвратПокупателю"],
                   currency_field="ВалютаДокумента_Key"),
         _incoming("Document_РасходныйКассовыйОрдер", _BP_OP, [], ["ВозвратПокупателю"],
                   currency_field="ВалютаДокумента_Key"),
     ),
-    link=REFERENCE, link_field="СчетНаОплату_Key", row_currency=None,
+    link=REFERENCE, link_field="СчетНаОплату_Key", row_currency=None, order_currency_field="ВалютаДокумента_Key",
     number_restarts_yearly=True,
-    notes="БП has no customer order: the invoice (СчетНаОплатуПокупателю) is the order. Operation "
-          "enum values and currency field names are unverified — check $metadata.")
+    notes="БП has no customer order: the invoice (СчетНаОплатуПокупателю) is the order; rows link by "
+          "РасшифровкаПлатежа.СчетНаОплату_Key, amount СуммаВзаиморасчетов (1c-odata.md §1.8). 'ОплатаПокупателя' "
+          "is from the reference for the bank document only; the cash/card value, the refund value "
+          "'ВозвратПокупателю' and the ВалютаДокумента_Key currency fields are unverified — check $metadata.")
 
 _UNF_OP = "ВидОперации"
 UNF = Profile(
@@ -174,8 +183,10 @@ UNF = Profile(
         _incoming("Document_РасходИзКассы", _UNF_OP, [], ["Покупателю"], currency_field="ВалютаДенежныхСредств_Key"),
     ),
     link=COMPOSITE, link_field="Заказ", row_amount="СуммаРасчетов", row_currency=None,
+    order_currency_field="ВалютаДокумента_Key",
     notes="Row Заказ/Заказ_Type and СуммаРасчетов are practitioner-reported; refund operation names "
-          "are a guess — check $metadata enums.")
+          "and the currency fields (ВалютаДенежныхСредств_Key, ВалютаДокумента_Key) are a guess — check "
+          "$metadata.")
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (UT_11_5, ERP_2_5, UT_11_4, ERP_2_4, BP_3_0, UNF)}
 

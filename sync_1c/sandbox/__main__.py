@@ -6,6 +6,7 @@ import argparse
 import threading
 
 from . import start
+from .data import FLAVORS
 
 
 def seed_demo(ib) -> None:
@@ -14,7 +15,7 @@ def seed_demo(ib) -> None:
     b = ib.add_order("80000.00", "2026-01-15T12:00:00", number="ТД00-000123")
     ib.add_payment([(a, "50000")], "2025-11-12T09:30:00", purpose="Оплата по заказу № ТД00-000123")
     ib.add_payment([(a, "70000")], "2025-11-20T15:00:00", kind="cash")
-    ib.add_payment([(b, "80000")], "2026-01-16T11:00:00", kind="card")
+    ib.add_payment([(b, "80000")], "2026-01-16T11:00:00", kind="card" if "card" in ib.fl.kinds else "bank")
     ib.add_payment([(b, "5000")], "2026-01-20T11:00:00", kind="refund")
     ib.add_payment([(b, "10000")], "2026-01-21T11:00:00", posted=False)
 
@@ -23,7 +24,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m sync_1c.sandbox")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081)
-    ap.add_argument("--flavor", choices=["ut11_5", "ut11_4"], default="ut11_5")
+    ap.add_argument("--flavor", choices=list(FLAVORS), default="ut11_5")
     ap.add_argument("--demo", action="store_true", help="seed demo orders and payments")
     args = ap.parse_args(argv)
     sb = start(args.host, args.port, flavor=args.flavor)

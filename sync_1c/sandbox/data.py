@@ -1,9 +1,17 @@
-"""The sandbox infobase: entity sets shaped like УТ 11.5 (or 11.4), rows stored as 1C serialises them.
+"""The sandbox infobase: entity sets shaped like УТ 11.5, УТ 11.4, БП 3.0 or УНФ, rows stored as 1C
+serialises them.
 
 Rows keep the wire form — GUID strings, naive local date strings, `LineNumber` as a string, amounts as
 Decimal (sent as JSON numbers, like `Edm.Double`) — so the server only filters, selects and wraps them.
 Test helpers (`add_order`, `add_payment`, `unpost`, `mark_deleted`, `delete`, …) change rows the way 1C
 does: every write gets a new `DataVersion`, physical deletion makes the `Ref_Key` vanish.
+
+Names per configuration follow 1c-odata.md §1.8 (the table "Which configuration names what"): entity
+sets of orders, incoming and refund documents, and the row fields each configuration links a payment to
+its order with. Where that table is silent the sandbox uses the same guess as `sync_1c.profiles` and says
+so (БП/УНФ header currency fields, БП/УНФ refund operation values) — a customer's `$metadata` decides.
+ERP 2.5 / КА 2.5 are "as УТ 11.5" and ERP 2.4 / КА 2.4 "as УТ 11.4" in that table, so they have no
+flavor of their own.
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ _DOC = {"Ref_Key": "Edm.Guid", "DataVersion": "Edm.String", "DeletionMark": "Edm
 _CAT = {"Ref_Key": "Edm.Guid", "DataVersion": "Edm.String", "DeletionMark": "Edm.Boolean",
         "Code": "Edm.String", "Description": "Edm.String"}
 
-# kind → (entity set, ХозяйственнаяОперация, incoming?)
+# kind → (entity set, operation value, incoming?) — УТ 11.5 / 11.4 (ХозяйственнаяОперация)
 PAYMENT_KINDS = {
     "bank": ("Document_ПоступлениеБезналичныхДенежныхСредств", "ПоступлениеОплатыОтКлиента", True),
     "cash": ("Document_ПриходныйКассовыйОрдер", "ПоступлениеОплатыОтКлиента", True),
@@ -31,6 +39,42 @@ PAYMENT_KINDS = {
     "card_refund": ("Document_ОперацияПоПлатежнойКарте", "ВозвратОплатыКлиентуНаПлатежнуюКарту", True),
     "refund": ("Document_СписаниеБезналичныхДенежныхСредств", "ВозвратОплатыКлиенту", False),
     "cash_refund": ("Document_РасходныйКассовыйОрдер", "ВозвратОплатыКлиенту", False),
+}
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """What differs between configurations, as far as payments by order go (1c-odata.md §1.8)."""
+    name: str
+    order_set: str
+    op_field: str
+    kinds: dict
+    link: str                         # "settlement" (ОбъектРасчетов_Key) | "composite" (Заказ/_Type) | "reference"
+    header_currency: str = "Валюта_Key"
+    order_currency: str = "Валюта_Key"
+    prefix: str = "ТД00-"
+
+
+FLAVORS = {
+    "ut11_5": Flavor("ut11_5", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "settlement"),
+    "ut11_4": Flavor("ut11_4", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "composite"),
+    # БП 3.0: the invoice is the order; bank receipts are ВидОперации 'ОплатаПокупателя' (§1.8); the cash
+    # and card documents share that value here and refunds use 'ВозвратПокупателю' — a guess, like the profile.
+    "bp3_0": Flavor("bp3_0", "Document_СчетНаОплатуПокупателю", "ВидОперации", {
+        "bank": ("Document_ПоступлениеНаРасчетныйСчет", "ОплатаПокупателя", True),
+        "cash": ("Document_ПриходныйКассовыйОрдер", "ОплатаПокупателя", True),
+        "card": ("Document_ОперацияПоПлатежнойКарте", "ОплатаПокупателя", True),
+        "refund": ("Document_СписаниеСРасчетногоСчета", "ВозвратПокупателю", False),
+        "cash_refund": ("Document_РасходныйКассовыйОрдер", "ВозвратПокупателю", False),
+    }, "reference", header_currency="ВалютаДокумента_Key", order_currency="ВалютаДокумента_Key", prefix="БП00-"),
+    # УНФ: ЗаказПокупателя; bank receipts ВидОперации 'ОтПокупателя' (§1.8); refunds 'Покупателю' (a guess).
+    "unf": Flavor("unf", "Document_ЗаказПокупателя", "ВидОперации", {
+        "bank": ("Document_ПоступлениеНаСчет", "ОтПокупателя", True),
+        "cash": ("Document_ПоступлениеВКассу", "ОтПокупателя", True),
+        "refund": ("Document_РасходСоСчета", "Покупателю", False),
+        "cash_refund": ("Document_РасходИзКассы", "Покупателю", False),
+    }, "composite", header_currency="ВалютаДенежныхСредств_Key", order_currency="ВалютаДокумента_Key",
+        prefix="УН00-"),
 }
 
 
@@ -43,11 +87,19 @@ class EntityDef:
     navs: dict[str, str] = field(default_factory=dict)
 
 
+def flavor_of(name: str) -> Flavor:
+    try:
+        return FLAVORS[name]
+    except KeyError:
+        raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}") from None
+
+
 def build_schema(flavor: str) -> dict[str, EntityDef]:
-    """УТ 11.5 links rows through `ОбъектРасчетов_Key`; 11.4 through the composite `Заказ` (inferred)."""
-    if flavor not in ("ut11_5", "ut11_4"):
-        raise ValueError("flavor must be 'ut11_5' or 'ut11_4'")
-    new = flavor == "ut11_5"
+    """Entity sets of one configuration. Row links (1c-odata.md §1.8): УТ 11.5 `ОбъектРасчетов_Key` →
+    `Catalog_ОбъектыРасчетов`; УТ 11.4 composite `Заказ`/`Заказ_Type` (inferred); БП 3.0 `СчетНаОплату_Key`,
+    `ДоговорКонтрагента_Key`, `СуммаПлатежа`, `СуммаВзаиморасчетов`, `СпособПогашенияЗадолженности`;
+    УНФ `Заказ`/`Заказ_Type` (→ `Document_ЗаказПокупателя`), `СуммаРасчетов`, `СуммаПлатежа`, `Договор_Key`."""
+    fl = flavor_of(flavor)
     s: dict[str, EntityDef] = {}
 
     def add(name, props, sections=None, navs=None):
@@ -55,31 +107,47 @@ def build_schema(flavor: str) -> dict[str, EntityDef]:
 
     add("Catalog_Валюты", dict(_CAT))
     add("Catalog_Контрагенты", dict(_CAT, ИНН="Edm.String"))
-    order = dict(_DOC, Контрагент_Key="Edm.Guid", Валюта_Key="Edm.Guid", СуммаДокумента="Edm.Double",
-                 Статус="Edm.String")
-    order_navs = {"Контрагент": "Catalog_Контрагенты", "Валюта": "Catalog_Валюты"}
-    if new:
+    order = dict(_DOC, Контрагент_Key="Edm.Guid", СуммаДокумента="Edm.Double", **{fl.order_currency: "Edm.Guid"})
+    order_navs = {"Контрагент": "Catalog_Контрагенты", fl.order_currency[:-4]: "Catalog_Валюты"}
+    if fl.name.startswith("ut"):
+        order["Статус"] = "Edm.String"
+    if fl.name == "bp3_0":
+        add("Catalog_ДоговорыКонтрагентов", dict(_CAT, Owner_Key="Edm.Guid"))
+        order["ДоговорКонтрагента_Key"] = "Edm.Guid"
+    if fl.name == "unf":
+        add("Catalog_ДоговорыКонтрагентов", dict(_CAT, Owner_Key="Edm.Guid"))
+        order["Договор_Key"] = "Edm.Guid"
+    if fl.link == "settlement":
         add(SETTLEMENT_SET, dict(_CAT, Объект="Edm.String", Объект_Type="Edm.String", Номер="Edm.String",
                                  Дата="Edm.DateTime", Валюта_Key="Edm.Guid"), navs={"Валюта": "Catalog_Валюты"})
         order["ОбъектРасчетов_Key"] = "Edm.Guid"
         order_navs["ОбъектРасчетов"] = SETTLEMENT_SET
-    add(ORDER_SET, order, navs=order_navs)
-    for entity, _op, incoming in PAYMENT_KINDS.values():
+    add(fl.order_set, order, navs=order_navs)
+    for entity, _op, incoming in fl.kinds.values():
         if entity in s:
             continue
-        header = dict(_DOC, ХозяйственнаяОперация="Edm.String", СуммаДокумента="Edm.Double",
-                      Валюта_Key="Edm.Guid", Контрагент_Key="Edm.Guid", НазначениеПлатежа="Edm.String")
-        navs = {"Контрагент": "Catalog_Контрагенты", "Валюта": "Catalog_Валюты"}
-        row = {"Ref_Key": "Edm.Guid", "LineNumber": "Edm.Int64", "Сумма": "Edm.Double",
-               "СуммаВзаиморасчетов": "Edm.Double", "ВалютаВзаиморасчетов_Key": "Edm.Guid"}
-        if new:
-            header["ОбъектРасчетов_Key"] = "Edm.Guid"
-            navs["ОбъектРасчетов"] = SETTLEMENT_SET
-            row["ОбъектРасчетов_Key"] = "Edm.Guid"
+        header = dict(_DOC, СуммаДокумента="Edm.Double", Контрагент_Key="Edm.Guid", НазначениеПлатежа="Edm.String",
+                      **{fl.op_field: "Edm.String", fl.header_currency: "Edm.Guid"})
+        navs = {"Контрагент": "Catalog_Контрагенты", fl.header_currency[:-4]: "Catalog_Валюты"}
+        row = {"Ref_Key": "Edm.Guid", "LineNumber": "Edm.Int64"}
+        if fl.name.startswith("ut"):
+            row.update({"Сумма": "Edm.Double", "СуммаВзаиморасчетов": "Edm.Double",
+                        "ВалютаВзаиморасчетов_Key": "Edm.Guid"})
+            if fl.link == "settlement":
+                header["ОбъектРасчетов_Key"] = "Edm.Guid"
+                navs["ОбъектРасчетов"] = SETTLEMENT_SET
+                row["ОбъектРасчетов_Key"] = "Edm.Guid"
+            else:
+                row.update({"Заказ": "Edm.String", "Заказ_Type": "Edm.String"})
+            if incoming:  # outgoing docs' rows have no ОснованиеПлатежа (1c-odata.md §3.3)
+                row.update({"ОснованиеПлатежа": "Edm.String", "ОснованиеПлатежа_Type": "Edm.String"})
+        elif fl.name == "bp3_0":
+            row.update({"СчетНаОплату_Key": "Edm.Guid", "ДоговорКонтрагента_Key": "Edm.Guid",
+                        "СуммаПлатежа": "Edm.Double", "СуммаВзаиморасчетов": "Edm.Double",
+                        "СпособПогашенияЗадолженности": "Edm.String"})
         else:
-            row.update({"Заказ": "Edm.String", "Заказ_Type": "Edm.String"})
-        if incoming:  # outgoing docs' rows have no ОснованиеПлатежа (1c-odata.md §3.3)
-            row.update({"ОснованиеПлатежа": "Edm.String", "ОснованиеПлатежа_Type": "Edm.String"})
+            row.update({"Заказ": "Edm.String", "Заказ_Type": "Edm.String", "СуммаРасчетов": "Edm.Double",
+                        "СуммаПлатежа": "Edm.Double", "Договор_Key": "Edm.Guid"})
         add(entity, header, {"РасшифровкаПлатежа": row}, navs)
     return s
 
@@ -89,6 +157,7 @@ class Infobase:
 
     def __init__(self, flavor: str = "ut11_5"):
         self.flavor = flavor
+        self.fl = flavor_of(flavor)
         self.schema = build_schema(flavor)
         self.rows: dict[str, dict[str, dict]] = {name: {} for name in self.schema}
         self.lock = threading.RLock()
@@ -143,15 +212,18 @@ class Infobase:
 
     def add_order(self, amount, date: datetime | str, *, number: str | None = None, currency: str = "RUB",
                   counterparty: str | None = None, posted: bool = True) -> str:
-        """A `ЗаказКлиента`; on УТ 11.5 also its `Catalog_ОбъектыРасчетов` element, as 1C creates it."""
+        """The order document of this configuration (`ЗаказКлиента`, БП's `СчетНаОплатуПокупателю`, УНФ's
+        `ЗаказПокупателя`); on УТ 11.5 also its `Catalog_ОбъектыРасчетов` element, as 1C creates it."""
+        fl = self.fl
         when = datetime.fromisoformat(date) if isinstance(date, str) else date
         with self.lock:
-            number = number or self._number("ТД00-", when, ORDER_SET)
-            ref = self._insert(ORDER_SET, Number=number, Date=when.isoformat(timespec="seconds"),
+            number = number or self._number(fl.prefix, when, fl.order_set)
+            extra = {"Статус": "КОбеспечению"} if fl.name.startswith("ut") else {}
+            ref = self._insert(fl.order_set, Number=number, Date=when.isoformat(timespec="seconds"),
                                Posted=posted, Контрагент_Key=counterparty or self.default_counterparty,
-                               Валюта_Key=self.currencies[currency], СуммаДокумента=Decimal(str(amount)),
-                               Статус="КОбеспечению")
-            if self.flavor == "ut11_5":
+                               СуммаДокумента=Decimal(str(amount)),
+                               **{fl.order_currency: self.currencies[currency]}, **extra)
+            if fl.link == "settlement":
                 obj = self._insert(SETTLEMENT_SET, Code="", Description=f"Заказ клиента {number}",
                                    Объект=ref, Объект_Type=f"StandardODATA.{ORDER_SET}", Номер=number,
                                    Дата=when.isoformat(timespec="seconds"), Валюта_Key=self.currencies[currency])
@@ -166,37 +238,53 @@ class Infobase:
         return self._insert(SETTLEMENT_SET, Code="", Description=description, Объект=str(uuid.uuid4()),
                             Объект_Type="StandardODATA.Catalog_ДоговорыКонтрагентов", Номер="", Дата=None)
 
+    def _row(self, ref: str, line: int, target, amount: Decimal, cur: str, incoming: bool) -> dict:
+        """One `РасшифровкаПлатежа` row pointing at `target` (an order, a settlement object or None)."""
+        fl = self.fl
+        order_type = f"StandardODATA.{fl.order_set}"
+        is_order = target in self.rows[fl.order_set]
+        row = {"Ref_Key": ref, "LineNumber": str(line)}
+        if fl.name.startswith("ut"):
+            row.update({"Сумма": amount, "СуммаВзаиморасчетов": amount, "ВалютаВзаиморасчетов_Key": cur})
+            if fl.link == "settlement":
+                row["ОбъектРасчетов_Key"] = (self.settlement_object_of(target) if is_order else target) or EMPTY
+            else:
+                row["Заказ"] = target if is_order else ""
+                row["Заказ_Type"] = order_type if is_order else "StandardODATA.Undefined"
+            if incoming:
+                row["ОснованиеПлатежа"] = target if is_order else ""
+                row["ОснованиеПлатежа_Type"] = order_type if is_order else "StandardODATA.Undefined"
+        elif fl.name == "bp3_0":
+            row.update({"СчетНаОплату_Key": target if is_order else EMPTY, "ДоговорКонтрагента_Key": EMPTY,
+                        "СуммаПлатежа": amount, "СуммаВзаиморасчетов": amount,
+                        "СпособПогашенияЗадолженности": "Автоматически"})
+        else:
+            row.update({"Заказ": target if is_order else "",
+                        "Заказ_Type": order_type if is_order else "StandardODATA.Undefined",
+                        "СуммаРасчетов": amount, "СуммаПлатежа": amount, "Договор_Key": EMPTY})
+        return row
+
     def add_payment(self, allocations, date: datetime | str, *, kind: str = "bank",
                     operation: str | None = None, posted: bool = True, deleted: bool = False,
                     currency: str = "RUB", number: str | None = None, purpose: str = "") -> str:
-        """A payment document. `allocations`: [(order_ref or settlement-object ref or None, amount), …]."""
-        entity, default_op, incoming = PAYMENT_KINDS[kind]
+        """A payment document. `allocations`: [(order_ref or settlement-object ref or None, amount), …];
+        `kind` is one of this flavor's kinds (bank, cash, card, refund, …)."""
+        fl = self.fl
+        if kind not in fl.kinds:
+            raise ValueError(f"{fl.name} has no payment kind {kind!r}; known: {', '.join(fl.kinds)}")
+        entity, default_op, incoming = fl.kinds[kind]
         when = datetime.fromisoformat(date) if isinstance(date, str) else date
         cur = self.currencies[currency]
         with self.lock:
             ref = str(uuid.uuid4())
-            rows = []
-            for i, (target, amount) in enumerate(allocations, start=1):
-                amount = Decimal(str(amount))
-                row = {"Ref_Key": ref, "LineNumber": str(i), "Сумма": amount, "СуммаВзаиморасчетов": amount,
-                       "ВалютаВзаиморасчетов_Key": cur}
-                is_order = target in self.rows[ORDER_SET]
-                if self.flavor == "ut11_5":
-                    row["ОбъектРасчетов_Key"] = (self.settlement_object_of(target) if is_order else target) or EMPTY
-                else:
-                    row["Заказ"] = target if is_order else ""
-                    row["Заказ_Type"] = f"StandardODATA.{ORDER_SET}" if is_order else "StandardODATA.Undefined"
-                if incoming:
-                    row["ОснованиеПлатежа"] = target if is_order else ""
-                    row["ОснованиеПлатежа_Type"] = (f"StandardODATA.{ORDER_SET}" if is_order
-                                                    else "StandardODATA.Undefined")
-                rows.append(row)
-            total = sum((r["Сумма"] for r in rows), Decimal("0"))
-            return self._insert(entity, Ref_Key=ref, Number=number or self._number("ТД00-", when, entity),
+            rows = [self._row(ref, i, target, Decimal(str(amount)), cur, incoming)
+                    for i, (target, amount) in enumerate(allocations, start=1)]
+            total = sum((Decimal(str(amount)) for _t, amount in allocations), Decimal("0"))
+            return self._insert(entity, Ref_Key=ref, Number=number or self._number(fl.prefix, when, entity),
                                 Date=when.isoformat(timespec="seconds"), Posted=posted, DeletionMark=deleted,
-                                ХозяйственнаяОперация=operation or default_op, СуммаДокумента=total,
-                                Валюта_Key=cur, Контрагент_Key=self.default_counterparty,
-                                НазначениеПлатежа=purpose, РасшифровкаПлатежа=rows)
+                                СуммаДокумента=total, Контрагент_Key=self.default_counterparty,
+                                НазначениеПлатежа=purpose, РасшифровкаПлатежа=rows,
+                                **{fl.op_field: operation or default_op, fl.header_currency: cur})
 
     def unpost(self, ref: str) -> None:
         self.update(ref, Posted=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from sync_1c import profiles
+from sync_1c.odata import ODataClient
 from sync_1c.profiles import UT_11_4, UT_11_5, check_against_metadata, metadata_index
 from sync_1c.sandbox.data import build_schema
 from sync_1c.sandbox.server import metadata_xml
@@ -53,3 +54,44 @@ def test_profiles_registry():
     assert profiles.get("unf").order_set == "Document_ЗаказПокупателя"
     with pytest.raises(KeyError):
         profiles.get("ut10")
+
+
+# every profile against the $metadata of every sandbox configuration: its own passes, the others fail
+OWN = {"ut11_5": "ut11_5", "erp2_5": "ut11_5", "ut11_4": "ut11_4", "erp2_4": "ut11_4", "bp3_0": "bp3_0", "unf": "unf"}
+
+
+@pytest.mark.parametrize("profile_name", sorted(OWN))
+@pytest.mark.parametrize("flavor", ["ut11_5", "ut11_4", "bp3_0", "unf"])
+def test_each_profile_matches_its_own_metadata_only(profile_name, flavor):
+    problems = profiles.get(profile_name).check_against_metadata(metadata_xml(build_schema(flavor)))
+    if OWN[profile_name] == flavor:
+        assert problems == []
+    else:
+        assert problems, f"{profile_name} must not pass on {flavor} metadata"
+
+
+def test_bp_and_unf_metadata_carry_the_reference_link_fields():
+    from sync_1c.sandbox import start
+
+    bp = start(flavor="bp3_0")
+    try:
+        idx = metadata_index(ODataClient(bp.url, bp.username, bp.password).metadata())  # over HTTP
+    finally:
+        bp.shutdown()
+    rows = idx["Document_ПоступлениеНаРасчетныйСчет/РасшифровкаПлатежа"]
+    assert {"СчетНаОплату_Key", "ДоговорКонтрагента_Key", "СуммаПлатежа", "СуммаВзаиморасчетов",
+            "СпособПогашенияЗадолженности"} <= rows
+    assert "Document_СчетНаОплатуПокупателю" in idx and "Document_ЗаказКлиента" not in idx
+    assert {"Document_ПриходныйКассовыйОрдер", "Document_ОперацияПоПлатежнойКарте",
+            "Document_СписаниеСРасчетногоСчета", "Document_РасходныйКассовыйОрдер"} <= set(idx)
+    unf = metadata_index(metadata_xml(build_schema("unf")))
+    assert {"Заказ", "Заказ_Type", "СуммаРасчетов", "СуммаПлатежа", "Договор_Key"} <= \
+        unf["Document_ПоступлениеНаСчет/РасшифровкаПлатежа"]
+    assert {"Document_ЗаказПокупателя", "Document_ПоступлениеВКассу", "Document_РасходСоСчета",
+            "Document_РасходИзКассы"} <= set(unf)
+
+
+def test_a_bp_profile_on_a_ut_base_names_what_is_missing():
+    problems = profiles.get("bp3_0").check_against_metadata(metadata_xml(build_schema("ut11_5")))
+    assert any(p.startswith("Document_СчетНаОплатуПокупателю is not published") for p in problems)
+    assert any(p.startswith("Document_ПоступлениеНаРасчетныйСчет is not published") for p in problems)
