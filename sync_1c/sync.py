@@ -237,6 +237,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
         cmds = [c for c, _w in chunk if c is not None]
         real += len(cmds)
         results = iter(client.batch_many(cmds, halt=False) if cmds else [])
+        saved: list[tuple[int, dict]] = []
         for cmd, what in chunk:
             res = next(results) if cmd is not None else None
             if res is not None and not res.ok:
@@ -244,8 +245,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
                 continue
             if what[0] == "deal":
                 _kind, did, want, stage = what
-                ledger.save_deal(did, written=want, order_key=want["order_key"],
-                                 **({"last_stage": stage} if stage else {}))
+                saved.append((did, {"written": want, "order_key": want["order_key"],
+                                    **({"last_stage": stage} if stage else {})}))
                 report.updates += 1
             elif what[0] == "comment":
                 report.comments += 1
@@ -253,6 +254,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
                     marks.append((what[1], what[2]))
             else:
                 marks.append((what[1], what[2]))
+        ledger.save_deals(saved)
         ledger.mark_commented(marks)
         marks = []
     report.seconds["write"] = round(time.perf_counter() - t0, 3)

@@ -59,3 +59,24 @@ def test_payments_of_order(db_url):
         assert [p.ref_key for p in a.payments_of_order("o2")] == ["r3"]
     finally:
         store.close()
+
+
+def test_bulk_writes_on_both_backends(db_url):
+    """save_deals / save_stages / mark_commented / upsert_payments write many rows in one statement each."""
+    store = open_store(db_url)
+    try:
+        led = LedgerStore(store.engine, "c" * 32)
+        pays = [_pay(f"r{i}", i + 1, 2) for i in range(120)]
+        assert len(led.upsert_payments(pays + [pays[0]])) == 120
+        led.mark_commented([(p.ref_key, version_of(p)) for p in pays[:60]])
+        versions = led.versions()
+        assert sum(1 for v, c in versions.values() if v == c) == 60
+        led.save_stages({i: "NEW" for i in range(1, 101)})
+        led.save_deals([(i, {"written": {"amount_paid": str(i)}, "order_key": f"o{i}"}) for i in range(1, 51)]
+                       + [(7, {"written": {"amount_paid": "7"}, "order_key": "o7", "last_stage": "WON"})])
+        deals = led.deals()
+        assert len(deals) == 100 and deals[3] == {"order_key": "o3", "written": {"amount_paid": "3"},
+                                                  "last_stage": "NEW"}
+        assert deals[7]["last_stage"] == "WON" and deals[80]["written"] is None
+    finally:
+        store.close()
