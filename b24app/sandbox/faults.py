@@ -14,6 +14,7 @@ class Faults:
     method_cost: dict[str, float] = field(default_factory=dict)   # extra operating seconds per method call
     _storm: int = 0
     _drop: int = 0
+    _trigger: tuple | None = None      # (predicate on a RequestRecord, storm length): storm_after
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -21,6 +22,21 @@ class Faults:
         """The next n REST requests answer 503 QUERY_LIMIT_EXCEEDED without executing."""
         with self._lock:
             self._storm = int(n_requests)
+
+    def storm_after(self, when, n_requests: int) -> None:
+        """Arm a storm: once a request record matching ``when(record)`` is logged (batch sub-calls
+        included), the next n REST requests answer 503 — e.g. a storm in the middle of batched writes."""
+        with self._lock:
+            self._trigger = (when, int(n_requests))
+
+    def observe(self, record) -> None:
+        """Called by the portal for every logged request record (see ``storm_after``)."""
+        trigger = self._trigger
+        if trigger is not None and trigger[0](record):
+            with self._lock:
+                if self._trigger is trigger:
+                    self._trigger = None
+                    self._storm = trigger[1]
 
     def drop_connection(self, n_requests: int = 1) -> None:
         """The next n REST requests execute, then the connection is closed without an answer."""
@@ -50,6 +66,7 @@ class Faults:
             self.drop_events = 0.0
             self.method_cost.clear()
             self._storm = self._drop = 0
+            self._trigger = None
 
     def state(self) -> dict:
         return {"latency": self.latency, "drop_events": self.drop_events, "storm": self._storm,

@@ -198,6 +198,7 @@ class SandboxPortal:
     def record(self, rec: RequestRecord) -> None:
         with self.lock:
             self.log.append(rec)
+        self.faults.observe(rec)
 
     def shutdown(self) -> None:
         self.events.stop()

@@ -200,16 +200,37 @@ def test_1c_down_mid_sync_loses_and_doubles_nothing(env):
         assert env.paid(d) == (100.0, "Y") and len(env.comments(d)) == 1
 
 
-def test_portal_503_storm(env):
-    order = env.ib.add_order(1000, recent(5), number="ТД00-000601")
-    deal = env.deal("ТД00-000601", 1000)
-    env.ib.add_payment([(order, 1000)], recent(2))
-    env.portal.faults.storm(3)
-    env.sync()
-    assert env.paid(deal) == (1000.0, "Y") and len(env.comments(deal)) == 1
+def test_portal_503_storm_during_batched_writes(env):
+    """A storm that starts once the first batch of writes is executing: the next batches are refused
+    with 503 (nothing executed, reference §7.3) and retried; no write is lost or doubled."""
+    p = env.ids.pipeline("installation")
+    orders = [env.ib.add_order(1000, recent(5), number=f"ТД00-0006{i:02d}") for i in range(40)]
+    deals = [int(x.result) for x in env.client.batch_many([("crm.deal.add", {"fields": {
+        "TITLE": str(i), "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("scheduled"), "OPPORTUNITY": 1000,
+        env.f("order_1c_number"): f"ТД00-0006{i:02d}"}}) for i in range(40)])]
+    for i, o in enumerate(orders):
+        env.ib.add_payment([(o, 600)], recent(3))
+        env.ib.add_payment([(o, 400 if i % 2 else 100)], recent(2))
     mark = env.mark()
+    storm = 6
+    env.portal.faults.storm_after(lambda rec: rec.via == "batch" and rec.method in WRITES, storm)
+    r = env.sync()
+    log = env.portal.log[mark:]
+    first_write = next(i for i, rec in enumerate(log) if rec.via == "batch" and rec.method in WRITES)
+    refused = [rec for rec in log[first_write:] if rec.status == 503]
+    assert len(refused) == storm and all(rec.method == "batch" for rec in refused)   # the batches got the 503s
+    assert len([rec for rec in log if rec.method == "batch" and rec.via == "http" and rec.status == 200]) >= 3
+    assert r.updates == 40 and r.comments == 80
+    rows = {int(x["ID"]): x for x in env.portal.db.deals if int(x["ID"]) in deals}   # the portal's own rows
+    for i, d in enumerate(deals):
+        want = ("1000.00", "Y") if i % 2 else ("700.00", "N")
+        flag = "Y" if str(rows[d][env.f("paid_in_full")]).upper() in ("1", "Y") else "N"
+        assert (f"{float(rows[d][env.f('amount_paid')]):.2f}", flag) == want
+        assert len(env.comments(d)) == 2                                  # one per payment, no doubles
+    assert sorted(env.writes(mark)) == ["crm.deal.update"] * 40 + ["crm.timeline.comment.add"] * 80
+    again = env.mark()
     env.sync()
-    assert env.writes(mark) == []
+    assert env.writes(again) == []
 
 
 def test_auto_forward_when_fully_paid(env):
