@@ -216,10 +216,12 @@ class ODataClient:
             raise _error_from(resp, url)
         ctype = resp.headers.get("Content-Type", "").lower()
         text = resp.content.decode("utf-8-sig", errors="replace")
-        if "xml" in ctype and "html" not in ctype:
-            raise ODataBadResponse("not-json", f"1C answered XML ({ctype}) instead of JSON — was $format=json "
-                                   f"dropped by a proxy? ({_snippet(text)})", resp.status_code, url)
-        if "html" in ctype or text.lstrip().startswith("<"):
+        head = text.lstrip()[:200].lower()
+        looks_html = "html" in ctype or head.startswith(("<!doctype html", "<html"))
+        if not looks_html and ("xml" in ctype or head.startswith(("<?xml", "<feed", "<entry", "<m:error", "<error"))):
+            raise ODataBadResponse("not-json", f"1C answered XML ({ctype or 'no content type'}) instead of JSON — "
+                                   f"was $format=json dropped by a proxy? ({_snippet(text)})", resp.status_code, url)
+        if looks_html or head.startswith("<"):
             raise ODataBadResponse(
                 "html", "1C answered with an HTML page instead of OData JSON — usually a web-server "
                 f"login or error page, or a wrong base URL ({_snippet(text)})", resp.status_code, url)
@@ -229,7 +231,8 @@ class ODataClient:
             raise ODataBadResponse("not-json", f"answer is not JSON ({ctype or 'no content type'}): "
                                    f"{_snippet(text)}", resp.status_code, url) from exc
         if not isinstance(body, dict):
-            raise ODataBadResponse("not-json", "answer is JSON but not an object", resp.status_code, url)
+            raise ODataBadResponse("not-json", f"answer is JSON but not an object: {_snippet(text)}",
+                                   resp.status_code, url)
         return body
 
     # reading
@@ -239,7 +242,8 @@ class ODataClient:
         body = self.get_json(self.collection_url(entity_set, filter=filter, select=select, expand=expand,
                                                  orderby=orderby, top=top, skip=skip))
         if not isinstance(body.get("value"), list):
-            raise ODataBadResponse("not-odata", f"no 'value' list in the answer for {entity_set}", 200)
+            raise ODataBadResponse("not-odata", f"no 'value' list in the answer for {entity_set}: "
+                                   f"{_snippet(json.dumps(body, ensure_ascii=False, default=str))}", 200)
         return body["value"]
 
     def iter_all(self, entity_set: str, *, filter: str | None = None, select=None, expand=None,

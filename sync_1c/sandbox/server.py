@@ -36,13 +36,16 @@ class ODataFail(Exception):
 class Faults:
     """Switches a test flips: `down` (503 HTML page), `html_login_page` (HTTP 200 text/html),
     `fail_next` (that many 503 answers, then normal — for retries), `drop_next` (close the connection
-    without an answer), `bom` (UTF-8 BOM before JSON, as some 1C builds send), `latency` seconds."""
+    without an answer), `bom` (UTF-8 BOM before JSON, as some 1C builds send), `latency` seconds, `body`
+    (a non-OData answer with HTTP 200 — plain text, XML, broken JSON — from a proxy or a half-broken
+    publication; `$metadata` keeps working so the start-up check passes and the data reads meet it)."""
     down: bool = False
     html_login_page: bool = False
     fail_next: int = 0
     drop_next: int = 0
     bom: bool = False
     latency: float = 0.0
+    body: tuple[str, str] | None = None    # (content type, text): every data request (not $metadata) gets it, HTTP 200
 
 
 @dataclass
@@ -139,6 +142,8 @@ def _handle(state: ServerState, request: Request, raw_query: str, prefix: str,
     options = parse_options(raw_query)
     entry.options = options
     resource = request.path[len(prefix):].lstrip("/")
+    if f.body is not None and resource != "$metadata":
+        return Response(f.body[1].encode("utf-8"), 200, content_type=f.body[0])
     try:
         with state.infobase.lock:
             return _route(state, resource, options, request)

@@ -188,3 +188,32 @@ def test_metadata_and_service_document(onec, client):
     assert 'Namespace="StandardODATA"' in xml and "Document_ЗаказКлиента" in xml
     assert BANK in client.entity_sets()
     assert client.count(ORDERS) == 0
+
+
+NON_JSON = {
+    "plain text": ("text/plain; charset=utf-8", "Сервис временно недоступен, повторите позже",
+                   "not-json", "answer is not JSON (text/plain"),
+    "xml (atom)": ("application/atom+xml;charset=utf-8",
+                   '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Document</title></feed>',
+                   "not-json", "1C answered XML"),
+    "xml as text/plain": ("text/plain", '<?xml version="1.0"?><m:error><m:code>-1</m:code></m:error>',
+                          "not-json", "1C answered XML"),
+    "broken json": ("application/json;odata=minimalmetadata", '{"odata.metadata": "x", "value": [{"Ref_Key": ',
+                    "not-json", "answer is not JSON (application/json"),
+    "json array": ("application/json", "[1, 2]", "not-json", "answer is JSON but not an object"),
+    "json without value": ("application/json", '{"odata.metadata": "x"}', "not-odata", "no 'value' list"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NON_JSON))
+def test_non_json_answers_are_clear_errors(onec, client, kind):
+    from sync_1c.odata import ODataBadResponse
+
+    ctype, body, code, text = NON_JSON[kind]
+    onec.faults.body = (ctype, body)
+    with pytest.raises(ODataBadResponse) as err:
+        client.query("Document_ЗаказКлиента", top=1)
+    assert err.value.code == code and text in err.value.message, err.value.message
+    assert err.value.status == 200
+    assert len(onec.log) == 1                       # a 200 answer is never retried
+    assert "edmx" in client.metadata()[:300].lower()  # $metadata still answers: only data reads break

@@ -329,3 +329,27 @@ def test_weekly_reread_catches_old_documents(env):
     kv.set(env.member_id, connection.REREAD_KEY, (datetime.now().astimezone() - timedelta(days=8)).isoformat())
     env.sync()
     assert env.paid(deal) == (0.0, "N")
+
+
+@pytest.mark.parametrize("ctype,body", [
+    ("text/plain; charset=utf-8", "Service is being updated"),
+    ("application/xml", '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>'),
+    ("application/json", '{"value": [{"Ref_Key": "'),
+], ids=["text", "xml", "broken-json"])
+def test_non_json_answer_mid_sync_writes_nothing(env, ctype, body):
+    from sync_1c.odata import ODataBadResponse
+
+    order = env.ib.add_order(1000, recent(5), number="ТД00-001401")
+    deal = env.deal("ТД00-001401", 1000)
+    env.ib.add_payment([(order, 1000)], recent(2))
+    env.onec.faults.body = (ctype, body)
+    mark = env.mark()
+    with pytest.raises(ODataBadResponse) as err:
+        env.sync()
+    assert "not JSON" in str(err.value) or "XML" in str(err.value)
+    assert env.writes(mark) == [] and env.ledger.payments() == {}
+    cur = env.ledger.cursor()
+    assert cur["window_end"] is None and "1C OData error not-json" in cur["last_error"]
+    env.onec.faults.body = None
+    env.sync()
+    assert env.paid(deal) == (1000.0, "Y") and len(env.comments(deal)) == 1
