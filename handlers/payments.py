@@ -9,12 +9,15 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
-from sync_1c import connection
+from install.registry import NotInstalled, installed_ids
+from sync_1c import connection, pipeline_settings
 from sync_1c.jobs import accept_push
 
 from .common import json_error, services
 
 bp = Blueprint("payments", __name__)
+CONNECTION_KEYS = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days"}
+PIPELINE_KEYS = {"gate", "auto_forward"}
 
 
 def _presented() -> str:
@@ -75,27 +78,50 @@ def get_settings():
     from sync_1c.ledger_store import LedgerStore
 
     cur = LedgerStore(svc.store.engine, sess.member_id).cursor()
+    try:
+        pipelines = pipeline_settings.current(svc.store.kv, sess.member_id, installed_ids(svc.store, sess.member_id))
+    except NotInstalled:
+        pipelines = {}
     return jsonify({"connection": conn, "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
-                    "last_error": cur["last_error"], "stats": cur["stats"],
+                    "last_error": cur["last_error"], "stats": cur["stats"], **pipelines,
                     "push_url": f"{svc.settings.public_url}/api/1c/push/{sess.member_id}"})
 
 
 @bp.post("/api/1c/settings")
 def save_settings():
     """Save (an empty password keeps the stored one) and check the connection at once; answers the
-    problems list — empty when `$metadata` has everything the profile needs."""
+    problems list — empty when `$metadata` has everything the profile needs. Also takes the per-pipeline
+    ``gate`` and ``auto_forward`` settings (sync_1c.pipeline_settings), checked against the installed
+    pipelines and stages; any invalid value → 400 and nothing stored."""
     sess, err = _admin_session()
     if err:
         return err
-    body = request.get_json(silent=True) or {}
-    allowed = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days"}
-    values = {k: v for k, v in body.items() if k in allowed and v not in ("", None)}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "BAD_SETTINGS", "a JSON object is expected")
+    unknown = sorted(set(body) - CONNECTION_KEYS - PIPELINE_KEYS)
+    if unknown:
+        return json_error(400, "BAD_SETTINGS", f"unknown setting(s): {', '.join(unknown)}")
+    values = {k: v for k, v in body.items() if k in CONNECTION_KEYS and v not in ("", None)}
     svc = services()
+    out: dict = {}
     try:
-        conn = connection.save(svc.store.kv, sess.member_id, **values)
+        if PIPELINE_KEYS & set(body):
+            ids = installed_ids(svc.store, sess.member_id)
+            for k in PIPELINE_KEYS & set(body):         # validate before any write
+                getattr(pipeline_settings, f"parse_{k}")(body[k], ids)
+        if values or not (PIPELINE_KEYS & set(body)):
+            conn = connection.save(svc.store.kv, sess.member_id, **values)
+            out = {"connection": conn.public(), "problems": connection.check(conn)}
+        if PIPELINE_KEYS & set(body):
+            out.update(pipeline_settings.save(svc.store.kv, sess.member_id, ids, body))
+    except pipeline_settings.SettingsError as exc:
+        return json_error(400, "BAD_SETTINGS", str(exc))
+    except NotInstalled as exc:
+        return json_error(409, "NOT_INSTALLED", str(exc))
     except (KeyError, TypeError, ValueError) as exc:
         return json_error(400, "BAD_SETTINGS", str(exc).strip("'\""))
-    return jsonify({"connection": conn.public(), "problems": connection.check(conn)})
+    return jsonify(out)
 
 
 @bp.post("/api/1c/push-secret")
