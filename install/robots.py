@@ -247,7 +247,7 @@ def sync_payments_now(call: RobotCall):
     if not number and not key:
         raise RobotError(f"deal {deal['ID']} has no 1C order number; fill «Номер заказа 1С» first")
     try:
-        report = sync.run(call.services, call.member_id)
+        report = sync.run_for_deal(call.services, call.member_id, deal)      # this deal's order only
     except connection.NotConfigured:
         paid, total, full = _paid(call, deal)
         return ({"amount_paid": paid, "paid_in_full": "Y" if full else "N"},
@@ -265,7 +265,8 @@ def sync_payments_now(call: RobotCall):
     if state is None:
         review = [r for r in sync.LedgerStore(call.services.store.engine, call.member_id).review()
                   if int(deal["ID"]) in (r["detail"].get("deals") or [])]
-        why = f"; needs a person: {review[0]['detail'].get('why')}" if review else ""
+        why = f"; needs a person: {review[0]['detail'].get('why')}" if review else \
+            (f"; {'; '.join(report.problems)}" if report.problems else "")
         return ({"amount_paid": 0.0, "paid_in_full": "N"},
                 f"1C order {number or key}: no 1C payments matched this deal{why}")
     paid, total = float(state["amount_paid"]), float(state["opportunity"])

@@ -64,6 +64,7 @@ class Profile:
     row_currency: str | None = "ВалютаВзаиморасчетов_Key"
     fallback_field: str | None = None           # composite row field tried when the link gives no order
     settlement_set: str = "Catalog_ОбъектыРасчетов"
+    order_settlement_field: str = "ОбъектРасчетов_Key"   # the order's own settlement object (settlement link only)
     order_number_field: str = "Number"
     order_date_field: str = "Date"
     order_amount_field: str = "СуммаДокумента"
@@ -115,6 +116,7 @@ class Profile:
             req.setdefault(f"{s.entity_set}/{self.rows}", set()).update(self.row_fields(optional=False))
         if self.link == SETTLEMENT_OBJECT:
             req[self.settlement_set] = {"Ref_Key", "Объект", "Объект_Type"}
+            req[self.order_set].add(self.order_settlement_field)
         return req
 
     def check_against_metadata(self, metadata_xml: str | bytes) -> list[str]:

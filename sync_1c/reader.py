@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from . import numbers
-from .odata import EMPTY_GUID, ODataClient, dt, string
+from .odata import EMPTY_GUID, ODataClient, cast, dt, guid, string
 from .payments import DEFAULT_TZ, Allocation, Payment, local_to_utc, to_decimal
 from .profiles import COMPOSITE, REFERENCE, SETTLEMENT_OBJECT, PaymentSource, Profile
 
@@ -134,8 +134,44 @@ class PaymentReader:
 
     def _order_select(self) -> str:
         p = self.profile
-        return ",".join(["Ref_Key", p.order_number_field, p.order_date_field, p.posted_field, p.deleted_field,
-                         p.order_amount_field, p.order_currency_field])
+        fields = ["Ref_Key", p.order_number_field, p.order_date_field, p.posted_field, p.deleted_field,
+                  p.order_amount_field, p.order_currency_field]
+        if p.link == SETTLEMENT_OBJECT:
+            fields.append(p.order_settlement_field)
+        return ",".join(fields)
+
+    # --- one order ----------------------------------------------------------------------------------
+    def order_by_key(self, key: str) -> dict | None:
+        rows = self.client.get_by_keys(self.profile.order_set, [key], select=self._order_select())
+        return next(iter(rows.values()), None)
+
+    def read_order(self, order: dict) -> list[Payment]:
+        """Every payment/refund document with a row for this order, in any posting state — one
+        `РасшифровкаПлатежа/any(...)` query per payment entity set (1c-odata.md §1.9 step 6), for the
+        "sync payments now" robot: it costs a handful of requests however big the base is. Rows linked only
+        through the fallback field (`ОснованиеПлатежа`) are left to the periodic window read."""
+        p = self.profile
+        okey = _ref(order.get("Ref_Key"))
+        if okey is None:
+            return []
+        self._orders[okey] = order
+        if p.link == SETTLEMENT_OBJECT:
+            skey = _ref(order.get(p.order_settlement_field))
+            if skey is None:
+                return []
+            self._settlement[skey] = okey
+            cond = f"d/{p.link_field} eq {guid(skey)}"
+        elif p.link == COMPOSITE:
+            cond = f"d/{p.link_field} eq {cast(okey, p.order_set)}"
+        else:
+            cond = f"d/{p.link_field} eq {guid(okey)}"
+        docs: list[tuple[PaymentSource, dict]] = []
+        for source in p.sources:
+            for doc in self.client.iter_all(source.entity_set, filter=f"{p.rows}/any(d: {cond})",
+                                            select=p.select(source), orderby="Date asc,Ref_Key asc",
+                                            page_size=self.page_size):
+                docs.append((source, doc))
+        return self._to_payments(docs)
 
     def _load_orders(self, keys: Iterable[str]) -> None:
         wanted = {k for k in keys if k not in self._orders}

@@ -109,7 +109,7 @@ def run(services, member_id: str, *, now: datetime | None = None, refs: list[str
         ledger.release_lease(owner)
 
 
-def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> SyncReport:
+def _reader(member_id: str, conn: connection.Connection) -> PaymentReader:
     key = (member_id, conn.base_url, conn.username, conn.password, conn.profile, conn.tz)
     reader = _readers.get(key)
     if reader is None:
@@ -117,6 +117,11 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             del _readers[old]
         reader = _readers[key] = PaymentReader(conn.client(), conn.profile_obj(), tz=conn.tz)
     ensure_checked(member_id, conn, reader.client)
+    return reader
+
+
+def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> SyncReport:
+    reader = _reader(member_id, conn)
     profile = reader.profile
     report = SyncReport()
     cursor = ledger.cursor()
@@ -270,6 +275,111 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
         services.store.kv.set(member_id, connection.REREAD_KEY, now.isoformat())
     ledger.save_cursor(**values)
     log.info("1C sync %s: %s", member_id, report.as_dict())
+    return report
+
+
+def run_for_deal(services, member_id: str, deal: dict, *, lease_seconds: float = 120) -> SyncReport:
+    """The "sync payments now" robot: only this deal's 1C order — found by the deal's stored order key,
+    else by its number within the deal's year (exactly one order, never a guess) — and only that order's
+    payment documents (`PaymentReader.read_order`), then at most one batch to the portal. The periodic
+    `run` stays the full path (window, disappearance checks, review list, binding keys on deals): this
+    one binds nothing and leaves the review list and the cursor alone; a payment split over several
+    orders gets its timeline comment from the periodic run, so no deal is told twice."""
+    conn = connection.load(services.store.kv, member_id)
+    ledger = LedgerStore(services.store.engine, member_id)
+    owner = uuid.uuid4().hex
+    if not ledger.try_lease(owner, lease_seconds):
+        raise SyncProblem(["another 1C sync of this portal is running"])
+    try:
+        return _run_for_deal(services, member_id, conn, ledger, deal)
+    finally:
+        ledger.release_lease(owner)
+
+
+def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) -> SyncReport:
+    t0 = time.perf_counter()
+    reader = _reader(member_id, conn)
+    f = _fields(services, member_id)
+    report = SyncReport()
+    did = int(deal["ID"])
+    key = str(deal.get(f["order_1c_key"]) or "").strip().lower() or (ledger.deal(did) or {}).get("order_key")
+    order = reader.order_by_key(key) if key else None
+    if order is None:
+        number = str(deal.get(f["order_1c_number"]) or "").strip()
+        year = matching.deal_year(deal, conn.tz)
+        found = reader.find_orders(number, year) if number else []
+        if len(found) != 1:
+            report.problems.append(f"{len(found)} 1C orders match number {number!r} of {year}"
+                                   if number else "the deal has no 1C order number")
+            return report
+        order = found[0]
+    okey = str(order["Ref_Key"]).lower()
+    fresh = reader.read_order(order)
+    seen = {p.ref_key for p in fresh}
+    missing = [p for p in ledger.payments_of_order(okey) if p.ref_key not in seen]
+    gone: list[Payment] = []
+    if missing:                                    # moved to another order, or deleted in 1C
+        again, gone_keys = reader.reread(missing)
+        fresh += again
+        gone = [p for p in missing if p.ref_key in set(gone_keys)]
+    report.read = len(fresh)
+    report.seconds["read_1c"] = round(time.perf_counter() - t0, 3)
+    report.changed = ledger.upsert_payments(fresh + [replace(p, posted=False, deleted=True) for p in gone])
+    report.gone = [p.ref_key for p in gone]
+
+    mine = {p.ref_key: p for p in ledger.payments_of_order(okey)}      # tombstones included
+    st = ledger_state(mine.values()).get(okey)
+    paid = st.amount_paid if st else Decimal("0")
+    total = Decimal(str(deal.get("OPPORTUNITY") or 0))
+    full = total > 0 and paid >= total
+    want = {"amount_paid": money(paid), "paid_in_full": "Y" if full else "N",
+            "order_key": str(deal.get(f["order_1c_key"]) or "") or None}
+    report.deals[did] = {**want, "opportunity": money(total)}
+    commands, after = [], []
+    fields = {}
+    if (ledger.deal(did) or {}).get("written") != want:
+        fields = {f["amount_paid"]: want["amount_paid"], f["paid_in_full"]: want["paid_in_full"]}
+    forward = services.store.kv.get(member_id, connection.AUTO_FORWARD_KEY) or {}
+    to_stage = (forward.get(str(deal.get("CATEGORY_ID") or 0)) or {}).get(str(deal.get("STAGE_ID")))
+    if full and to_stage:
+        fields["STAGE_ID"] = to_stage
+        report.moved.append(did)
+    if fields:
+        commands.append(("crm.deal.update", {"id": did, "fields": fields}))
+        after.append(("deal", want, fields.get("STAGE_ID")))
+    portal = services.store.portals.get(member_id)
+    lang = (portal.lang if portal else None) or "ru"
+    versions = ledger.versions()
+    marks = []
+    for ref, p in sorted(mine.items()):
+        version, commented = versions.get(ref, (None, None))
+        if version is None or version == commented:
+            continue
+        if {a.order_key for a in p.allocations} - {okey}:
+            continue                               # split over orders: the periodic run comments every deal
+        if commented is None and not p.counts:
+            marks.append((ref, version))
+            continue
+        commands.append(("crm.timeline.comment.add", {"fields": {
+            "ENTITY_ID": did, "ENTITY_TYPE": "deal", "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
+        after.append(("comment", ref, version))
+    t0 = time.perf_counter()
+    client = services.client(member_id)
+    failed = []
+    for (cmd, what), res in zip(zip(commands, after), client.batch_many(commands) if commands else []):
+        if not res.ok:
+            failed.append(f"{cmd[0]}: {getattr(res.error, 'code', res.error)}")
+        elif what[0] == "deal":
+            ledger.save_deal(did, written=what[1], order_key=what[1]["order_key"],
+                             **({"last_stage": what[2]} if what[2] else {}))
+            report.updates += 1
+        else:
+            marks.append((what[1], what[2]))
+            report.comments += 1
+    ledger.mark_commented(marks)
+    report.seconds["write"] = round(time.perf_counter() - t0, 3)
+    if failed:
+        raise SyncIncomplete(f"{len(failed)} of {len(commands)} portal writes failed: " + "; ".join(failed[:5]))
     return report
 
 
