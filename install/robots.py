@@ -232,9 +232,12 @@ def assign_nearest_worker(call: RobotCall):
 
 
 def _paid(call: RobotCall, deal: dict) -> tuple[float, float, bool]:
-    from sync_1c.gate import paid_state
+    """The gate's rule: the amount 1C reported (our ledger), never the hand-editable deal field."""
+    from sync_1c.gate import paid_from_1c, paid_state
 
-    paid, total, full = paid_state(deal, call.ids.deal_field("amount_paid"))
+    amount, _source = paid_from_1c(call.services, call.member_id, deal, call.ids, fetch=False)
+    field = call.ids.deal_field("amount_paid")
+    paid, total, full = paid_state({**deal, field: amount}, field)
     return float(paid), float(total), bool(full and total > 0)
 
 

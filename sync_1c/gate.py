@@ -84,6 +84,31 @@ def paid_by_ledger(ledger: LedgerStore, deal: dict, ids) -> Decimal | None:
     return st.amount_paid if st else Decimal("0")
 
 
+def paid_from_1c(services, member_id: str, deal: dict, ids, *, fetch: bool = True) -> tuple[Decimal, str]:
+    """What the deal has been paid according to 1C, never the hand-editable amount field (1C is the
+    system of record for money). (amount, source): "ledger" = our ledger for the bound order; "fetched"
+    = the deal has an order number we had not matched yet, so its order was read from 1C now
+    (`sync.run_for_deal`, a handful of requests); "unknown" = nothing known (no unique order, 1C down,
+    another sync running) — which counts as unpaid, so an unmatched deal cannot be closed by typing
+    a number into the amount field."""
+    ledger = LedgerStore(services.store.engine, member_id)
+    known = paid_by_ledger(ledger, deal, ids)
+    if known is not None:
+        return known, "ledger"
+    if fetch:
+        from . import connection, sync
+        from .odata import ODataError
+
+        try:
+            state = sync.run_for_deal(services, member_id, deal).deals.get(int(deal["ID"]))
+        except (connection.NotConfigured, sync.SyncProblem, sync.SyncIncomplete, ODataError) as exc:
+            log.info("paid gate: 1C not read for deal %s of %s: %s", deal.get("ID"), member_id, exc)
+            state = None
+        if state is not None:
+            return _dec(state["amount_paid"]), "fetched"
+    return Decimal("0"), "unknown"
+
+
 def enforce(services, member_id: str, deal_id: int) -> dict:
     """Check one deal; returns what was done: {"action": "recorded" | "moved_back" | "none", ...}."""
     from install.registry import installed_ids
@@ -97,13 +122,11 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
     if deal.get("STAGE_SEMANTIC_ID") != SUCCESS or not gated(services.store.kv, member_id, deal, order_fields):
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "recorded", "stage": stage}
-    paid_1c = paid_by_ledger(ledger, deal, ids)
-    if paid_1c is not None:                               # what 1C said, not a hand-edited field
-        deal = {**deal, ids.deal_field("amount_paid"): paid_1c}
-    paid, total, full = paid_state(deal, ids.deal_field("amount_paid"))
+    paid_1c, source = paid_from_1c(services, member_id, deal, ids)   # what 1C said, not a hand-edited field
+    paid, total, full = paid_state({**deal, ids.deal_field("amount_paid"): paid_1c}, ids.deal_field("amount_paid"))
     if full:
         ledger.save_deal(int(deal_id), last_stage=stage)
-        return {"action": "none", "stage": stage}
+        return {"action": "none", "stage": stage, "source": source}
     back = previous_stage(ledger, deal, ids)
     if back:
         client.call("crm.deal.update", {"id": int(deal_id), "fields": {"STAGE_ID": back}})
@@ -115,7 +138,7 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
                                                         paid=f"{paid:.2f}", total=f"{total:.2f}")
         client.call("im.notify.system.add", {"USER_ID": int(user), "MESSAGE": msg})
     log.info("paid gate: deal %s of %s back to %s (%s of %s paid)", deal_id, member_id, back, paid, total)
-    return {"action": "moved_back", "stage": back, "paid": str(paid), "total": str(total)}
+    return {"action": "moved_back", "stage": back, "paid": f"{paid:.2f}", "total": f"{total:.2f}", "source": source}
 
 
 def on_deal_update(services, member_id: str, payload: dict) -> None:

@@ -337,7 +337,10 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
     report.deals[did] = {**want, "opportunity": money(total)}
     commands, after = [], []
     fields = {}
-    if (ledger.deal(did) or {}).get("written") != want:
+    held = ledger.deal(did) or {}
+    if held.get("order_key") != okey:
+        ledger.save_deal(did, order_key=okey)      # the gate and check_paid read the order from here
+    if held.get("written") != want:
         fields = {f["amount_paid"]: want["amount_paid"], f["paid_in_full"]: want["paid_in_full"]}
     forward = services.store.kv.get(member_id, connection.AUTO_FORWARD_KEY) or {}
     to_stage = (forward.get(str(deal.get("CATEGORY_ID") or 0)) or {}).get(str(deal.get("STAGE_ID")))
@@ -369,8 +372,8 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
     for (cmd, what), res in zip(zip(commands, after), client.batch_many(commands) if commands else []):
         if not res.ok:
             failed.append(f"{cmd[0]}: {getattr(res.error, 'code', res.error)}")
-        elif what[0] == "deal":
-            ledger.save_deal(did, written=what[1], order_key=what[1]["order_key"],
+        elif what[0] == "deal":                    # our row knows the order (the gate reads it); the deal
+            ledger.save_deal(did, written=what[1], order_key=okey,      # field is bound by the periodic run
                              **({"last_stage": what[2]} if what[2] else {}))
             report.updates += 1
         else:

@@ -206,3 +206,49 @@ def test_auto_forward_to_won_passes_the_gate(env):  # noqa: F811
     _drain(_worker(env.services))
     assert env.get(deal)["STAGE_ID"] == p.stage("won")
     assert not [n for n in env.portal.db.notifications if "не может быть закрыта" in str(n.get("MESSAGE"))]
+
+
+def test_gate_never_trusts_a_hand_typed_amount_on_an_unmatched_deal(env):  # noqa: F811
+    """A deal with a 1C order number the sync has not matched yet, and amount_paid typed by hand: the
+    gate reads the order from 1C now (scoped) and holds the deal by what 1C says."""
+    inst = env.ids.pipeline("installation")
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000811")
+    env.ib.add_payment([(order, 300)], recent(2))
+    deal = env.deal("ТД00-000811", 1000, stage="job_done")
+    env.client.call("crm.deal.update", {"id": deal, "fields": {env.f("amount_paid"): 1000,
+                                                               env.f("paid_in_full"): "Y"}})
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": inst.stage("won")}})
+    done = gate.enforce(env.services, env.member_id, deal)
+    assert done["action"] == "moved_back" and done["source"] == "fetched" and done["paid"] == "300.00"
+    assert env.get(deal)["STAGE_ID"] == inst.stage("job_done")
+    assert env.paid(deal) == (300.0, "N")                         # and the field shows 1C's amount again
+    # 1C has nothing for this number (typo) and is even down: unknown counts as unpaid
+    other = env.deal("ТД00-000899", 500, stage="job_done", **{env.f("amount_paid"): 500})
+    env.client.call("crm.deal.update", {"id": other, "fields": {"STAGE_ID": inst.stage("won")}})
+    done = gate.enforce(env.services, env.member_id, other)
+    assert (done["action"], done["source"], done["paid"]) == ("moved_back", "unknown", "0.00")
+    env.onec.faults.down = True
+    env.client.call("crm.deal.update", {"id": other, "fields": {"STAGE_ID": inst.stage("won")}})
+    assert gate.enforce(env.services, env.member_id, other)["source"] == "unknown"
+    env.onec.faults.down = False
+    # once paid in full in 1C the same deal may be won
+    env.ib.add_payment([(order, 700)], recent(1))
+    env.sync()
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": inst.stage("won")}})
+    assert gate.enforce(env.services, env.member_id, deal) == {"action": "none", "stage": inst.stage("won"),
+                                                                "source": "ledger"}
+
+
+def test_check_paid_robot_uses_1c_not_the_field(env):  # noqa: F811
+    order = env.ib.add_order(1000, recent(5), number="ТД00-000812")
+    env.ib.add_payment([(order, 100)], recent(2))
+    deal = env.deal("ТД00-000812", 1000, **{env.f("amount_paid"): 1000})     # typed by hand, never synced
+    token = run_robot(env.portal, CLIENT_ID, "b24app_check_paid", f"DEAL_{deal}", {})
+    _drain(_worker(env.services))
+    sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
+    assert sent[0]["return_values"] == {"paid_in_full": "N", "shortfall": 1000.0}
+    env.sync()
+    token = run_robot(env.portal, CLIENT_ID, "b24app_check_paid", f"DEAL_{deal}", {})
+    _drain(_worker(env.services))
+    sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
+    assert sent[0]["return_values"] == {"paid_in_full": "N", "shortfall": 900.0}
