@@ -255,7 +255,7 @@ def sync_payments_now(call: RobotCall):
         paid, total, full = _paid(call, deal)
         return ({"amount_paid": paid, "paid_in_full": "Y" if full else "N"},
                 f"1C order {number}: no 1C connection is configured for this portal, nothing fetched; "
-                f"returned the deal's current amount paid {paid:.2f} of {total:.2f}")
+                f"returned what 1C last reported: {paid:.2f} of {total:.2f}")
     except (sync.SyncProblem, sync.SyncIncomplete, sync.ODataError) as exc:
         written = (sync.LedgerStore(call.services.store.engine, call.member_id).deal(int(deal["ID"])) or {})
         last = written.get("written")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
-from .connection import GATE_KEY
+from .connection import GATE_KEY, KV_KEY
 from .ledger_store import LedgerStore
 from .payments import ledger_state
 
@@ -119,7 +119,9 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
     deal = client.call("crm.deal.get", {"id": int(deal_id)})
     stage = str(deal.get("STAGE_ID") or "")
     order_fields = (ids.deal_field("order_1c_number"), ids.deal_field("order_1c_key"))
-    if deal.get("STAGE_SEMANTIC_ID") != SUCCESS or not gated(services.store.kv, member_id, deal, order_fields):
+    configured = bool(services.store.kv.get(member_id, KV_KEY))      # no 1C base: no gate (nothing could pass)
+    if deal.get("STAGE_SEMANTIC_ID") != SUCCESS or not configured \
+            or not gated(services.store.kv, member_id, deal, order_fields):
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "recorded", "stage": stage}
     paid_1c, source = paid_from_1c(services, member_id, deal, ids)   # what 1C said, not a hand-edited field

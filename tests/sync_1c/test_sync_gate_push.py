@@ -252,3 +252,12 @@ def test_check_paid_robot_uses_1c_not_the_field(env):  # noqa: F811
     _drain(_worker(env.services))
     sent = [e for e in env.portal.db.bizproc_events if e["event_token"] == token]
     assert sent[0]["return_values"] == {"paid_in_full": "N", "shortfall": 900.0}
+
+
+def test_no_1c_connection_no_gate(env):  # noqa: F811
+    inst = env.ids.pipeline("installation")
+    deal = env.deal("ТД00-000813", 1000, stage="job_done")
+    env.services.store.kv.delete(env.member_id, connection.KV_KEY)
+    env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": inst.stage("won")}})
+    assert gate.enforce(env.services, env.member_id, deal)["action"] == "recorded"
+    assert env.get(deal)["STAGE_ID"] == inst.stage("won")
