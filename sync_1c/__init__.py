@@ -14,16 +14,9 @@ How the pieces fit (1C is the system of record for money, Bitrix24 for deals):
                 `Ref_Key` (re-reading an un-posted or deleted document retracts its money).
 * `reader`    — profile-driven pull: a local-time `Date` window of payment documents → rows resolved to
                 orders (via `Catalog_ОбъектыРасчетов` or the composite `Заказ`) → `Payment` objects.
-* `sandbox`   — a real local HTTP server emulating a published УТ 11.5 / 11.4 infobase, for tests and demos.
-
-What comes next (needs the platform core — store, PortalClient, scheduler):
-1. a `matching` module: deal ↔ order binding (store the order `Ref_Key` on the deal once known; until then
-   `numbers.match_key` on the deal's typed number + the deal's year; ambiguity → manual queue);
-2. a `sync` job on the scheduler: sliding look-back window (30–45 days) + `DataVersion` diff per `Ref_Key`,
-   persisted ledger in the store, weekly disappearance check (404 / code 9 → `Ledger.forget`);
-3. pushing the *desired state* per deal (amount paid, paid-in-full flag, last payment date) into
-   integration-owned UF fields only, skipping unchanged hashes; the "paid gate" that forbids closing a deal
-   until it is paid in full reads those fields;
-4. reconciliation against `InformationRegister_СостоянияЗаказовКлиентов.СуммаОплаты` (storno, netting and
-   corrections are not netted by document-level summing — see profiles.UT_11_5.notes).
+* `sandbox`   — a real local HTTP server emulating a published УТ 11.5 / 11.4, БП 3.0 or УНФ infobase.
+* `ledger_store`, `matching`, `sync` — our ledger, order ↔ deal, the full sync (`run`) and the scoped one
+                (`run_for_deal`, for the robot and the gate); `gate` — the paid gate (money only from 1C);
+                `pipeline_settings` — per-pipeline gate / auto-forward checked against installed ids;
+                `jobs` — periodic pull, the 1C push (dedup that lets a changed document be pulled again).
 """
