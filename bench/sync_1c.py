@@ -23,11 +23,16 @@ def _http(portal, since: int) -> int:
     return sum(1 for r in portal.log[since:] if getattr(r, "via", "http") == "http")
 
 
+def _refused(portal, since: int) -> int:
+    return sum(1 for r in portal.log[since:] if getattr(r, "via", "http") == "http" and r.status == 503)
+
+
 def _writes(portal, since: int) -> int:
     return sum(1 for r in portal.log[since:] if r.method in WRITES and r.status == 200)
 
 
 def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
+    t_setup = time.perf_counter()
     b = installed_portal()
     onec = start()
     try:
@@ -48,19 +53,34 @@ def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
                         password=onec.password, lookback_days=30)
         if hasattr(b.portal.limits, "reset"):
             b.portal.limits.reset()
-        print("| run | payments read | deal updates | comments | portal HTTP calls | floor | wall time, s "
-              "| of which 1C read / match / portal writes, s |")
-        print("|---|---|---|---|---|---|---|---|")
+        setup = time.perf_counter() - t_setup
+        print("| run | payments read | deal updates | comments | portal HTTP calls | floor | 1C requests "
+              "| wall time, s | of which 1C read / match / portal writes, s |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for label in ("first sync", "second sync (no change)"):
-            mark = len(b.portal.log)
+            mark, mark_1c = len(b.portal.log), len(onec.log)
             t = time.perf_counter()
             r = sync.run(b.services, b.member_id)
             dt = time.perf_counter() - t
             writes = _writes(b.portal, mark)
             floor = math.ceil(writes / 50) + math.ceil(deals / 2500) + 1
-            print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)} | {floor} | {dt:.1f} "
-                  f"| {r.seconds.get('read_1c', 0):.1f} / {r.seconds.get('match', 0):.1f} / {r.seconds.get('write', 0):.1f} |")
-        print(f"\n1C OData requests in total: {len(onec.log)}")
+            refused = _refused(b.portal, mark)
+            print(f"| {label} | {r.read} | {r.updates} | {r.comments} | {_http(b.portal, mark)}"
+                  f"{f' (of which {refused} answered 503)' if refused else ''} | {floor} "
+                  f"| {len(onec.log) - mark_1c} | {dt:.1f} | {r.seconds.get('read_1c', 0):.1f} / "
+                  f"{r.seconds.get('match', 0):.1f} / {r.seconds.get('write', 0):.1f} |")
+        # the "sync payments now" robot path: one deal's order, after a new payment for it in 1C
+        did = deal_ids[len(deal_ids) // 2]
+        deal = b.services.client(b.member_id).call("crm.deal.get", {"id": did})
+        ib.add_payment([(deal[ids.deal_field("order_1c_key")], 250)], base + timedelta(days=2))
+        mark, mark_1c = len(b.portal.log), len(onec.log)
+        t = time.perf_counter()
+        r = sync.run_for_deal(b.services, b.member_id, deal)
+        dt = time.perf_counter() - t
+        print(f"| one deal (robot, sync.run_for_deal) | {r.read} | {r.updates} | {r.comments} "
+              f"| {_http(b.portal, mark)} | 1 | {len(onec.log) - mark_1c} | {dt:.2f} "
+              f"| {r.seconds.get('read_1c', 0):.2f} / – / {r.seconds.get('write', 0):.2f} |")
+        print(f"\n1C OData requests in total: {len(onec.log)}; setup (seeding both sandboxes) {setup:.1f} s")
     finally:
         onec.shutdown()
         b.close()

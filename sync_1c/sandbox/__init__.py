@@ -22,6 +22,8 @@ __all__ = ["OneCSandbox", "start", "Infobase", "Faults", "PAYMENT_KINDS", "metad
 
 
 class _QuietHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"      # keep-alive, as a web server in front of 1C does (no connect per request)
+
     def log_request(self, *args, **kwargs):  # keep test output clean
         pass
 
