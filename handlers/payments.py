@@ -1,7 +1,10 @@
 """``POST /api/1c/push/<member_id>``: a 1C HTTP service says "these payments changed" → a targeted pull.
 
 Thin edge: check the portal's shared secret (header ``X-B24App-1C-Secret`` or ``Authorization: Bearer``,
-compared in constant time), queue the push in the inbox (idempotent), answer 202 at once.
+compared in constant time), queue the push in the inbox, answer 202 at once. Body: ``{"refs": [...]}``,
+``{"refs": [{"Ref_Key", "DataVersion"}]}``, one such object, or ``{"changed_since": "..."}``; an optional
+``"id"`` is 1C's message id (a new one per notification). A re-send is ``"duplicate": true``; the same
+refs pushed again after the previous push was pulled are pulled again (sync_1c.jobs.accept_push).
 """
 from __future__ import annotations
 

@@ -58,8 +58,8 @@ def accept_push(store, member_id: str, body: dict, *, now: float | None = None) 
 
     Dedup, so that a document that changes again is pulled again (a push is a *notification*, not a
     fact that stays true):
-    * `id` in the body = a message id chosen by 1C: a re-send of that message is a duplicate for good,
-      so 1C must use a new id for every new notification;
+    * `id` in the body = a message id chosen by 1C: a re-send of that id is a duplicate (the inbox's
+      dedup key), so 1C must use a new id for every new notification;
     * `DataVersion` per ref: it changes on every write in 1C, so it is part of the key;
     * neither: an identical body is a duplicate only while the previous one is still waiting to be
       pulled (a kv marker the pull removes *before* it reads 1C) — after that, the same body is queued
