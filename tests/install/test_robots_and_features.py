@@ -5,33 +5,13 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from b24app.sandbox.robots import find_call, run_robot
 from install.apply import KV_KEY, install
 from install.manifest import load
-from install.registry import NotInstalled, installed_ids
-from install.robots import register
+from install.registry import NotInstalled
 
 from tests.app.conftest import CLIENT_ID
 
-
-@pytest.fixture
-def installed(app_env, portal):
-    report = install(app_env, portal.member_id)
-    assert report.complete, report.errors
-    return app_env, installed_ids(app_env.store, portal.member_id)
-
-
-def _robot(services, portal, code, document_id, props=None):
-    """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
-    from b24app.inbox import Worker
-
-    token = run_robot(portal, CLIENT_ID, code, document_id, props or {})
-    call = find_call(portal, token)
-    assert call.status == 200, call
-    Worker(services, register({}), backoff=0.01, max_backoff=0.05).run_once()
-    sent = [e for e in portal.db.bizproc_events if e["event_token"] == token]
-    assert len(sent) == 1, portal.db.bizproc_events
-    return sent[0], call
+from .conftest import robot as _robot
 
 
 def _company(client, title="ООО Ромашка"):
@@ -154,7 +134,9 @@ def test_bad_calls_are_answered_with_a_clear_log_message(installed, portal, code
     services, _ = installed
     sent, call = _robot(services, portal, code, doc, props)
     assert sent["return_values"] == {}
-    assert "error:" in sent["log_message"] and message in sent["log_message"], sent["log_message"]
+    name = load().robot(code)["name"]["ru"]                   # the portal's language is Russian
+    assert sent["log_message"].startswith(f"b24app {name}: ошибка: "), sent["log_message"]
+    assert message in sent["log_message"], sent["log_message"]
     assert call.answered
 
 
