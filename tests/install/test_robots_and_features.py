@@ -178,9 +178,42 @@ def test_uninstall_removes_bindings_and_clean_forgets(installed, portal):
     # offline bindings are unbound too (event_type=offline, no handler); the lifecycle ones stay
     left = {(b.event, b.offline) for b in portal.events.bindings if b.client_id == CLIENT_ID}
     assert not [e for e, offline in left if offline] and ("ONOFFLINEEVENT", False) not in left
+    assert {("ONAPPUNINSTALL", False), ("ONAPPUPDATE", False)} <= left       # a later uninstall is still heard
     rec = services.store.kv.get(portal.member_id, KV_KEY)
     assert rec["robots"] == {} and rec["smart_processes"]["visit"]["entityTypeId"]
     again = install(services, portal.member_id)           # a re-install restores the bindings only
     assert again.complete and not [s for s in again.sent if "crm.type.add" in s]
     on_uninstalled(services.store, portal.member_id, clean=True)
     assert services.store.kv.get(portal.member_id, KV_KEY) is None
+
+
+def test_uninstall_keeps_onappuninstall_so_a_later_clean_uninstall_is_heard(installed, portal):
+    from install.uninstall import remove_bindings
+
+    services, _ = installed
+    assert remove_bindings(services, portal.member_id) == []
+    portal.uninstall_app(CLIENT_ID, clean=True)            # the portal POSTs ONAPPUNINSTALL to what is bound
+    assert portal.events.flush()
+    assert services.store.portals.get(portal.member_id) is None
+    assert services.store.kv.get(portal.member_id, KV_KEY) is None
+
+
+def test_cli_uninstall_removes_bindings(installed, portal):
+    """`b24app install --uninstall PORTAL`: placements, robots and domain events unbound, lifecycle kept."""
+    from install.cli import install_command
+
+    services, _ = installed
+    st = services.settings
+    env = {"B24APP_DATABASE_URL": st.database_url, "B24APP_PUBLIC_URL": st.public_url, "B24_CLIENT_ID": st.client_id,
+           "B24_CLIENT_SECRET": st.client_secret, "B24_OAUTH_SERVER": st.oauth_server,
+           "B24APP_ALLOW_HTTP_PORTALS": "1"}
+    assert [r for r in portal.db.robots if r[0] == CLIENT_ID]
+    res = CliRunner().invoke(install_command, ["--uninstall", portal.domain], env=env)
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == f"bindings removed from {portal.member_id}"
+    assert not [r for r in portal.db.robots if r[0] == CLIENT_ID]
+    assert not [p for p in portal.db.placements.values() if p.get("client_id") == CLIENT_ID]
+    left = {b.event for b in portal.events.bindings if b.client_id == CLIENT_ID}
+    assert {"ONAPPUNINSTALL", "ONAPPUPDATE"} <= left <= {"ONAPPINSTALL", "ONAPPUNINSTALL", "ONAPPUPDATE"}, left
+    rec = services.store.kv.get(portal.member_id, KV_KEY)
+    assert rec["robots"] == {} and not rec["complete"] and rec["smart_processes"]["visit"]["entityTypeId"]
