@@ -88,7 +88,7 @@ class RobotCall:
         try:
             return self.client.call("crm.deal.get", {"id": did})
         except B24Error as exc:
-            if exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR":
+            if not transient(exc):      # NOT_FOUND, ACCESS_DENIED: a retry reads the same answer
                 raise RobotError(f"deal {did} cannot be read: {exc.description or exc.code}") from exc
             raise
 

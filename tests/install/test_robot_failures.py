@@ -240,3 +240,13 @@ def test_robot_answers_expire_after_30_days(installed, portal):
     assert expire_answers(services, mid, now=now + 31 * 86400) == 1
     assert kv.get(mid, key) is None and kv.get(mid, ANSWER_KEY + "legacy") is not None
     assert kv.get(mid, "installed") is not None                                   # nothing else touched
+
+
+def test_the_platform_wires_the_robot_give_up_answer(app_env):
+    """create_app() → domains.load(): the inbox's give-up hook for robots is ours, ONAPPUPDATE is handled."""
+    from b24app import inbox
+    from install.jobs import on_app_update
+    from install.robots import robot_gave_up
+
+    assert inbox.GIVE_UP_HANDLERS["robot"] is robot_gave_up
+    assert inbox.EVENT_HANDLERS["ONAPPUPDATE"] is on_app_update
