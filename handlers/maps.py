@@ -139,8 +139,7 @@ def assign(sess):
 @_api
 def worker_day(sess):
     a = request.args
-    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))
-                                       or date.today()))
+    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
@@ -153,7 +152,7 @@ def slots(sess, deal_id: int):
 @_api
 def route(sess):
     a = request.args
-    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date")) or date.today()))
+    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))))
 
 
 @bp.get("/api/maps/unplaced")

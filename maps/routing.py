@@ -252,14 +252,18 @@ def _ortools_order(p: _Problem, time_limit_s: float) -> list[int]:
         index = manager.NodeToIndex(s)
         w = p.windows[s]
         if w is not None:
-            if w[1] < 0 or w[0] > horizon:
+            if w[1] < 0 or _seconds(w[0]) > horizon:     # past, or after the shift: never servable
                 model.AddDisjunction([index], 0)
-                dim.CumulVar(index).RemoveInterval(0, horizon)
+                model.ActiveVar(index).SetValue(0)     # emptying its time domain would fail the whole model
                 continue
             dim.CumulVar(index).SetRange(max(0, _seconds(w[0])), min(horizon, _seconds(w[1])))
         model.AddDisjunction([index], penalty)
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+    # with agreed times the cheapest-arc start can paint itself into a corner and find no first solution
+    # at all; insertion builds one stop by stop and leaves out what does not fit
+    timed = any(w is not None for w in p.windows) or p.horizon < 7 * 24 * 60
+    params.first_solution_strategy = (routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION if timed
+                                      else routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC)
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     solution = model.SolveWithParameters(params)
