@@ -1,5 +1,5 @@
 """Background geocoding: when a deal or a company is added or changed, its address is geocoded once
-(through the shared cache and the process-wide Nominatim rate limiter) and the coordinates field is
+(through the shared cache and the deployment-wide Nominatim rate limiter, a row in our database) and the coordinates field is
 written back only if the value actually changed — our own update fires ONCRMDEALUPDATE again, and that
 second run must end without a write, or the portal and we would ping-pong forever.
 
@@ -14,14 +14,15 @@ import os
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
 from maps import mapstate
-from maps.geocache_sql import SqlGeoCache, record_state, save_record
-from maps.geocode import NOMINATIM_LIMITER, Geocoder, GeoResult, normalise_address
+from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
+from maps.geocode import Geocoder, GeoResult, normalise_address
 
 log = logging.getLogger("b24app.maps.geocoding")
 
 # Tests and self-hosted deployments swap these: a provider with geopy's geocode(), and the limiter.
 PROVIDER_FACTORY = None          # () -> geopy-like geocoder; None = Nominatim (B24APP_NOMINATIM_URL)
-LIMITER = NOMINATIM_LIMITER
+LIMITER = None                   # None = SqlRateLimiter on the store: 1 request/s for every process together
+MIN_INTERVAL = float(os.environ.get("B24APP_GEOCODER_MIN_INTERVAL", "1.0"))
 
 
 def provider():
@@ -37,8 +38,12 @@ def provider():
                      domain=domain.rstrip("/"), scheme=scheme, timeout=10)
 
 
+def limiter_for(store):
+    return LIMITER if LIMITER is not None else SqlRateLimiter(store.engine, "nominatim", MIN_INTERVAL)
+
+
 def geocoder_for(store, member_id: str) -> Geocoder:
-    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=LIMITER,
+    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=limiter_for(store),
                     geocode_kwargs={"language": "ru"})
 
 

@@ -70,6 +70,21 @@ def save_settings(services, member_id: str, doc) -> dict:
     return clean
 
 
+def settings_view(services, member_id: str) -> dict:
+    """What the settings page shows: the stored document and each configured worker's effective hours."""
+    stored = services.store.kv.get(member_id, SETTINGS_KEY) or {}
+    conf = settings(services, member_id)
+    ids = sorted({int(x) for x in conf.get("workers") or []} | {int(k) for k in conf.get("worker_hours") or {}})
+    return {"settings": stored, "tz": str(tz(conf)), "hours": hours_out(working_hours(conf)),
+            "worker_hours": {str(i): hours_out(working_hours(conf, i)) for i in ids}}
+
+
+def hours_out(h: WorkingHours) -> dict:
+    return {"start": h.start.strftime("%H:%M"), "end": h.end.strftime("%H:%M"),
+            "breaks": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in h.breaks],
+            "weekdays": sorted(h.weekdays)}
+
+
 def tz(conf: dict):
     return ZoneInfo(conf.get("tz") or "Europe/Moscow")
 
