@@ -145,9 +145,32 @@ def on_deal_event(services, member_id: str, payload: dict) -> None:
 
 
 def on_company_event(services, member_id: str, payload: dict) -> None:
+    """The company is geocoded, and so is every open deal of ours that takes its address from it (no job
+    address of its own): when the company moves, those markers move with it."""
     company_id = _entity_id(payload)
-    if company_id is not None:
-        geocode_record(services, member_id, "company", company_id)
+    if company_id is None:
+        return
+    geocode_record(services, member_id, "company", company_id)
+    for deal_id in deals_on_company_address(services, member_id, company_id):
+        geocode_record(services, member_id, "deal", deal_id)
+
+
+def deals_on_company_address(services, member_id: str, company_id: int) -> list[int]:
+    """Open deals of the b24app pipelines bound to the company whose job address field is empty."""
+    from maps.orders import PIPELINES
+
+    try:
+        ids = installed_ids(services.store, member_id)
+    except NotInstalled:
+        return []
+    cats = [ids.pipeline(k).category_id for k in PIPELINES if k in ids.data.get("pipelines", {})]
+    if not cats:
+        return []
+    addr = ids.deal_field("job_address")
+    rows = services.client(member_id).list_all("crm.deal.list", {
+        "select": ["ID", addr], "filter": {"COMPANY_ID": int(company_id), "@CATEGORY_ID": cats,
+                                           "STAGE_SEMANTIC_ID": "P"}})
+    return sorted(int(r["ID"]) for r in rows if not str(r.get(addr) or "").strip())
 
 
 def chain(handlers: dict, name: str, fn) -> None:
