@@ -214,3 +214,21 @@ def test_day_route_keeps_agreed_times(api):
     assert r["finish_by"] == "18:00"
     status, wd = api("GET", f"/api/maps/worker-day?worker={worker}&date={day}")
     assert status == 200 and [s["id"] for s in wd["stops"]] == [deal["A"], deal["B"], deal["C"]]
+
+
+def test_worker_day_and_route_default_to_the_portals_today(api):
+    """No date given: the portal's today (its time zone), not the server's. The zone is picked so that its
+    date differs from the server's at the moment the test runs."""
+    from datetime import timezone
+
+    utc_now = datetime.now(timezone.utc)
+    zone = "Pacific/Kiritimati" if utc_now.hour >= 11 else "Etc/GMT+12"      # UTC+14 / UTC−12
+    expected = datetime.now(ZoneInfo(zone)).date()
+    assert expected != date.today()
+    status, _ = _admin(api)("PUT", "/api/maps/settings", json={"tz": zone})
+    assert status == 200
+    worker = _a_job(api)["worker"]
+    status, wd = api("GET", f"/api/maps/worker-day?worker={worker}")
+    assert status == 200 and wd["day"] == expected.isoformat(), wd
+    status, r = api("GET", f"/api/maps/route?worker={worker}")
+    assert status == 200 and r["day"] == expected.isoformat(), r
