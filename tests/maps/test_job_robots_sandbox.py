@@ -75,7 +75,8 @@ def test_finish_job_posts_comment_and_photos_to_the_timeline_once(api, photo_ser
 
     photos = [f"{photo_server}/door.png", "123"]
     sent, token = _robot(api, "b24app_finish_job", job["id"], {"comment": "Окно установлено", "photos": photos})
-    assert sent["return_values"]["stage_id"].endswith("DONE") or sent["return_values"]["stage_id"], sent
+    done_stage = installed_ids(api.live.store, portal.member_id).pipeline("installation").stage("job_done")
+    assert sent["return_values"]["stage_id"] == done_stage == portal.db.deals.get(job["id"])["STAGE_ID"], sent
     done = [c for c in _comments(portal, job["id"]) if c not in started]
     assert len(done) == 1
     assert "Работа завершена" in done[0]["COMMENT"] and "Окно установлено" in done[0]["COMMENT"]
