@@ -9,6 +9,8 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/route?worker=&date=
         GET  /api/maps/unplaced                 (addresses that could not be geocoded)
         POST /api/maps/pin {entity, id, lat, lon} (a manual pin; geocoding never overwrites it)
+        GET/PUT /api/maps/settings              (admin: hours, per-worker hours, team, homes; 400 on bad input)
+        GET  /api/maps/job-stats?from=&to=      (per worker: jobs, on-site and travel minutes)
 """
 from __future__ import annotations
 
@@ -139,8 +141,7 @@ def assign(sess):
 @_api
 def worker_day(sess):
     a = request.args
-    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))
-                                       or date.today()))
+    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
@@ -153,7 +154,7 @@ def slots(sess, deal_id: int):
 @_api
 def route(sess):
     a = request.args
-    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date")) or date.today()))
+    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))))
 
 
 @bp.get("/api/maps/unplaced")
@@ -174,3 +175,40 @@ def pin(sess):
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
     service.changed(services(), sess.member_id)
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
+
+
+# --- settings (portal administrator) and job statistics ------------------------------------------------
+@bp.get("/api/maps/settings")
+@_api
+def get_settings(sess):
+    """The stored document and the hours every worker gets from it (the effective values)."""
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
+    return jsonify(service.settings_view(services(), sess.member_id))
+
+
+@bp.put("/api/maps/settings")
+@_api
+def put_settings(sess):
+    from maps.settings import SettingsError
+
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
+    body = request.get_json(silent=True)
+    if body is None:
+        return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
+    try:
+        service.save_settings(services(), sess.member_id, body)
+    except SettingsError as exc:
+        return json_error(400, "BAD_SETTINGS", str(exc))
+    return jsonify(service.settings_view(services(), sess.member_id))
+
+
+@bp.get("/api/maps/job-stats")
+@_api
+def job_stats(sess):
+    """Per worker over [from, to] (portal dates): jobs finished, on-site and travel minutes."""
+    from maps import stats
+
+    a = request.args
+    return jsonify(stats.job_stats(services(), sess.member_id, _date(a.get("from")), _date(a.get("to"))))

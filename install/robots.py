@@ -198,9 +198,18 @@ def start_job(call: RobotCall):
     stage, pipeline = _move_deal(call, deal, "job_started", extra)
     started = _now().isoformat()
     call.services.store.kv.set(call.member_id, JOB_START_KEY + str(deal["ID"]), started)
-    _facts().job_started(call.services.store.engine, call.member_id, int(deal["ID"]),
-                         datetime.fromisoformat(started), worker or _int_or_none(deal.get(call.ids.deal_field("worker"))))
-    return {"started_at": started, "stage_id": stage}, f"deal {deal['ID']} ({pipeline}) → {stage}, started {started}"
+    who = worker or _int_or_none(deal.get(call.ids.deal_field("worker")))
+    at = datetime.fromisoformat(started)
+    travel = _stats().travel_for_start(call.services, call.member_id, who, int(deal["ID"]), at)
+    _facts().job_started(call.services.store.engine, call.member_id, int(deal["ID"]), at, who, travel)
+    note = f"deal {deal['ID']} ({pipeline}) → {stage}, started {started}"
+    if travel is not None:
+        note += f", {travel} min travel"
+    comment = call.prop("comment")
+    if comment:
+        cid, _ = _timeline(call, int(deal["ID"]), f"{_START_TITLE}\n{comment}", [])
+        note += f"; comment {cid} on the timeline"
+    return {"started_at": started, "stage_id": stage}, note
 
 
 def finish_job(call: RobotCall):
@@ -215,7 +224,88 @@ def finish_job(call: RobotCall):
         note = f"{values['actual_minutes']} min since {started}"
     _facts().job_finished(call.services.store.engine, call.member_id, int(deal["ID"]), finished,
                           values.get("actual_minutes"))
+    comment, photos = call.prop("comment") or "", call.prop("photos")
+    if comment or photos:
+        lines = [_FINISH_TITLE + (f" ({values['actual_minutes']} мин)" if "actual_minutes" in values else "")]
+        if comment:
+            lines.append(comment)
+        cid, skipped = _timeline(call, int(deal["ID"]), "\n".join(lines), photos)
+        note += f"; comment {cid} with {len(photos) - len(skipped)} photo(s) on the timeline"
+        if skipped:
+            note += f"; not attached: {'; '.join(skipped)}"
     return values, f"deal {deal['ID']} ({pipeline}) → {stage}; {note}"
+
+
+# --- the deal's timeline: comment + photos of a job robot, once per robot call --------------------------
+TIMELINE_KEY = "robot_timeline:"
+_START_TITLE = "Работа начата"
+_FINISH_TITLE = "Работа завершена"
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_TIMEOUT_S = 15
+
+
+def _stats():
+    from maps import stats
+
+    return stats
+
+
+def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[int, list[str]]:
+    """``crm.timeline.comment.add`` with the photos as ``FILES`` ([name, base64]); remembered per
+    ``event_token``, so an inbox retry after a later step failed does not post the comment twice.
+    Returns (comment id, why each photo that could not be attached was left out)."""
+    kv, token = call.services.store.kv, str(call.payload.get("event_token") or "")
+    done = kv.get(call.member_id, TIMELINE_KEY + token) if token else None
+    if done:
+        return int(done["id"]), list(done.get("skipped") or [])
+    files, skipped = [], []
+    for k, ref in enumerate(photos or [], 1):
+        try:
+            files.append(_photo(ref, k))
+        except RobotError as exc:
+            skipped.append(str(exc))
+    if skipped:
+        text += "\n" + "\n".join(f"Не прикреплено: {s}" for s in skipped)
+    fields = {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal", "COMMENT": text}
+    if files:
+        fields["FILES"] = files
+    cid = int(call.client.call("crm.timeline.comment.add", {"fields": fields}))
+    if token:
+        kv.set(call.member_id, TIMELINE_KEY + token, {"id": cid, "skipped": skipped})
+    return cid, skipped
+
+
+def _photo(ref: str, k: int) -> list[str]:
+    """One robot file value → [name, base64]. A link (the designer's ``> publink`` / ``> shortlink``, or any
+    http(s) URL) is downloaded. A bare number is what the portal sends for a file value itself (the robot
+    gets the file's id, bizproc/classes/general/restactivity.php → BaseType\\File::externalizeValue), and
+    REST has no method that returns such a file, so it is reported instead of silently dropped."""
+    import base64
+    import os.path
+    from urllib.parse import unquote, urlparse
+
+    import requests
+
+    ref = str(ref).strip()
+    if ref.isdigit():
+        raise RobotError(f"file #{ref}: the portal passes robot files as ids REST cannot read; "
+                         "pass a link ({=…:FIELD > publink})")
+    url = urlparse(ref)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise RobotError(f"{ref[:80]!r} is neither a file link nor a file id")
+    try:
+        with requests.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True) as r:
+            if r.status_code != 200:
+                raise RobotError(f"{ref[:120]}: HTTP {r.status_code}")
+            body = b""
+            for chunk in r.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > PHOTO_MAX_BYTES:
+                    raise RobotError(f"{ref[:120]}: larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB")
+    except requests.RequestException as exc:
+        raise RobotError(f"{ref[:120]}: {type(exc).__name__}") from None
+    name = os.path.basename(unquote(url.path)) or f"photo-{k}.jpg"
+    return [name, base64.b64encode(body).decode("ascii")]
 
 
 def create_visit(call: RobotCall):

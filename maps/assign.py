@@ -117,7 +117,7 @@ def pool_of(services, member_id: str, user_ids) -> list[Worker]:
 
     conf = service.settings(services, member_id)
     homes = conf.get("homes") or {}
-    return [Worker(str(u["ID"]), u["name"], service.working_hours(conf),
+    return [Worker(str(u["ID"]), u["name"], service.working_hours(conf, u["ID"]),
                    tuple(homes[str(u["ID"])]) if str(u["ID"]) in homes else None)
             for u in users(services.client(member_id), {"ID": [int(x) for x in user_ids]})]
 
@@ -169,7 +169,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     ids = installed_ids(services.store, member_id)
     lat, lon = job.point
     link = yandex_point_link(lat, lon)
-    route = yandex_route_links([job.point])
+    route = yandex_route_links([job.point], from_current_location=True)   # from where the worker stands
     fields = {ids.deal_field("worker"): int(worker_id)}
     if job.start is None:
         fields[ids.deal_field("job_at")] = start.isoformat()
@@ -204,13 +204,14 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
             "link": route[0] if route else link, "version": version}
 
 
-def worker_day(services, member_id: str, worker_id: int, day: date) -> dict:
+def worker_day(services, member_id: str, worker_id: int, day: date | None = None) -> dict:
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
+    day = day or _today(tz)              # "today" is the portal's today, not the server's
     _, current = service.jobs(services, member_id)
     workers = [w for w in service.team(services, member_id, current) if int(w.id) == int(worker_id)]
     if not workers:
-        workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf))]
+        workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf, worker_id))]
     wd = worker_days(services, member_id, day, current, workers, tz)[0]
     r = day_route(wd, service.travel())
     jobs = {str(j.id): j for j in current}
@@ -241,24 +242,35 @@ def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 
         "load": round(s.load or 0, 2), "score": round(s.score, 1)} for s in grid.best[:10]]}
 
 
-def route(services, member_id: str, worker_id: int, day: date) -> dict:
-    """The worker's day in the driving order that is best, and links that hand it to a phone."""
+def route(services, member_id: str, worker_id: int, day: date | None = None) -> dict:
+    """The worker's day in the driving order that is best, and links that hand it to a phone.
+
+    Booked jobs keep their agreed times (a fixed time each, up to ``fixed_slack_min`` late) and the day
+    ends with the worker's shift — or with the last booked job when that is later, since a booked job
+    outside the hours still happens (``maps.schedule``'s convention); a job that cannot be reached at its
+    time comes back in ``unassigned`` instead of being moved silently."""
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
+    day = day or _today(tz)
     _, current = service.jobs(services, member_id)
     mine = [to_job(j, tz) for j in current if str(j.worker_id or "") == str(worker_id) and j.point and j.start
             and _aware(j.start, tz).date() == day]
     if not mine:
         return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [], "yandex": [], "google": []}
-    hours = service.working_hours(conf)
+    hours = service.working_hours(conf, worker_id)
     home = (conf.get("homes") or {}).get(str(worker_id))
     first = min(mine, key=lambda j: j.start)
     start_at = tuple(home) if home else first.location
     depart = min(first.start, datetime.combine(day, hours.start, tz))
-    r = optimise_day(start_at, mine, None, service.travel(), depart_at=depart)
+    fixed = {j.id: j.start for j in mine if j.start is not None}
+    finish_by = max([datetime.combine(day, hours.end, tz)] + [j.end for j in mine if j.end is not None])
+    r = optimise_day(start_at, mine, fixed, service.travel(), depart_at=depart, finish_by=finish_by,
+                     fixed_slack_min=float(conf.get("fixed_slack_min") or 0))
     by_id = {j.id: j for j in mine}
     points = ([start_at] if home else []) + [by_id[i].location for i in r.order]
     return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in r.order],
             "arrivals": {i: t.strftime("%H:%M") for i, t in r.arrivals.items()},
-            "drive_minutes": round(r.drive_minutes), "engine": r.engine, "unassigned": list(r.unassigned),
+            "starts": {i: t.strftime("%H:%M") for i, t in r.starts.items()},
+            "finish_by": finish_by.strftime("%H:%M"),
+            "drive_minutes": round(r.drive_minutes), "engine": r.engine, "unassigned": [int(i) for i in r.unassigned],
             "yandex": yandex_route_links(points), "google": google_route_links(points)}

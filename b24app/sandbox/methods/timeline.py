@@ -33,7 +33,33 @@ def _owner_exists(db, etid: int, oid) -> bool:
 def comment_out(c: dict) -> dict:
     return {"ID": str(c["ID"]), "CREATED": c["CREATED"], "ENTITY_ID": str(c["ENTITY_ID"]),
             "ENTITY_TYPE": c["ENTITY_TYPE"], "AUTHOR_ID": str(c["AUTHOR_ID"]), "COMMENT": c["COMMENT"],
-            "FILES": c["FILES"] or []}
+            "FILES": {str(x["id"]): {"id": x["id"], "name": x["name"], "size": x["size"]} for x in c["FILES"] or []}}
+
+
+def _files(db, files) -> list:
+    """``FILES`` as the docs give it: ``[[name, base64], …]`` (files/how-to-upload-files.md). Kept as
+    ``{id, name, size, content}`` so tests can check what was attached; bad base64 is refused."""
+    import base64
+    import binascii
+
+    if files in (None, "", []):
+        return []
+    items = list(files.values()) if isinstance(files, dict) else files
+    out = []
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict):
+            item = list(item.values())
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and str(item[0]).strip()):
+            raise B24Fault("", "Wrong file format: [name, base64 content] expected.", 400)
+        try:
+            content = base64.b64decode(str(item[1]), validate=True)
+        except (binascii.Error, ValueError):
+            raise B24Fault("", f"File {item[0]}: content is not base64.", 400) from None
+        with db.lock:
+            db.next_file_id = getattr(db, "next_file_id", 0) + 1
+            fid = db.next_file_id
+        out.append({"id": fid, "name": str(item[0]), "size": len(content), "content": content})
+    return out
 
 
 @method("crm.timeline.comment.add", scope="crm")
@@ -49,7 +75,7 @@ def comment_add(ctx, params):
         raise B24Fault("", "Not found", 400)
     row = {"CREATED": now_iso(ctx.portal), "ENTITY_ID": int(f["ENTITY_ID"]),
            "ENTITY_TYPE": str(f["ENTITY_TYPE"]).lower(), "AUTHOR_ID": int(f.get("AUTHOR_ID") or ctx.user_id),
-           "COMMENT": str(f["COMMENT"]), "FILES": []}
+           "COMMENT": str(f["COMMENT"]), "FILES": _files(db, f.get("FILES"))}
     with db.lock:
         cid = db.comments.insert(row)
     ctx.portal.emit("ONCRMTIMELINECOMMENTADD", {"FIELDS": {"ID": str(cid)}}, ctx.user_id)
