@@ -259,9 +259,10 @@ def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[i
     if done:
         return int(done["id"]), list(done.get("skipped") or [])
     files, skipped = [], []
+    hosts = _photo_hosts(call)
     for k, ref in enumerate(photos or [], 1):
         try:
-            files.append(_photo(ref, k))
+            files.append(_photo(ref, k, hosts))
         except RobotError as exc:
             skipped.append(str(exc))
     if skipped:
@@ -275,7 +276,21 @@ def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[i
     return cid, skipped
 
 
-def _photo(ref: str, k: int) -> list[str]:
+def _photo_hosts(call: RobotCall) -> set[str]:
+    """Hosts a photo link may point at: the portal's own (its ``publink``/``shortlink`` live there) plus
+    ``B24APP_PHOTO_HOSTS`` (comma-separated). Anything else is refused before a request is made: a robot
+    property is text a workflow author typed, and the app must not fetch arbitrary URLs (SSRF)."""
+    import os
+    from urllib.parse import urlparse
+
+    portal = call.services.store.portals.get(call.member_id)
+    hosts = {h.strip().lower() for h in os.environ.get("B24APP_PHOTO_HOSTS", "").split(",") if h.strip()}
+    if portal is not None:
+        hosts.add((urlparse(portal.client_endpoint).hostname or "").lower())
+    return hosts - {""}
+
+
+def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
     """One robot file value → [name, base64]. A link (the designer's ``> publink`` / ``> shortlink``, or any
     http(s) URL) is downloaded. A bare number is what the portal sends for a file value itself (the robot
     gets the file's id, bizproc/classes/general/restactivity.php → BaseType\\File::externalizeValue), and
@@ -293,8 +308,11 @@ def _photo(ref: str, k: int) -> list[str]:
     url = urlparse(ref)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise RobotError(f"{ref[:80]!r} is neither a file link nor a file id")
+    if (url.hostname or "").lower() not in hosts:
+        raise RobotError(f"{ref[:120]}: not a link to this portal's files (allowed hosts: "
+                         f"{', '.join(sorted(hosts))}; more in B24APP_PHOTO_HOSTS)")
     try:
-        with requests.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True) as r:
+        with requests.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True, allow_redirects=False) as r:
             if r.status_code != 200:
                 raise RobotError(f"{ref[:120]}: HTTP {r.status_code}")
             body = b""

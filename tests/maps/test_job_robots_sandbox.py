@@ -22,20 +22,35 @@ MSK = ZoneInfo("Europe/Moscow")
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header is enough
 
 
+class _PhotoServer(str):
+    """The server's base URL (a str, so f-strings keep working) and the paths it was asked for."""
+
+    def __new__(cls, url, requests_seen):
+        obj = super().__new__(cls, url)
+        obj.url, obj.requests = url, requests_seen
+        return obj
+
+
 @pytest.fixture
 def photo_server(tmp_path):
     (tmp_path / "door.png").write_bytes(PNG)
 
+    seen = []
+
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw):
             super().__init__(*a, directory=str(tmp_path), **kw)
+
+        def do_GET(self):
+            seen.append(self.path)
+            super().do_GET()
 
         def log_message(self, *a):
             pass
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    yield _PhotoServer(f"http://127.0.0.1:{srv.server_address[1]}", seen)
     srv.shutdown()
     srv.server_close()
 
@@ -96,6 +111,13 @@ def test_finish_job_posts_comment_and_photos_to_the_timeline_once(api, photo_ser
     # a photo link that does not answer is reported, the comment still goes out
     sent, _ = _robot(api, "b24app_finish_job", job["id"], {"photos": [f"{photo_server}/missing.png"]})
     assert "HTTP 404" in sent["log_message"] and len(_comments(portal, job["id"])) == 3
+
+    # a link to a host that is not the portal's is refused before any request is made (no SSRF)
+    before = len(photo_server.requests)
+    foreign = photo_server.url.replace("127.0.0.1", "localhost") + "/door.png"
+    sent, _ = _robot(api, "b24app_finish_job", job["id"], {"photos": [foreign]})
+    assert "not a link to this portal's files" in sent["log_message"]
+    assert len(photo_server.requests) == before and len(_comments(portal, job["id"])) == 4
 
 
 def test_travel_and_on_site_minutes_per_worker(api, monkeypatch):
