@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 import requests
 
 from b24app import session as page_sessions
@@ -202,3 +201,12 @@ def test_bad_input_and_other_portals(api, cloud):
     r = requests.get(f"{api.live.url}/api/maps/worker-day?worker=1", headers={page_sessions.HEADER: stranger},
                      timeout=30)
     assert r.status_code == 403 and r.json()["error"] == "PORTAL_NOT_INSTALLED"
+
+
+def test_ui_strings_exist_in_both_languages():
+    from maps.strings import STRINGS, strings
+
+    assert set(STRINGS["ru"]) == set(STRINGS["en"])
+    assert all(STRINGS["ru"][k].strip() and STRINGS["en"][k].strip() for k in STRINGS["ru"])
+    assert strings("en")["open_yandex"] == "Open route in Yandex Maps"
+    assert strings("ru")["open_yandex"] == "Открыть маршрут в Яндекс Картах"

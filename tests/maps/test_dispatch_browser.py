@@ -270,6 +270,10 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
     client = live_app.services.client(portal.member_id)
     deal = int(client.call("crm.deal.add", {"fields": {"TITLE": "Замер: адрес уточнить", "CATEGORY_ID": p.category_id,
                                                        "STAGE_ID": p.stage("new")}}))
+    booked = [d for d in portal.db.deals.rows.values() if d.get(WORKER) and d.get(JOB_AT)]
+    worker, day = int(booked[0][WORKER]), str(booked[0][JOB_AT])[:10]
+    theirs = {d["ID"] for d in booked if int(d[WORKER]) == worker and str(d[JOB_AT]).startswith(day)
+              and d["CATEGORY_ID"] in (1, 3)}
 
     def drive():
         from playwright.sync_api import sync_playwright
@@ -298,6 +302,15 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
             frame.wait_for_function("(id) => !!b24map.byId[id]", arg=deal, timeout=20000)
             out["left"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]", "els => els.length")
             page.screenshot(path=str(artifacts_dir / "dispatch-pinned.png"))
+            # the worker filter opens that worker's day too
+            wid = frame.eval_on_selector("#f-worker option[value='" + str(worker) + "']", "o => o.value")
+            frame.select_option("#f-worker", wid)
+            frame.fill("#f-date", day)
+            frame.dispatch_event("#f-date", "change")
+            frame.click("#worker-day-open:not([hidden])")
+            frame.wait_for_selector(f".worker-day[data-worker-id='{worker}'][data-day='{day}']", timeout=20000)
+            out["filter_day_stops"] = frame.eval_on_selector_all(".worker-day .stops li[data-deal-id]",
+                                                                 "els => els.map(e => +e.dataset.dealId)")
             b.close()
             return out
 
@@ -308,3 +321,4 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
     lat, lon = map(float, portal.db.deals.get(deal)[ids.deal_field("coordinates")].split(","))
     assert abs(lat - out["expected"][0]) < 1e-3 and abs(lon - out["expected"][1]) < 1e-3
     assert out["left"] == 0
+    assert set(out["filter_day_stops"]) == theirs
