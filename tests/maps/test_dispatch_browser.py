@@ -84,6 +84,11 @@ def _popup(frame, deal):
     return f".b24-popup[data-deal-id='{deal}']"
 
 
+def _shot(page, path):
+    page.wait_for_timeout(400)      # headless Chromium composites moved map layers a frame late
+    page.screenshot(path=str(path))
+
+
 def _bound_events(portal, deal_id):
     return [e for e in portal.db.calendar_events.rows.values() if f"D_{deal_id}" in e["CRM_FIELDS"]]
 
@@ -126,11 +131,13 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
                                                          "els => els.map(e => [e.dataset.start, e.dataset.end])"),
                    "windows_on_timeline": frame.eval_on_selector_all(".timeline .tl-window", "els => els.length"),
                    "yandex": frame.eval_on_selector_all("a[data-b24app=yandex-link]", "els => els.map(e => e.href)"),
+                   "yandex_text": frame.eval_on_selector_all("a[data-b24app=yandex-link]",
+                                                             "els => els.map(e => e.textContent)"),
                    "google": frame.eval_on_selector_all("a[data-b24app=google-link]", "els => els.map(e => e.href)"),
                    "numbers": frame.eval_on_selector_all(".b24-stop .b24-stop-num", "els => els.map(e => e.textContent)"),
                    "listed": frame.eval_on_selector_all(".stops li .b24-stop-num", "els => els.map(e => e.textContent)"),
                    "route_path": frame.eval_on_selector_all("path.b24-route", "els => els.length")}
-            page.screenshot(path=str(artifacts_dir / "dispatch-worker-day.png"))
+            _shot(page, artifacts_dir / "dispatch-worker-day.png")
 
             pop = _popup(frame, deal)
             frame.click(f"{pop} [data-b24app=pick]")                          # "Заменить сотрудника"
@@ -144,11 +151,11 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
                     "els => els.map(d => [...d.querySelectorAll('li[data-deal-id]')].map(li => +li.dataset.dealId))")
             out["swap"] = side
             out["swap_workers"] = frame.eval_on_selector_all(".swap-worker", "els => els.map(e => +e.dataset.workerId)")
-            page.screenshot(path=str(artifacts_dir / "dispatch-swap-preview.png"))
+            _shot(page, artifacts_dir / "dispatch-swap-preview.png")
             frame.click("[data-b24app=apply-swap]")
             frame.wait_for_selector("#side[data-swapped]", timeout=30000)
             out["after_day_worker"] = int(frame.get_attribute(".worker-day", "data-worker-id"))
-            page.screenshot(path=str(artifacts_dir / "dispatch-swapped.png"))
+            _shot(page, artifacts_dir / "dispatch-swapped.png")
 
             pop = _popup(frame, deal)
             frame.click(f"{pop} [data-b24app=open-deal]")
@@ -173,6 +180,16 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
         for pt in rtext.split("~"):
             lat, lon = map(float, pt.split(","))
             assert 55 < lat < 56.5 and 36.5 < lon < 38.5, rtext        # lat,lon — not lon,lat
+    from maps.links import yandex_route_links
+
+    parts = len(yandex_route_links([(55.7, 37.6)] * len(out["stops"])))
+    assert len(out["yandex"]) == parts                                   # a long day comes as several links
+    if parts > 1:
+        assert out["yandex_text"][-1].endswith(f"{parts}/{parts})")
+        ends = [parse_qs(urlparse(u).query)["rtext"][0].split("~") for u in out["yandex"]]
+        assert all(a[-1] == b[0] for a, b in zip(ends, ends[1:]))      # the next link starts where one ends
+    else:
+        assert out["yandex_text"] == ["Открыть маршрут в Яндекс Картах"]
     first_points = parse_qs(urlparse(out["yandex"][0]).query)["rtext"][0].split("~")
     assert all(any(abs(float(p.split(",")[0]) - stops[i]["lat"]) < 1e-5 for i in out["stops"]) for p in first_points)
     assert out["swap_workers"] == [worker, other]
@@ -230,7 +247,7 @@ def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, port
             out["loads"] = frame.eval_on_selector_all("#slot-grid td[title]", "els => els.map(e => e.title.split(' · ')[1])")
             cell = frame.query_selector_all("#slot-grid td.fits:not(.best)")[-1]
             out["cell"] = (int(cell.get_attribute("data-worker-id")), cell.get_attribute("data-start"))
-            page.screenshot(path=str(artifacts_dir / "dispatch-date-grid.png"))
+            _shot(page, artifacts_dir / "dispatch-date-grid.png")
             cell.click()
             frame.wait_for_selector("#side[data-scheduled]", timeout=30000)
             frame.wait_for_selector("#slot-grid td.current", timeout=10000)
@@ -238,7 +255,7 @@ def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, port
                               frame.get_attribute("#slot-grid td.current", "data-day"))
             out["imgs"] = frame.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length")
             out["xss"] = frame.evaluate("() => window.__xss === undefined ? null : window.__xss")
-            page.screenshot(path=str(artifacts_dir / "dispatch-date-grid-booked.png"))
+            _shot(page, artifacts_dir / "dispatch-date-grid-booked.png")
             b.close()
             return out
 
@@ -296,12 +313,12 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
             x, y = box["width"] * 0.3, box["height"] * 0.4
             out["expected"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
                                              " return [ll.lat, ll.lng]; }", [x, y])
-            page.screenshot(path=str(artifacts_dir / "dispatch-unplaced.png"))
+            _shot(page, artifacts_dir / "dispatch-unplaced.png")
             frame.click("#map", position={"x": x, "y": y})
             frame.wait_for_selector("#side[data-pinned]", timeout=20000)
             frame.wait_for_function("(id) => !!b24map.byId[id]", arg=deal, timeout=20000)
             out["left"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]", "els => els.length")
-            page.screenshot(path=str(artifacts_dir / "dispatch-pinned.png"))
+            _shot(page, artifacts_dir / "dispatch-pinned.png")
             # the worker filter opens that worker's day too
             wid = frame.eval_on_selector("#f-worker option[value='" + str(worker) + "']", "o => o.value")
             frame.select_option("#f-worker", wid)

@@ -167,7 +167,7 @@
                           zIndexOffset: 1000, title: byId[id].title}).addTo(layer);
       });
       layer.addTo(map);
-      map.fitBounds(L.latLngBounds(pts).pad(0.2), {maxZoom: 14});
+      map.fitBounds(L.latLngBounds(pts).pad(0.2), {maxZoom: 14, animate: false});
     }
 
     // --- swap preview ----------------------------------------------------------------------------
