@@ -287,6 +287,8 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
     client = live_app.services.client(portal.member_id)
     deal = int(client.call("crm.deal.add", {"fields": {"TITLE": "Замер: адрес уточнить", "CATEGORY_ID": p.category_id,
                                                        "STAGE_ID": p.stage("new")}}))
+    dragged = int(client.call("crm.deal.add", {"fields": {"TITLE": "Замер: перетащить", "CATEGORY_ID": p.category_id,
+                                                          "STAGE_ID": p.stage("new")}}))
     booked = [d for d in portal.db.deals.rows.values() if d.get(WORKER) and d.get(JOB_AT)]
     worker, day = int(booked[0][WORKER]), str(booked[0][JOB_AT])[:10]
     theirs = {d["ID"] for d in booked if int(d[WORKER]) == worker and str(d[JOB_AT]).startswith(day)
@@ -317,7 +319,23 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
             frame.click("#map", position={"x": x, "y": y})
             frame.wait_for_selector("#side[data-pinned]", timeout=20000)
             frame.wait_for_function("(id) => !!b24map.byId[id]", arg=deal, timeout=20000)
-            out["left"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]", "els => els.length")
+            out["left"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]",
+                                                     "els => els.map(e => +e.dataset.id)")
+            # the other one: pick it, then drag the marker where it belongs
+            frame.evaluate("() => document.getElementById('side').removeAttribute('data-pinned')")
+            frame.click(f"[data-b24app=unplaced] li[data-id='{dragged}']")
+            mark = frame.wait_for_selector(".b24-place", timeout=5000).bounding_box()
+            area = frame.query_selector("#map").bounding_box()
+            cx, cy = mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            page.mouse.move(cx + 40, cy + 25, steps=4)
+            page.mouse.move(cx + 80, cy + 50, steps=4)
+            page.mouse.up()
+            out["dropped"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
+                                            " return [ll.lat, ll.lng]; }", [cx + 80 - area["x"], cy + 50 - area["y"]])
+            frame.wait_for_selector("#side[data-pinned]", timeout=20000)
+            out["left_after_drag"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]", "els => els.length")
             _shot(page, artifacts_dir / "dispatch-pinned.png")
             # the worker filter opens that worker's day too
             wid = frame.eval_on_selector("#f-worker option[value='" + str(worker) + "']", "o => o.value")
@@ -334,8 +352,11 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
     out = _run(drive)
     if out.get("skip"):
         pytest.skip("chromium is not installed")
-    assert out["button"] == "Нет координат: 1" and "Замер: адрес уточнить" in out["item"]
+    assert out["button"] == "Нет координат: 2" and "Замер: адрес уточнить" in out["item"]
     lat, lon = map(float, portal.db.deals.get(deal)[ids.deal_field("coordinates")].split(","))
     assert abs(lat - out["expected"][0]) < 1e-3 and abs(lon - out["expected"][1]) < 1e-3
-    assert out["left"] == 0
+    assert out["left"] == [dragged]
+    lat, lon = map(float, portal.db.deals.get(dragged)[ids.deal_field("coordinates")].split(","))
+    assert abs(lat - out["dropped"][0]) < 1e-3 and abs(lon - out["dropped"][1]) < 1e-3
+    assert out["left_after_drag"] == 0
     assert set(out["filter_day_stops"]) == theirs
