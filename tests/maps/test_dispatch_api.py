@@ -148,12 +148,16 @@ def test_unplaced_lists_pending_deals_with_titles(api):
 
     ids = installed_ids(live.store, portal.member_id)
     p = ids.pipeline("measurements")
-    deal = int(live.services.client(portal.member_id).call("crm.deal.add", {"fields": {
+    client = live.services.client(portal.member_id)
+    deal = int(client.call("crm.deal.add", {"fields": {
         "TITLE": "Замер <img src=x>", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("new")}}))
+    queued = int(client.call("crm.deal.add", {"fields": {          # an address the geocoder has not seen yet
+        "TITLE": "Замер: Арбат", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("new"),
+        ids.deal_field("job_address"): "Москва, Арбат, 1"}}))
     status, un = api("GET", "/api/maps/unplaced")
     assert status == 200
-    assert [(u["entity_id"], u["title"], u["status"]) for u in un["pending"]] == [(deal, "Замер <img src=x>",
-                                                                                  "pending")]
+    assert [(u["entity_id"], u["title"], u["status"]) for u in un["pending"]] == [
+        (deal, "Замер <img src=x>", "no_address"), (queued, "Замер: Арбат", "pending")]
 
 
 def test_bad_input_and_other_portals(api, cloud):
