@@ -269,7 +269,7 @@ def route(services, member_id: str, worker_id: int, day: date | None = None) -> 
     Booked jobs keep their agreed times (a fixed time each, up to ``fixed_slack_min`` late) and the day
     ends with the worker's shift — or with the last booked job when that is later, since a booked job
     outside the hours still happens (``maps.schedule``'s convention); a job that cannot be reached at its
-    time comes back in ``unassigned`` instead of being moved silently."""
+    time keeps its agreed place in ``order`` and is named in ``unassigned`` (late), never moved silently."""
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
     day = day or _today(tz)
@@ -288,8 +288,12 @@ def route(services, member_id: str, worker_id: int, day: date | None = None) -> 
     r = optimise_day(start_at, mine, fixed, service.travel(), depart_at=depart, finish_by=finish_by,
                      fixed_slack_min=float(conf.get("fixed_slack_min") or 0))
     by_id = {j.id: j for j in mine}
-    points = ([start_at] if home else []) + [by_id[i].location for i in r.order]
-    return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in r.order],
+    # A booked job the worker cannot reach at its agreed time still happens (late): it stays in the route at
+    # its agreed place in the day and is named in ``unassigned``, so the links and the map show every stop.
+    rank = {i: k for k, i in enumerate(r.order)}
+    order = sorted(list(r.order) + list(r.unassigned), key=lambda i: (by_id[i].start, rank.get(i, -1)))
+    points = ([start_at] if home else []) + [by_id[i].location for i in order]
+    return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in order],
             "arrivals": {i: t.strftime("%H:%M") for i, t in r.arrivals.items()},
             "starts": {i: t.strftime("%H:%M") for i, t in r.starts.items()},
             "finish_by": finish_by.strftime("%H:%M"),

@@ -238,6 +238,21 @@ def test_day_route_keeps_agreed_times(api):
     status, wd = api("GET", f"/api/maps/worker-day?worker={worker}&date={day}")
     assert status == 200 and [s["id"] for s in wd["stops"]] == [deal["A"], deal["B"], deal["C"]]
 
+    # an overbooked day: D at 13:30 in the east while B (west) runs 13:00–14:00 — one of them will be late;
+    # it stays in the route at its agreed place (links and map numbers show every stop) and is named
+    deal["D"] = int(client.call("crm.deal.add", {"fields": {
+        "TITLE": "Монтаж D", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("scheduled"),
+        ids.deal_field("worker"): worker, ids.deal_field("coordinates"): "55.755,37.810",
+        ids.deal_field("job_duration"): 60, ids.deal_field("job_at"): datetime(2031, 3, 12, 13, 30, tzinfo=MSK).isoformat()}}))
+    accept_event(live.store, portal.member_id, {"event": "ONCRMDEALADD", "ts": "9", "data": {"FIELDS": {"ID": str(deal["D"])}}})
+    while w.run_once():
+        pass
+    status, r = api("GET", f"/api/maps/route?worker={worker}&date={day}")
+    assert status == 200, r
+    assert r["order"] == [deal["A"], deal["B"], deal["D"], deal["C"]]
+    assert len(r["unassigned"]) == 1 and r["unassigned"][0] in (deal["B"], deal["D"])
+    assert r["yandex"][0].count("~") == 3                           # all four stops in the link
+
 
 def test_worker_day_and_route_default_to_the_portals_today(api):
     """No date given: the portal's today (its time zone), not the server's. The zone is picked so that its
