@@ -99,6 +99,8 @@ def _api(fn):
             return session_error(exc)
         try:
             return fn(sess, *a, **kw)
+        except act.PhotoTooLarge as exc:
+            return json_error(413, "PHOTO_TOO_LARGE", str(exc))
         except create.CreateError as exc:
             return json_error(400, "BAD_REQUEST", str(exc))
         except read.NotFound as exc:

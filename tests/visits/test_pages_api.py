@@ -104,3 +104,51 @@ def test_frame_pages_are_verified(api):
     r = requests.post(vs.live.url + "/placements/visit-calendar", data={"AUTH_ID": "bad", "member_id": vs.member_id,
                                                                         "DOMAIN": vs.portal.domain}, timeout=10)
     assert r.status_code in (401, 403)
+
+
+def _jpeg(n: int) -> bytes:
+    """A JPEG header and ``n`` bytes of noise: enough for the portal to call it an image."""
+    import os
+
+    return b"\xff\xd8\xff\xe0" + os.urandom(n)
+
+
+def test_result_photo_lands_on_the_timeline_with_its_name_and_content(api):
+    import base64
+
+    vs = api.visits
+    vid = create_visit(vs.services, vs.member_id, vs.company(22)["ID"], "2026-01-15T11:00")["id"]
+    photo = _jpeg(300_000)
+    before = len(vs.portal.log)
+    status, doc = api("POST", f"/api/visits/{vid}/result", json={
+        "result": "Выкладка по планограмме", "comment": "фото полки",
+        "photo": {"name": "../../полка 1.jpg", "content": "data:image/jpeg;base64," + base64.b64encode(photo).decode()}})
+    assert status == 200, doc
+    assert doc["files"] == ["полка 1.jpg"] and vs.stage_key(vid) == "done"
+    (row,) = [c for c in vs.portal.db.comments.rows.values()
+              if c["ENTITY_ID"] == vid and c["ENTITY_TYPE"] == f"dynamic_{vs.v.entity_type_id}"]
+    assert "Выкладка по планограмме" in row["COMMENT"] and "фото полки" in row["COMMENT"]
+    (f,) = row["FILES"]
+    assert (f["name"], f["content"], f["size"], f["type"]) == ("полка 1.jpg", photo, len(photo), "image")
+    got = vs.client.call("crm.timeline.comment.get", {"id": doc["comment_id"]})
+    assert [(x["name"], x["size"]) for x in got["FILES"].values()] == [("полка 1.jpg", len(photo))]
+    # the base64 went in a direct call, not inside a batch
+    adds = [r for r in vs.portal.log[before:] if r.method == "crm.timeline.comment.add"]
+    assert [r.via for r in adds] == ["http"]
+
+
+def test_a_photo_over_the_limit_or_not_base64_is_refused_and_nothing_is_written(api):
+    import base64
+
+    from visits.act import MAX_PHOTO_BYTES
+
+    vs = api.visits
+    vid = create_visit(vs.services, vs.member_id, vs.company(23)["ID"], "2026-01-16T11:00")["id"]
+    big = base64.b64encode(_jpeg(MAX_PHOTO_BYTES)).decode()
+    status, err = api("POST", f"/api/visits/{vid}/result", json={"result": "Был", "photo": {"name": "a.jpg",
+                                                                                           "content": big}})
+    assert status == 413 and err["error"] == "PHOTO_TOO_LARGE" and "не больше 2 МБ" in err["error_description"]
+    status, err = api("POST", f"/api/visits/{vid}/result", json={"result": "Был", "photo": {"name": "a.jpg",
+                                                                                           "content": "not*b64"}})
+    assert status == 400 and "base64" in err["error_description"]
+    assert vs.stage_key(vid) == "draft" and vs.comments(vid) == []
