@@ -171,3 +171,25 @@ def test_robot_on_a_company_takes_the_company_from_document_id(visits):
     visits.run_events(drain=False)
     (answer,) = [e for e in portal.db.bizproc_events if e["event_token"] == token]
     assert "not on a company" in str(answer.get("log_message")) and not answer.get("return_values")
+
+
+def test_a_new_title_or_purpose_is_copied_to_the_calendar_event(visits):
+    from visits.calendar_sync import drain
+
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    item = vcreate.create_visit(svc, mid, visits.company(15)["ID"], "2026-01-08T10:00", purpose="Замер")
+    (event,) = _events(visits.portal)
+    assert event["DESCRIPTION"] == "Замер" and event["NAME"] == item["title"]
+    visits.run_events()
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"], "fields": {
+        "title": "Обучение продавцов", v.field("purpose"): "Новая линейка"}})
+    visits.run_events(drain=False)
+    assert drain(svc, mid) == {"update": 1}
+    (event,) = _events(visits.portal)
+    assert (event["NAME"], event["DESCRIPTION"]) == ("Обучение продавцов", "Новая линейка")
+    assert event["DATE_FROM"].startswith("2026-01-08T10:00")
+    # a change the event does not show (the result) leaves the event alone
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"], "fields": {
+        v.field("result"): "—"}})
+    visits.run_events(drain=False)
+    assert drain(svc, mid) == {"unchanged": 1}
