@@ -56,6 +56,24 @@
     var m = /^(\d+)d$/.exec(p);
     return m ? S["period.days"].replace("{n}", m[1]) : p;
   }
+  function scalePhoto(file, done) {
+    /* a phone camera's 4-12 MB photo is scaled to 1600 px JPEG before upload (the app takes up to 2 MB) */
+    var rd = new FileReader();
+    rd.onload = function () {
+      var raw = { name: file.name, content: rd.result };
+      if (!/^image\//.test(file.type) || file.size <= 600 * 1024) return done(raw);
+      var img = new Image();
+      img.onload = function () {
+        var k = Math.min(1, 1600 / Math.max(img.width, img.height)), c = document.createElement("canvas");
+        c.width = Math.round(img.width * k); c.height = Math.round(img.height * k);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        done({ name: file.name.replace(/\.[^.]*$/, "") + ".jpg", content: c.toDataURL("image/jpeg", 0.8) });
+      };
+      img.onerror = function () { done(raw); };
+      img.src = rd.result;
+    };
+    rd.readAsDataURL(file);
+  }
   function stageChip(key) {
     return el("span", { "class": "stage", style: "background:" + (S.colors[key] || "#999"), text: S.stages[key] || key || "?" });
   }
@@ -231,9 +249,7 @@
           };
           var file = photo.files && photo.files[0];
           if (!file) return send(null);
-          var rd = new FileReader();
-          rd.onload = function () { send({ name: file.name, content: rd.result }); };
-          rd.readAsDataURL(file);
+          scalePhoto(file, send);
         });
         parts.push(el("div", { "class": "card" }, f));
       }
