@@ -259,3 +259,31 @@ def test_the_page_gets_the_configured_period_and_english_strings(api):
     assert cyrillic == []
     html, cfg = config("ru")
     assert cfg["s"]["tab.calendar"] == "Календарь" and '<html lang="ru">' in html
+
+
+def test_the_frame_of_an_administrator_gets_the_settings_and_the_portal_language(api):
+    """The frame POST as the portal sends it (LANG=en): the page is English; ``user.admin`` with the frame's
+    own token decides whether its session may read and change the settings."""
+    import json
+    import re
+
+    from b24app.sandbox.frames import frame_data, with_query
+
+    vs = api.visits
+    others = [u["ID"] for u in vs.portal.db.users.rows.values() if not u.get("IS_ADMIN")]
+    assert vs.portal.db.is_admin(1) and others
+
+    def open_frame(user_id):
+        query, form = frame_data(vs.portal, vs.live.client_id, user_id=user_id, lang="en", placement="LEFT_MENU")
+        r = requests.post(with_query(vs.live.url + "/placements/visit-calendar", query), data=form, timeout=30)
+        assert r.status_code == 200, r.text[:300]
+        raw = re.search(r'<script id="b24app-config" type="application/json">(.*?)</script>', r.text, re.S).group(1)
+        return json.loads(raw)
+    cfg = open_frame(1)
+    assert cfg["is_admin"] is True and cfg["lang"] == "en" and cfg["s"]["tab.settings"] == "Settings"
+    r = requests.get(vs.live.url + "/api/visits/settings", headers={page_sessions.HEADER: cfg["session"]}, timeout=30)
+    assert r.status_code == 200 and r.json()["company_fields"]
+    cfg = open_frame(others[0])
+    assert cfg["is_admin"] is False
+    r = requests.get(vs.live.url + "/api/visits/settings", headers={page_sessions.HEADER: cfg["session"]}, timeout=30)
+    assert r.status_code == 403 and "administrator" in r.json()["error_description"]
