@@ -235,5 +235,6 @@ def save_settings(sess):
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return json_error(400, "BAD_SETTINGS", "a JSON object is expected: {\"popup_fields\": [...], \"visited_period\": \"month\"}")
+        return json_error(400, "BAD_SETTINGS",
+                          'a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}')
     return jsonify(visit_settings.save(services(), sess.member_id, body))

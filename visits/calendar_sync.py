@@ -1,7 +1,8 @@
 """A planned visit appears in its manager's Bitrix24 calendar, and follows the visit: the date moves →
-the event moves, its title or purpose changes → the event's name and description follow, the manager changes → the event moves to the new manager's calendar, the visit is
-deleted (or did not happen) → the event is removed. The link visit → event id lives in our table
-(visits_calendar): a calendar event has no field pointing back at a smart-process item we could filter by.
+the event moves, its title or purpose changes → the event's name and description follow, the manager
+changes → the event moves to the new manager's calendar, the visit is deleted (or did not happen) → the
+event is removed. The link visit → event id lives in our table (visits_calendar): a calendar event has no
+field pointing back at a smart-process item we could filter by.
 
 Two paths share one decision (``plan``): ``sync_item`` right after our own creations (the event exists
 before the response), and ``drain`` for changes the portal reports — ONCRMDYNAMICITEM* handlers only mark
