@@ -331,7 +331,7 @@ def create_visit(call: RobotCall):
     from visits.create import CreateError
     from visits.create import create_visit as create
 
-    company_id, when = call.prop("company_id"), call.prop("visit_date")
+    company_id, when = _visit_company(call), call.prop("visit_date")
     try:
         item = create(call.services, call.member_id, company_id, when, call.prop("visit_type") or "planned",
                       call.prop("purpose"), call.prop("responsible"), xml_id=_call_xml_id(call))
@@ -343,6 +343,23 @@ def create_visit(call: RobotCall):
 def _call_xml_id(call: RobotCall) -> str | None:
     token = str(call.payload.get("event_token") or "")
     return xml_id(token) if token else None
+
+
+def _visit_company(call: RobotCall) -> int:
+    """The ``company_id`` property; when the portal left its default ``{=Document:ID}`` unresolved (or it is
+    empty), the company the robot runs on — ``document_id`` ``COMPANY_5`` (or a deal's company)."""
+    given = call.prop("company_id")             # None when empty or an unresolved {=…} expression
+    if given:
+        return given
+    kind, num = call.document()
+    if kind == "COMPANY":
+        return num
+    if kind == "DEAL":
+        company = _int_or_none(call.deal().get("COMPANY_ID"))
+        if company:
+            return company
+        raise RobotError(f"deal {num} has no company: set the robot's company_id")
+    raise RobotError(f"company_id is not set and the robot runs on {kind}_{num}, not on a company")
 
 
 def _child(call: RobotCall, key: str, ret: str, extra: dict):
