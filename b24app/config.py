@@ -21,6 +21,8 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     bx24_js_url: str = "//api.bitrix24.com/api/v1/"
     frame_check_ttl: int = 60          # seconds an AUTH_ID verified with the portal stays trusted
+    frame_reject_ttl: int = 30         # seconds an AUTH_ID the portal refused is refused without asking
+    frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
 
     @classmethod

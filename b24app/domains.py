@@ -20,7 +20,8 @@ def load() -> None:
         install_flow.POST_INSTALL_HOOKS.append(install_or_raise)
     if on_uninstalled not in install_flow.UNINSTALL_HOOKS:
         install_flow.UNINSTALL_HOOKS.append(on_uninstalled)
-    register_robots(inbox.EVENT_HANDLERS)
+    register_robots(inbox.EVENT_HANDLERS, inbox.GIVE_UP_HANDLERS)   # + the robots' give-up answer
+    from install import jobs as _install_jobs  # noqa: F401 - ONAPPUPDATE, periodic upgrade check, answer expiry
     from sync_1c.jobs import register as register_sync_1c     # periodic pull, 1C push, paid gate
 
     register_sync_1c(inbox.EVENT_HANDLERS)

@@ -37,6 +37,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.bad_request": "Неверный запрос",
         "error.unauthorized": "Запрос не подтверждён порталом",
         "error.forbidden": "Доступ запрещён",
+        "error.busy": "Портал сейчас перегружен запросами — откройте приложение ещё раз через несколько секунд",
     },
     "en": {
         "app_title": "b24app",
@@ -69,6 +70,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.bad_request": "Bad request",
         "error.unauthorized": "The request was not confirmed by the portal",
         "error.forbidden": "Access denied",
+        "error.busy": "The portal is busy right now: reopen the app in a few seconds",
     },
 }
 

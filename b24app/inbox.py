@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Callable
 
 from .errors import NeedsReinstall, PortalNotInstalled
@@ -73,7 +74,13 @@ def _without_tokens(form: dict) -> dict:
 
 
 def event_dedup_key(member_id: str, form: dict) -> str:
-    """Same portal + event + data + ts (+ handler id) = the same delivery, e.g. a replayed POST."""
+    """Same portal + event + data + ts (+ handler id) = the same delivery, e.g. a replayed POST.
+
+    Not unique for genuine events: the portal sends only ``{FIELDS: {ID}}`` and ``ts`` in whole seconds,
+    so two real updates of one deal within a second share this key. Hence ``accept_event`` puts it with
+    ``while_pending``: a copy arriving while the first is still pending is dropped (the handler reads the
+    deal when it runs, so it sees both changes), one arriving after a worker took the first is new work.
+    Online events are never re-sent by the portal (§2.2); offline rows carry their own ID."""
     return _digest("event", member_id, str(form.get("event") or "").upper(), form.get("data"),
                    str(form.get("ts") or ""), str(form.get("event_handler_id") or ""))
 
@@ -81,7 +88,8 @@ def event_dedup_key(member_id: str, form: dict) -> str:
 def accept_event(store, member_id: str, form: dict) -> bool:
     """Write a verified event into the inbox; False = already there (a duplicate), nothing written."""
     name = str(form.get("event") or "").upper()
-    return store.inbox.put(member_id, "event", name, _without_tokens(form), event_dedup_key(member_id, form))
+    return store.inbox.put(member_id, "event", name, _without_tokens(form), event_dedup_key(member_id, form),
+                           while_pending=True)
 
 
 def accept_robot(store, member_id: str, code: str, form: dict) -> bool:
@@ -115,33 +123,76 @@ class Worker:
         return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
 
     def run_once(self) -> int:
-        """Claim one batch and process it; returns how many items were handled (done or failed)."""
+        """Claim one batch and process it; returns how many items were handled (done or failed).
+
+        The batch runs one item after another, so each item's lease is renewed before its handler starts
+        (an item whose lease ran out meanwhile may already belong to another worker: it is skipped) and
+        kept alive while the handler runs; ``done``/``fail`` only write while the item is still ours."""
         inbox = self.services.store.inbox
+        clock = getattr(inbox, "clock", time.time)
+        claimed_at = clock()
         items = inbox.claim(self.owner, limit=self.batch, lease_seconds=self.lease_seconds)
+        handled = 0
         for item in items:
-            fn = self.handlers.get(handler_key(item.kind, item.name))
-            if fn is None:
-                log.debug("inbox %s: no handler for %s %s", item.id, item.kind, item.name)
-                inbox.done(item.id)
+            if clock() - claimed_at > self.lease_seconds / 3 and not inbox.renew(
+                    item.id, owner=self.owner, lease_seconds=self.lease_seconds):
+                log.info("inbox %s: lease ran out while queued in this batch; another worker has it", item.id)
                 continue
-            try:
+            self._process(inbox, item)
+            handled += 1
+        return handled
+
+    def _process(self, inbox, item) -> None:
+        fn = self.handlers.get(handler_key(item.kind, item.name))
+        if fn is None:
+            log.debug("inbox %s: no handler for %s %s", item.id, item.kind, item.name)
+            self._finish(inbox.done(item.id, owner=self.owner), item)
+            return
+        try:
+            with self._lease_kept(inbox, item):
                 fn(self.services, item.member_id, item.payload)
-            except PortalNotInstalled as exc:
-                log.warning("inbox %s: %s — dropped", item.id, exc)
-                inbox.fail(item.id, f"{type(exc).__name__}: {exc}", None)
-            except Exception as exc:  # noqa: BLE001 - any handler failure is retried later, never lost
-                wait = self.retry_in(item.attempts)
-                if isinstance(exc, NeedsReinstall) and wait is not None:
-                    wait = self.max_backoff
-                log.warning("inbox %s (%s %s, attempt %d): %s: %s — %s", item.id, item.kind, item.name,
-                            item.attempts, type(exc).__name__, exc,
-                            "gave up" if wait is None else f"retry in {wait:.0f}s")
-                inbox.fail(item.id, f"{type(exc).__name__}: {exc}", wait)
-                if wait is None:
-                    self._gave_up(item, f"{type(exc).__name__}: {exc}")
-            else:
-                inbox.done(item.id)
-        return len(items)
+        except PortalNotInstalled as exc:
+            log.warning("inbox %s: %s — dropped", item.id, exc)
+            self._finish(inbox.fail(item.id, f"{type(exc).__name__}: {exc}", None, owner=self.owner), item)
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried later, never lost
+            wait = self.retry_in(item.attempts)
+            if isinstance(exc, NeedsReinstall) and wait is not None:
+                wait = self.max_backoff
+            log.warning("inbox %s (%s %s, attempt %d): %s: %s — %s", item.id, item.kind, item.name,
+                        item.attempts, type(exc).__name__, exc,
+                        "gave up" if wait is None else f"retry in {wait:.0f}s")
+            ours = inbox.fail(item.id, f"{type(exc).__name__}: {exc}", wait, owner=self.owner)
+            self._finish(ours, item)
+            if wait is None and ours:
+                self._gave_up(item, f"{type(exc).__name__}: {exc}")
+        else:
+            self._finish(inbox.done(item.id, owner=self.owner), item)
+
+    @contextmanager
+    def _lease_kept(self, inbox, item):
+        """Renew the item's lease every third of it while the handler runs, so a handler slower than
+        the lease is not claimed — and run — a second time by another worker."""
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(self.lease_seconds / 3):
+                if not inbox.renew(item.id, owner=self.owner, lease_seconds=self.lease_seconds):
+                    log.warning("inbox %s: lease lost while its handler runs", item.id)
+                    return
+
+        t = threading.Thread(target=beat, name=f"inbox-lease-{item.id}", daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            t.join()
+
+    @staticmethod
+    def _finish(ours: bool, item) -> None:
+        if not ours:
+            log.warning("inbox %s: finished after its lease was taken by another worker; result not written",
+                        item.id)
 
     def _gave_up(self, item, error: str) -> None:
         fn = GIVE_UP_HANDLERS.get(item.kind)

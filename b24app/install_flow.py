@@ -23,6 +23,7 @@ import requests
 from .errors import B24Error, OAuthError
 from .i18n import lang_of
 from .store.interface import INSTALLED, UNINSTALLED, Portal
+from .verify import normalize_domain
 
 log = logging.getLogger("b24app.install")
 
@@ -65,7 +66,8 @@ def install_from_frame(services, form: dict, query: dict) -> InstallResult:
         raise _fail(403, "HTTP_PORTAL_NOT_ALLOWED", "the portal uses http (PROTOCOL=0)", str(form["member_id"]))
     return _confirm_and_store(services, access=str(form["AUTH_ID"]), refresh=str(form["REFRESH_ID"]),
                               expires_in=form.get("AUTH_EXPIRES"), application_token=str(form["APPLICATION_TOKEN"]),
-                              member_id=str(form["member_id"]), lang=query.get("LANG"))
+                              member_id=str(form["member_id"]), lang=query.get("LANG"),
+                              posted_domain=query.get("DOMAIN"))
 
 
 def install_from_event(services, form: dict) -> InstallResult:
@@ -80,7 +82,8 @@ def install_from_event(services, form: dict) -> InstallResult:
     data = form.get("data") if isinstance(form.get("data"), dict) else {}
     return _confirm_and_store(services, access=str(auth["access_token"]), refresh=str(auth["refresh_token"]),
                               expires_in=auth.get("expires_in"), application_token=str(auth["application_token"]),
-                              member_id=str(auth["member_id"]), lang=data.get("LANGUAGE_ID"))
+                              member_id=str(auth["member_id"]), lang=data.get("LANGUAGE_ID"),
+                              posted_domain=auth.get("domain"))
 
 
 def _confirm(services, access: str, member_id: str) -> dict:
@@ -116,12 +119,18 @@ def _is_admin(endpoint: str, access: str) -> bool:
         return False
 
 
-def _confirm_and_store(services, access, refresh, expires_in, application_token, member_id, lang) -> InstallResult:
+def _confirm_and_store(services, access, refresh, expires_in, application_token, member_id, lang,
+                       posted_domain=None) -> InstallResult:
     info = _confirm(services, access, member_id)
     install = info["install"]
     endpoint = str(install["client_endpoint"])
     if not endpoint.endswith("/"):
         endpoint += "/"
+    domain = str(install.get("domain") or urlsplit(endpoint).netloc)
+    if posted_domain and normalize_domain(posted_domain) != normalize_domain(domain):
+        # A genuine installer POST names the portal app.info names; another DOMAIN is a forged or
+        # tampered request: refuse it before the portal is called or anything is stored.
+        raise _fail(403, "WRONG_DOMAIN", "DOMAIN is not the portal the token belongs to", member_id)
     if not _is_admin(endpoint, access):
         raise _fail(403, "NOT_ADMIN", "only a portal administrator can install the app", member_id)
     try:
@@ -131,7 +140,7 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
     user_id = info.get("user_id")
     portal = Portal(
         member_id=member_id,
-        domain=str(install.get("domain") or urlsplit(endpoint).netloc),
+        domain=domain,
         client_endpoint=endpoint,
         server_endpoint=services.settings.oauth_server.rstrip("/") + "/rest/",
         access_token=access,

@@ -22,8 +22,10 @@ class LeakyBucket:
         self._level = max(0.0, self._level - (now - self._at) * self.drain)
         self._at = now
 
-    def acquire(self) -> float:
-        """Take one request slot, sleeping as long as needed; returns seconds waited."""
+    def acquire(self, max_wait: float | None = None) -> float | None:
+        """Take one request slot, sleeping as long as needed; returns seconds waited. With ``max_wait``:
+        None (and no slot taken) when the slot would come later than that — for callers that must not
+        queue up behind the portal's budget (frame checks answer "busy" instead)."""
         waited = 0.0
         while True:
             with self._lock:
@@ -32,6 +34,8 @@ class LeakyBucket:
                     self._level += 1
                     return waited
                 wait = (self._level + 1 - self.burst) / self.drain
+            if max_wait is not None and waited + wait > max_wait:
+                return None
             self._sleep(wait)
             waited += wait
 

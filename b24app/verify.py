@@ -4,10 +4,14 @@ request_verification middleware), with one failure type that handlers turn into 
 * Events and robot calls carry ``auth[application_token]`` — the per-app-per-portal secret we stored at
   install (reference §1.5, docs api-reference/events/safe-event-handlers.md). It is compared in constant
   time against the portal found by ``auth[member_id]``; for ONAPPUNINSTALL it is the only check possible.
-* Frames carry ``AUTH_ID``, a user's access token. We ask the portal who that is (``user.current``) at the
-  portal's *stored* ``client_endpoint`` — never the posted ``DOMAIN``/``SERVER_ENDPOINT``, so a forged
-  frame cannot make us call another host. A positive answer is cached for ``frame_check_ttl`` seconds
-  under a hash of the token (the token itself is never kept).
+* Frames carry ``AUTH_ID``, a user's access token, and ``APPLICATION_TOKEN`` (posted on every frame of an
+  installed app, docs settings/oauth/simple-way.md). Before anything leaves this process the frame must
+  carry the stored APPLICATION_TOKEN (constant time) and a ``DOMAIN`` equal to the stored one; only then
+  we ask the portal who AUTH_ID is (``user.current``) at the portal's *stored* ``client_endpoint`` —
+  never the posted ``DOMAIN``/``SERVER_ENDPOINT``, so a forged frame cannot make us call another host.
+  That call takes a slot of the portal's leaky bucket like every other call of ours (a forger cannot
+  push our worker into 503s); answers are cached under a hash of the token (the token itself is never
+  kept): a confirmation for ``frame_check_ttl`` seconds, a refusal for ``frame_reject_ttl``.
 """
 from __future__ import annotations
 
@@ -32,8 +36,9 @@ EVENT_STATUSES = (INSTALLED, NEEDS_REINSTALL)
 
 
 class VerificationError(Exception):
-    """The request is not proven to come from an installed portal. ``status`` is 401 (no/invalid proof)
-    or 403 (a proof, but not for this portal / not an installed portal)."""
+    """The request is not proven to come from an installed portal. ``status`` is 401 (no/invalid proof),
+    403 (a proof, but not for this portal / not an installed portal) or 503 (the portal's request budget
+    is used up, so the frame could not be checked now)."""
 
     def __init__(self, status: int, error: str, description: str, member_id: str | None = None):
         super().__init__(f"{status} {error}: {description}")
@@ -49,6 +54,7 @@ def _fail(kind: str, status: int, error: str, description: str, member_id: str |
 
 
 def _same(a: str | None, b: str | None) -> bool:
+    """Constant-time equality of two non-empty secrets."""
     return bool(a) and bool(b) and hmac.compare_digest(str(a).encode(), str(b).encode())
 
 
@@ -96,10 +102,11 @@ class FrameContext:
 
 
 class FrameCheckCache:
-    """sha256(AUTH_ID) → (member_id, user, valid_until). Process-local: a miss only costs one portal call."""
+    """sha256(AUTH_ID) → (member_id, user or None for "refused", valid_until). Process-local: a miss only
+    costs one portal call."""
 
     def __init__(self, clock=time.monotonic):
-        self._d: dict[str, tuple[str, dict, float]] = {}
+        self._d: dict[str, tuple[str, dict | None, float]] = {}
         self._lock = threading.Lock()
         self.clock = clock
 
@@ -107,16 +114,24 @@ class FrameCheckCache:
     def key(auth_id: str) -> str:
         return hashlib.sha256(auth_id.encode()).hexdigest()
 
-    def get(self, auth_id: str, member_id: str) -> dict | None:
+    def _hit(self, auth_id: str, member_id: str):
         with self._lock:
             hit = self._d.get(self.key(auth_id))
-            if hit is None:
-                return None
-            if hit[2] <= self.clock() or hit[0] != member_id:
-                return None
-            return hit[1]
+        if hit is None or hit[2] <= self.clock() or hit[0] != member_id:
+            return None
+        return hit
 
-    def put(self, auth_id: str, member_id: str, user: dict, ttl: float) -> None:
+    def get(self, auth_id: str, member_id: str) -> dict | None:
+        """The confirmed user, or None (not asked yet, expired, or refused)."""
+        hit = self._hit(auth_id, member_id)
+        return hit[1] if hit is not None else None
+
+    def refused(self, auth_id: str, member_id: str) -> bool:
+        hit = self._hit(auth_id, member_id)
+        return hit is not None and hit[1] is None
+
+    def put(self, auth_id: str, member_id: str, user: dict | None, ttl: float) -> None:
+        """``user=None`` records a refusal."""
         if ttl <= 0:
             return
         now = self.clock()
@@ -144,22 +159,67 @@ def _ask_portal(endpoint: str, method: str, auth_id: str, timeout: float = 15.0)
     return r.status_code, body if isinstance(body, dict) else {"result": body}
 
 
-def check_auth_id(portal: Portal, auth_id: str) -> dict | None:
-    """The user behind ``auth_id`` on this portal, or None. ``user.current`` first; a token without the
-    user scope falls back to the portal's ``app.info`` (proves the token, not the user)."""
-    status, body = _ask_portal(portal.client_endpoint, "user.current", auth_id)
+class PortalBusy(Exception):
+    """No slot in the portal's request budget within ``frame_check_max_wait``."""
+
+
+def check_auth_id(portal: Portal, auth_id: str, acquire=None) -> tuple[dict | None, bool]:
+    """(the user behind ``auth_id`` on this portal or None, whether the portal itself answered).
+    ``user.current`` first; a token without the user scope falls back to the portal's ``app.info`` (proves
+    the token, not the user). ``acquire()`` runs before each call (the portal's leaky bucket)."""
+    def ask(method: str) -> tuple[int, dict]:
+        if acquire is not None:
+            acquire()
+        return _ask_portal(portal.client_endpoint, method, auth_id)
+
+    status, body = ask("user.current")
     if status == 200 and isinstance(body.get("result"), dict):
-        return body["result"]
+        return body["result"], True
     if body.get("error") in ("insufficient_scope", "INSUFFICIENT_SCOPE"):
-        status, body = _ask_portal(portal.client_endpoint, "app.info", auth_id)
+        status, body = ask("app.info")
         if status == 200 and isinstance(body.get("result"), dict):
-            return {}
+            return {}, True
     log.info("portal %s rejected AUTH_ID: %s %s", portal.member_id, status, body.get("error"))
-    return None
+    return None, 400 <= status < 500          # a transport error or a 5xx proves nothing either way
+
+
+def normalize_domain(value) -> str:
+    """``DOMAIN`` as comparable text: case-insensitive, a port kept (the sandbox is host:port), the
+    scheme's default port and a trailing dot dropped."""
+    host = str(value or "").strip().lower().rstrip("/").rstrip(".")
+    for default in (":443", ":80"):
+        if host.endswith(default):
+            host = host[: -len(default)]
+    return host
+
+
+def _ask_who(services, portal: Portal, auth_id: str, cache: FrameCheckCache) -> dict:
+    settings = services.settings
+    bucket = services.throttle.bucket(portal.member_id)
+    max_wait = float(getattr(settings, "frame_check_max_wait", 5.0))
+
+    def acquire():
+        if bucket.acquire(max_wait=max_wait) is None:
+            raise PortalBusy()
+
+    try:
+        user, answered = check_auth_id(portal, auth_id, acquire)
+    except PortalBusy:
+        raise _fail("frame", 503, "PORTAL_BUSY", "the portal's request limit is used up: reopen the app in a "
+                    "few seconds", portal.member_id) from None
+    if user is None:
+        if answered:
+            cache.put(auth_id, portal.member_id, None, getattr(settings, "frame_reject_ttl", 30))
+        raise _fail("frame", 401, "INVALID_AUTH", "the portal did not confirm AUTH_ID", portal.member_id)
+    cache.put(auth_id, portal.member_id, user, getattr(settings, "frame_check_ttl", 60))
+    return user
 
 
 def verify_frame(services, form: dict, query: dict, cache: FrameCheckCache | None = None) -> FrameContext:
-    """A frame POST (reference §1.2) → FrameContext, or VerificationError before any work is done."""
+    """A frame POST (reference §1.2) → FrameContext, or VerificationError before any work is done.
+
+    Local checks first (nothing leaves the process): member_id of an installed portal, its
+    APPLICATION_TOKEN, its DOMAIN. Then AUTH_ID at the stored endpoint, through the portal's bucket."""
     cache = FRAME_CACHE if cache is None else cache
     member_id = str(form.get("member_id") or "")
     auth_id = str(form.get("AUTH_ID") or "")
@@ -168,16 +228,18 @@ def verify_frame(services, form: dict, query: dict, cache: FrameCheckCache | Non
     portal = services.store.portals.get(member_id)
     if portal is None or portal.status not in FRAME_STATUSES:
         raise _fail("frame", 403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal", member_id)
-    posted_token = form.get("APPLICATION_TOKEN")
-    if posted_token and not _same(str(posted_token), portal.application_token):
-        raise _fail("frame", 401, "INVALID_APPLICATION_TOKEN", "APPLICATION_TOKEN does not match this portal",
-                    member_id)
+    if not _same(str(form.get("APPLICATION_TOKEN") or ""), portal.application_token):
+        raise _fail("frame", 401, "INVALID_APPLICATION_TOKEN", "APPLICATION_TOKEN is missing or does not match "
+                    "this portal", member_id)
+    posted_domain = normalize_domain(query.get("DOMAIN"))
+    if not posted_domain or posted_domain != normalize_domain(portal.domain):
+        raise _fail("frame", 403, "WRONG_DOMAIN", "DOMAIN is not this portal's address (if the portal was "
+                    "renamed, reinstall the app)", member_id)
     user = cache.get(auth_id, member_id)
     if user is None:
-        user = check_auth_id(portal, auth_id)
-        if user is None:
+        if cache.refused(auth_id, member_id):
             raise _fail("frame", 401, "INVALID_AUTH", "the portal did not confirm AUTH_ID", member_id)
-        cache.put(auth_id, member_id, user, getattr(services.settings, "frame_check_ttl", 60))
+        user = _ask_who(services, portal, auth_id, cache)
     options = form.get("PLACEMENT_OPTIONS") or {}
     if isinstance(options, str):
         try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_routing", "bench.maps_slots"]
+BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_page", "bench.maps_routing", "bench.maps_slots",
+           "bench.sync_1c"]
 
 
 def main(argv: list[str]) -> None:

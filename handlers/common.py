@@ -30,7 +30,7 @@ def error_page(status: int, error: str, description: str, lang: str | None = Non
     """Frames show a human page (in the portal's language) with the same status code as the JSON answer."""
     s = strings(lang)
     title = s["error.bad_request"] if status == 400 else s["error.forbidden"] if status == 403 else \
-        s["error.unauthorized"]
+        s["error.busy"] if status == 503 else s["error.unauthorized"]
     return render_template("error.html", s=s, lang=lang_of(lang), title=title, error=error,
                            description=description, status=status), status
 

@@ -3,18 +3,21 @@
 Pages:  POST /placements/orders-map, /placements/dispatcher   (frame: verify_frame → the map page)
 JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/candidates/<deal_id>?date=
-        POST /api/maps/assign {deal_id, worker_id}
+        POST /api/maps/assign {deal_id, worker_id[, start]}  (also reassign / reschedule: event and task move)
         GET  /api/maps/worker-day?worker=&date=
-        GET  /api/maps/slots/<deal_id>
+        GET  /api/maps/slots/<deal_id>?from=&days=   (dates × workers cells + best slots)
+        GET  /api/maps/swap?deal=&to=[&date=]        (both workers' days before / after)
         GET  /api/maps/route?worker=&date=
         GET  /api/maps/unplaced                 (addresses that could not be geocoded)
         POST /api/maps/pin {entity, id, lat, lon} (a manual pin; geocoding never overwrites it)
+        GET/PUT /api/maps/settings              (admin: hours, per-worker hours, team, homes; 400 on bad input)
+        GET  /api/maps/job-stats?from=&to=      (per worker: jobs, on-site and travel minutes)
 """
 from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, jsonify, render_template, request
 
@@ -24,8 +27,7 @@ from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from maps import assign as dispatch
-from maps import feed, geocoding, mapstate, service
-from maps.geocache_sql import failed_records
+from maps import feed, geocoding, mapstate, service, swap as swaps, unplaced as unplaced_list
 from maps.strings import strings
 
 from .common import error_page, form, json_error, page_session, query, services, session_error
@@ -79,6 +81,8 @@ def _api(fn):
         except NotInstalled as exc:
             return json_error(409, "NOT_INSTALLED", str(exc))
         except B24Error as exc:
+            if not exc.code and "not found" in exc.description.lower():    # legacy crm.*.get of no such id
+                return json_error(404, "NOT_FOUND", exc.description)
             return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
         except (ValueError, KeyError) as exc:
             return json_error(400, "BAD_REQUEST", f"{type(exc).__name__}: {exc}")
@@ -87,7 +91,19 @@ def _api(fn):
 
 
 def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ValueError(f"date YYYY-MM-DD expected, got {value!r}") from None
+
+
+def _int_arg(name: str) -> int:
+    try:
+        return int(request.args[name])
+    except KeyError:
+        raise ValueError(f"query parameter {name!r} is required") from None
+    except ValueError:
+        raise ValueError(f"query parameter {name!r} must be an integer") from None
 
 
 @bp.get("/api/maps/jobs")
@@ -129,37 +145,50 @@ def assign(sess):
     body = request.get_json(silent=True) or {}
     try:
         deal_id, worker_id = int(body["deal_id"]), int(body["worker_id"])
+        start = datetime.fromisoformat(str(body["start"])) if body.get("start") else None
     except (KeyError, TypeError, ValueError):
-        raise ValueError("JSON body {deal_id, worker_id} expected") from None
+        raise ValueError("JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected") from None
     return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
-                                   sess.user_id))
+                                   sess.user_id, start=start))
 
 
 @bp.get("/api/maps/worker-day")
 @_api
 def worker_day(sess):
-    a = request.args
-    return jsonify(dispatch.worker_day(services(), sess.member_id, int(a["worker"]), _date(a.get("date"))
-                                       or date.today()))
+    return jsonify(dispatch.worker_day(services(), sess.member_id, _int_arg("worker"),
+                                       _date(request.args.get("date"))))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
 @_api
 def slots(sess, deal_id: int):
-    return jsonify(dispatch.slots(services(), sess.member_id, deal_id, lang_of(sess.lang)))
+    a = request.args
+    try:
+        days = int(a.get("days") or 7)
+    except ValueError:
+        raise ValueError("days must be an integer") from None
+    return jsonify(dispatch.slots(services(), sess.member_id, deal_id, lang_of(sess.lang), days,
+                                  _date(a.get("from"))))
+
+
+@bp.get("/api/maps/swap")
+@_api
+def swap(sess):
+    return jsonify(swaps.preview(services(), sess.member_id, _int_arg("deal"), _int_arg("to"),
+                                 _date(request.args.get("date"))))
 
 
 @bp.get("/api/maps/route")
 @_api
 def route(sess):
-    a = request.args
-    return jsonify(dispatch.route(services(), sess.member_id, int(a["worker"]), _date(a.get("date")) or date.today()))
+    return jsonify(dispatch.route(services(), sess.member_id, _int_arg("worker"),
+                                  _date(request.args.get("date"))))
 
 
 @bp.get("/api/maps/unplaced")
 @_api
 def unplaced(sess):
-    return jsonify({"records": failed_records(services().store.engine, sess.member_id)})
+    return jsonify(unplaced_list.listing(services(), sess.member_id))
 
 
 @bp.post("/api/maps/pin")
@@ -174,3 +203,40 @@ def pin(sess):
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
     service.changed(services(), sess.member_id)
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
+
+
+# --- settings (portal administrator) and job statistics ------------------------------------------------
+@bp.get("/api/maps/settings")
+@_api
+def get_settings(sess):
+    """The stored document and the hours every worker gets from it (the effective values)."""
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
+    return jsonify(service.settings_view(services(), sess.member_id))
+
+
+@bp.put("/api/maps/settings")
+@_api
+def put_settings(sess):
+    from maps.settings import SettingsError
+
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
+    body = request.get_json(silent=True)
+    if body is None:
+        return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
+    try:
+        service.save_settings(services(), sess.member_id, body)
+    except SettingsError as exc:
+        return json_error(400, "BAD_SETTINGS", str(exc))
+    return jsonify(service.settings_view(services(), sess.member_id))
+
+
+@bp.get("/api/maps/job-stats")
+@_api
+def job_stats(sess):
+    """Per worker over [from, to] (portal dates): jobs finished, on-site and travel minutes."""
+    from maps import stats
+
+    a = request.args
+    return jsonify(stats.job_stats(services(), sess.member_id, _date(a.get("from")), _date(a.get("to"))))

@@ -9,6 +9,8 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
         POST /api/visits/<id>/repeat {date}    POST /api/visits/company/<id> {fields}
         GET  /api/visits/map?period=&manager=  GET  /api/visits/stats?month=
         GET  /api/visits/route?manager=&date=  POST /api/visits/phone-link
+        GET  /api/visits/companies?q=          (the phone page's company picker)
+        GET|POST /api/visits/settings          (administrators: popup fields, visited period)
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from visits import act, create, overview, read, rules
+from visits import settings as visit_settings
 from visits.strings import strings
 
 from .common import (
@@ -52,7 +55,8 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
     config = {"session": token, "lang": lang, "view": view, "company_id": company_id, "frame": frame,
               "user_id": sess.user_id, "tiles": os.environ.get("B24APP_TILES_URL", TILES),
               "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang),
-              "tz": rules.settings_of(svc.store.kv, sess.member_id).tz}
+              "tz": rules.settings_of(svc.store.kv, sess.member_id).tz, "is_admin": sess.is_admin,
+              "visited_period": visit_settings.visited_period(svc.store.kv, sess.member_id)}
     return render_template("visits/app.html", s=strings(lang), lang=lang, config=_safe_json(config),
                            bx24_js_url=svc.settings.bx24_js_url if frame else None)
 
@@ -64,11 +68,19 @@ def _frame(view: str):
         ctx = verify_frame(svc, data, q)
     except VerificationError as exc:
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    sess = page_sessions.from_frame(ctx)
+    sess = page_sessions.from_frame(ctx, is_admin=view == "calendar" and _is_admin(ctx))
     token = page_sessions.issue(svc.settings.secret_key, sess)
     options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
     company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
     return _render(sess, token, view, company_id)
+
+
+def _is_admin(ctx) -> bool:
+    """``user.admin`` with the frame's own token: only an administrator's page gets the settings."""
+    from b24app.verify import _ask_portal
+
+    status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
+    return status == 200 and body.get("result") is True
 
 
 @bp.post("/placements/company-visits")
@@ -99,8 +111,12 @@ def _api(fn):
             return session_error(exc)
         try:
             return fn(sess, *a, **kw)
+        except act.PhotoTooLarge as exc:
+            return json_error(413, "PHOTO_TOO_LARGE", str(exc))
         except create.CreateError as exc:
             return json_error(400, "BAD_REQUEST", str(exc))
+        except visit_settings.SettingsError as exc:
+            return json_error(400, "BAD_SETTINGS", str(exc))
         except read.NotFound as exc:
             return json_error(404, "NOT_FOUND", str(exc))
         except NotInstalled as exc:
@@ -168,6 +184,12 @@ def company_update(sess, company_id: int):
     return jsonify(act.update_company(services(), sess.member_id, company_id, _body().get("fields") or {}))
 
 
+@bp.get("/api/visits/companies")
+@_api
+def find_companies(sess):
+    return jsonify({"companies": read.find_companies(services(), sess.member_id, request.args.get("q", ""))})
+
+
 @bp.get("/api/visits/map")
 @_api
 def company_map(sess):
@@ -195,3 +217,24 @@ def phone_link(sess):
     svc = services()
     token = page_sessions.issue(svc.settings.secret_key, sess)
     return jsonify({"url": f"{svc.settings.public_url.rstrip('/')}/m/{token}", "hours": page_sessions.MAX_AGE // 3600})
+
+
+@bp.get("/api/visits/settings")
+@_api
+def get_settings(sess):
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
+    return jsonify(visit_settings.current(services(), sess.member_id))
+
+
+@bp.post("/api/visits/settings")
+@_api
+def save_settings(sess):
+    """{popup_fields: [company field codes], visited_period: month|quarter|year|<n>d|YYYY-MM}."""
+    if not sess.is_admin:
+        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, "BAD_SETTINGS",
+                          'a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}')
+    return jsonify(visit_settings.save(services(), sess.member_id, body))

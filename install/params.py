@@ -138,6 +138,20 @@ def userfieldconfig_add(entity_id: str, field_name: str, field: dict, lang: str)
     return {"moduleId": "crm", "field": f}
 
 
+def userfieldconfig_label_update(field_id: int, field: dict) -> dict:
+    """userfieldconfig.update of a smart process field's labels only (an upgrade renamed it)."""
+    label = dict(field["label"])
+    return {"moduleId": "crm", "id": int(field_id),
+            "field": {"editFormLabel": label, "listColumnLabel": label, "listFilterLabel": label}}
+
+
+def entity_userfield_label_update(field_id: int, field: dict) -> dict:
+    """crm.<entity>.userfield.update of the labels only."""
+    label = dict(field["label"])
+    return {"id": int(field_id), "fields": {"EDIT_FORM_LABEL": label, "LIST_COLUMN_LABEL": label,
+                                            "LIST_FILTER_LABEL": label}}
+
+
 def entity_userfield_add(field: dict, lang: str) -> dict:
     """crm.deal.userfield.add / crm.company.userfield.add: FIELD_NAME without UF_CRM_ (reference §5.6)."""
     label = dict(field["label"])

@@ -5,6 +5,10 @@ Pure: no I/O, so it is tested with hand-built states and used unchanged by the d
 handler and the CLI. Matching order for each object is: the id recorded at the last install → our own
 code / deterministic name → the title a person would type (ru or en) — so a hand-made «Посещение» is
 adopted instead of duplicated, and an admin's renaming of a stage we made is not undone.
+Smart-process titles and user-field labels are updated only when the *manifest* changed them: the
+installer records a fingerprint of what it declared (``declared``), and an upgrade whose manifest text
+differs from that fingerprint — and from what the portal shows — sends an update; an admin's own
+renaming, with the manifest unchanged, is left alone.
 Steps whose parent does not exist yet are *blocked*: apply runs the plan in rounds, re-reading the
 portal between them, until nothing is left to create.
 """
@@ -105,8 +109,20 @@ class _Planner:
         self.steps: list[Step] = []
         self.ids: dict = {"version": manifest.version, "smart_processes": {}, "pipelines": {},
                           "deal_fields": {}, "company_fields": {}, "contact_fields": {},
-                          "placements": [], "events": [], "robots": {}}
+                          "placements": [], "events": [], "robots": {}, "declared": {}}
         self.owners: dict[str, int] = dict(CRM_ENTITY_TYPE_IDS)
+
+    def _manifest_changed(self, key: str, declared, portal_matches: bool) -> bool:
+        """True when the manifest's text for ``key`` changed since the last install and the portal still
+        shows something else. Until the update lands the old fingerprint stays recorded, so a failed
+        round is retried."""
+        fp = P.fingerprint(declared)
+        old = self.rec.get("declared", {}).get(key)
+        if old is not None and old != fp and not portal_matches:
+            self.ids["declared"][key] = old
+            return True
+        self.ids["declared"][key] = fp
+        return False
 
     def add(self, *a, **kw) -> Step:
         s = Step(*a, **kw)
@@ -141,9 +157,14 @@ class _Planner:
             etid = int(row["entityTypeId"])
             self.owners[key] = etid
             off = {f: "Y" for f, on in sp.get("features", {}).items() if on and not P.is_yes(row.get(f, "N"))}
+            title = P.text(sp["title"], self.t.lang)
+            why = [f"enable {', '.join(sorted(off))}"] if off else []
+            if self._manifest_changed(f"smart_process.{key}", sp["title"], _fold(row.get("title")) == _fold(title)):
+                off["title"] = title
+                why.append(f"title {row.get('title')!r} → {title!r}")
             if off:
                 self.add("update", "smart_process", key, [("crm.type.update", {"id": int(row["id"]), "fields": off})],
-                         f"{how}; enable {', '.join(sorted(off))}")
+                         f"{how}; {'; '.join(why)}")
             else:
                 self.add("leave", "smart_process", key, reason=how)
             ids = {"typeId": int(row["id"]), "entityTypeId": etid, "categoryId": None, "stages": {},
@@ -286,6 +307,13 @@ class _Planner:
             out[f["key"]] = row["fieldName"]
             if row.get("enum"):
                 self.enums[f["key"]] = dict(row["enum"])
+            shown = {_fold(x) for x in row["labels"]}
+            if row.get("id") is not None and self._manifest_changed(
+                    f"field.{k}", f["label"], _fold(P.text(f["label"], self.t.lang)) in shown):
+                call = (("userfieldconfig.update", P.userfieldconfig_label_update(row["id"], f)) if sp else
+                        (f"crm.{owner}.userfield.update", P.entity_userfield_label_update(row["id"], f)))
+                self.add("update", "field", k, [call], f"{row['fieldName']}: label changed in the manifest")
+                continue
             self.add("leave", "field", k, reason=f"{row['fieldName']} by {how}")
         return out
 

@@ -3,26 +3,52 @@
 
 Why an answer on every path: a robot with USE_SUBSCRIPTION=Y waits until it is answered, so a bad call
 must still answer — with a LOG_MESSAGE the admin reads in the automation log — rather than hang the
-deal's automation. An answer is remembered per ``event_token`` before it is sent, so an inbox retry
-after a crash re-sends the same answer and does not create a second Visit. Ids come from the installed
-registry, never from constants. Robots whose domain logic lands in later issues do what is possible now
-and say exactly what they did not do.
+deal's automation. A portal that refuses a write (4xx: ACCESS_DENIED, NOT_FOUND, a validation error)
+will refuse it again, so that is answered at once as a robot error; only transient failures (no answer,
+5xx, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT) go back to the inbox for a retry, and when the inbox
+gives up for good ``robot_gave_up`` still answers the workflow. An answer is remembered per
+``event_token`` before it is sent (expired after ``ANSWER_DAYS`` by the ``install.robot_answers`` job),
+so an inbox retry after a crash re-sends the same answer. Items a robot creates carry
+``xmlId = b24app:<event_token>`` and are looked up by it before adding, so a dropped connection on
+``crm.item.add`` and the retry that follows make one item, not two. Ids come from the installed
+registry, never from constants.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from b24app.errors import B24Error
+from b24app.i18n import lang_of
 
+from .idempotent import add_once, xml_id
 from .manifest import load
 from .registry import NotInstalled, installed_ids
 
 log = logging.getLogger("b24app.install.robots")
 ANSWER_KEY = "robot_answer:"
+ANSWER_DAYS = 30                      # remembered answers older than this are deleted (install.jobs)
 JOB_START_KEY = "job_started:"
+# Portal answers that a retry may cure; every other portal error is final for this robot call.
+TRANSIENT_CODES = {"QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT", "TRANSPORT_ERROR", "INTERNAL_SERVER_ERROR",
+                   "EXPIRED_TOKEN"}
+TEXT = {
+    "ru": {"error": "ошибка",
+           "refused": "портал отклонил {what}: {code} {description} (HTTP {status}); повтор не поможет — "
+                      "проверьте права и данные и запустите робота снова",
+           "gave_up": "портал не ответил после нескольких попыток ({error}); робот завершён без результата — "
+                      "запустите его снова",
+           "unknown": "неизвестный робот {code!r}"},
+    "en": {"error": "error",
+           "refused": "the portal refused {what}: {code} {description} (HTTP {status}); a retry will not help — "
+                      "check permissions and data, then run the robot again",
+           "gave_up": "the portal did not answer after repeated attempts ({error}); the robot ended without a "
+                      "result — run it again",
+           "unknown": "unknown robot {code!r}"},
+}
 
 
 class RobotError(ValueError):
@@ -39,7 +65,7 @@ class RobotCall:
 
     @property
     def client(self):
-        return self.services.client(self.member_id)
+        return _NamedErrors(self.services.client(self.member_id))
 
     @property
     def ids(self):
@@ -62,7 +88,7 @@ class RobotCall:
         try:
             return self.client.call("crm.deal.get", {"id": did})
         except B24Error as exc:
-            if exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR":
+            if not transient(exc):      # NOT_FOUND, ACCESS_DENIED: a retry reads the same answer
                 raise RobotError(f"deal {did} cannot be read: {exc.description or exc.code}") from exc
             raise
 
@@ -82,6 +108,32 @@ class RobotCall:
         if out is None and spec.get("required"):
             raise RobotError(f"property {key!r} is required")
         return out
+
+
+class _NamedErrors:
+    """The portal client, with the failing method written onto its B24Error so a robot's error log can say
+    which call the portal refused."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def call(self, method: str, params: dict | None = None):
+        try:
+            return self._client.call(method, params)
+        except B24Error as exc:
+            if not getattr(exc, "method", ""):
+                exc.method = method
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def transient(exc: B24Error) -> bool:
+    """Worth a retry: no answer, a 5xx, the portal's request or operating-time limits. A 4xx other than
+    those (ACCESS_DENIED, NOT_FOUND, a validation 400) fails the same way every time."""
+    return (exc.status is None or exc.status >= 500 or exc.status == 429
+            or exc.code.upper() in TRANSIENT_CODES)
 
 
 def _convert(spec: dict, key: str, v):
@@ -146,9 +198,18 @@ def start_job(call: RobotCall):
     stage, pipeline = _move_deal(call, deal, "job_started", extra)
     started = _now().isoformat()
     call.services.store.kv.set(call.member_id, JOB_START_KEY + str(deal["ID"]), started)
-    _facts().job_started(call.services.store.engine, call.member_id, int(deal["ID"]),
-                         datetime.fromisoformat(started), worker or _int_or_none(deal.get(call.ids.deal_field("worker"))))
-    return {"started_at": started, "stage_id": stage}, f"deal {deal['ID']} ({pipeline}) → {stage}, started {started}"
+    who = worker or _int_or_none(deal.get(call.ids.deal_field("worker")))
+    at = datetime.fromisoformat(started)
+    travel = _stats().travel_for_start(call.services, call.member_id, who, int(deal["ID"]), at)
+    _facts().job_started(call.services.store.engine, call.member_id, int(deal["ID"]), at, who, travel)
+    note = f"deal {deal['ID']} ({pipeline}) → {stage}, started {started}"
+    if travel is not None:
+        note += f", {travel} min travel"
+    comment = call.prop("comment")
+    if comment:
+        cid, _ = _timeline(call, int(deal["ID"]), f"{_START_TITLE}\n{comment}", [])
+        note += f"; comment {cid} on the timeline"
+    return {"started_at": started, "stage_id": stage}, note
 
 
 def finish_job(call: RobotCall):
@@ -163,7 +224,106 @@ def finish_job(call: RobotCall):
         note = f"{values['actual_minutes']} min since {started}"
     _facts().job_finished(call.services.store.engine, call.member_id, int(deal["ID"]), finished,
                           values.get("actual_minutes"))
+    comment, photos = call.prop("comment") or "", call.prop("photos")
+    if comment or photos:
+        lines = [_FINISH_TITLE + (f" ({values['actual_minutes']} мин)" if "actual_minutes" in values else "")]
+        if comment:
+            lines.append(comment)
+        cid, skipped = _timeline(call, int(deal["ID"]), "\n".join(lines), photos)
+        note += f"; comment {cid} with {len(photos) - len(skipped)} photo(s) on the timeline"
+        if skipped:
+            note += f"; not attached: {'; '.join(skipped)}"
     return values, f"deal {deal['ID']} ({pipeline}) → {stage}; {note}"
+
+
+# --- the deal's timeline: comment + photos of a job robot, once per robot call --------------------------
+TIMELINE_KEY = "robot_timeline:"
+_START_TITLE = "Работа начата"
+_FINISH_TITLE = "Работа завершена"
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_TIMEOUT_S = 15
+
+
+def _stats():
+    from maps import stats
+
+    return stats
+
+
+def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[int, list[str]]:
+    """``crm.timeline.comment.add`` with the photos as ``FILES`` ([name, base64]); remembered per
+    ``event_token``, so an inbox retry after a later step failed does not post the comment twice.
+    Returns (comment id, why each photo that could not be attached was left out)."""
+    kv, token = call.services.store.kv, str(call.payload.get("event_token") or "")
+    done = kv.get(call.member_id, TIMELINE_KEY + token) if token else None
+    if done:
+        return int(done["id"]), list(done.get("skipped") or [])
+    files, skipped = [], []
+    hosts = _photo_hosts(call)
+    for k, ref in enumerate(photos or [], 1):
+        try:
+            files.append(_photo(ref, k, hosts))
+        except RobotError as exc:
+            skipped.append(str(exc))
+    if skipped:
+        text += "\n" + "\n".join(f"Не прикреплено: {s}" for s in skipped)
+    fields = {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal", "COMMENT": text}
+    if files:
+        fields["FILES"] = files
+    cid = int(call.client.call("crm.timeline.comment.add", {"fields": fields}))
+    if token:
+        kv.set(call.member_id, TIMELINE_KEY + token, {"id": cid, "skipped": skipped})
+    return cid, skipped
+
+
+def _photo_hosts(call: RobotCall) -> set[str]:
+    """Hosts a photo link may point at: the portal's own (its ``publink``/``shortlink`` live there) plus
+    ``B24APP_PHOTO_HOSTS`` (comma-separated). Anything else is refused before a request is made: a robot
+    property is text a workflow author typed, and the app must not fetch arbitrary URLs (SSRF)."""
+    import os
+    from urllib.parse import urlparse
+
+    portal = call.services.store.portals.get(call.member_id)
+    hosts = {h.strip().lower() for h in os.environ.get("B24APP_PHOTO_HOSTS", "").split(",") if h.strip()}
+    if portal is not None:
+        hosts.add((urlparse(portal.client_endpoint).hostname or "").lower())
+    return hosts - {""}
+
+
+def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
+    """One robot file value → [name, base64]. A link (the designer's ``> publink`` / ``> shortlink``, or any
+    http(s) URL) is downloaded. A bare number is what the portal sends for a file value itself (the robot
+    gets the file's id, bizproc/classes/general/restactivity.php → BaseType\\File::externalizeValue), and
+    REST has no method that returns such a file, so it is reported instead of silently dropped."""
+    import base64
+    import os.path
+    from urllib.parse import unquote, urlparse
+
+    import requests
+
+    ref = str(ref).strip()
+    if ref.isdigit():
+        raise RobotError(f"file #{ref}: the portal passes robot files as ids REST cannot read; "
+                         "pass a link ({=…:FIELD > publink})")
+    url = urlparse(ref)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise RobotError(f"{ref[:80]!r} is neither a file link nor a file id")
+    if (url.hostname or "").lower() not in hosts:
+        raise RobotError(f"{ref[:120]}: not a link to this portal's files (allowed hosts: "
+                         f"{', '.join(sorted(hosts))}; more in B24APP_PHOTO_HOSTS)")
+    try:
+        with requests.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True, allow_redirects=False) as r:
+            if r.status_code != 200:
+                raise RobotError(f"{ref[:120]}: HTTP {r.status_code}")
+            body = b""
+            for chunk in r.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > PHOTO_MAX_BYTES:
+                    raise RobotError(f"{ref[:120]}: larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB")
+    except requests.RequestException as exc:
+        raise RobotError(f"{ref[:120]}: {type(exc).__name__}") from None
+    name = os.path.basename(unquote(url.path)) or f"photo-{k}.jpg"
+    return [name, base64.b64encode(body).decode("ascii")]
 
 
 def create_visit(call: RobotCall):
@@ -171,13 +331,35 @@ def create_visit(call: RobotCall):
     from visits.create import CreateError
     from visits.create import create_visit as create
 
-    company_id, when = call.prop("company_id"), call.prop("visit_date")
+    company_id, when = _visit_company(call), call.prop("visit_date")
     try:
         item = create(call.services, call.member_id, company_id, when, call.prop("visit_type") or "planned",
-                      call.prop("purpose"), call.prop("responsible"))
+                      call.prop("purpose"), call.prop("responsible"), xml_id=_call_xml_id(call))
     except CreateError as exc:
         raise RobotError(str(exc)) from exc
     return {"visit_id": item["id"]}, f"visit {item['id']} created for company {company_id} on {when} (draft)"
+
+
+def _call_xml_id(call: RobotCall) -> str | None:
+    token = str(call.payload.get("event_token") or "")
+    return xml_id(token) if token else None
+
+
+def _visit_company(call: RobotCall) -> int:
+    """The ``company_id`` property; when the portal left its default ``{=Document:ID}`` unresolved (or it is
+    empty), the company the robot runs on — ``document_id`` ``COMPANY_5`` (or a deal's company)."""
+    given = call.prop("company_id")             # None when empty or an unresolved {=…} expression
+    if given:
+        return given
+    kind, num = call.document()
+    if kind == "COMPANY":
+        return num
+    if kind == "DEAL":
+        company = _int_or_none(call.deal().get("COMPANY_ID"))
+        if company:
+            return company
+        raise RobotError(f"deal {num} has no company: set the robot's company_id")
+    raise RobotError(f"company_id is not set and the robot runs on {kind}_{num}, not on a company")
 
 
 def _child(call: RobotCall, key: str, ret: str, extra: dict):
@@ -191,7 +373,7 @@ def _child(call: RobotCall, key: str, ret: str, extra: dict):
     for prop, field in extra.items():
         if call.prop(prop):
             fields[sp.field(field)] = call.prop(prop)
-    item = call.client.call("crm.item.add", {"entityTypeId": sp.entity_type_id, "fields": fields})["item"]
+    item = add_once(call.client, sp.entity_type_id, fields, _call_xml_id(call))
     return {ret: item["id"]}, f"{key} {item['id']} created for deal {deal['ID']}, engineer {call.prop('engineer')}"
 
 
@@ -278,6 +460,32 @@ def sync_payments_now(call: RobotCall):
             + (" (paid in full)" if state["paid_in_full"] == "Y" else ""))
 
 
+def return_stage(call: RobotCall, deal: dict, given: str | None) -> str | None:
+    """The stage to send an unpaid deal back to: one of our stage keys ("job_done") in the deal's b24app
+    pipeline, or a STATUS_ID of the deal's own pipeline (crm.status.list), and not a final stage."""
+    if not given:
+        return None
+    from .params import stage_entity_id
+    from .plan import _sem
+
+    category = int(deal.get("CATEGORY_ID") or 0)
+    ours = call.ids.pipeline_of_category(category)
+    wanted = ours.stages.get(given, given) if ours else given
+    rows = call.client.call("crm.status.list", {"filter": {"ENTITY_ID": stage_entity_id(2, category)},
+                                                "order": {"SORT": "ASC"}}) or []
+    row = next((r for r in rows if str(r.get("STATUS_ID")) == wanted), None)
+    if row is None:
+        open_ids = [str(r.get("STATUS_ID")) for r in rows if _sem(r) == "process"]
+        keys = ", ".join(k for k, v in ours.stages.items() if v in open_ids) if ours else ""
+        ids = ", ".join(open_ids)
+        raise RobotError(f"return stage {given!r} is not a stage of deal {deal['ID']}'s pipeline (category "
+                         f"{category}); use " + (f"one of our keys ({keys}) or " if keys else "") + f"one of {ids}")
+    if _sem(row) != "process":
+        raise RobotError(f"return stage {given!r} is a final stage ({row.get('NAME')}); an unpaid deal must go "
+                         f"back to a stage in progress")
+    return wanted
+
+
 def check_paid(call: RobotCall):
     """The same rule as the paid gate (sync_1c.gate): amount paid (from 1C) against OPPORTUNITY."""
     deal = call.deal()
@@ -285,7 +493,7 @@ def check_paid(call: RobotCall):
     values = {"paid_in_full": "Y" if full else "N", "shortfall": round(max(total - paid, 0.0), 2)}
     if full:
         return values, f"deal {deal['ID']} is paid in full ({paid:.2f} of {total:.2f})"
-    back = call.prop("return_stage")
+    back = return_stage(call, deal, call.prop("return_stage"))
     if back:
         call.client.call("crm.deal.update", {"id": int(deal["ID"]), "fields": {"STAGE_ID": back}})
     return values, (f"deal {deal['ID']} is NOT paid in full: {paid:.2f} of {total:.2f}"
@@ -300,45 +508,113 @@ HANDLERS: dict[str, Callable[[RobotCall], tuple[dict, str]]] = {
 }
 
 
+def _lang(services, member_id: str) -> str:
+    p = services.store.portals.get(member_id)
+    return lang_of(p.lang if p else None)
+
+
+def _answer(lang: str, robot: dict | None, message: str, values: dict | None = None, error: bool = False) -> dict:
+    """One answer's shape: the log line starts with the robot's name in the portal's language."""
+    name = (robot or {}).get("name", {})
+    head = f"b24app {name.get(lang) or name.get('en') or ''}".rstrip()
+    text = f"{head}: {TEXT[lang]['error']}: {message}" if error else f"{head}: {message}"
+    return {"values": dict(values or {}), "log": text, "at": time.time()}
+
+
+def refused_text(lang: str, exc: B24Error) -> str:
+    method = getattr(exc, "method", "")
+    what = method or ("запрос" if lang == "ru" else "the request")
+    return TEXT[lang]["refused"].format(what=what, code=exc.code or "-", description=exc.description,
+                                        status=exc.status)
+
+
+def _run(services, member_id: str, code: str, payload: dict, lang: str) -> dict:
+    """Run the robot; returns its answer. Only transient portal failures raise (the inbox retries them)."""
+    try:
+        robot = load().robot(code)
+        fn = HANDLERS[code]
+    except KeyError:
+        return _answer(lang, None, TEXT[lang]["unknown"].format(code=code), error=True)
+    try:
+        call = RobotCall(services, member_id, code, payload, robot)
+        for key in robot["properties"]:     # every input checked before anything is touched
+            call.prop(key)
+        values, message = fn(call)
+        return _answer(lang, robot, message, values)
+    except (RobotError, NotInstalled) as exc:
+        log.warning("robot %s on %s: %s", code, member_id, exc)
+        return _answer(lang, robot, str(exc), error=True)
+    except B24Error as exc:
+        if transient(exc):
+            raise
+        log.warning("robot %s on %s: portal refused %s: %s", code, member_id, getattr(exc, "method", "?"), exc)
+        return _answer(lang, robot, refused_text(lang, exc), error=True)
+
+
+def _send(services, member_id: str, payload: dict, answer: dict) -> None:
+    """bizproc.event.send with the remembered answer. A refusal (a dead token, 403) cannot be cured by
+    resending, so it is logged; a transient failure raises for the inbox's retry."""
+    token = str(payload.get("event_token") or "")
+    if not token or payload.get("use_subscription", "Y") == "N":
+        return
+    params = {"EVENT_TOKEN": token, "LOG_MESSAGE": answer["log"]}
+    if answer["values"]:
+        params["RETURN_VALUES"] = answer["values"]
+    try:
+        services.client(member_id).call("bizproc.event.send", params)
+    except B24Error as exc:
+        if transient(exc):
+            raise
+        log.warning("robot %s on %s: bizproc.event.send refused, answer dropped: %s",
+                    payload.get("code"), member_id, exc)
+
+
 def handle_robot(services, member_id: str, payload: dict) -> dict:
     """The inbox handler for every robot: run it, answer via bizproc.event.send, return RETURN_VALUES.
 
-    Portal/transport failures propagate so the inbox retries; a bad call is answered with its error."""
+    Transient portal failures propagate so the inbox retries; a bad call or a portal refusal is answered
+    with its error."""
     token = str(payload.get("event_token") or "")
     code = str(payload.get("code") or "")
     kv = services.store.kv
     answer = kv.get(member_id, ANSWER_KEY + token) if token else None
     if answer is None:
-        try:
-            robot = load().robot(code)
-            fn = HANDLERS[code]
-        except KeyError:
-            answer = {"values": {}, "log": f"b24app: unknown robot {code!r}"}
-        else:
-            name = robot["name"]["en"]
-            try:
-                call = RobotCall(services, member_id, code, payload, robot)
-                for key in robot["properties"]:     # every input checked before anything is touched
-                    call.prop(key)
-                values, message = fn(call)
-                answer = {"values": values, "log": f"b24app {name}: {message}"}
-            except (RobotError, NotInstalled) as exc:
-                answer = {"values": {}, "log": f"b24app {name}: error: {exc}"}
-                log.warning("robot %s on %s: %s", code, member_id, exc)
+        answer = _run(services, member_id, code, payload, _lang(services, member_id))
         if token:
             kv.set(member_id, ANSWER_KEY + token, answer)
-    if token and payload.get("use_subscription", "Y") != "N":
-        params = {"EVENT_TOKEN": token, "LOG_MESSAGE": answer["log"]}
-        if answer["values"]:
-            params["RETURN_VALUES"] = answer["values"]
-        services.client(member_id).call("bizproc.event.send", params)
+    _send(services, member_id, payload, answer)
     return answer["values"]
 
 
-def register(handlers: dict | None = None) -> dict:
-    """Put every manifest robot into the inbox registry (``robot:<code>``); call once at start-up."""
+def robot_gave_up(services, member_id: str, payload: dict, error: str) -> None:
+    """``inbox.GIVE_UP_HANDLERS["robot"]``: the inbox stopped retrying — answer the workflow with an error
+    (or with the answer already computed whose sending kept failing) so the automation moves on."""
+    token = str(payload.get("event_token") or "")
+    if not token:
+        return
+    kv = services.store.kv
+    answer = kv.get(member_id, ANSWER_KEY + token)
+    if answer is None:
+        lang = _lang(services, member_id)
+        code = str(payload.get("code") or "")
+        try:
+            robot = load().robot(code)
+        except KeyError:
+            robot = None
+        answer = _answer(lang, robot, TEXT[lang]["gave_up"].format(error=error), error=True)
+        kv.set(member_id, ANSWER_KEY + token, answer)
+    log.warning("robot %s on %s given up (%s): answering with an error", payload.get("code"), member_id, error)
+    _send(services, member_id, payload, answer)
+
+
+def register(handlers: dict | None = None, give_up: dict | None = None) -> dict:
+    """Put every manifest robot into the inbox registry (``robot:<code>``) and ``robot_gave_up`` into
+    ``inbox.GIVE_UP_HANDLERS``; call once at start-up."""
+    from b24app import inbox
+
     if handlers is None:
-        from b24app.inbox import EVENT_HANDLERS as handlers
+        handlers = inbox.EVENT_HANDLERS
     for robot in load().robots:
         handlers[f"robot:{robot['code']}"] = handle_robot
+    (inbox.GIVE_UP_HANDLERS if give_up is None else give_up)["robot"] = robot_gave_up
     return handlers

@@ -2,7 +2,8 @@
 recorded — all of it with CLEAN.
 
 Two moments, two functions. ``remove_bindings`` runs while we still have tokens (an admin detaching the
-app, a test, the CLI): it unbinds exactly what the installer recorded. ``on_uninstalled`` runs for
+app, a test, the CLI): it unbinds what the installer recorded except the lifecycle events
+(ONAPPUNINSTALL, ONAPPUPDATE) — a later uninstall, CLEAN or not, must still be heard. ``on_uninstalled`` runs for
 ONAPPUNINSTALL, when the portal has already dropped the app's bindings and revoked our tokens (reference
 §1.4), so it only updates our record. Smart processes, pipelines and fields stay in the portal either
 way: they hold the customer's data, and a re-install adopts them by their recorded ids or our codes.
@@ -11,18 +12,21 @@ from __future__ import annotations
 
 import logging
 
+from b24app.install_flow import LIFECYCLE_EVENTS
 
 from .apply import KV_KEY
 from .plan import unbind_params
 
 log = logging.getLogger("b24app.install.uninstall")
 BINDINGS = ("placements", "events", "robots")
+KEPT_EVENTS = frozenset({*LIFECYCLE_EVENTS, "ONAPPUPDATE"})    # stay bound after remove_bindings
 
 
 def unbind_calls(rec: dict) -> list[tuple[str, dict]]:
     calls = [("placement.unbind", {"PLACEMENT": p["placement"], "HANDLER": p["handler"]})
              for p in rec.get("placements", [])]
-    calls += [("event.unbind", unbind_params(e["event"], e["handler"])) for e in rec.get("events", [])]
+    calls += [("event.unbind", unbind_params(e["event"], e["handler"])) for e in rec.get("events", [])
+              if e["event"] not in KEPT_EVENTS]
     calls += [("bizproc.robot.delete", {"CODE": code}) for code in rec.get("robots", {})]
     return calls
 
@@ -50,5 +54,6 @@ def on_uninstalled(store, member_id: str, clean: bool) -> None:
         return
     rec = store.kv.get(member_id, KV_KEY)
     if rec:
-        rec = {**rec, "placements": [], "events": [], "robots": {}, "complete": False}
+        kept = [e for e in rec.get("events", []) if e["event"] in KEPT_EVENTS]
+        rec = {**rec, "placements": [], "events": kept, "robots": {}, "complete": False}
         store.kv.set(member_id, KV_KEY, rec)

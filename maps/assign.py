@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from b24app.errors import B24Error
 from install.registry import installed_ids
-from maps import service
+from maps import booking, service
 from maps.dispatch import best_slots, day_route, rank_candidates
 from maps.links import google_route_links, yandex_point_link, yandex_route_links
 from maps.orders import OrderJob, one_job
 from maps.routing import optimise_day
-from maps.schedule import Job, Worker, WorkerDay
+from maps.schedule import Job, Worker, WorkerDay, worker_windows
 
 
 class AssignError(ValueError):
@@ -77,7 +78,12 @@ def _context(services, member_id: str, deal_id: int, pool: list[Worker] | None =
     _, current = service.jobs(services, member_id)
     job = next((j for j in current if j.id == int(deal_id)), None)
     if job is None:
-        job = one_job(services.client(member_id), installed_ids(services.store, member_id), deal_id)
+        try:
+            job = one_job(services.client(member_id), installed_ids(services.store, member_id), deal_id)
+        except B24Error as exc:
+            if exc.code or "not found" not in exc.description.lower():
+                raise
+            job = None                                  # the legacy "Not found" of a deal id of no one here
     if job is None:
         raise AssignError(404, "NOT_A_JOB", f"deal {deal_id} is not an open deal of the b24app pipelines")
     if job.point is None:
@@ -117,7 +123,7 @@ def pool_of(services, member_id: str, user_ids) -> list[Worker]:
 
     conf = service.settings(services, member_id)
     homes = conf.get("homes") or {}
-    return [Worker(str(u["ID"]), u["name"], service.working_hours(conf),
+    return [Worker(str(u["ID"]), u["name"], service.working_hours(conf, u["ID"]),
                    tuple(homes[str(u["ID"])]) if str(u["ID"]) in homes else None)
             for u in users(services.client(member_id), {"ID": [int(x) for x in user_ids]})]
 
@@ -153,7 +159,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     if worker is None:
         raise AssignError(400, "NOT_IN_TEAM", f"user {worker_id} is not in the field team")
     sjob = to_job(job, tz)
-    start = sjob.start or _aware(start, tz)
+    start = _aware(start, tz) or sjob.start    # an explicit time (date picker, swap) moves the job
     if start is None:                      # no agreed time: the worker's cheapest gap, today or later
         day = _today(tz)
         for k in range(14):
@@ -169,9 +175,9 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     ids = installed_ids(services.store, member_id)
     lat, lon = job.point
     link = yandex_point_link(lat, lon)
-    route = yandex_route_links([job.point])
+    route = yandex_route_links([job.point], from_current_location=True)   # from where the worker stands
     fields = {ids.deal_field("worker"): int(worker_id)}
-    if job.start is None:
+    if sjob.start is None or sjob.start != start:
         fields[ids.deal_field("job_at")] = start.isoformat()
     pipeline = ids.pipeline(job.pipeline)
     if job.stage == "new" and "scheduled" in pipeline.stages:   # a worker and a time: it is scheduled now
@@ -180,20 +186,11 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     where = job.address or f"{lat:.6f},{lon:.6f}"
     desc = (f"{job.client}\n{where}\n{start:%d.%m.%Y %H:%M}–{end:%H:%M}\n"
             + ("Маршрут в Яндекс Картах: " if lang != "en" else "Yandex Maps: ") + (route[0] if route else link))
-    cmds = {
-        "deal": ("crm.deal.update", {"id": job.id, "fields": fields}),
-        "sec": ("calendar.section.get", {"type": "user", "ownerId": int(worker_id)}),
-        "event": ("calendar.event.add", {
-            "type": "user", "ownerId": int(worker_id), "section": "$result[sec][0][ID]", "name": title,
-            "description": desc, "from": start.isoformat(), "to": end.isoformat(), "location": where,
-            "accessibility": "busy", "crm_fields": [f"D_{job.id}"]}),
-        "task": ("tasks.task.add", {"fields": {
-            "TITLE": title, "DESCRIPTION": desc, "RESPONSIBLE_ID": int(worker_id),
-            "CREATED_BY": int(by_user) if by_user else int(worker_id),
-            "START_DATE_PLAN": start.isoformat(), "END_DATE_PLAN": end.isoformat(), "DEADLINE": end.isoformat(),
-            "UF_CRM_TASK": [f"D_{job.id}"]}}),
-    }
-    res = services.client(member_id).batch(cmds, halt=True)
+    client = services.client(member_id)
+    found = booking.find_bindings(client, job.id, [int(x) for x in (job.worker_id, worker_id) if x], sjob.start)
+    cmds = booking.commands(job.id, fields, int(worker_id), start, end, title=title, description=desc,
+                            location=where, by_user=by_user, found=found)
+    res = client.batch(cmds, halt=True)
     if res.errors:
         key, err = next(iter(res.errors.items()))
         raise AssignError(502, "PORTAL_REFUSED", f"{key}: {getattr(err, 'description', None) or err}")
@@ -201,16 +198,18 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     task = (res.result.get("task") or {}).get("task") or {}
     return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),
             "event_id": res.result.get("event"), "task_id": task.get("id") or task.get("ID"),
+            "previous_worker_id": job.worker_id, "moved_events": len(found.events),
             "link": route[0] if route else link, "version": version}
 
 
-def worker_day(services, member_id: str, worker_id: int, day: date) -> dict:
+def worker_day(services, member_id: str, worker_id: int, day: date | None = None) -> dict:
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
+    day = day or _today(tz)              # "today" is the portal's today, not the server's
     _, current = service.jobs(services, member_id)
     workers = [w for w in service.team(services, member_id, current) if int(w.id) == int(worker_id)]
     if not workers:
-        workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf))]
+        workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf, worker_id))]
     wd = worker_days(services, member_id, day, current, workers, tz)[0]
     r = day_route(wd, service.travel())
     jobs = {str(j.id): j for j in current}
@@ -218,17 +217,24 @@ def worker_day(services, member_id: str, worker_id: int, day: date) -> dict:
             "drive_minutes": round(r.drive_minutes), "late_minutes": round(r.late_minutes),
             "overtime_minutes": round(r.overtime_minutes), "overlaps": [list(p) for p in r.overlaps],
             "busy": [[a.isoformat(), b.isoformat()] for a, b in wd.busy],
+            "hours": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in wd.worker.hours.intervals(day)],
+            "windows": [{"start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M"),
+                         "minutes": round(w.minutes), "after": w.after_job, "before": w.before_job}
+                        for w in worker_windows(wd, service.travel())],
             "stops": [{**_job_out(jobs[s.job_id]), "arrival": s.arrival.strftime("%H:%M"),
                        "start": s.start.strftime("%H:%M"), "end": s.end.strftime("%H:%M"),
                        "drive_minutes": round(s.drive_minutes), "late_minutes": round(s.late_minutes)}
                       for s in r.stops if s.job_id in jobs]}
 
 
-def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7) -> dict:
+def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7, first: date | None = None) -> dict:
+    """The date picker: every (date, worker) cell with its load and added driving, and the best slots."""
+    if not 1 <= int(days) <= 31:
+        raise AssignError(400, "BAD_DAYS", "days must be between 1 and 31")
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = replace(to_job(job, tz), start=None)
     workers = service.for_pipeline(conf, job.pipeline, workers, current)
-    first = _today(tz)
+    first = first or _today(tz)
     dates = [first + timedelta(days=k) for k in range(days)]
     load = {}
     for d in dates:
@@ -238,27 +244,58 @@ def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 
     return {"deal_id": job.id, "days": [d.isoformat() for d in dates], "best": [{
         "worker_id": int(s.worker.id), "name": s.worker.name, "day": s.day.isoformat(),
         "arrival": s.insertion.arrival.strftime("%Y-%m-%dT%H:%M"), "extra_minutes": round(s.insertion.extra_minutes),
-        "load": round(s.load or 0, 2), "score": round(s.score, 1)} for s in grid.best[:10]]}
+        "load": round(s.load or 0, 2), "score": round(s.score, 1)} for s in grid.best[:10]],
+        "workers": [{"id": int(w.id), "name": w.name} for w in workers],
+        "current": {"worker_id": job.worker_id, "time": job.start.strftime("%Y-%m-%dT%H:%M") if job.start else ""},
+        "cells": _cells(grid)}
 
 
-def route(services, member_id: str, worker_id: int, day: date) -> dict:
-    """The worker's day in the driving order that is best, and links that hand it to a phone."""
+def _cells(grid) -> list[dict]:
+    """Every cell of the grid; ``rank`` is the place among the best slots (1 = best), None outside them."""
+    rank = {(s.worker.id, s.day): k + 1 for k, s in enumerate(grid.best)}
+    out = []
+    for (wid, d), c in sorted(grid.cells.items(), key=lambda kv: (kv[0][1], int(kv[0][0]))):
+        out.append({"worker_id": int(wid), "day": d.isoformat(), "off": c.load is None, "fits": c.insertion is not None,
+                    "load": None if c.load is None else round(c.load, 2),
+                    "arrival": c.insertion.arrival.strftime("%Y-%m-%dT%H:%M") if c.insertion else None,
+                    "extra_minutes": round(c.insertion.extra_minutes) if c.insertion else None,
+                    "score": None if c.score is None else round(c.score, 1), "rank": rank.get((wid, d))})
+    return out
+
+
+def route(services, member_id: str, worker_id: int, day: date | None = None) -> dict:
+    """The worker's day in the driving order that is best, and links that hand it to a phone.
+
+    Booked jobs keep their agreed times (a fixed time each, up to ``fixed_slack_min`` late) and the day
+    ends with the worker's shift — or with the last booked job when that is later, since a booked job
+    outside the hours still happens (``maps.schedule``'s convention); a job that cannot be reached at its
+    time keeps its agreed place in ``order`` and is named in ``unassigned`` (late), never moved silently."""
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
+    day = day or _today(tz)
     _, current = service.jobs(services, member_id)
     mine = [to_job(j, tz) for j in current if str(j.worker_id or "") == str(worker_id) and j.point and j.start
             and _aware(j.start, tz).date() == day]
     if not mine:
         return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [], "yandex": [], "google": []}
-    hours = service.working_hours(conf)
+    hours = service.working_hours(conf, worker_id)
     home = (conf.get("homes") or {}).get(str(worker_id))
     first = min(mine, key=lambda j: j.start)
     start_at = tuple(home) if home else first.location
     depart = min(first.start, datetime.combine(day, hours.start, tz))
-    r = optimise_day(start_at, mine, None, service.travel(), depart_at=depart)
+    fixed = {j.id: j.start for j in mine if j.start is not None}
+    finish_by = max([datetime.combine(day, hours.end, tz)] + [j.end for j in mine if j.end is not None])
+    r = optimise_day(start_at, mine, fixed, service.travel(), depart_at=depart, finish_by=finish_by,
+                     fixed_slack_min=float(conf.get("fixed_slack_min") or 0))
     by_id = {j.id: j for j in mine}
-    points = ([start_at] if home else []) + [by_id[i].location for i in r.order]
-    return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in r.order],
+    # A booked job the worker cannot reach at its agreed time still happens (late): it stays in the route at
+    # its agreed place in the day and is named in ``unassigned``, so the links and the map show every stop.
+    rank = {i: k for k, i in enumerate(r.order)}
+    order = sorted(list(r.order) + list(r.unassigned), key=lambda i: (by_id[i].start, rank.get(i, -1)))
+    points = ([start_at] if home else []) + [by_id[i].location for i in order]
+    return {"worker_id": int(worker_id), "day": day.isoformat(), "order": [int(i) for i in order],
             "arrivals": {i: t.strftime("%H:%M") for i, t in r.arrivals.items()},
-            "drive_minutes": round(r.drive_minutes), "engine": r.engine, "unassigned": list(r.unassigned),
+            "starts": {i: t.strftime("%H:%M") for i, t in r.starts.items()},
+            "finish_by": finish_by.strftime("%H:%M"),
+            "drive_minutes": round(r.drive_minutes), "engine": r.engine, "unassigned": [int(i) for i in r.unassigned],
             "yandex": yandex_route_links(points), "google": google_route_links(points)}

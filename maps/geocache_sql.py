@@ -116,3 +116,62 @@ def failed_records(engine: sa.Engine, member_id: str) -> list[dict]:
          .order_by(t_records.c.entity, t_records.c.entity_id))
     with engine.connect() as c:
         return [dict(r._mapping) for r in c.execute(q)]
+
+
+# --------------------------------------------------------------------------- deployment-wide rate limit
+
+t_limits = sa.Table("maps_rate_limits", metadata, sa.Column("name", sa.String(64), primary_key=True),
+                    sa.Column("next_at", sa.Float))
+
+
+class SqlRateLimiter:
+    """``maps.geocode.RateLimiter`` shared by every process on the database: one row per limited service
+    holds the next allowed time. A caller reserves the next slot in a short transaction — the row is
+    locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions here are ``BEGIN IMMEDIATE``, one
+    writer at a time) — then sleeps until its slot *outside* the transaction, so waiting callers hold
+    no lock and still leave one by one, ``min_interval`` apart.
+
+    The clock is wall time (``time.time``), the one clock all processes on a host share; ``clock`` and
+    ``sleep`` are injectable for tests. Slots are ``min_interval + margin`` apart: a caller wakes a few
+    milliseconds after its slot, and the margin keeps the *requests* (not just the slots) a full
+    ``min_interval`` apart when the one before it woke late.
+    """
+
+    def __init__(self, engine: sa.Engine, name: str = "nominatim", min_interval: float = 1.0, *,
+                 margin: float = 0.05, clock=time.time, sleep=time.sleep):
+        self.engine, self.name, self.min_interval = engine, name, float(min_interval)
+        self.step = float(min_interval) + (float(margin) if min_interval > 0 else 0.0)
+        self.clock, self.sleep = clock, sleep
+
+    def reserve(self) -> float:
+        """Take the next slot; returns when it is (clock time)."""
+        with self.engine.begin() as c:
+            q = sa.select(t_limits.c.next_at).where(t_limits.c.name == self.name)
+            if self.engine.dialect.name == "postgresql":
+                q = q.with_for_update()
+            row = c.execute(q).first()
+            if row is None:
+                c.execute(_insert_ignore(self.engine, t_limits, {"name": self.name, "next_at": 0.0}))
+                row = c.execute(q).first()
+            now = self.clock()
+            slot = max(now, float(row.next_at or 0.0))
+            c.execute(t_limits.update().where(t_limits.c.name == self.name)
+                      .values(next_at=slot + self.step))
+        return slot
+
+    def wait(self) -> float:
+        """Block until this caller's slot; returns the slot (clock time)."""
+        slot = self.reserve()
+        delay = slot - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+        return slot
+
+
+def _insert_ignore(engine: sa.Engine, table: sa.Table, values: dict):
+    """First use of a limiter name from two processes at once: one insert wins, the other does nothing."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c.name])

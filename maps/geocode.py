@@ -101,7 +101,8 @@ class RateLimiter:
             self._last = now
 
 
-# One limiter per process for the public Nominatim server: its 1 request/s is for the whole app.
+# In-process fallback for a Geocoder built without a limiter (tests, the embedded mode). Deployments use
+# ``maps.geocache_sql.SqlRateLimiter`` (maps.geocoding does), so the 1 request/s holds across processes.
 NOMINATIM_LIMITER = RateLimiter(1.0)
 
 

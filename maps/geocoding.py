@@ -1,5 +1,5 @@
 """Background geocoding: when a deal or a company is added or changed, its address is geocoded once
-(through the shared cache and the process-wide Nominatim rate limiter) and the coordinates field is
+(through the shared cache and the deployment-wide Nominatim rate limiter, a row in our database) and the coordinates field is
 written back only if the value actually changed — our own update fires ONCRMDEALUPDATE again, and that
 second run must end without a write, or the portal and we would ping-pong forever.
 
@@ -14,14 +14,15 @@ import os
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
 from maps import mapstate
-from maps.geocache_sql import SqlGeoCache, record_state, save_record
-from maps.geocode import NOMINATIM_LIMITER, Geocoder, GeoResult, normalise_address
+from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
+from maps.geocode import Geocoder, GeoResult, normalise_address
 
 log = logging.getLogger("b24app.maps.geocoding")
 
 # Tests and self-hosted deployments swap these: a provider with geopy's geocode(), and the limiter.
 PROVIDER_FACTORY = None          # () -> geopy-like geocoder; None = Nominatim (B24APP_NOMINATIM_URL)
-LIMITER = NOMINATIM_LIMITER
+LIMITER = None                   # None = SqlRateLimiter on the store: 1 request/s for every process together
+MIN_INTERVAL = float(os.environ.get("B24APP_GEOCODER_MIN_INTERVAL", "1.0"))
 
 
 def provider():
@@ -37,8 +38,12 @@ def provider():
                      domain=domain.rstrip("/"), scheme=scheme, timeout=10)
 
 
+def limiter_for(store):
+    return LIMITER if LIMITER is not None else SqlRateLimiter(store.engine, "nominatim", MIN_INTERVAL)
+
+
 def geocoder_for(store, member_id: str) -> Geocoder:
-    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=LIMITER,
+    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=limiter_for(store),
                     geocode_kwargs={"language": "ru"})
 
 
@@ -140,9 +145,32 @@ def on_deal_event(services, member_id: str, payload: dict) -> None:
 
 
 def on_company_event(services, member_id: str, payload: dict) -> None:
+    """The company is geocoded, and so is every open deal of ours that takes its address from it (no job
+    address of its own): when the company moves, those markers move with it."""
     company_id = _entity_id(payload)
-    if company_id is not None:
-        geocode_record(services, member_id, "company", company_id)
+    if company_id is None:
+        return
+    geocode_record(services, member_id, "company", company_id)
+    for deal_id in deals_on_company_address(services, member_id, company_id):
+        geocode_record(services, member_id, "deal", deal_id)
+
+
+def deals_on_company_address(services, member_id: str, company_id: int) -> list[int]:
+    """Open deals of the b24app pipelines bound to the company whose job address field is empty."""
+    from maps.orders import PIPELINES
+
+    try:
+        ids = installed_ids(services.store, member_id)
+    except NotInstalled:
+        return []
+    cats = [ids.pipeline(k).category_id for k in PIPELINES if k in ids.data.get("pipelines", {})]
+    if not cats:
+        return []
+    addr = ids.deal_field("job_address")
+    rows = services.client(member_id).list_all("crm.deal.list", {
+        "select": ["ID", addr], "filter": {"COMPANY_ID": int(company_id), "@CATEGORY_ID": cats,
+                                           "STAGE_SEMANTIC_ID": "P"}})
+    return sorted(int(r["ID"]) for r in rows if not str(r.get(addr) or "").strip())
 
 
 def chain(handlers: dict, name: str, fn) -> None:

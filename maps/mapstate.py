@@ -17,6 +17,7 @@ t_facts = sa.Table(
     sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("deal_id", sa.BigInteger, primary_key=True),
     sa.Column("worker_id", sa.BigInteger), sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)), sa.Column("actual_minutes", sa.Integer),
+    sa.Column("travel_minutes", sa.Integer),
 )
 
 
@@ -42,10 +43,12 @@ def _bump_stmt(engine, member_id):
         index_elements=[t_versions.c.member_id], set_={"version": t_versions.c.version + 1})
 
 
-def job_started(engine: sa.Engine, member_id: str, deal_id: int, at: datetime, worker_id: int | None) -> None:
+def job_started(engine: sa.Engine, member_id: str, deal_id: int, at: datetime, worker_id: int | None,
+                travel_minutes: int | None = None) -> None:
     with engine.begin() as c:
         c.execute(_upsert(engine, t_facts, {"member_id": member_id, "deal_id": int(deal_id), "worker_id": worker_id,
-                                            "started_at": at, "finished_at": None, "actual_minutes": None},
+                                            "started_at": at, "finished_at": None, "actual_minutes": None,
+                                            "travel_minutes": travel_minutes},
                           ["member_id", "deal_id"]))
 
 

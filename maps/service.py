@@ -2,9 +2,9 @@
 dispatchers polling the same map cost the portal one read per change, not ten), the per-portal settings
 (working hours, the field team, home bases) and the travel model.
 
-Settings live in ``store.kv`` under ``maps.settings``; every key is optional:
-``{"hours": {"start": "09:00", "end": "18:00", "breaks": [["13:00", "14:00"]], "weekdays": [0, 1, 2, 3, 4, 5]},
-"tz": "Europe/Moscow", "workers": [4, 5, 6], "teams": {"measurements": [4, 5]}, "homes": {"4": [55.75, 37.61]}}``.
+Settings live in ``store.kv`` under ``maps.settings`` (schema and validation: ``maps.settings``); every key
+is optional. Working hours are the portal's ``hours`` overridden key by key by ``worker_hours[<user id>]``;
+the time zone is the map's ``tz``, else the portal's time zone the visits pages use (``visits.tz``).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from maps.geo import OsrmTravelModel, TravelModel
 from maps.schedule import Worker, WorkingHours
 
 SETTINGS_KEY = "maps.settings"
+PORTAL_TZ_KEY = "visits.tz"                    # the portal's time zone as the visits pages keep it
 CACHE_TTL = 60.0
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4, 5)         # window fitters work Saturdays
 
@@ -50,7 +51,38 @@ def changed(services, member_id: str) -> int:
 
 
 def settings(services, member_id: str) -> dict:
-    return services.store.kv.get(member_id, SETTINGS_KEY) or {}
+    conf = dict(services.store.kv.get(member_id, SETTINGS_KEY) or {})
+    if not conf.get("tz"):
+        portal_tz = services.store.kv.get(member_id, PORTAL_TZ_KEY)
+        if portal_tz:
+            conf["tz"] = str(portal_tz)
+    return conf
+
+
+def save_settings(services, member_id: str, doc) -> dict:
+    """Validate the whole document (``maps.settings.SettingsError`` on the first bad value, nothing written)
+    and store it; the cached jobs stay valid, but open maps redraw with the new hours."""
+    from maps.settings import validate
+
+    clean = validate(doc)
+    services.store.kv.set(member_id, SETTINGS_KEY, clean)
+    changed(services, member_id)
+    return clean
+
+
+def settings_view(services, member_id: str) -> dict:
+    """What the settings page shows: the stored document and each configured worker's effective hours."""
+    stored = services.store.kv.get(member_id, SETTINGS_KEY) or {}
+    conf = settings(services, member_id)
+    ids = sorted({int(x) for x in conf.get("workers") or []} | {int(k) for k in conf.get("worker_hours") or {}})
+    return {"settings": stored, "tz": str(tz(conf)), "hours": hours_out(working_hours(conf)),
+            "worker_hours": {str(i): hours_out(working_hours(conf, i)) for i in ids}}
+
+
+def hours_out(h: WorkingHours) -> dict:
+    return {"start": h.start.strftime("%H:%M"), "end": h.end.strftime("%H:%M"),
+            "breaks": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in h.breaks],
+            "weekdays": sorted(h.weekdays)}
 
 
 def tz(conf: dict):
@@ -62,8 +94,11 @@ def _t(s: str) -> time:
     return time(int(h), int(m))
 
 
-def working_hours(conf: dict) -> WorkingHours:
-    h = conf.get("hours") or {}
+def working_hours(conf: dict, worker_id=None) -> WorkingHours:
+    """The portal's hours, or one worker's: ``worker_hours[<id>]`` replaces the portal's keys it names."""
+    h = dict(conf.get("hours") or {})
+    if worker_id is not None:
+        h.update((conf.get("worker_hours") or {}).get(str(worker_id)) or {})
     return WorkingHours(start=_t(h.get("start", "09:00")), end=_t(h.get("end", "18:00")),
                         breaks=tuple((_t(a), _t(b)) for a, b in h.get("breaks", [])),
                         weekdays=frozenset(h.get("weekdays", DEFAULT_WEEKDAYS)), tz=tz(conf))
@@ -74,7 +109,6 @@ def team(services, member_id: str, current: list[orders.OrderJob]) -> list[Worke
     jobs now (the "Выездная служба" of the seed), else those people themselves."""
     conf = settings(services, member_id)
     client = services.client(member_id)
-    hours = working_hours(conf)
     ids = [int(x) for x in conf.get("workers") or []]
     if ids:
         rows = orders.users(client, {"ID": ids})
@@ -88,7 +122,7 @@ def team(services, member_id: str, current: list[orders.OrderJob]) -> list[Worke
     out = []
     for u in sorted(rows, key=lambda u: int(u["ID"])):
         home = homes.get(str(u["ID"]))
-        out.append(Worker(str(u["ID"]), u["name"], hours, tuple(home) if home else None, None))
+        out.append(Worker(str(u["ID"]), u["name"], working_hours(conf, u["ID"]), tuple(home) if home else None, None))
     return out
 
 

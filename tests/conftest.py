@@ -76,14 +76,33 @@ def _require(flag: str) -> bool:
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium driven by Playwright (Playwright's own browser download cannot work here)."""
+def chromium_executable() -> str:
+    """Debian's Chromium, or skip the test — fail instead under ``B24APP_REQUIRE_BROWSER=1`` (CI), so a
+    browser test can never pass by not running. For tests that launch their own Chromium in a thread."""
     exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
     if exe is None:
         if _require("B24APP_REQUIRE_BROWSER"):
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed")
+    return exe
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under ``B24APP_REQUIRE_BROWSER=1`` a ``browser``-marked test that skips itself (whatever way it
+    checks for Chromium) is reported as failed."""
+    outcome = yield
+    rep = outcome.get_result()
+    if (rep.skipped and call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception)
+            and item.get_closest_marker("browser") is not None and _require("B24APP_REQUIRE_BROWSER")):
+        rep.outcome = "failed"
+        rep.longrepr = f"B24APP_REQUIRE_BROWSER=1, but the browser test skipped: {call.excinfo.value}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright's own browser download cannot work here)."""
+    exe = chromium_executable()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -5,45 +5,75 @@ round trip per tap.
 from __future__ import annotations
 
 import base64
+import re
 
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
 
 from .create import CreateError
+from .read import NotFound
 
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTO_BYTES = 2 * 1024 * 1024      # as base64 in JSON it stays under the app's 4 MB request bound
+PHOTO_NAME = re.compile(r"[^\w.\- ]+")
+
+
+class PhotoTooLarge(CreateError):
+    """The photo is over MAX_PHOTO_BYTES: the page answers 413 (the phone page scales photos down first)."""
+
+
+def photo_file(photo: dict | None, lang: str = "ru") -> list | None:
+    """``{name, content}`` (a data: URL or bare base64) → ``[name, base64]`` as FILES takes it, checked
+    before anything is written."""
+    if not photo or not photo.get("content"):
+        return None
+    raw = str(photo["content"]).split(",", 1)[-1].strip()          # a data: URL or bare base64
+    try:
+        size = len(base64.b64decode(raw, validate=True))
+    except ValueError:
+        raise CreateError("the photo is not base64" if lang != "ru" else "фото не в base64") from None
+    if size > MAX_PHOTO_BYTES:
+        mb, limit = size / 1024 / 1024, MAX_PHOTO_BYTES // 1024 // 1024
+        raise PhotoTooLarge(f"the photo is {mb:.1f} MB; the limit is {limit} MB" if lang != "ru" else
+                            f"фото {mb:.1f} МБ; можно не больше {limit} МБ")
+    name = PHOTO_NAME.sub("_", str(photo.get("name") or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")
+    return [(name or "photo.jpg")[:100], raw]
 
 
 def save_result(services, member_id: str, visit_id: int, result: str, comment: str = "",
                 photo: dict | None = None, lang: str = "ru") -> dict:
-    """Result field + stage *Visit done* + a timeline comment (the comment and the photo, as FILES)."""
+    """Result field + stage *Visit done* + a timeline comment (the comment and the photo, as FILES).
+
+    Without a photo: one batch call. With one: the update, then ``crm.timeline.comment.add`` as a direct
+    call — megabytes of base64 do not belong inside a batch's ``cmd`` query strings."""
     result = str(result or "").strip()
     if not result:
         raise CreateError("the result is required" if lang != "ru" else "введите результат визита")
+    file = photo_file(photo, lang)                                  # bad input → nothing written
     v = installed_ids(services.store, member_id).smart_process("visit")
-    cmds = {"upd": ("crm.item.update", {"entityTypeId": v.entity_type_id, "id": int(visit_id),
-                                        "fields": {v.field("result"): result, "stageId": v.stage("done")}})}
+    update = ("crm.item.update", {"entityTypeId": v.entity_type_id, "id": int(visit_id),
+                                  "fields": {v.field("result"): result, "stageId": v.stage("done")}})
     text = ("Результат визита: " if lang == "ru" else "Visit result: ") + result
     if comment:
         text += "\n" + str(comment)
     fields = {"ENTITY_ID": int(visit_id), "ENTITY_TYPE": f"dynamic_{v.entity_type_id}", "COMMENT": text}
-    if photo and photo.get("content"):
-        raw = str(photo["content"]).split(",", 1)[-1]           # a data: URL or bare base64
-        try:
-            size = len(base64.b64decode(raw, validate=True))
-        except ValueError:
-            raise CreateError("the photo is not base64") from None
-        if size > MAX_PHOTO_BYTES:
-            raise CreateError("the photo is larger than 8 MB")
-        fields["FILES"] = [[str(photo.get("name") or "photo.jpg")[:100], raw]]
-    cmds["comment"] = ("crm.timeline.comment.add", {"fields": fields})
-    res = services.client(member_id).batch(cmds, halt=True)
-    if res.errors:
-        err = next(iter(res.errors.values()))
-        if isinstance(err, B24Error) and err.code == "NOT_FOUND":
-            raise CreateError(f"visit {visit_id} not found")
-        raise err
-    return {"id": int(visit_id), "stage": "done", "comment_id": res.result.get("comment")}
+    client = services.client(member_id)
+    if file is None:
+        res = client.batch({"upd": update, "comment": ("crm.timeline.comment.add", {"fields": fields})}, halt=True)
+        if res.errors:
+            _raise(next(iter(res.errors.values())), visit_id)
+        return {"id": int(visit_id), "stage": "done", "comment_id": res.result.get("comment"), "files": []}
+    try:
+        client.call(*update)
+    except B24Error as exc:
+        _raise(exc, visit_id)
+    comment_id = client.call("crm.timeline.comment.add", {"fields": {**fields, "FILES": [file]}})
+    return {"id": int(visit_id), "stage": "done", "comment_id": comment_id, "files": [file[0]]}
+
+
+def _raise(err: Exception, visit_id) -> None:
+    if isinstance(err, B24Error) and err.code == "NOT_FOUND":
+        raise NotFound(f"visit {visit_id} not found")
+    raise err
 
 
 def update_company(services, member_id: str, company_id: int, changes: dict) -> dict:

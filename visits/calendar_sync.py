@@ -1,7 +1,8 @@
 """A planned visit appears in its manager's Bitrix24 calendar, and follows the visit: the date moves →
-the event moves, the manager changes → the event moves to the new manager's calendar, the visit is
-deleted (or did not happen) → the event is removed. The link visit → event id lives in our table
-(visits_calendar): a calendar event has no field pointing back at a smart-process item we could filter by.
+the event moves, its title or purpose changes → the event's name and description follow, the manager
+changes → the event moves to the new manager's calendar, the visit is deleted (or did not happen) → the
+event is removed. The link visit → event id lives in our table (visits_calendar): a calendar event has no
+field pointing back at a smart-process item we could filter by.
 
 Two paths share one decision (``plan``): ``sync_item`` right after our own creations (the event exists
 before the response), and ``drain`` for changes the portal reports — ONCRMDYNAMICITEM* handlers only mark
@@ -11,6 +12,7 @@ the calendar a handful of calls, not 5,000 ``crm.item.get``.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -33,6 +35,11 @@ def crm_code(entity_type_id: int, item_id: int) -> str:
     return f"T{entity_type_id:x}_{item_id}"
 
 
+def content_of(name: str, description: str) -> str:
+    """What the event says, as a short hash: a changed title or purpose of the visit updates the event."""
+    return hashlib.sha256(f"{name}\n{description}".encode()).hexdigest()[:32]
+
+
 def plan(v, zone, item: dict | None, link: dict | None) -> dict:
     """What the calendar needs for one visit: {op: none|unchanged|add|update|delete|replace, ...}."""
     wanted = None
@@ -44,13 +51,14 @@ def plan(v, zone, item: dict | None, link: dict | None) -> dict:
                       "to": (when + DURATION).isoformat(timespec="seconds"),
                       "name": str(item.get("title") or f"Visit {item['id']}"),
                       "description": str(item.get(v.field("purpose")) or "")}
+            wanted["content"] = content_of(wanted["name"], wanted["description"])
     if wanted is None:
         return {"op": "delete", "event_id": link["event_id"]} if link else {"op": "none"}
     if link is None:
         return {"op": "add", **wanted}
     if int(link.get("owner_id") or 0) != wanted["owner"]:
         return {"op": "replace", "event_id": link["event_id"], **wanted}
-    if link.get("date_from") == wanted["from"]:
+    if link.get("date_from") == wanted["from"] and link.get("content") == wanted["content"]:
         return {"op": "unchanged"}
     return {"op": "update", "event_id": link["event_id"], **wanted}
 
@@ -63,7 +71,7 @@ def _add_params(v, item_id: int, p: dict, section) -> dict:
 
 def _update_params(p: dict) -> dict:
     return {"id": p["event_id"], "type": "user", "ownerId": p["owner"], "from": p["from"], "to": p["to"],
-            "name": p["name"]}
+            "name": p["name"], "description": p["description"]}
 
 
 def sync_item(services, member_id: str, v, item: dict | None, item_id: int) -> str:
@@ -90,9 +98,9 @@ def sync_item(services, member_id: str, v, item: dict | None, item_id: int) -> s
     if op == "delete":
         ledger.unlink_event(item_id)
     elif op == "update":
-        ledger.link_event(item_id, p["event_id"], p["owner"], p["from"])
+        ledger.link_event(item_id, p["event_id"], p["owner"], p["from"], p["content"])
     else:
-        ledger.link_event(item_id, int(res.result["add"]), p["owner"], p["from"])
+        ledger.link_event(item_id, int(res.result["add"]), p["owner"], p["from"], p["content"])
     return op
 
 
@@ -156,9 +164,9 @@ def drain(services, member_id: str, limit: int = 2500) -> dict:
                 failed.add(i)
                 log.warning("visit %s: calendar %s failed: %s", i, kind, res.error)
             elif kind == "upd":
-                ledger.link_event(i, p["event_id"], p["owner"], p["from"])
+                ledger.link_event(i, p["event_id"], p["owner"], p["from"], p["content"])
             else:
-                ledger.link_event(i, int(res.result), p["owner"], p["from"])
+                ledger.link_event(i, int(res.result), p["owner"], p["from"], p["content"])
         ledger.clear_dirty([r for r in rows if int(r["item_id"]) not in failed])
         if failed or len(rows) < limit:
             return counts

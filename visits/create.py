@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from b24app.errors import B24Error
+from install.idempotent import add_once
 from install.registry import NotInstalled, installed_ids
 
 from . import calendar_sync, rules
@@ -42,8 +43,9 @@ def normalise_date(value, zone) -> str:
 
 def create_visit(services, member_id: str, company_id, when, visit_type: str = "planned",
                  purpose: str | None = None, responsible=None, stage: str = "draft", title: str | None = None,
-                 sync_calendar: bool = True) -> dict:
-    """Create a visit and return the crm.item as the portal answered it."""
+                 sync_calendar: bool = True, xml_id: str | None = None) -> dict:
+    """Create a visit and return the crm.item as the portal answered it. With ``xml_id`` (a robot call's
+    ``b24app:<event_token>``) a retry finds the visit the first attempt made instead of adding another."""
     v = installed_ids(services.store, member_id).smart_process("visit")
     ids = installed_ids(services.store, member_id)
     zone = rules.settings_of(services.store.kv, member_id).zone
@@ -75,7 +77,7 @@ def create_visit(services, member_id: str, company_id, when, visit_type: str = "
     manager = responsible or company.get("ASSIGNED_BY_ID")
     if manager:
         fields["assignedById"] = int(manager)
-    item = client.call("crm.item.add", {"entityTypeId": v.entity_type_id, "fields": fields})["item"]
+    item = add_once(client, v.entity_type_id, fields, xml_id)
     if sync_calendar:
         try:
             calendar_sync.sync_item(services, member_id, v, item, int(item["id"]))

@@ -23,7 +23,8 @@ t_calendar = sa.Table(
     "visits_calendar", metadata,
     sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("item_id", sa.BigInteger, primary_key=True),
     sa.Column("event_id", sa.BigInteger), sa.Column("owner_id", sa.BigInteger), sa.Column("date_from", sa.String(40)),
-    sa.Column("updated_at", sa.DateTime(timezone=True)))
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("content", sa.String(64)))         # hash of the event's name + description (visits_0003)
 t_dirty = sa.Table(
     "visits_calendar_dirty", metadata,
     sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("item_id", sa.BigInteger, primary_key=True),
@@ -97,8 +98,10 @@ class VisitsLedger:
                                                       t_calendar.c.item_id == int(item_id))).first()
             return dict(r._mapping) if r else None
 
-    def link_event(self, item_id: int, event_id: int, owner_id: int | None, date_from: str) -> None:
-        values = {"event_id": int(event_id), "owner_id": owner_id, "date_from": date_from, "updated_at": _now()}
+    def link_event(self, item_id: int, event_id: int, owner_id: int | None, date_from: str,
+                   content: str | None = None) -> None:
+        values = {"event_id": int(event_id), "owner_id": owner_id, "date_from": date_from, "updated_at": _now(),
+                  "content": content}
         stmt = _insert(self.engine, t_calendar).values(member_id=self.member_id, item_id=int(item_id), **values)
         stmt = stmt.on_conflict_do_update(index_elements=[t_calendar.c.member_id, t_calendar.c.item_id], set_=values)
         with self.engine.begin() as c:

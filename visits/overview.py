@@ -1,6 +1,7 @@
 """The manager-level views: the company map (visited companies yellow), the month's stats against the
 plan, and a manager's day route in the best order (maps/routing.py), opened in Yandex Maps.
 
+The popup shows the company fields the portal's administrator chose (visits/settings.py).
 "Visited" = a visit of the company finished (stage *Visit done*) with its date inside the period
 (``visits.visited_period`` in store.kv: month | quarter | year | <n>d | YYYY-MM; default month).
 """
@@ -11,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from install.registry import NotInstalled, installed_ids
 from maps.links import yandex_route_links
 
-from . import rules
+from . import rules, settings
 from .read import month_bounds, row, user_names, visit_fields
 
 VISITED = "#FFD400"
@@ -47,15 +48,17 @@ def company_map(services, member_id: str, period: str | None = None, manager: in
     ids = installed_ids(store, member_id)
     v = ids.smart_process("visit")
     zone = rules.settings_of(store.kv, member_id).zone
-    period = period or str(store.kv.get(member_id, rules.KV_VISITED_PERIOD) or "month")
+    period = settings.check_period(period) if period else settings.visited_period(store.kv, member_id)
     since = period_start(period, zone)
+    shown = settings.popup_fields(store.kv, member_id)
     client = services.client(member_id)
     try:
         coord_f = ids.company_field("coordinates")
     except NotInstalled:
         coord_f = None
     filt = {"ASSIGNED_BY_ID": int(manager)} if manager else {}
-    select = ["ID", "TITLE", "ADDRESS", "ASSIGNED_BY_ID"] + ([coord_f] if coord_f else [])
+    select = list(dict.fromkeys(["ID", "TITLE", "ADDRESS", "ASSIGNED_BY_ID"] + ([coord_f] if coord_f else [])
+                                + [f["code"] for f in shown]))
     companies = list(client.list_all("crm.company.list", {"select": select, "filter": filt}))
     date_f = v.field("visit_date")
     done = client.list_all("crm.item.list", {"entityTypeId": v.entity_type_id, "select": ["id", "companyId"],
@@ -65,7 +68,9 @@ def company_map(services, member_id: str, period: str | None = None, manager: in
     for c in companies:
         p = _coords(c.get(coord_f)) if coord_f else None
         entry = {"id": int(c["ID"]), "title": c.get("TITLE") or "", "address": c.get("ADDRESS") or "",
-                 "visited": int(c["ID"]) in visited, "manager": int(c.get("ASSIGNED_BY_ID") or 0) or None}
+                 "visited": int(c["ID"]) in visited, "manager": int(c.get("ASSIGNED_BY_ID") or 0) or None,
+                 "fields": [{"code": f["code"], "label": f.get("label") or f["code"],
+                             "value": settings.display(c.get(f["code"]), f)} for f in shown]}
         if p is None:
             unplaced.append(entry)
             continue

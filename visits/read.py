@@ -101,6 +101,17 @@ def company_titles(client, ids) -> dict:
     return out
 
 
+def find_companies(services, member_id: str, q: str, limit: int = 20) -> list[dict]:
+    """Companies whose name contains ``q`` (the phone page's picker for an unplanned visit): one call."""
+    q = str(q or "").strip()
+    if len(q) < 2:
+        return []
+    rows = services.client(member_id).call("crm.company.list", {
+        "filter": {"%TITLE": q[:100]}, "select": ["ID", "TITLE", "ADDRESS"], "order": {"TITLE": "ASC"}})
+    return [{"id": int(c["ID"]), "title": c.get("TITLE") or "", "address": c.get("ADDRESS") or ""}
+            for c in (rows or [])[:limit]]
+
+
 def company_card(services, member_id: str, company_id: int) -> dict:
     """The fields a manager sees and edits on the visit page."""
     ids = installed_ids(services.store, member_id)

@@ -74,6 +74,12 @@ def day_over(visit_at: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
+def local_shift(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """``moment`` ± whole days on the portal's wall clock: "3 days before 10:00" is 10:00 three local days
+    earlier even across a daylight-saving change (aware arithmetic in one ZoneInfo is wall-clock)."""
+    return moment.astimezone(zone) + timedelta(days=days)
+
+
 def decide(item: dict, now: datetime, cfg: RuleSettings, stage_keys: dict, date_field: str,
            result_field: str) -> Move | None:
     """The one move the rules want for ``item`` now, or None. ``stage_keys``: stage id → our key."""
@@ -85,12 +91,12 @@ def decide(item: dict, now: datetime, cfg: RuleSettings, stage_keys: dict, date_
     if key in OPEN_STAGES and visit_at is not None and not str(item.get(result_field) or "").strip() \
             and now >= day_over(visit_at, cfg.zone):
         return Move(rule=OVERDUE, to_key="overdue", **common)
-    if key == "repeat_visit" and visit_at is not None and now >= visit_at - timedelta(days=cfg.repeat_days) \
+    if key == "repeat_visit" and visit_at is not None and now >= local_shift(visit_at, -cfg.repeat_days, cfg.zone) \
             and now < day_over(visit_at, cfg.zone):
         return Move(rule=REPEAT, to_key="in_work", **common)
     if key == "overdue":
         moved = parse_dt(item.get("movedTime"), cfg.zone)
-        if moved is not None and now >= moved + timedelta(days=cfg.overdue_days):
+        if moved is not None and now >= local_shift(moved, cfg.overdue_days, cfg.zone):
             return Move(rule=FAILED, to_key="failed", **common)
     return None
 

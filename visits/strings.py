@@ -38,6 +38,11 @@ UI = {
         "address": "Адрес", "phone": "Телефон", "region": "Регион", "comments": "Комментарий", "back": "Назад",
         "month.prev": "‹", "month.next": "›", "error": "Ошибка", "loading": "Загрузка…",
         "company_fields": "Карточка компании", "visits_of_company": "Посещения этой компании",
+        "period.days": "последние {n} дн.", "tab.settings": "Настройки", "save": "Сохранить",
+        "settings.popup": "Поля компании во всплывающем окне карты", "settings.period": "Период «посещена»",
+        "settings.period_hint": "month, quarter, year, 30d (последние 30 дней) или 2026-01",
+        "register": "Зарегистрировать посещение", "find_company": "Компания",
+        "find_hint": "Введите 2 буквы названия", "nothing_found": "Ничего не найдено", "change": "Изменить",
     },
     "en": {
         "title.company": "Company visits", "title.calendar": "Visit calendar", "title.visit": "Visit",
@@ -59,6 +64,11 @@ UI = {
         "address": "Address", "phone": "Phone", "region": "Region", "comments": "Comment", "back": "Back",
         "month.prev": "‹", "month.next": "›", "error": "Error", "loading": "Loading…",
         "company_fields": "Company card", "visits_of_company": "Visits of this company",
+        "period.days": "last {n} days", "tab.settings": "Settings", "save": "Save",
+        "settings.popup": "Company fields in the map popup", "settings.period": "“Visited” period",
+        "settings.period_hint": "month, quarter, year, 30d (the last 30 days) or 2026-01",
+        "register": "Register a visit", "find_company": "Company",
+        "find_hint": "Type 2 letters of the name", "nothing_found": "Nothing found", "change": "Change",
     },
 }
 

@@ -50,24 +50,28 @@ def _iso(d: datetime) -> str:
 def _queries(v, cfg: rules.RuleSettings, now: datetime, state: dict) -> tuple[list[tuple[str, dict]], dict]:
     """(rule, filter) per rule and the new bounds. Without a previous state the whole due range is read."""
     date_f = v.field("visit_date")
-    hi = {"repeat": _iso(now + timedelta(days=cfg.repeat_days)),
-          "overdue": _iso(rules.day_over(now, cfg.zone) - timedelta(days=1)),     # local midnight today
-          "failed": _iso(now - timedelta(days=cfg.overdue_days))}
+    hi = {"repeat": _iso(rules.local_shift(now, cfg.repeat_days, cfg.zone)),
+          "overdue": _iso(rules.local_shift(rules.day_over(now, cfg.zone), -1, cfg.zone)),   # local midnight today
+          "failed": _iso(rules.local_shift(now, -cfg.overdue_days, cfg.zone))}
     wm = state.get("wm")
 
-    def since(key: str, field_name: str) -> dict:
+    def since(key: str, field_name: str, op: str) -> dict:
+        """Newly due since the previous sweep. The previous bound was inclusive (``<=``) for repeat and
+        failed, so this one starts after it (``>``); the overdue bound was exclusive (``<`` midnight), so
+        a visit exactly at that midnight is due now and the range must include it (``>=``)."""
         lo = state.get(key)
         if not lo or not wm:
             return {}
-        return {"0": {"logic": "OR", "0": {f">{field_name}": lo}, "1": {">updatedTime": wm}}}
+        return {"0": {"logic": "OR", "0": {f"{op}{field_name}": lo}, "1": {">updatedTime": wm}}}
 
     base = {"categoryId": v.category_id}
     out = [
-        ("repeat", {**base, "stageId": v.stage("repeat_visit"), f"<={date_f}": hi["repeat"], **since("repeat", date_f)}),
+        ("repeat", {**base, "stageId": v.stage("repeat_visit"), f"<={date_f}": hi["repeat"],
+                    **since("repeat", date_f, ">")}),
         ("overdue", {**base, "@stageId": [v.stage(k) for k in rules.OPEN_STAGES], f"<{date_f}": hi["overdue"],
-                     **since("overdue", date_f)}),
+                     **since("overdue", date_f, ">=")}),
         ("failed", {**base, "stageId": v.stage("overdue"), "<=movedTime": hi["failed"],
-                    **since("failed", "movedTime")}),
+                    **since("failed", "movedTime", ">")}),
     ]
     return out, hi
 

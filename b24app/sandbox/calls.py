@@ -71,6 +71,9 @@ def call_method(portal, ctx: CallContext, name: str, params: dict) -> Outcome:
                            "The request requires higher privileges than provided by the access token", 401)
         if spec.admin_only and not ctx.is_admin:
             raise B24Fault("ACCESS_DENIED", "Access denied!", 403)
+        forced = portal.faults.take_method_error(name) if name != "batch" else None
+        if forced is not None:
+            raise B24Fault(*forced)
         if name != "batch" and portal.limits.blocked(key):
             raise B24Fault("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
         prev = (getattr(_current, "ctx", None), getattr(_current, "params", None))

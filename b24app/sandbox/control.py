@@ -1,17 +1,56 @@
 """HTTP control API under ``/_sandbox/`` for out-of-process users (the demo, integrators, browser
-tests): state, faults, clock, app registration and install lifecycle, the request log."""
+tests): state, faults, clock, app registration and install lifecycle, the request log.
+
+It can install apps, issue tokens and move the clock, so it answers only a caller on the same machine
+(a loopback peer) — or anyone showing the portal's control token (header ``X-Sandbox-Control-Token``,
+printed by ``b24app sandbox`` at start-up) when the sandbox listens on another interface. A browser
+page from another origin is refused too (no CORS, ``Origin`` must be the sandbox itself), so a web
+page cannot drive the sandbox through the developer's browser."""
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 from dataclasses import asdict
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+TOKEN_HEADER = "X-Sandbox-Control-Token"
+
 
 def _json(body, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype="application/json",
-                    headers={"Access-Control-Allow-Origin": "*"})
+    return Response(json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype="application/json")
+
+
+def _loopback(addr: str | None) -> bool:
+    try:
+        ip = ipaddress.ip_address((addr or "").split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def refusal(portal, request: Request) -> Response | None:
+    """None = the caller may use the control API; else the 403 to answer."""
+    token = request.headers.get(TOKEN_HEADER, "")
+    if not (token and hmac.compare_digest(token.encode(), portal.control_token.encode())) \
+            and not _loopback(request.remote_addr):
+        return _json({"error": "ACCESS_DENIED", "error_description": "the sandbox control API answers callers "
+                      f"on this machine only (or with the {TOKEN_HEADER} header printed at start-up)"}, 403)
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != f"{request.scheme}://{request.host}":
+        return _json({"error": "ACCESS_DENIED", "error_description": "cross-origin calls to the sandbox "
+                      "control API are refused"}, 403)
+    return None
+
+
+def guarded(view):
+    def wrapper(portal, request, **kw):
+        return refusal(portal, request) or view(portal, request, **kw)
+    wrapper.__name__ = view.__name__
+    return wrapper
 
 
 def _body(request: Request) -> dict:
@@ -95,10 +134,10 @@ def log(portal, request):
 
 
 RULES = [
-    Rule("/_sandbox/state", endpoint=state, methods=["GET"]),
-    Rule("/_sandbox/faults", endpoint=faults, methods=["POST"]),
-    Rule("/_sandbox/clock/advance", endpoint=clock_advance, methods=["POST"]),
-    Rule("/_sandbox/apps", endpoint=register_app, methods=["POST"]),
-    Rule("/_sandbox/apps/<client_id>/<action>", endpoint=app_action, methods=["POST"]),
-    Rule("/_sandbox/log", endpoint=log, methods=["GET"]),
+    Rule("/_sandbox/state", endpoint=guarded(state), methods=["GET"]),
+    Rule("/_sandbox/faults", endpoint=guarded(faults), methods=["POST"]),
+    Rule("/_sandbox/clock/advance", endpoint=guarded(clock_advance), methods=["POST"]),
+    Rule("/_sandbox/apps", endpoint=guarded(register_app), methods=["POST"]),
+    Rule("/_sandbox/apps/<client_id>/<action>", endpoint=guarded(app_action), methods=["POST"]),
+    Rule("/_sandbox/log", endpoint=guarded(log), methods=["GET"]),
 ]

@@ -15,6 +15,9 @@ class Faults:
     _storm: int = 0
     _drop: int = 0
     _trigger: tuple | None = None      # (predicate on a RequestRecord, storm length): storm_after
+    # per method: the portal rejects it (before executing) / executes it, then the connection drops
+    _method_errors: dict = field(default_factory=dict)   # method -> [code, description, status, times|None]
+    _drop_after: dict = field(default_factory=dict)      # method -> times
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -43,6 +46,40 @@ class Faults:
         with self._lock:
             self._drop = int(n_requests)
 
+    def fail_method(self, method: str, code: str, description: str = "", status: int = 400,
+                    times: int | None = None) -> None:
+        """Calls of ``method`` (direct or inside a batch) answer this error without executing — the next
+        ``times`` of them, or every one until ``reset`` when None (e.g. 403 ACCESS_DENIED on crm.deal.update)."""
+        with self._lock:
+            self._method_errors[method.lower()] = [code, description or code, int(status), times]
+
+    def drop_after(self, method: str, times: int = 1) -> None:
+        """The next ``times`` direct calls of ``method`` execute, then the connection closes unanswered."""
+        with self._lock:
+            self._drop_after[method.lower()] = int(times)
+
+    def take_method_error(self, method: str):
+        """(code, description, status) when this call of ``method`` must fail, else None."""
+        with self._lock:
+            spec = self._method_errors.get(method.lower())
+            if spec is None:
+                return None
+            code, description, status, times = spec
+            if times is not None:
+                if times <= 1:
+                    del self._method_errors[method.lower()]
+                else:
+                    spec[3] = times - 1
+            return code, description, status
+
+    def take_drop_after(self, method: str) -> bool:
+        with self._lock:
+            n = self._drop_after.get(method.lower(), 0)
+            if n <= 0:
+                return False
+            self._drop_after[method.lower()] = n - 1
+            return True
+
     def take_storm(self) -> bool:
         with self._lock:
             if self._storm > 0:
@@ -65,12 +102,17 @@ class Faults:
             self.latency = 0.0
             self.drop_events = 0.0
             self.method_cost.clear()
+            self._method_errors.clear()
+            self._drop_after.clear()
             self._storm = self._drop = 0
             self._trigger = None
 
     def state(self) -> dict:
         return {"latency": self.latency, "drop_events": self.drop_events, "storm": self._storm,
-                "drop_connection": self._drop, "method_cost": dict(self.method_cost)}
+                "drop_connection": self._drop, "method_cost": dict(self.method_cost),
+                "method_errors": {m: {"error": c, "error_description": d, "status": st, "times": t}
+                                  for m, (c, d, st, t) in self._method_errors.items()},
+                "drop_after": dict(self._drop_after)}
 
     def apply(self, cfg: dict) -> None:
         """Set from the control API's JSON: {"latency": .05, "storm": 30, "drop_events": 1, ...}."""
@@ -84,5 +126,11 @@ class Faults:
             self.storm(int(cfg["storm"]))
         if "drop_connection" in cfg:
             self.drop_connection(int(cfg["drop_connection"]))
+        for method, e in (cfg.get("method_errors") or {}).items():
+            # {"crm.deal.update": {"error": "ACCESS_DENIED", "error_description": "...", "status": 403, "times": 1}}
+            self.fail_method(method, e["error"], e.get("error_description", ""), int(e.get("status", 400)),
+                             None if e.get("times") is None else int(e["times"]))
+        for method, times in (cfg.get("drop_after") or {}).items():
+            self.drop_after(method, int(times))
         if "method_cost" in cfg:
             self.method_cost.update({k.lower(): float(v) for k, v in cfg["method_cost"].items()})

@@ -100,6 +100,7 @@ class SandboxPortal:
         self.log: list[RequestRecord] = []
         self.deliveries: list = []
         self.webhook_code = webhook_code or secrets.token_hex(8)
+        self.control_token = secrets.token_urlsafe(24)   # /_sandbox/ from another machine (control.py)
         self.webhook_user_id = 1
         self.lock = threading.RLock()
         self.db = _new_db()

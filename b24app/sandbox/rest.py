@@ -91,7 +91,7 @@ def handle(portal, request: Request, path: str) -> Response:
         body["time"] = out.time
         status = 200
     portal.record(rec)
-    if portal.faults.take_drop():
+    if portal.faults.take_drop() or portal.faults.take_drop_after(method):
         _drop(request)
     return json_response(portal, body, status)
 

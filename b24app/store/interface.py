@@ -84,19 +84,28 @@ class PortalStore(ABC):
 
 class Inbox(ABC):
     @abstractmethod
-    def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str) -> bool:
-        """False = a duplicate (same member_id + dedup_key), nothing written."""
+    def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str, *,
+            while_pending: bool = False) -> bool:
+        """False = a duplicate (same member_id + dedup_key), nothing written. ``while_pending=True``: the
+        key holds only while that row is still pending; once a worker took it (working/done/failed) the
+        same key makes a new item — for keys that recur for genuine later changes (online events)."""
 
     @abstractmethod
     def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
         """Pending items (and items whose lease ran out), each given to exactly one claimer."""
 
     @abstractmethod
-    def done(self, item_id: int) -> None: ...
+    def renew(self, item_id: int, *, owner: str, lease_seconds: float = 60) -> bool:
+        """Extend the lease from now; False = the item is no longer ours (lease ran out and it was taken)."""
 
     @abstractmethod
-    def fail(self, item_id: int, error: str, retry_in: float | None = None) -> None:
-        """retry_in=None: give up (status failed); else pending again after retry_in seconds."""
+    def done(self, item_id: int, *, owner: str) -> bool:
+        """Only the current owner may finish an item; False = it was not ours any more (nothing written)."""
+
+    @abstractmethod
+    def fail(self, item_id: int, error: str, retry_in: float | None = None, *, owner: str) -> bool:
+        """retry_in=None: give up (status failed); else pending again after retry_in seconds. Owner-only,
+        like ``done``."""
 
     @abstractmethod
     def counts(self, member_id: str | None = None) -> dict[str, int]: ...

@@ -112,18 +112,40 @@ class SQLPortalStore(PortalStore):
 
 
 class SQLInbox(Inbox):
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, clock=time.time):
         self.engine = engine
+        self.clock = clock          # leases and retry times (tests may move it)
 
-    def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str) -> bool:
+    def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str, *,
+            while_pending: bool = False) -> bool:
         now = _now()
-        stmt = (_insert(self.engine, t_inbox)
-                .values(member_id=member_id, kind=kind, name=name, payload=payload, dedup_key=dedup_key,
-                        status="pending", attempts=0, available_at=0.0, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=[t_inbox.c.member_id, t_inbox.c.dedup_key])
-                .returning(t_inbox.c.id))     # rowcount is unreliable here (-1 with an implicit RETURNING)
-        with self.engine.begin() as c:
-            return c.execute(stmt).first() is not None
+        i = t_inbox.c
+        ins = (_insert(self.engine, t_inbox)
+               .values(member_id=member_id, kind=kind, name=name, payload=payload, dedup_key=dedup_key,
+                       status="pending", attempts=0, available_at=0.0, created_at=now, updated_at=now)
+               .on_conflict_do_nothing(index_elements=[i.member_id, i.dedup_key])
+               .returning(i.id))     # rowcount is unreliable here (-1 with an implicit RETURNING)
+        held = sa.select(i.id, i.status).where(i.member_id == member_id, i.dedup_key == dedup_key)
+        if self.engine.dialect.name == "postgresql":
+            held = held.with_for_update()
+        for _ in range(5):          # a concurrent put may retire the row we saw: look again
+            with self.engine.begin() as c:
+                if c.execute(ins).first() is not None:
+                    return True
+                if not while_pending:
+                    return False
+                row = c.execute(held).first()
+                if row is None:
+                    continue
+                if row.status == "pending":
+                    return False
+                # The holder was already taken by a worker: give its key up (``key#id``, still unique)
+                # so this delivery becomes a new item.
+                c.execute(sa.update(t_inbox).where(i.id == row.id, i.dedup_key == dedup_key)
+                          .values(dedup_key=f"{dedup_key}#{row.id}"))
+                if c.execute(ins).first() is not None:
+                    return True
+        return False
 
     def _ready(self, now: float):
         i = t_inbox.c
@@ -131,7 +153,7 @@ class SQLInbox(Inbox):
                       sa.and_(i.status == "working", i.lease_until < now))   # a crashed worker's lease ran out
 
     def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
-        now = time.time()
+        now = self.clock()
         i = t_inbox.c
         pick = sa.select(i.id).where(self._ready(now)).order_by(i.id).limit(limit)
         if self.engine.dialect.name == "postgresql":
@@ -147,19 +169,31 @@ class SQLInbox(Inbox):
                                                       i.lease_until == now + lease_seconds).order_by(i.id))
             return [_item(r) for r in rows]
 
-    def done(self, item_id: int) -> None:
-        with self.engine.begin() as c:
-            c.execute(sa.update(t_inbox).where(t_inbox.c.id == item_id)
-                      .values(status="done", lease_until=None, updated_at=_now()))
+    def _mine(self, item_id: int, owner: str):
+        i = t_inbox.c
+        return sa.and_(i.id == item_id, i.owner == owner, i.status == "working")
 
-    def fail(self, item_id: int, error: str, retry_in: float | None = None) -> None:
+    def renew(self, item_id: int, *, owner: str, lease_seconds: float = 60) -> bool:
+        with self.engine.begin() as c:
+            return c.execute(sa.update(t_inbox).where(self._mine(item_id, owner))
+                             .values(lease_until=self.clock() + lease_seconds, updated_at=_now())
+                             .returning(t_inbox.c.id)).first() is not None
+
+    def done(self, item_id: int, *, owner: str) -> bool:
+        with self.engine.begin() as c:
+            return c.execute(sa.update(t_inbox).where(self._mine(item_id, owner))
+                             .values(status="done", lease_until=None, updated_at=_now())
+                             .returning(t_inbox.c.id)).first() is not None
+
+    def fail(self, item_id: int, error: str, retry_in: float | None = None, *, owner: str) -> bool:
         values: dict[str, Any] = {"last_error": (error or "")[:4000], "lease_until": None, "updated_at": _now()}
         if retry_in is None:
             values["status"] = "failed"
         else:
-            values.update(status="pending", available_at=time.time() + retry_in)
+            values.update(status="pending", available_at=self.clock() + retry_in)
         with self.engine.begin() as c:
-            c.execute(sa.update(t_inbox).where(t_inbox.c.id == item_id).values(**values))
+            return c.execute(sa.update(t_inbox).where(self._mine(item_id, owner)).values(**values)
+                             .returning(t_inbox.c.id)).first() is not None
 
     def counts(self, member_id: str | None = None) -> dict[str, int]:
         q = sa.select(t_inbox.c.status, sa.func.count()).group_by(t_inbox.c.status)

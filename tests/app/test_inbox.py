@@ -45,6 +45,74 @@ def test_delivered_and_replayed_event_runs_once(installed):
     assert live_app.store.inbox.counts(portal.member_id) == {"done": 1}
 
 
+def _deliver_update(live_app, portal, deal_id: str):
+    portal.send_event_raw(live_app.client_id, "ONCRMDEALUPDATE", {"FIELDS": {"ID": deal_id}},
+                          handler=live_app.url + "/events")
+    assert portal.wait_events()
+    delivery = portal.deliveries[-1]
+    assert delivery.status == 200
+    return delivery
+
+
+def test_two_updates_in_one_second_both_run(installed):
+    """A real portal posts only {FIELDS: {ID}} and ``ts`` in whole seconds: a second genuine update of the
+    same deal in the same second is no replay once the first was handled — it must run too."""
+    live_app, portal = installed
+    seen = []
+    worker = live_app.worker({"ONCRMDEALUPDATE": lambda s, m, p: seen.append(p["data"]["FIELDS"]["ID"])})
+    first = _deliver_update(live_app, portal, "42")
+    _drain(worker)
+    assert seen == ["42"]
+    second = _deliver_update(live_app, portal, "42")            # the portal's clock has not moved
+    assert dict(first.form)["ts"] == dict(second.form)["ts"]
+    assert dict(first.form)["event_handler_id"] == dict(second.form)["event_handler_id"]
+    _drain(worker)
+    assert seen == ["42", "42"]
+    assert live_app.store.inbox.counts(portal.member_id) == {"done": 2}
+
+
+def test_slow_handler_runs_once_with_two_workers(installed):
+    """Handlers slower than the lease: the running item's lease is kept alive, a queued item whose lease
+    ran out goes to the other worker and is skipped by the first, so every event runs exactly once."""
+    import threading
+
+    live_app, portal = installed
+    runs, lock, started = [], threading.Lock(), threading.Event()
+
+    def slow(services, member_id, payload):
+        with lock:
+            runs.append(payload["data"]["FIELDS"]["ID"])
+        started.set()
+        time.sleep(2.0)
+
+    for deal_id in ("1", "2"):
+        _deliver_update(live_app, portal, deal_id)
+    a, b = live_app.worker({"ONCRMDEALUPDATE": slow}), live_app.worker({"ONCRMDEALUPDATE": slow})
+    a.lease_seconds = b.lease_seconds = 1.5
+    stop = threading.Event()
+
+    def poll_b():
+        while not stop.is_set():
+            if b.run_once() == 0:
+                time.sleep(0.05)
+
+    ta = threading.Thread(target=a.run_once)      # a claims both; the second waits behind a slow one
+    ta.start()
+    assert started.wait(10)
+    tb = threading.Thread(target=poll_b)           # b polls for items whose lease ran out
+    tb.start()
+    try:
+        ta.join(15)
+        deadline = time.time() + 15
+        while time.time() < deadline and live_app.store.inbox.counts(portal.member_id) != {"done": 2}:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        tb.join()
+    assert sorted(runs) == ["1", "2"]
+    assert live_app.store.inbox.counts(portal.member_id) == {"done": 2}
+
+
 def test_failing_handler_is_retried_then_done(installed):
     live_app, portal = installed
     calls = []

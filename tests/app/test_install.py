@@ -50,26 +50,58 @@ def test_reinstall_treats_already_binded_as_success(live_app, portal):
 
 
 def test_spoofed_domain_changes_nothing(live_app, portal, attacker):
-    """DOMAIN / SERVER_ENDPOINT in the installer POST point at an attacker; every call still goes to the
-    endpoint app.info named, and the attacker hears nothing."""
+    """DOMAIN in the installer POST or in a frame points at an attacker: refused with 403 before the portal
+    is called or anything is stored, and the attacker hears nothing."""
     from b24app.sandbox.frames import frame_data
 
     att_url, hits = attacker
     live_app.install(portal, mode="frame")
+    stored = live_app.store.portals.get(portal.member_id)
+    inbox_before = live_app.store.inbox.counts()
     query, form = frame_data(portal, live_app.client_id)
     host = att_url.split("//", 1)[1]
     query["DOMAIN"] = host
+    form["SERVER_ENDPOINT"] = att_url + "/rest/"
+    before = len(portal.log)
+    r = requests.post(live_app.url + "/install", params=query, data=form, timeout=10)
+    assert r.status_code == 403 and "WRONG_DOMAIN" in r.text, r.text
+    after = live_app.store.portals.get(portal.member_id)
+    assert (after.access_token, after.refresh_token, after.token_version) == \
+        (stored.access_token, stored.refresh_token, stored.token_version)
+    assert live_app.store.inbox.counts() == inbox_before          # no install job queued
+    r = requests.post(live_app.url + "/app", params=query, data=form, timeout=10)
+    assert r.status_code == 403 and "WRONG_DOMAIN" in r.text
+    assert 'data-b24app="main"' not in r.text
+    assert len(portal.log) == before                               # no user.admin, event.bind, user.current
+    assert hits == []
+
+
+def test_spoofed_server_endpoint_is_ignored(live_app, portal, attacker):
+    """SERVER_ENDPOINT is never used: the stored OAuth server is the configured one."""
+    from b24app.sandbox.frames import frame_data
+
+    att_url, hits = attacker
+    live_app.install(portal, mode="frame")                 # the portal knows the app; this POST re-installs
+    query, form = frame_data(portal, live_app.client_id)
     form["SERVER_ENDPOINT"] = att_url + "/rest/"
     r = requests.post(live_app.url + "/install", params=query, data=form, timeout=10)
     assert r.status_code == 200, r.text
     p = live_app.store.portals.get(portal.member_id)
     assert p.client_endpoint == portal.client_endpoint
     assert p.server_endpoint.startswith(live_app.cloud.oauth_url)
-    # the frame with a spoofed DOMAIN is verified at the stored endpoint, not the attacker
-    r = requests.post(live_app.url + "/app", params=query, data=form, timeout=10)
-    assert r.status_code == 200, r.text
-    assert 'data-b24app="main"' in r.text
     assert hits == []
+
+
+def test_installer_domain_compared_case_insensitively_with_port(live_app, portal):
+    from b24app.sandbox.frames import frame_data
+
+    live_app.install(portal, mode="frame")
+    query, form = frame_data(portal, live_app.client_id)
+    assert ":" in query["DOMAIN"]                                   # the sandbox is host:port
+    query["DOMAIN"] = query["DOMAIN"].upper()
+    r = requests.post(live_app.url + "/install", params=query, data=form, timeout=10)
+    assert r.status_code == 200, r.text
+    assert live_app.store.portals.get(portal.member_id).domain == portal.domain
 
 
 def test_install_with_bad_token_stores_nothing(live_app, portal):

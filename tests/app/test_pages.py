@@ -56,11 +56,9 @@ def _in_thread(fn):
 
 @pytest.mark.browser
 def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
-    from tests.conftest import CHROMIUM_CANDIDATES
+    from tests.conftest import chromium_executable
 
-    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
-    if exe is None:
-        pytest.skip("chromium is not installed")
+    exe = chromium_executable()
     from b24app.inbox import Worker
 
     worker = Worker(live_app.services)               # runs the install job the installer page waits for
@@ -97,11 +95,9 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
     the bar reaches 100% and the page calls BX24.installFinish()."""
     from b24app import install_flow
     from b24app.inbox import Worker
-    from tests.conftest import CHROMIUM_CANDIDATES
+    from tests.conftest import chromium_executable
 
-    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
-    if exe is None:
-        pytest.skip("chromium is not installed")
+    exe = chromium_executable()
     runs, healthy = [], threading.Event()
 
     def installer(services, member_id, progress=None):
@@ -146,3 +142,32 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
     assert "создаём смарт-процесс visit" in step and width == "40%"
     assert runs[-1] is True and False in runs
     assert portal.installs[live_app.client_id].installed is True
+
+
+_SKIPPING_BROWSER_TEST = """
+import pytest
+
+
+@pytest.mark.browser
+def test_pretends_chromium_is_missing():
+    pytest.skip("chromium is not installed")
+"""
+
+
+@pytest.mark.parametrize("required, outcome", [("1", "1 failed"), ("", "1 skipped")])
+def test_browser_tests_cannot_skip_when_the_browser_is_required(tmp_path, required, outcome):
+    """Whatever way a browser test checks for Chromium, B24APP_REQUIRE_BROWSER=1 turns its skip into a
+    failure (tests/conftest.py), so CI cannot go green without having run them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "test_skipping.py").write_text(_SKIPPING_BROWSER_TEST)
+    env = {**os.environ, "B24APP_REQUIRE_BROWSER": required}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "-p", "no:cacheprovider",
+                        "-c", str(root / "pyproject.toml"), "--rootdir", str(root), str(tmp_path)],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert outcome in r.stdout, r.stdout + r.stderr
+    if required:
+        assert "B24APP_REQUIRE_BROWSER=1, but the browser test skipped" in r.stdout

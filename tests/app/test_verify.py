@@ -100,6 +100,39 @@ def test_forged_robot_call_is_refused(installed):
     _nothing_happened(live_app, portal, before)
 
 
+def test_robot_call_with_other_portals_member_id_is_refused(installed, cloud):
+    """Portal A's genuine auth block claiming installed portal B: A's token is not B's → 401, nothing
+    queued, neither portal called."""
+    live_app, portal = installed
+    other = cloud.add_portal(seed="empty")
+    live_app.install(other, mode="frame")
+    before, other_before = len(portal.log), len(other.log)
+    r = requests.post(live_app.url + "/robots/notify",
+                      data=_robot(portal, live_app.client_id, member_id=other.member_id), timeout=10)
+    assert r.status_code == 401 and r.json()["error"] == "INVALID_APPLICATION_TOKEN"
+    assert live_app.store.inbox.counts() == {}
+    assert len(portal.log) == before and len(other.log) == other_before
+
+
+@pytest.mark.parametrize("how", ["status", "clean_uninstall"])
+def test_robot_call_for_uninstalled_portal_is_refused(installed, how):
+    live_app, portal = installed
+    form = _robot(portal, live_app.client_id)            # built while the app was still installed
+    if how == "status":
+        live_app.store.portals.set_status(portal.member_id, "uninstalled")
+        expected = 403
+    else:
+        portal.uninstall_app(live_app.client_id, clean=True)       # ONAPPUNINSTALL CLEAN=1 → portal forgotten
+        assert portal.wait_events()
+        assert live_app.store.portals.get(portal.member_id) is None
+        expected = 401
+    before = len(portal.log)
+    r = requests.post(live_app.url + "/robots/notify", data=form, timeout=10)
+    assert r.status_code == expected, r.text
+    assert live_app.store.inbox.counts() == {}
+    assert len(portal.log) == before
+
+
 # --- frames -----------------------------------------------------------------------------------------
 def _frame(portal, client_id, lang="ru", **form_overrides):
     query, form = frame_data(portal, client_id, lang=lang)
@@ -136,27 +169,85 @@ def test_frame_needs_reinstall_warning(installed):
 
 
 def test_forged_frames_are_refused(installed, cloud, attacker):
+    """Every local check (member_id, APPLICATION_TOKEN, DOMAIN) runs before anything leaves the app."""
     live_app, portal = installed
     att_url, hits = attacker
     host = att_url.split("//", 1)[1]
-    q, f = _frame(portal, live_app.client_id, AUTH_ID="not-a-token")
-    q["DOMAIN"] = host
+    before = len(portal.log)
+    q, f = _frame(portal, live_app.client_id)
+    q["DOMAIN"] = host                                                       # spoofed DOMAIN
     r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
-    assert r.status_code == 401
+    assert r.status_code == 403 and "WRONG_DOMAIN" in r.text
+    q, f = _frame(portal, live_app.client_id)
+    del q["DOMAIN"]
+    r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
+    assert r.status_code == 403
+    q, f = _frame(portal, live_app.client_id)                               # a genuine AUTH_ID without
+    f.pop("APPLICATION_TOKEN")                                               # the application token
+    r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
+    assert r.status_code == 401 and "INVALID_APPLICATION_TOKEN" in r.text
     # a genuine token of another portal, claiming this portal's member_id
     other = cloud.add_portal(seed="empty")
     live_app.install(other, mode="frame")
+    before = len(portal.log)
+    other_before = len(other.log)
     q, f = _frame(other, live_app.client_id)
-    f["member_id"], q["DOMAIN"] = portal.member_id, host
+    f["member_id"], q["DOMAIN"] = portal.member_id, portal.domain
     f.pop("APPLICATION_TOKEN")
     r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
     assert r.status_code == 401
     q, f = _frame(other, live_app.client_id, member_id=portal.member_id)   # with other's APPLICATION_TOKEN
-    before = len(portal.log)
+    q["DOMAIN"] = portal.domain
     r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
-    assert r.status_code == 401 and len(portal.log) == before                # refused before any call
+    assert r.status_code == 401
     q, f = _frame(portal, live_app.client_id, member_id="e" * 32)
     r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
     assert r.status_code == 403
+    assert len(portal.log) == before and len(other.log) == other_before    # refused before any call
     assert hits == []
     assert live_app.store.inbox.counts() == {}
+
+
+def test_refused_auth_id_is_not_asked_twice(installed):
+    """A frame that passes the local checks but carries a bad AUTH_ID costs the portal one call, then
+    the refusal is remembered for a while."""
+    live_app, portal = installed
+    q, f = _frame(portal, live_app.client_id, AUTH_ID="not-a-token")
+    n = len(_calls(portal, "user.current"))
+    for _ in range(3):
+        r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
+        assert r.status_code == 401 and "INVALID_AUTH" in r.text
+    assert len(_calls(portal, "user.current")) == n + 1
+
+
+def test_frame_domain_case_and_port(installed):
+    """A legitimate DOMAIN (host:port in the sandbox) passes whatever its case."""
+    live_app, portal = installed
+    q, f = _frame(portal, live_app.client_id)
+    assert ":" in q["DOMAIN"]
+    q["DOMAIN"] = q["DOMAIN"].upper()
+    r = requests.post(live_app.url + "/app", params=q, data=f, timeout=10)
+    assert r.status_code == 200 and 'data-b24app="main"' in r.text
+
+
+def test_frame_checks_take_the_portals_request_budget(installed):
+    """AUTH_ID checks go through the portal's leaky bucket, shared with the app's own calls: forged
+    frames cannot push the portal past its limit; when the budget is gone the frame is answered 503."""
+    from b24app.throttle import Throttle
+
+    live_app, portal = installed
+    q, good = _frame(portal, live_app.client_id)
+    assert requests.post(live_app.url + "/app", params=q, data=good, timeout=10).status_code == 200
+    live_app.services.throttle = Throttle(burst=2, drain=0.001)       # two slots, none coming back soon
+    n = len(_calls(portal, "user.current"))
+    statuses = []
+    for i in range(3):
+        q, f = _frame(portal, live_app.client_id, AUTH_ID=f"forged-{i}")
+        statuses.append(requests.post(live_app.url + "/app", params=q, data=f, timeout=20).status_code)
+    assert statuses == [401, 401, 503]
+    assert len(_calls(portal, "user.current")) == n + 2
+    assert live_app.services.throttle.bucket(portal.member_id).level > 1.9
+    # a user whose AUTH_ID was confirmed before is still served from the cache, at no cost
+    q, _ = _frame(portal, live_app.client_id)
+    r = requests.post(live_app.url + "/app", params=q, data=good, timeout=10)
+    assert r.status_code == 200 and len(_calls(portal, "user.current")) == n + 2

@@ -40,3 +40,28 @@ def calls(portal, since: int = 0) -> list[str]:
 
 def creates(portal, since: int = 0) -> list[str]:
     return [m for m in calls(portal, since) if m.endswith(".add") or m.endswith(".bind")]
+
+
+@pytest.fixture
+def installed(app_env, portal):
+    from install.apply import install
+    from install.registry import installed_ids
+
+    report = install(app_env, portal.member_id)
+    assert report.complete, report.errors
+    return app_env, installed_ids(app_env.store, portal.member_id)
+
+
+def robot(services, portal, code, document_id, props=None):
+    """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
+    from b24app.inbox import Worker
+    from b24app.sandbox.robots import find_call, run_robot
+    from install.robots import register
+
+    token = run_robot(portal, CLIENT_ID, code, document_id, props or {})
+    call = find_call(portal, token)
+    assert call.status == 200, call
+    Worker(services, register({}), backoff=0.01, max_backoff=0.05).run_once()
+    sent = [e for e in portal.db.bizproc_events if e["event_token"] == token]
+    assert len(sent) == 1, portal.db.bizproc_events
+    return sent[0], call

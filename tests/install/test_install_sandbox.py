@@ -79,13 +79,38 @@ def test_hand_made_visit_is_adopted(app_env, portal):
     assert visit.stage("overdue") in sids
 
 
-def test_storm_mid_install_then_retry_completes(app_env, portal):
-    portal.faults.storm(n_requests=6)
-    first = install(app_env, portal.member_id, max_rounds=6)
-    report = first if first.complete else install(app_env, portal.member_id)
+def test_storm_mid_install_then_retry_completes(app_env, portal, monkeypatch):
+    """A 503 storm starts once the first crm.type.add has run and lasts longer than the client's tries:
+    the first run ends incomplete; the retry (the storm's tail absorbed by the client) completes with no
+    duplicates."""
+    tries = 3
+    app_env.client_options["max_tries"] = tries
+    original, started = portal.faults.take_storm, []
+
+    def storm_after_the_first_create():
+        if not started and any(r.method == "crm.type.add" for r in portal.log):
+            started.append(len(portal.log))
+            portal.faults.storm(tries + 2)
+        return original()
+    monkeypatch.setattr(portal.faults, "take_storm", storm_after_the_first_create)
+    first = install(app_env, portal.member_id, max_rounds=2)
+    assert started, "the storm never started"
+    assert not first.complete and any("QUERY_LIMIT_EXCEEDED" in e for e in first.errors), first.errors
+    refused = [r for r in portal.log[started[0]:] if r.status == 503]
+    assert len(refused) >= tries and all(r.error == "QUERY_LIMIT_EXCEEDED" for r in refused)
+    assert not installed_ids(app_env.store, portal.member_id).complete
+    report = install(app_env, portal.member_id)
     assert report.complete, report.errors
-    assert len(_types(portal, "Посещение")) == 1
+    assert len([r for r in portal.log[started[0]:] if r.status == 503]) == tries + 2    # the whole storm
+    assert portal.faults.state()["storm"] == 0
+    for title in ("Посещение", "Расчет", "Работа"):
+        assert len(_types(portal, title)) == 1, title
     assert len([c for c in portal.db.categories.rows.values() if c["name"] == "Монтаж"]) == 1
+    made = Counter(m for m in creates(portal) if m in ("crm.type.add", "crm.category.add", "bizproc.robot.add"))
+    assert made == {"crm.type.add": 4, "crm.category.add": 3, "bizproc.robot.add": len(load().robots)}, made
+    visit = installed_ids(app_env.store, portal.member_id).smart_process("visit")
+    sids = [s["STATUS_ID"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
+    assert len(sids) == len(set(sids)) == len(load().smart_process("visit")["stages"])
 
 
 def test_dropped_connection_mid_install_then_retry_completes(app_env, portal):

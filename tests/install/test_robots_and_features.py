@@ -5,33 +5,13 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from b24app.sandbox.robots import find_call, run_robot
 from install.apply import KV_KEY, install
 from install.manifest import load
-from install.registry import NotInstalled, installed_ids
-from install.robots import register
+from install.registry import NotInstalled
 
 from tests.app.conftest import CLIENT_ID
 
-
-@pytest.fixture
-def installed(app_env, portal):
-    report = install(app_env, portal.member_id)
-    assert report.complete, report.errors
-    return app_env, installed_ids(app_env.store, portal.member_id)
-
-
-def _robot(services, portal, code, document_id, props=None):
-    """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
-    from b24app.inbox import Worker
-
-    token = run_robot(portal, CLIENT_ID, code, document_id, props or {})
-    call = find_call(portal, token)
-    assert call.status == 200, call
-    Worker(services, register({}), backoff=0.01, max_backoff=0.05).run_once()
-    sent = [e for e in portal.db.bizproc_events if e["event_token"] == token]
-    assert len(sent) == 1, portal.db.bizproc_events
-    return sent[0], call
+from .conftest import robot as _robot
 
 
 def _company(client, title="ООО Ромашка"):
@@ -144,7 +124,7 @@ def test_start_and_finish_job_record_facts(installed, portal):
 
 
 @pytest.mark.parametrize("code,doc,props,message", [
-    ("b24app_create_visit", "COMPANY_1", {"company_id": "", "visit_date": "01.03.2025"}, "'company_id' is required"),
+    ("b24app_create_visit", "CONTACT_1", {"company_id": "", "visit_date": "01.03.2025"}, "not on a company"),
     ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "tomorrow"}, "not a valid datetime"),
     ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "01.03.2025"}, "company 999 cannot be read"),
     ("b24app_start_job", "DEAL_4242", {}, "deal 4242 cannot be read"),
@@ -155,7 +135,9 @@ def test_bad_calls_are_answered_with_a_clear_log_message(installed, portal, code
     services, _ = installed
     sent, call = _robot(services, portal, code, doc, props)
     assert sent["return_values"] == {}
-    assert "error:" in sent["log_message"] and message in sent["log_message"], sent["log_message"]
+    name = load().robot(code)["name"]["ru"]                   # the portal's language is Russian
+    assert sent["log_message"].startswith(f"b24app {name}: ошибка: "), sent["log_message"]
+    assert message in sent["log_message"], sent["log_message"]
     assert call.answered
 
 
@@ -197,9 +179,42 @@ def test_uninstall_removes_bindings_and_clean_forgets(installed, portal):
     # offline bindings are unbound too (event_type=offline, no handler); the lifecycle ones stay
     left = {(b.event, b.offline) for b in portal.events.bindings if b.client_id == CLIENT_ID}
     assert not [e for e, offline in left if offline] and ("ONOFFLINEEVENT", False) not in left
+    assert {("ONAPPUNINSTALL", False), ("ONAPPUPDATE", False)} <= left       # a later uninstall is still heard
     rec = services.store.kv.get(portal.member_id, KV_KEY)
     assert rec["robots"] == {} and rec["smart_processes"]["visit"]["entityTypeId"]
     again = install(services, portal.member_id)           # a re-install restores the bindings only
     assert again.complete and not [s for s in again.sent if "crm.type.add" in s]
     on_uninstalled(services.store, portal.member_id, clean=True)
     assert services.store.kv.get(portal.member_id, KV_KEY) is None
+
+
+def test_uninstall_keeps_onappuninstall_so_a_later_clean_uninstall_is_heard(installed, portal):
+    from install.uninstall import remove_bindings
+
+    services, _ = installed
+    assert remove_bindings(services, portal.member_id) == []
+    portal.uninstall_app(CLIENT_ID, clean=True)            # the portal POSTs ONAPPUNINSTALL to what is bound
+    assert portal.events.flush()
+    assert services.store.portals.get(portal.member_id) is None
+    assert services.store.kv.get(portal.member_id, KV_KEY) is None
+
+
+def test_cli_uninstall_removes_bindings(installed, portal):
+    """`b24app install --uninstall PORTAL`: placements, robots and domain events unbound, lifecycle kept."""
+    from install.cli import install_command
+
+    services, _ = installed
+    st = services.settings
+    env = {"B24APP_DATABASE_URL": st.database_url, "B24APP_PUBLIC_URL": st.public_url, "B24_CLIENT_ID": st.client_id,
+           "B24_CLIENT_SECRET": st.client_secret, "B24_OAUTH_SERVER": st.oauth_server,
+           "B24APP_ALLOW_HTTP_PORTALS": "1"}
+    assert [r for r in portal.db.robots if r[0] == CLIENT_ID]
+    res = CliRunner().invoke(install_command, ["--uninstall", portal.domain], env=env)
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == f"bindings removed from {portal.member_id}"
+    assert not [r for r in portal.db.robots if r[0] == CLIENT_ID]
+    assert not [p for p in portal.db.placements.values() if p.get("client_id") == CLIENT_ID]
+    left = {b.event for b in portal.events.bindings if b.client_id == CLIENT_ID}
+    assert {"ONAPPUNINSTALL", "ONAPPUPDATE"} <= left <= {"ONAPPINSTALL", "ONAPPUNINSTALL", "ONAPPUPDATE"}, left
+    rec = services.store.kv.get(portal.member_id, KV_KEY)
+    assert rec["robots"] == {} and not rec["complete"] and rec["smart_processes"]["visit"]["entityTypeId"]

@@ -77,6 +77,7 @@ def test_demo_jobs_on_the_map_and_one_click_assign(api):
     tasks = [t for t in portal.db.tasks.rows.values() if f"D_{job['id']}" in (t.get("UF_CRM_TASK") or [])]
     assert len(tasks) == 1 and int(tasks[0]["RESPONSIBLE_ID"]) == worker
     assert "yandex.ru/maps" in tasks[0]["DESCRIPTION"]
+    assert "rtext=~" in tasks[0]["DESCRIPTION"]           # the route starts where the worker is now
     assert sum(1 for r in portal.log if r.method == "batch") >= 1
 
     status, after = api("GET", f"/api/maps/jobs?since={doc['version']}")

@@ -212,6 +212,54 @@ def test_control_api(portal, app):
     assert requests.get(portal.url + "/_sandbox/log").json()["requests"]
 
 
+def _lan_address() -> str | None:
+    """This machine's address on a non-loopback interface (a UDP connect sends nothing)."""
+    import ipaddress
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.connect(("192.0.2.1", 9))
+        addr = sock.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    return None if ipaddress.ip_address(addr).is_loopback else addr
+
+
+def test_control_api_answers_this_machine_or_the_control_token(cloud):
+    """A sandbox listening on every interface: REST and pages answer callers from the network, the control
+    API (install, tokens, clock) only loopback callers or the token printed at start-up; a cross-origin
+    browser call is refused even from loopback."""
+    addr = _lan_address()
+    if addr is None:
+        pytest.skip("no non-loopback interface to call from")
+    portal = cloud.add_portal(seed="empty", host="0.0.0.0")
+    remote, local = f"http://{addr}:{portal.port}", f"http://127.0.0.1:{portal.port}"
+    now = portal.clock.now()
+    r = requests.get(remote + "/_sandbox/state", timeout=10)
+    assert r.status_code == 403 and r.json()["error"] == "ACCESS_DENIED"
+    assert requests.post(remote + "/_sandbox/clock/advance", json={"seconds": 3600}, timeout=10).status_code == 403
+    assert requests.post(remote + "/_sandbox/apps", json={"client_id": "local.evil.1", "handler_url": "x"},
+                         timeout=10).status_code == 403
+    bad = {"X-Sandbox-Control-Token": "guess"}
+    assert requests.get(remote + "/_sandbox/state", headers=bad, timeout=10).status_code == 403
+    assert portal.clock.now() == now and "local.evil.1" not in cloud.apps
+    assert requests.get(remote + "/", timeout=10).status_code == 200                  # the portal page
+    assert requests.post(remote + "/rest/server.time.json", timeout=10).status_code == 401   # REST: its own auth
+    token = {"X-Sandbox-Control-Token": portal.control_token}
+    r = requests.get(remote + "/_sandbox/state", headers=token, timeout=10)
+    assert r.status_code == 200 and r.json()["member_id"] == portal.member_id
+    assert requests.get(local + "/_sandbox/state", timeout=10).status_code == 200
+    evil = requests.post(local + "/_sandbox/clock/advance", json={"seconds": 3600}, timeout=10,
+                         headers={"Origin": "http://evil.example"})
+    assert evil.status_code == 403 and portal.clock.now() == now
+    assert "Access-Control-Allow-Origin" not in evil.headers
+    same = requests.post(local + "/_sandbox/clock/advance", json={"seconds": 1}, timeout=10, headers={"Origin": local})
+    assert same.status_code == 200 and portal.clock.now() == now + 1
+
+
 # --- the two Python clients through the webhook ---------------------------------------------------
 def test_fast_bitrix24_through_webhook(portal):
     from fast_bitrix24 import Bitrix

@@ -120,7 +120,7 @@ def test_inbox_put_dedup_claim_done(store):
     assert [(i.member_id, i.payload, i.attempts, i.status) for i in items] == [
         ("m1", {"FIELDS": {"ID": 5}}, 1, "working"), ("m2", {"FIELDS": {"ID": 5}}, 1, "working")]
     assert store.inbox.claim("w2") == []
-    store.inbox.done(items[0].id)
+    assert store.inbox.done(items[0].id, owner="w1") is True
     assert store.inbox.counts() == {"done": 1, "working": 1}
     assert store.inbox.counts("m1") == {"done": 1}
 
@@ -128,12 +128,12 @@ def test_inbox_put_dedup_claim_done(store):
 def test_inbox_fail_retry_and_give_up(store):
     store.inbox.put("m1", "event", "E", {}, "a")
     (item,) = store.inbox.claim("w1")
-    store.inbox.fail(item.id, "portal said 500", retry_in=0.2)
+    assert store.inbox.fail(item.id, "portal said 500", retry_in=0.2, owner="w1")
     assert store.inbox.claim("w1") == []                       # not before retry_in
     time.sleep(0.3)
     (again,) = store.inbox.claim("w2")
     assert again.id == item.id and again.attempts == 2 and again.last_error == "portal said 500"
-    store.inbox.fail(again.id, "still broken", retry_in=None)
+    assert store.inbox.fail(again.id, "still broken", retry_in=None, owner="w2")
     assert store.inbox.get(item.id).status == "failed"
     assert store.inbox.claim("w3") == []
 
@@ -145,6 +145,78 @@ def test_inbox_expired_lease_is_reclaimed(store):
     time.sleep(0.2)
     (again,) = store.inbox.claim("w2")
     assert again.id == item.id and again.owner == "w2"
+
+
+def test_inbox_done_fail_renew_only_for_the_owner(store):
+    """A worker whose lease ran out and was taken over must not overwrite the new owner's result."""
+    clock = [1000.0]
+    store.inbox.clock = lambda: clock[0]
+    store.inbox.put("m1", "event", "E", {}, "a")
+    (item,) = store.inbox.claim("slow", lease_seconds=60)
+    assert store.inbox.renew(item.id, owner="slow", lease_seconds=60) is True
+    clock[0] += 61                                               # the renewed lease ran out as well
+    (again,) = store.inbox.claim("fast", lease_seconds=60)
+    assert again.id == item.id and again.owner == "fast"
+    assert store.inbox.renew(item.id, owner="slow") is False
+    assert store.inbox.done(item.id, owner="slow") is False
+    assert store.inbox.fail(item.id, "late", retry_in=None, owner="slow") is False
+    assert store.inbox.get(item.id).status == "working" and store.inbox.get(item.id).last_error is None
+    assert store.inbox.done(item.id, owner="fast") is True
+    assert store.inbox.done(item.id, owner="fast") is False                 # done is final
+    assert store.inbox.get(item.id).status == "done"
+
+
+def test_inbox_renew_keeps_the_item_from_other_claimers(store):
+    clock = [1000.0]
+    store.inbox.clock = lambda: clock[0]
+    store.inbox.put("m1", "event", "E", {}, "a")
+    (item,) = store.inbox.claim("w1", lease_seconds=60)
+    for _ in range(3):
+        clock[0] += 50
+        assert store.inbox.renew(item.id, owner="w1", lease_seconds=60)
+        assert store.inbox.claim("w2", lease_seconds=60) == []
+    clock[0] += 61
+    assert [i.id for i in store.inbox.claim("w2", lease_seconds=60)] == [item.id]
+
+
+def test_inbox_put_while_pending_dedups_only_until_claimed(store):
+    """Online events' keys recur for genuine later changes: they block only a pending twin."""
+    assert store.inbox.put("m1", "event", "E", {"n": 1}, "k", while_pending=True) is True
+    assert store.inbox.put("m1", "event", "E", {"n": 1}, "k", while_pending=True) is False     # pending twin
+    (first,) = store.inbox.claim("w1")
+    assert store.inbox.put("m1", "event", "E", {"n": 2}, "k", while_pending=True) is True      # first is working
+    assert store.inbox.put("m1", "event", "E", {"n": 3}, "k", while_pending=True) is False     # second pending
+    assert store.inbox.done(first.id, owner="w1")
+    (second,) = store.inbox.claim("w1")
+    assert second.payload == {"n": 2} and second.id != first.id
+    assert store.inbox.done(second.id, owner="w1")
+    assert store.inbox.put("m1", "event", "E", {"n": 4}, "k", while_pending=True) is True      # both done
+    assert store.inbox.counts("m1") == {"done": 2, "pending": 1}
+    # without while_pending a key is a key forever (robot event_token, 1C push id, offline row ID)
+    assert store.inbox.put("m1", "robot", "r", {}, "tok") is True
+    (robot,) = [i for i in store.inbox.claim("w1") if i.kind == "robot"]
+    assert store.inbox.done(robot.id, owner="w1")
+    assert store.inbox.put("m1", "robot", "r", {}, "tok") is False
+
+
+def test_inbox_put_while_pending_concurrent_twins_make_one_item(db_url, store):
+    store.inbox.put("m1", "event", "E", {}, "k", while_pending=True)
+    (first,) = store.inbox.claim("w1")
+    store.inbox.done(first.id, owner="w1")
+    stores = [open_store(db_url) for _ in range(4)]
+    results: list[bool] = []
+    barrier = threading.Barrier(len(stores))
+
+    def put(s):
+        barrier.wait()
+        results.append(s.inbox.put("m1", "event", "E", {}, "k", while_pending=True))
+
+    threads = [threading.Thread(target=put, args=(s,)) for s in stores]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    [s.close() for s in stores]
+    assert sorted(results) == [False, False, False, True]
+    assert store.inbox.counts("m1") == {"done": 1, "pending": 1}
 
 
 def test_two_claimers_never_get_the_same_item(db_url, store):
@@ -161,7 +233,7 @@ def test_two_claimers_never_get_the_same_item(db_url, store):
                 return
             for it in items:
                 got[name].append(it.id)
-                s.inbox.done(it.id)
+                assert s.inbox.done(it.id, owner=name)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}", s)) for i, s in enumerate(stores)]
     [t.start() for t in threads]

@@ -130,3 +130,66 @@ def test_calendar_drain_is_batched(visits):
     counts, calls = drain_counting()
     assert counts == {"delete": n} and calls <= n // 50 and _events(visits.portal) == []
     print(f"\ncalendar drain of {n} visits: {calls} HTTP calls for deletes")
+
+
+def test_robot_visit_types_are_the_smart_process_enum():
+    """The robot's select offers exactly the Visit smart process's visit_type enum (app.json), which is
+    what visits.create accepts and the pages name."""
+    from install.manifest import load
+    from visits.strings import TYPES
+
+    m = load()
+    enum = [e["xml_id"] for e in next(f for f in m.smart_process("visit")["fields"] if f["key"] == "visit_type")["enum"]]
+    options = list(m.robot("b24app_create_visit")["properties"]["visit_type"]["options"])
+    assert options == enum == list(vcreate.VISIT_TYPES) == list(TYPES["ru"]) == list(TYPES["en"])
+    assert {"merchandising", "training"} <= set(options)
+
+
+def test_robot_on_a_company_takes_the_company_from_document_id(visits):
+    """The portal POSTs the robot with its property default ``{=Document:ID}`` unresolved; the company comes
+    from ``document_id`` ["crm", "CCrmDocumentCompany", "COMPANY_<id>"]. Answered via bizproc.event.send."""
+    from b24app.sandbox.robots import find_call, run_robot
+
+    portal, v = visits.portal, visits.v
+    company = visits.company(14)
+    registered = portal.db.robots[(visits.live.client_id, "b24app_create_visit")]
+    assert "training" in str(registered["PROPERTIES"]["visit_type"])
+    token = run_robot(portal, visits.live.client_id, "b24app_create_visit",
+                      ["crm", "CCrmDocumentCompany", f"COMPANY_{company['ID']}"],
+                      {"visit_date": "09.01.2026 09:30:00", "visit_type": "merchandising"})
+    call = find_call(portal, token)
+    assert call.status == 200 and call.properties["company_id"] == "{=Document:ID}"
+    visits.run_events(drain=False)
+    (answer,) = [e for e in portal.db.bizproc_events if e["event_token"] == token]
+    assert "visit_id" in answer["return_values"], answer
+    vid = int(answer["return_values"]["visit_id"])
+    item = visits.item(vid)
+    assert item["companyId"] == company["ID"] and item[v.field("visit_type")] == v.enum_id("visit_type", "merchandising")
+    assert item["assignedById"] == int(company["ASSIGNED_BY_ID"])
+    # on a contact there is no company to take: a clear log message, no visit
+    token = run_robot(portal, visits.live.client_id, "b24app_create_visit", "CONTACT_1", {"visit_date": "09.01.2026"})
+    visits.run_events(drain=False)
+    (answer,) = [e for e in portal.db.bizproc_events if e["event_token"] == token]
+    assert "not on a company" in str(answer.get("log_message")) and not answer.get("return_values")
+
+
+def test_a_new_title_or_purpose_is_copied_to_the_calendar_event(visits):
+    from visits.calendar_sync import drain
+
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    item = vcreate.create_visit(svc, mid, visits.company(15)["ID"], "2026-01-08T10:00", purpose="Замер")
+    (event,) = _events(visits.portal)
+    assert event["DESCRIPTION"] == "Замер" and event["NAME"] == item["title"]
+    visits.run_events()
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"], "fields": {
+        "title": "Обучение продавцов", v.field("purpose"): "Новая линейка"}})
+    visits.run_events(drain=False)
+    assert drain(svc, mid) == {"update": 1}
+    (event,) = _events(visits.portal)
+    assert (event["NAME"], event["DESCRIPTION"]) == ("Обучение продавцов", "Новая линейка")
+    assert event["DATE_FROM"].startswith("2026-01-08T10:00")
+    # a change the event does not show (the result) leaves the event alone
+    visits.client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": item["id"], "fields": {
+        v.field("result"): "—"}})
+    visits.run_events(drain=False)
+    assert drain(svc, mid) == {"unchanged": 1}

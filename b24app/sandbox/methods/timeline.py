@@ -7,6 +7,8 @@ camelCase params, ``{"id": N}``. Each write fires its ONCRMTIMELINECOMMENT*/ONCR
 """
 from __future__ import annotations
 
+import base64
+
 from .. import crmdefaults as cd
 from ..crmcore import now_iso
 from ..filters import compile_filter, page_of, parse_order, select_rows
@@ -30,10 +32,41 @@ def _owner_exists(db, etid: int, oid) -> bool:
     return t is None or t.get(oid) is not None       # types we do not store (leads…) are accepted
 
 
+def _files_in(db, raw, created: str, author: int) -> list[dict]:
+    """``FILES: [["name.jpg", "<base64>"], ...]`` (docs crm-timeline-comment-add.md) → stored disk files;
+    the content is kept (``content``, bytes) so a test can check what landed."""
+    if raw in (None, "", [], {}):
+        return []
+
+    def as_list(x):       # a form-encoded / batch query string gives FILES[0][0]=…: dicts with "0", "1" keys
+        return [x[k] for k in sorted(x, key=lambda k: int(k) if str(k).isdigit() else 0)] if isinstance(x, dict) else x
+    raw = [as_list(f) for f in as_list(raw)] if isinstance(raw, (list, dict)) else raw
+    if not isinstance(raw, list):
+        raise B24Fault("", "Invalid FILES: an array of [name, base64 content] is expected", 400)
+    out = []
+    for f in raw:
+        if not isinstance(f, (list, tuple)) or len(f) != 2 or not str(f[0] or "").strip():
+            raise B24Fault("", "Invalid FILES: an array of [name, base64 content] is expected", 400)
+        try:
+            content = base64.b64decode(str(f[1]), validate=True)
+        except ValueError:
+            raise B24Fault("", f"Invalid file content: {f[0]}", 400) from None
+        db.disk_file_seq = getattr(db, "disk_file_seq", 0) + 1
+        out.append({"id": db.disk_file_seq, "name": str(f[0]), "size": len(content), "content": content,
+                    "type": "image" if content[:3] == b"\xff\xd8\xff" or content[:4] == b"\x89PNG" else "file",
+                    "date": created, "authorId": author})
+    return out
+
+
 def comment_out(c: dict) -> dict:
+    """FILES as crm.timeline.comment.get answers them: {"<id>": {id, date, type, name, size, ...}}."""
+    files = {str(f["id"]): {"id": f["id"], "date": f["date"], "type": f["type"], "name": f["name"],
+                            "size": f["size"], "authorId": f["authorId"],
+                            "urlDownload": f"/disk/downloadFile/{f['id']}/?&ncc=1&filename={f['name']}"}
+             for f in c["FILES"] or []}
     return {"ID": str(c["ID"]), "CREATED": c["CREATED"], "ENTITY_ID": str(c["ENTITY_ID"]),
             "ENTITY_TYPE": c["ENTITY_TYPE"], "AUTHOR_ID": str(c["AUTHOR_ID"]), "COMMENT": c["COMMENT"],
-            "FILES": c["FILES"] or []}
+            "FILES": files or []}
 
 
 @method("crm.timeline.comment.add", scope="crm")
@@ -47,10 +80,12 @@ def comment_add(ctx, params):
         raise B24Fault("", "Empty comment message.", 400)
     if not _owner_exists(db, etid, f["ENTITY_ID"]):
         raise B24Fault("", "Not found", 400)
-    row = {"CREATED": now_iso(ctx.portal), "ENTITY_ID": int(f["ENTITY_ID"]),
-           "ENTITY_TYPE": str(f["ENTITY_TYPE"]).lower(), "AUTHOR_ID": int(f.get("AUTHOR_ID") or ctx.user_id),
+    created, author = now_iso(ctx.portal), int(f.get("AUTHOR_ID") or ctx.user_id)
+    row = {"CREATED": created, "ENTITY_ID": int(f["ENTITY_ID"]),
+           "ENTITY_TYPE": str(f["ENTITY_TYPE"]).lower(), "AUTHOR_ID": author,
            "COMMENT": str(f["COMMENT"]), "FILES": []}
     with db.lock:
+        row["FILES"] = _files_in(db, f.get("FILES"), created, author)
         cid = db.comments.insert(row)
     ctx.portal.emit("ONCRMTIMELINECOMMENTADD", {"FIELDS": {"ID": str(cid)}}, ctx.user_id)
     return cid

@@ -1,4 +1,5 @@
-/* Orders map: current jobs as markers (clustered), filters, popup, candidates and one-click assign.
+/* Orders map: current jobs as markers (clustered), filters, popup, candidates and one-click assign
+ * (the worker's day, swap preview, date grid and manual pins are in dispatch_panels.js).
  * Every portal string goes into the DOM through textContent — never innerHTML with data.
  * The map keeps working without tiles (offline, blocked OSM): markers are drawn by us, not the tiles.
  * Fresh data: GET /api/maps/jobs?since=<version> every few seconds and on focus; the server answers
@@ -52,6 +53,15 @@
 
   function fmtTime(t) { return t ? t.replace('T', ' ') : S.no_time; }
 
+  function today() {
+    var d = new Date(), p = function (n) { return (n < 10 ? '0' : '') + n; };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+  }
+  // the day a job is looked at: its own date, else the date filter, else today
+  function dayOf(row) {
+    return (row && row.time && row.time.slice(0, 10)) || document.getElementById('f-date').value || today();
+  }
+
   function stageName(row) {
     var st = cfg.stages[row.pipeline + ':' + row.stage];
     return st ? st.pipeline + ' · ' + st.name : row.pipeline;
@@ -72,9 +82,17 @@
     });
     box.appendChild(open);
     box.appendChild(el('br'));
-    var pick = el('button', {type: 'button', 'data-b24app': 'pick'}, S.pick);
-    pick.addEventListener('click', function () { showCandidates(row.id); });
-    box.appendChild(pick);
+    var P = state.panels || {};
+    function button(code, text, fn) {
+      var b = el('button', {type: 'button', 'data-b24app': code}, text);
+      b.addEventListener('click', fn);
+      box.appendChild(b);
+    }
+    button('pick', row.worker ? S.reassign : S.pick, function () { showCandidates(row.id); });
+    button('pick-date', S.pick_date, function () { P.showGrid(row.id); });
+    if (row.worker) {
+      button('worker-day', S.worker_day, function () { P.showDay(row.worker, dayOf(row)); });
+    }
     return box;
   }
 
@@ -109,9 +127,12 @@
     cluster.addLayers(layers);
     fillWorkers(doc.workers || {});
     var c = document.getElementById('count');
-    c.textContent = S.jobs + ': ' + state.rows.length + (doc.unplaced && doc.unplaced.length ?
-      ' · ' + S.unplaced + ': ' + doc.unplaced.length : '');
+    c.textContent = S.jobs + ': ' + state.rows.length;
     c.setAttribute('data-count', String(state.rows.length));
+    var u = document.getElementById('unplaced-open'), nu = (doc.unplaced || []).length;
+    u.hidden = !nu;
+    u.textContent = S.unplaced + ': ' + nu;
+    u.setAttribute('data-count', String(nu));
     document.body.setAttribute('data-version', String(doc.version));
     if (!state.fitted && layers.length) { map.fitBounds(cluster.getBounds(), {maxZoom: 14}); state.fitted = true; }
     if (open && state.byId[open]) focusJob(open, false);
@@ -179,17 +200,32 @@
     document.getElementById('side-title').textContent = row.title;
     document.getElementById('side-job').textContent = [row.client, row.address, fmtTime(row.time)]
       .filter(Boolean).join(' · ');
+    if (state.panels) state.panels.clear();
     list.textContent = '';
     list.appendChild(el('li', null, S.loading));
-    return api('/api/maps/candidates/' + dealId).then(function (res) {
+    var day = document.getElementById('f-date').value;   // a job with no time is ranked for the chosen date
+    return api('/api/maps/candidates/' + dealId + (day ? '?date=' + encodeURIComponent(day) : ''))
+      .then(function (res) {
       list.textContent = '';
+      list.setAttribute('data-day', res.day);
+      var assigned = res.job && res.job.worker_id;
       res.candidates.forEach(function (c) {
-        var li = el('li', {'class': c.fits ? 'fits' : 'nofit', 'data-worker-id': c.worker_id});
+        var li = el('li', {'class': (c.fits ? 'fits' : 'nofit') + (c.current ? ' current' : ''),
+                           'data-worker-id': c.worker_id});
         li.appendChild(el('strong', null, c.name));
         li.appendChild(el('span', {'class': 'reason'}, c.reason));
-        if (c.fits && !c.current) {
+        var dayBtn = el('button', {type: 'button', 'data-b24app': 'candidate-day'}, S.day);
+        dayBtn.addEventListener('click', function () { state.panels.showDay(c.worker_id, res.day); });
+        li.appendChild(dayBtn);
+        if (assigned && !c.current) {
+          var sw = el('button', {type: 'button', 'data-b24app': 'swap'}, S.swap_preview);
+          sw.addEventListener('click', function () { state.panels.showSwap(dealId, c.worker_id); });
+          li.appendChild(sw);
+        } else if (c.fits && !c.current) {
           var b = el('button', {type: 'button', 'data-b24app': 'assign'}, S.assign);
-          b.addEventListener('click', function () { doAssign(dealId, c.worker_id, b); });
+          b.addEventListener('click', function () {
+            doAssign(dealId, c.worker_id, b, res.job && res.job.time ? null : c.arrival);
+          });
           li.appendChild(b);
         }
         list.appendChild(li);
@@ -198,10 +234,12 @@
   }
   state.showCandidates = showCandidates;
 
-  function doAssign(dealId, workerId, button) {
+  function doAssign(dealId, workerId, button, start) {
     button.disabled = true;
+    var body = {deal_id: dealId, worker_id: workerId};
+    if (start) body.start = start;
     return api('/api/maps/assign', {method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({deal_id: dealId, worker_id: workerId})}).then(function (res) {
+      body: JSON.stringify(body)}).then(function (res) {
       status(S.assigned_ok + ': ' + res.worker);
       document.getElementById('side').setAttribute('data-assigned', String(workerId));
       map.closePopup();
@@ -211,10 +249,17 @@
 
   document.getElementById('side-close').addEventListener('click', function () {
     document.getElementById('side').hidden = true;
+    if (state.panels) state.panels.clear();
   });
+
+  // what dispatch_panels.js builds on
+  state.api = api; state.el = el; state.S = S; state.cfg = cfg; state.status = status; state.dayOf = dayOf;
+  state.fmtTime = fmtTime; state.today = today;
 
   // --- start -----------------------------------------------------------------------------------
   fillFilters();
+  state.panels = window.b24mapPanels ? window.b24mapPanels(state) : null;    // dispatch_panels.js
+  if (state.panels) state.panels.init();
   if (window.BX24 && BX24.init) BX24.init(function () { if (BX24.fitWindow) BX24.fitWindow(); });
   load(true).then(function () {
     if (cfg.deal_id) {

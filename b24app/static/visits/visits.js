@@ -43,6 +43,37 @@
     return isNaN(d) ? iso : d.toLocaleString(cfg.lang === "ru" ? "ru-RU" : "en-GB",
       { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: cfg.tz });
   }
+  function localNow() {
+    // the portal's date and time (cfg.tz), whatever zone the phone or the browser is in
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: cfg.tz, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date())
+      .forEach(function (p) { parts[p.type] = p.value; });
+    return { date: parts.year + "-" + parts.month + "-" + parts.day, time: parts.hour + ":" + parts.minute };
+  }
+  function periodLabel(p) {
+    if (S["period." + p]) return S["period." + p];
+    var m = /^(\d+)d$/.exec(p);
+    return m ? S["period.days"].replace("{n}", m[1]) : p;
+  }
+  function scalePhoto(file, done) {
+    /* a phone camera's 4-12 MB photo is scaled to 1600 px JPEG before upload (the app takes up to 2 MB) */
+    var rd = new FileReader();
+    rd.onload = function () {
+      var raw = { name: file.name, content: rd.result };
+      if (!/^image\//.test(file.type) || file.size <= 600 * 1024) return done(raw);
+      var img = new Image();
+      img.onload = function () {
+        var k = Math.min(1, 1600 / Math.max(img.width, img.height)), c = document.createElement("canvas");
+        c.width = Math.round(img.width * k); c.height = Math.round(img.height * k);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        done({ name: file.name.replace(/\.[^.]*$/, "") + ".jpg", content: c.toDataURL("image/jpeg", 0.8) });
+      };
+      img.onerror = function () { done(raw); };
+      img.src = rd.result;
+    };
+    rd.readAsDataURL(file);
+  }
   function stageChip(key) {
     return el("span", { "class": "stage", style: "background:" + (S.colors[key] || "#999"), text: S.stages[key] || key || "?" });
   }
@@ -56,15 +87,18 @@
       stageChip(v.stage), el("span", { text: fmtDate(v.date) }), el("span", { text: v.title }),
       v.purpose ? el("span", { "class": "muted", text: v.purpose }) : null);
   }
-  function typeSelect() {
+  function typeSelect(selected) {
     var s = el("select", { name: "type" });
     Object.keys(S.types).forEach(function (k) { s.appendChild(el("option", { value: k, text: S.types[k] })); });
+    if (selected) s.value = selected;
     return s;
   }
-  function newVisitForm(companyId, done) {
+  function newVisitForm(companyId, done, opts) {
+    opts = opts || {};
     var date = el("input", { type: "datetime-local", name: "date", required: "required" });
+    if (opts.now) { var n = localNow(); date.value = n.date + "T" + n.time; }
     var purpose = el("textarea", { name: "purpose", rows: "2" });
-    var type = typeSelect();
+    var type = typeSelect(opts.type);
     var f = el("form", { "class": "grid", "data-b24app": "new-visit" },
       el("label", {}, S.date, el("br"), date), el("label", {}, S.type, el("br"), type),
       el("label", {}, S.purpose, el("br"), purpose), el("button", { "class": "primary", type: "submit", text: S.create }));
@@ -101,6 +135,35 @@
     } } }), out);
   }
 
+  function registerCard() {
+    /* an unplanned visit registered on the spot: find the company, the date is now, the type Unplanned */
+    var search = el("input", { type: "search", name: "company_q", placeholder: S.find_hint, autocomplete: "off",
+      enterkeyhint: "search" });
+    var list = el("div", { "class": "picks", "data-b24app": "company-results" }), formBox = el("div"), timer = null;
+    function find() {
+      var q = search.value.trim();
+      if (q.length < 2) { list.replaceChildren(); return; }
+      api("GET", "/api/visits/companies?q=" + encodeURIComponent(q)).then(function (j) {
+        if (search.value.trim() !== q) return;              // a newer query is on its way
+        list.replaceChildren.apply(list, j.companies.length ? j.companies.map(function (c) {
+          return el("button", { type: "button", "class": "pick", "data-company": String(c.id), on: { click: function () { choose(c); } } },
+            el("b", { text: c.title }), c.address ? el("span", { "class": "muted", text: c.address }) : null);
+        }) : [el("p", { "class": "muted", text: S.nothing_found })]);
+      });
+    }
+    function choose(c) {
+      list.replaceChildren();
+      search.value = c.title;
+      formBox.replaceChildren(el("p", { "data-b24app": "chosen-company" }, el("b", { text: c.title }), " ",
+          el("span", { "class": "muted", text: c.address })),
+        newVisitForm(c.id, function (v) { formBox.replaceChildren(); search.value = ""; show("visit", v.id); },
+          { type: "unplanned", now: true }));
+    }
+    search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(find, 250); });
+    return el("div", { "class": "card", "data-b24app": "register" }, el("h3", { text: S.register }),
+      el("label", {}, S.find_company, el("br"), search), list, formBox);
+  }
+
   views.calendar = function () {
     var q = "/api/visits/month" + (state.month ? "?month=" + encodeURIComponent(state.month) : "");
     view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
@@ -127,7 +190,8 @@
         ? Object.keys(S.stages).map(function (k) { return stageChip(k); })
         : Object.keys(j.managers).map(function (id) { return el("span", { "class": "stage", style: "background:" + managerColors[id], text: j.managers[id] }); });
       function shift(n) { var dt = new Date(y, m + n, 1); state.month = dt.getFullYear() + "-" + String(dt.getMonth() + 1).padStart(2, "0"); views.calendar(); }
-      view.replaceChildren(el("div", { "class": "card" },
+      var register = registerCard();
+      view.replaceChildren(cfg.frame ? "" : register, el("div", { "class": "card" },
         el("div", { "class": "bar" }, el("button", { type: "button", text: S["month.prev"], on: { click: function () { shift(-1); } } }),
           el("strong", { "data-b24app": "month", text: j.month }),
           el("button", { type: "button", text: S["month.next"], on: { click: function () { shift(1); } } }),
@@ -140,7 +204,7 @@
             r.appendChild(el("span", { "class": "muted", text: (j.companies[String(v.company_id)] || "") + " · " + (j.managers[String(v.manager)] || "") }));
             return r;
           }) : el("p", { "class": "muted", text: S.none })),
-        phoneLink() || "");
+        cfg.frame ? register : "", phoneLink() || "");
     });
   };
 
@@ -185,9 +249,7 @@
           };
           var file = photo.files && photo.files[0];
           if (!file) return send(null);
-          var rd = new FileReader();
-          rd.onload = function () { send({ name: file.name, content: rd.result }); };
-          rd.readAsDataURL(file);
+          scalePhoto(file, send);
         });
         parts.push(el("div", { "class": "card" }, f));
       }
@@ -207,13 +269,16 @@
 
   views.map = function () {
     var period = el("select", { "data-b24app": "period" });
-    ["month", "quarter", "year"].forEach(function (p) { period.appendChild(el("option", { value: p, text: S["period." + p] })); });
+    var periods = ["month", "quarter", "year", "30d", "90d"];
+    if (periods.indexOf(cfg.visited_period) < 0) periods.push(cfg.visited_period);     // e.g. "14d" or "2026-01"
+    periods.forEach(function (p) { period.appendChild(el("option", { value: p, text: periodLabel(p) })); });
+    period.value = cfg.visited_period || "month";                 // the portal's configured "visited" period
     var box = el("div", { id: "map", "data-b24app": "map" }), info = el("span", { "class": "muted", "data-b24app": "map-info" });
     view.replaceChildren(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.period + " ", period), info), box));
     var map = L.map(box).setView([55.75, 37.62], 10), layer = L.layerGroup().addTo(map);
     L.tileLayer(cfg.tiles, { maxZoom: 18, attribution: "© OpenStreetMap" }).addTo(map);
     function load() {
-      api("GET", "/api/visits/map?period=" + period.value).then(function (j) {
+      api("GET", "/api/visits/map?period=" + encodeURIComponent(period.value)).then(function (j) {
         layer.clearLayers();
         info.textContent = S.visited + ": " + j.visited + " / " + j.markers.length;
         j.markers.forEach(function (m) {
@@ -229,8 +294,13 @@
     var markerIndex = {};
     function popup(m, mk) {
       var formBox = el("div");
-      return el("div", { "data-b24app": "popup", "data-company": String(m.id) }, el("strong", { text: m.title }), el("br"),
-        el("span", { "class": "muted", text: m.address }), el("br"), el("span", { text: m.visited ? S.visited : S.not_visited }), el("br"),
+      // the fields the portal's administrator chose (settings), as text only
+      var fields = (m.fields || []).map(function (f) {
+        return el("div", { "class": "pf", "data-field": f.code }, el("span", { "class": "muted", text: f.label + ": " }),
+          el("span", { text: f.value || "—" }));
+      });
+      return el("div", { "data-b24app": "popup", "data-company": String(m.id) }, el("strong", { text: m.title }),
+        el("div", { "data-b24app": "popup-fields" }, fields), el("span", { text: m.visited ? S.visited : S.not_visited }), el("br"),
         el("button", { type: "button", "data-b24app": "open-company", text: S.open_company, on: { click: function () { openCompany(m.id); } } }), " ",
         el("button", { type: "button", "data-b24app": "plan-visit", text: S.plan_visit, on: { click: function () {
           formBox.replaceChildren(newVisitForm(m.id, function () { mk.closePopup(); }));
@@ -253,7 +323,7 @@
   };
 
   views.route = function () {
-    var day = el("input", { type: "date", value: new Date().toISOString().slice(0, 10) });
+    var day = el("input", { type: "date", name: "day", value: localNow().date });     // the portal's today, not UTC's
     var manager = el("input", { type: "number", min: "1", value: String(cfg.user_id || ""), style: "width:6em" });
     var out = el("div", { "data-b24app": "route" });
     view.replaceChildren(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.day + " ", day),
@@ -269,11 +339,38 @@
       } } })), out));
   };
 
+  views.settings = function () {
+    view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
+    api("GET", "/api/visits/settings").then(function (j) {
+      var chosen = {};
+      j.popup_fields.forEach(function (f) { chosen[f.code] = true; });
+      var boxes = j.company_fields.map(function (f) {
+        var cb = el("input", { type: "checkbox", name: "popup_field", value: f.code });
+        cb.checked = !!chosen[f.code];
+        return el("label", { "class": "check" }, cb, " " + f.label + " ", el("span", { "class": "muted", text: f.code }));
+      });
+      var period = el("input", { type: "text", name: "visited_period", value: j.visited_period, title: S["settings.period_hint"] });
+      var f = el("form", { "class": "grid", "data-b24app": "settings" },
+        el("h3", { text: S["settings.popup"] }), el("div", { "class": "checks" }, boxes),
+        el("label", {}, S["settings.period"], el("br"), period, el("br"), el("span", { "class": "muted", text: S["settings.period_hint"] })),
+        el("button", { "class": "primary", type: "submit", text: S.save }));
+      f.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var codes = boxes.map(function (b) { return b.querySelector("input"); }).filter(function (i) { return i.checked; })
+          .map(function (i) { return i.value; });
+        api("POST", "/api/visits/settings", { popup_fields: codes, visited_period: period.value.trim() }).then(function (r) {
+          cfg.visited_period = r.visited_period; toast(S.saved);
+        });
+      });
+      view.replaceChildren(el("div", { "class": "card" }, el("h2", { text: S["tab.settings"] }), f));
+    });
+  };
+
   function show(name, arg) {
     tabs.querySelectorAll("button").forEach(function (b) { b.classList.toggle("on", b.dataset.view === name); });
     views[name](arg);
   }
-  var tabList = cfg.view === "company" ? [] : ["calendar", "map", "stats", "route"];
+  var tabList = cfg.view === "company" ? [] : ["calendar", "map", "stats", "route"].concat(cfg.is_admin ? ["settings"] : []);
   tabList.forEach(function (t) {
     tabs.appendChild(el("button", { type: "button", "data-view": t, text: S["tab." + t], on: { click: function () { show(t); } } }));
   });

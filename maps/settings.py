@@ -1,0 +1,139 @@
+"""The ``maps.settings`` document (``store.kv``): what an administrator may set and how it is checked.
+
+Every key is optional; an unknown key or a malformed value is refused as a whole (the PUT endpoint answers
+400 with the path of the first bad value and writes nothing), so a half-valid document never reaches the
+dispatcher's pages. Shape::
+
+    {"tz": "Europe/Moscow",
+     "hours": {"start": "09:00", "end": "18:00", "breaks": [["13:00", "14:00"]], "weekdays": [0, 1, 2, 3, 4, 5]},
+     "worker_hours": {"4": {"start": "08:00", "end": "17:00", "weekdays": [0, 1, 2, 3]}},
+     "workers": [4, 5, 6], "teams": {"measurements": [4, 5]}, "homes": {"4": [55.75, 37.61]},
+     "fixed_slack_min": 0}
+
+``worker_hours[<user id>]`` overrides the portal's ``hours`` key by key (a worker who only starts earlier
+gives just ``start``; ``breaks: []`` means no lunch for that worker).
+"""
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+KEYS = {"tz", "hours", "worker_hours", "workers", "teams", "homes", "fixed_slack_min"}
+HOURS_KEYS = {"start", "end", "breaks", "weekdays"}
+PIPELINES = {"measurements", "production", "installation"}
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class SettingsError(ValueError):
+    """A bad settings document: ``path`` says where (``worker_hours.4.start``)."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def _minutes(path: str, v) -> int:
+    m = _HHMM.match(str(v)) if isinstance(v, str) else None
+    if m is None:
+        raise SettingsError(path, f"time HH:MM expected, got {v!r}")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _user_id(path: str, v) -> str:
+    s = str(v)
+    if isinstance(v, bool) or not s.isdigit() or int(s) <= 0:
+        raise SettingsError(path, f"a user id (positive integer) expected, got {v!r}")
+    return str(int(s))
+
+
+def _user_ids(path: str, v) -> list[int]:
+    if not isinstance(v, list):
+        raise SettingsError(path, "a list of user ids expected")
+    return [int(_user_id(f"{path}.{i}", x)) for i, x in enumerate(v)]
+
+
+def check_hours(path: str, h) -> dict:
+    """Validate one hours block; any subset of keys (missing ones come from the defaults or the portal)."""
+    if not isinstance(h, dict):
+        raise SettingsError(path, "an object {start, end, breaks, weekdays} expected")
+    extra = set(h) - HOURS_KEYS
+    if extra:
+        raise SettingsError(f"{path}.{sorted(extra)[0]}", f"unknown key (allowed: {', '.join(sorted(HOURS_KEYS))})")
+    out: dict = {}
+    for k in ("start", "end"):
+        if k in h:
+            _minutes(f"{path}.{k}", h[k])
+            out[k] = h[k]
+    if "start" in out and "end" in out and _minutes(path, out["start"]) >= _minutes(path, out["end"]):
+        raise SettingsError(f"{path}.end", f"the day must end after it starts ({out['start']}–{out['end']})")
+    if "breaks" in h:
+        if not isinstance(h["breaks"], list):
+            raise SettingsError(f"{path}.breaks", "a list of [\"HH:MM\", \"HH:MM\"] pairs expected")
+        for i, b in enumerate(h["breaks"]):
+            if not (isinstance(b, (list, tuple)) and len(b) == 2):
+                raise SettingsError(f"{path}.breaks.{i}", "a pair [\"HH:MM\", \"HH:MM\"] expected")
+            if _minutes(f"{path}.breaks.{i}", b[0]) >= _minutes(f"{path}.breaks.{i}", b[1]):
+                raise SettingsError(f"{path}.breaks.{i}", f"a break must end after it starts ({b[0]}–{b[1]})")
+        out["breaks"] = [list(b) for b in h["breaks"]]
+    if "weekdays" in h:
+        w = h["weekdays"]
+        if not isinstance(w, list) or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in w):
+            raise SettingsError(f"{path}.weekdays", "a list of weekday numbers 0 (Monday) … 6 (Sunday) expected")
+        out["weekdays"] = sorted(set(w))
+    return out
+
+
+def validate(doc) -> dict:
+    """The document as it will be stored, or SettingsError."""
+    if not isinstance(doc, dict):
+        raise SettingsError("$", "a JSON object expected")
+    extra = set(doc) - KEYS
+    if extra:
+        raise SettingsError(sorted(extra)[0], f"unknown key (allowed: {', '.join(sorted(KEYS))})")
+    out: dict = {}
+    if "tz" in doc:
+        try:
+            ZoneInfo(str(doc["tz"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError("tz", f"unknown time zone {doc['tz']!r} (IANA name like Europe/Moscow expected)") \
+                from None
+        out["tz"] = str(doc["tz"])
+    if "hours" in doc:
+        out["hours"] = check_hours("hours", doc["hours"])
+    if "worker_hours" in doc:
+        wh = doc["worker_hours"]
+        if not isinstance(wh, dict):
+            raise SettingsError("worker_hours", "an object {user id: hours} expected")
+        out["worker_hours"] = {_user_id(f"worker_hours.{k}", k): check_hours(f"worker_hours.{k}", v)
+                               for k, v in wh.items()}
+    if "workers" in doc:
+        out["workers"] = _user_ids("workers", doc["workers"])
+    if "teams" in doc:
+        t = doc["teams"]
+        if not isinstance(t, dict):
+            raise SettingsError("teams", "an object {pipeline: [user ids]} expected")
+        for k in t:
+            if k not in PIPELINES:
+                raise SettingsError(f"teams.{k}", f"unknown pipeline (one of {', '.join(sorted(PIPELINES))})")
+        out["teams"] = {k: _user_ids(f"teams.{k}", v) for k, v in t.items()}
+    if "homes" in doc:
+        hm = doc["homes"]
+        if not isinstance(hm, dict):
+            raise SettingsError("homes", "an object {user id: [lat, lon]} expected")
+        homes = {}
+        for k, v in hm.items():
+            uid = _user_id(f"homes.{k}", k)
+            try:
+                lat, lon = (float(x) for x in v)
+            except (TypeError, ValueError):
+                raise SettingsError(f"homes.{k}", "[lat, lon] expected") from None
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise SettingsError(f"homes.{k}", f"coordinates out of range ({lat}, {lon})")
+            homes[uid] = [lat, lon]
+        out["homes"] = homes
+    if "fixed_slack_min" in doc:
+        v = doc["fixed_slack_min"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 240:
+            raise SettingsError("fixed_slack_min", "minutes 0 … 240 expected")
+        out["fixed_slack_min"] = v
+    return out

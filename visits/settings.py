@@ -1,0 +1,111 @@
+"""Per-portal settings of the visit pages that an administrator chooses: which company fields the company
+map's popup shows (picked from the portal's own ``crm.company.fields``, user fields included) and the
+"visited" period that colours the markers. Stored in store.kv; the popup's labels (and enumeration
+values) are kept with the choice, so drawing the map costs no extra ``crm.company.fields`` call.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from . import rules
+
+KV_POPUP_FIELDS = "visits.popup_fields"          # [{"code", "label", "items": {id: value}?}]
+DEFAULT_POPUP_FIELDS = ("ADDRESS", "PHONE")
+MAX_POPUP_FIELDS = 8
+NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
+PERIODS = ("month", "quarter", "year")
+MAX_PERIOD_DAYS = 3660
+
+
+class SettingsError(ValueError):
+    """A setting cannot be saved as given; the text says which value and why."""
+
+
+def check_period(value) -> str:
+    """``month`` | ``quarter`` | ``year`` | ``<n>d`` (1…3660) | ``YYYY-MM`` — anything else is refused."""
+    p = str(value or "").strip()
+    if p in PERIODS:
+        return p
+    if p.endswith("d") and p[:-1].isdigit() and 1 <= int(p[:-1]) <= MAX_PERIOD_DAYS:
+        return str(int(p[:-1])) + "d"
+    if len(p) == 7 and p[4] == "-" and p[:4].isdigit() and p[5:].isdigit():
+        try:
+            date(int(p[:4]), int(p[5:]), 1)
+            return p
+        except ValueError:
+            pass
+    raise SettingsError(f"period {p!r} is not one of month, quarter, year, <n>d (1–{MAX_PERIOD_DAYS}) or YYYY-MM")
+
+
+def visited_period(kv, member_id: str) -> str:
+    raw = kv.get(member_id, rules.KV_VISITED_PERIOD)
+    try:
+        return check_period(raw) if raw else "month"
+    except SettingsError:
+        return "month"
+
+
+def company_fields(client) -> list[dict]:
+    """The portal's company fields a popup can show: code, label (user fields by their form label)."""
+    out = []
+    for code, d in (client.call("crm.company.fields") or {}).items():
+        if d.get("type") in NOT_SHOWN_TYPES or code == "ID":
+            continue
+        label = d.get("formLabel") or d.get("listLabel") or d.get("title") or code
+        entry = {"code": code, "label": str(label), "type": d.get("type")}
+        if d.get("items"):
+            entry["items"] = {str(i["ID"]): str(i["VALUE"]) for i in d["items"]}
+        out.append(entry)
+    return out
+
+
+def popup_fields(kv, member_id: str) -> list[dict]:
+    stored = kv.get(member_id, KV_POPUP_FIELDS)
+    if isinstance(stored, list):
+        return [f for f in stored if isinstance(f, dict) and f.get("code")]
+    return [{"code": c, "label": c} for c in DEFAULT_POPUP_FIELDS]
+
+
+def current(services, member_id: str) -> dict:
+    kv = services.store.kv
+    return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
+            "company_fields": company_fields(services.client(member_id))}
+
+
+def save(services, member_id: str, body: dict) -> dict:
+    """Validate everything first, then write: a bad value leaves every setting as it was."""
+    if not isinstance(body, dict) or not ({"popup_fields", "visited_period"} & set(body)):
+        raise SettingsError("send popup_fields (a list of company field codes) and/or visited_period")
+    kv = services.store.kv
+    writes = {}
+    if "visited_period" in body:
+        writes[rules.KV_VISITED_PERIOD] = check_period(body["visited_period"])
+    if "popup_fields" in body:
+        codes = body["popup_fields"]
+        if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
+            raise SettingsError("popup_fields must be a list of company field codes, e.g. [\"ADDRESS\", \"PHONE\"]")
+        codes = list(dict.fromkeys(c.strip() for c in codes))
+        if len(codes) > MAX_POPUP_FIELDS:
+            raise SettingsError(f"a popup shows at most {MAX_POPUP_FIELDS} fields, got {len(codes)}")
+        known = {f["code"]: f for f in company_fields(services.client(member_id))}
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise SettingsError("not company fields of this portal: " + ", ".join(unknown))
+        writes[KV_POPUP_FIELDS] = [{k: v for k, v in known[c].items() if k != "type"} for c in codes]
+    for key, value in writes.items():
+        kv.set(member_id, key, value)
+    return current(services, member_id)
+
+
+def display(value, field: dict) -> str:
+    """A company field's value as popup text: multifields (PHONE, EMAIL) by their VALUEs, lists joined,
+    enumeration ids by their labels."""
+    items = field.get("items") or {}
+    if isinstance(value, list):
+        parts = [display(v, field) for v in value]
+        return ", ".join(p for p in parts if p)
+    if isinstance(value, dict):
+        return str(value.get("VALUE") or "")
+    if value in (None, False):
+        return ""
+    return items.get(str(value), str(value))
