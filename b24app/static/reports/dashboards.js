@@ -73,12 +73,10 @@
   function fillOptions() {
     var region = document.querySelector("#filters select[name=region]"),
         user = document.querySelector("#filters select[name=user]");
-    region.replaceChildren(el("option", { value: "", text: S.all }), Object.keys(known.regions).sort().map(function (r) {
-      return el("option", { value: r, text: r });
-    }));
-    user.replaceChildren(el("option", { value: "", text: S.all }), Object.keys(known.users).map(function (id) {
-      return el("option", { value: id, text: known.users[id] });
-    }));
+    region.replaceChildren.apply(region, [el("option", { value: "", text: S.all })].concat(
+      Object.keys(known.regions).sort().map(function (r) { return el("option", { value: r, text: r }); })));
+    user.replaceChildren.apply(user, [el("option", { value: "", text: S.all })].concat(
+      Object.keys(known.users).map(function (id) { return el("option", { value: id, text: known.users[id] }); })));
     region.value = state.region; user.value = state.user;
   }
 
@@ -118,7 +116,8 @@
   function section(name, title, csvPath, csvName, content, note) {
     var box = document.querySelector("[data-b24app=section-" + name + "]");
     box.replaceChildren(el("h2", {}, title, el("button", { type: "button", "class": "csv", "data-b24app": "csv-" + name,
-      text: S.csv, on: { click: function () { download(csvPath, csvName); } } })), note ? el("p", { "class": "muted", text: note }) : null, content);
+      text: S.csv, on: { click: function () { download(csvPath, csvName); } } })),
+      el("div", {}, note ? el("p", { "class": "muted", text: note }) : null, content));
   }
 
   function load() {
@@ -150,6 +149,13 @@
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
   }
 
+  function fit() { try { BX24.fitWindow(); } catch (e) { /* outside Bitrix24 */ } }
   filters();
   load();
+  if (window.BX24 && BX24.fitWindow) {          // the frame grows with the tables (BX24.fitWindow)
+    var fitTimer = null;
+    try { BX24.init(fit); } catch (e) { /* outside Bitrix24 */ }
+    new MutationObserver(function () { clearTimeout(fitTimer); fitTimer = setTimeout(fit, 100); })
+      .observe(document.body, { childList: true, subtree: true });
+  }
 })();
