@@ -87,6 +87,8 @@ def visits_report(services, member_id: str, period: Period, region: str | None =
     (fact), percent of plan, done on time (count and % of done), overdue, failed, planned, total."""
     user = _user_filter(user)
     region = (region or "").strip() or None
+    if region and len(region) > 255:
+        raise ReportError(f"region: at most 255 characters are expected, got {len(region)}")
     rows, cost = read_visits(services, member_id, period, region, user)
     by_region: dict[str, dict] = {}
     by_user: dict[int, dict] = {}

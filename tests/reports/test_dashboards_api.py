@@ -139,6 +139,8 @@ def test_bad_input_is_400_with_the_parameter_named(known):
     cases = {"period=year": "period", "from=2026-01-01": "from and to", "from=2026-13-01&to=2026-01-02": "from",
              "from=2026-02-01&to=2026-01-01": "after", "from=2025-01-01&to=2026-03-01": "366",
              f"{JAN}&user=masha": "user", f"{JAN}&user=-2": "user"}
+    r = known.api(f"/api/reports/visits?{JAN}&region={'x' * 300}")
+    assert r.status_code == 400 and "region" in r.json()["error_description"]
     for q, word in cases.items():
         for path in ("/api/reports/visits", "/api/reports/jobs"):
             r = known.api(f"{path}?{q}")

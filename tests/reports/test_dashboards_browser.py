@@ -48,7 +48,8 @@ def test_dashboards_show_the_known_numbers_in_russian_and_english(known, artifac
             out["employees"] = _cells(frame, "employees")
             out["jobs"] = _cells(frame, "jobs")
             out["bars"] = frame.evaluate("document.querySelectorAll('.bar span').length")
-            out["heads"] = frame.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.firstChild.textContent)")
+            out["heads"] = frame.evaluate(
+                "Array.from(document.querySelectorAll('h2')).map(h => h.firstChild.textContent)")
             page.screenshot(path=str(artifacts_dir / "reports-dashboards-ru.png"), full_page=True)
             with page.expect_download(timeout=20000) as dl:
                 frame.click("[data-b24app=csv-regions]")
