@@ -44,5 +44,6 @@ def blueprints() -> list:
         "handlers.visits",
         "handlers.payments",
         "handlers.maps",
+        "handlers.reports",
     ]
     return [importlib.import_module(m).bp for m in modules]

@@ -1,0 +1,124 @@
+"""Dashboards (CRM_ANALYTICS_MENU) and their JSON / CSV — thin: verify the frame or the page session,
+call reports.*, answer.
+
+Page:  POST /placements/dashboards       (frame: verify_frame → page session → the dashboards page; this
+                                          static route wins over the generic /placements/<code>)
+JSON:  GET  /api/reports/visits?period=week|month|quarter|custom&from=&to=&region=&user=
+       GET  /api/reports/jobs?period=&from=&to=&user=
+CSV:   GET  /api/reports/visits.csv?table=regions|employees&…   GET /api/reports/jobs.csv?…
+       (session in X-B24App-Session or ?session=; UTF-8 with BOM, ``;`` separated)
+Bad input → 400 BAD_REQUEST naming the parameter; a session of a portal without the app → 403.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from b24app import session as page_sessions
+from b24app.errors import B24Error
+from b24app.i18n import lang_of
+from b24app.verify import VerificationError, verify_frame
+from install.registry import NotInstalled
+from reports import csv_export, period as periods
+from reports.jobs_report import jobs_report
+from reports.strings import COLUMNS, strings
+from reports.visits_report import visits_report
+from visits import rules
+
+from .common import error_page, form, json_error, page_session, query, services, session_error
+
+bp = Blueprint("reports", __name__)
+
+
+def _safe_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+@bp.post("/placements/dashboards")
+def dashboards_page():
+    data, q = form(), query()
+    svc = services()
+    try:
+        ctx = verify_frame(svc, data, q)
+    except VerificationError as exc:
+        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    lang = lang_of(ctx.lang)
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
+    config = {"session": token, "lang": lang, "s": strings(lang), "columns": COLUMNS,
+              "tz": rules.settings_of(svc.store.kv, ctx.member_id).tz}
+    return render_template("reports/dashboards.html", s=strings(lang), lang=lang, config=_safe_json(config),
+                           bx24_js_url=svc.settings.bx24_js_url)
+
+
+def _api(fn):
+    def wrapper(*a, **kw):
+        try:
+            sess = page_session()
+        except page_sessions.SessionError as exc:
+            return session_error(exc)
+        try:
+            return fn(sess, *a, **kw)
+        except periods.ReportError as exc:
+            return json_error(400, "BAD_REQUEST", str(exc))
+        except NotInstalled as exc:
+            return json_error(409, "NOT_INSTALLED", str(exc))
+        except B24Error as exc:
+            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+def _period(sess):
+    a = request.args
+    zone = rules.settings_of(services().store.kv, sess.member_id).zone
+    return periods.parse(a.get("period"), a.get("from"), a.get("to"), zone)
+
+
+def _visits(sess) -> dict:
+    return visits_report(services(), sess.member_id, _period(sess), request.args.get("region"),
+                         request.args.get("user"))
+
+
+def _jobs(sess) -> dict:
+    return jobs_report(services(), sess.member_id, _period(sess), request.args.get("user"))
+
+
+def _csv(body: bytes, name: str) -> Response:
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store"})
+
+
+@bp.get("/api/reports/visits")
+@_api
+def visits_json(sess):
+    return jsonify(_visits(sess))
+
+
+@bp.get("/api/reports/jobs")
+@_api
+def jobs_json(sess):
+    return jsonify(_jobs(sess))
+
+
+@bp.get("/api/reports/visits.csv")
+@_api
+def visits_csv(sess):
+    table = request.args.get("table", "regions")
+    if table not in ("regions", "employees"):
+        raise periods.ReportError(f"table: regions or employees is expected, got {table!r}")
+    doc = _visits(sess)
+    p = doc["period"]
+    body = csv_export.table_csv(table, doc[table], sess.lang, doc["totals"] if table == "regions" else None)
+    return _csv(body, f"visits-{table}-{p['from']}-{p['to']}.csv")
+
+
+@bp.get("/api/reports/jobs.csv")
+@_api
+def jobs_csv(sess):
+    doc = _jobs(sess)
+    p = doc["period"]
+    return _csv(csv_export.table_csv("jobs", doc["workers"], sess.lang, doc["totals"]),
+                f"jobs-{p['from']}-{p['to']}.csv")
