@@ -140,7 +140,9 @@
     A.say(msg, 'wait', S['saving']);
     A.api('POST', '/api/1c/settings', body()).then(function (r) {
       if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
-      form.querySelector('[name=password]').value = '';
+      var pw = form.querySelector('[name=password]');
+      pw.value = '';
+      if (r.body.connection) pw.placeholder = r.body.connection.password_set ? S['1c.password_keep'] : S['1c.password_none'];
       if (r.body.problems && r.body.problems.length) A.say(msg, 'bad', S['1c.saved_problems'], r.body.problems);
       else A.say(msg, 'good', S['saved']);
     });

@@ -35,6 +35,15 @@
     return out;
   }
 
+  /* A worker's hours are stored as what differs from the portal's (maps.settings: key by key), so a later
+     change of the portal's hours still reaches every worker who did not set that key. */
+  function override(w, portal) {
+    var out = {};
+    ['start', 'end'].forEach(function (k) { if (w[k] && w[k] !== portal[k]) out[k] = w[k]; });
+    ['breaks', 'weekdays'].forEach(function (k) { if (JSON.stringify(w[k]) !== JSON.stringify(portal[k])) out[k] = w[k]; });
+    return out;
+  }
+
   function workerRow(uid, h, effective) {
     var row = el('fieldset', {'class': 'worker', 'data-worker-row': ''});
     var id = el('input', {type: 'number', min: '1', name: 'worker_id', value: uid || ''});
@@ -58,7 +67,7 @@
     });
     form.appendChild(rows);
     form.appendChild(el('button', {type: 'button', 'data-b24app': 'add-worker', text: S['dispatch.add_worker'],
-      on: {click: function () { rows.appendChild(workerRow('', null, view.hours)); A.fit(); }}}));
+      on: {click: function () { rows.appendChild(workerRow('', null, readHours(form.querySelector('[data-hours=p_]')))); A.fit(); }}}));
     form.appendChild(el('h4', {text: S['dispatch.teams']}));
     TEAMS.forEach(function (t) {
       form.appendChild(field(S['dispatch.team.' + t], el('input', {name: 'team_' + t,
@@ -82,7 +91,7 @@
     var wh = {};
     form.querySelectorAll('[data-worker-row]').forEach(function (row) {
       var uid = row.querySelector('[name=worker_id]').value.trim();
-      wh[uid || '?'] = readHours(row.querySelector('[data-hours]'));
+      wh[uid || '?'] = override(readHours(row.querySelector('[data-hours]')), doc.hours);
     });
     doc.worker_hours = wh;
     var teams = {};
