@@ -2,7 +2,7 @@
 see it: the hub opens the dispatcher in the portal's slider; the administrator saves dispatch working
 hours (a bad one first: the 400's words are shown), a visits setting and a 1C connection pointing at the
 1C sandbox, and "check connection" says OK — each checked through the JSON GET; a manager sees the hub
-without settings; LANG=en gives the English page. Playwright runs in its own thread (tests/app/test_pages)."""
+without settings; after a sync, LANG=en gives the English page with the last sync and the review list. Playwright runs in its own thread (tests/app/test_pages)."""
 from __future__ import annotations
 
 import os
@@ -126,7 +126,17 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     assert out["slider_mode"] == "dispatcher"
     assert "Карта заказов" in out["manager_hub"] and out["manager_settings"] == []
 
-    # LANG=en (the portal's language for this app): the English page
+    # a sync finds a 1C order no deal carries: the review list says why and what to do; LANG=en (the
+    # portal's language for this app) gives the English page
+    from datetime import datetime, timedelta
+
+    from sync_1c import sync
+
+    day = datetime.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    order = onec.infobase.add_order(1000, day - timedelta(days=3), number="ТД00-000917")
+    onec.infobase.add_payment([(order, 250)], day - timedelta(days=1))
+    report = sync.run(live_app.services, portal.member_id)
+    assert report.review == 1
     portal.installs[live_app.client_id].lang = "en"
 
     def drive_en():
@@ -139,6 +149,7 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             frame = page.wait_for_selector("iframe#app-frame", timeout=15000).content_frame()
             frame.wait_for_selector("[data-b24app=settings-visits] [name=repeat_days]", timeout=20000)
             frame.wait_for_selector("[data-b24app=settings-1c] [data-b24app=check-1c]", timeout=20000)
+            frame.wait_for_selector("[data-b24app=review-1c] li[data-reason=unmatched]", timeout=20000)
             text = frame.inner_text("body")
             page.screenshot(path=str(artifacts_dir / "main-admin-en.png"), full_page=True)
             b.close()
@@ -147,3 +158,6 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     text = _in_thread(drive_en)
     assert "Application pages" in text and "Orders map" in text and "Check connection" in text
     assert "Разделы приложения" not in text and "Проверить подключение" not in text
+    assert "No deal carries this order number" in text and "ТД00-000917" in text
+    assert "Set the 1C order number on the right deal" in text
+    assert "Payments read: 1" in text and "to review: 1" in text
