@@ -160,3 +160,26 @@ def test_visit_rule_days_are_saved_and_checked(installed, cloud):
     assert live_app.install(other)["progress"]["state"] == "done"
     theirs = requests.get(url, headers=_hdr(live_app, other.member_id), timeout=30).json()
     assert (theirs["repeat_days"], theirs["overdue_days"]) == (3, 5)
+
+
+def test_main_page_shows_a_failed_install_and_its_session_may_retry(installed):
+    """The install card reads the same progress as GET /install/status; the admin's main-page session
+    re-queues the job, a manager's is refused."""
+    from b24app import install_flow
+
+    live_app, portal = installed
+    live_app.store.kv.set(portal.member_id, install_flow.PROGRESS_KEY, {
+        "state": install_flow.FAILED, "done": 2, "total": 5, "step": "create field deal worker",
+        "errors": ["QUERY_LIMIT_EXCEEDED: too many requests"], "job": "j1", "updated": 0})
+    cfg = _config(_open(live_app, portal).text)
+    assert cfg["install"]["state"] == "failed" and cfg["install"]["errors"] == ["QUERY_LIMIT_EXCEEDED: too many requests"]
+    manager = portal.db.add_user("Ольга", "Смирнова", "olga@example.ru")
+    mcfg = _config(_open(live_app, portal, user_id=manager).text)
+    assert mcfg["install"]["state"] == "failed"
+    r = requests.post(live_app.url + "/install/retry", headers={page_sessions.HEADER: mcfg["session"]}, timeout=30)
+    assert r.status_code == 403
+    r = requests.post(live_app.url + "/install/retry", headers={page_sessions.HEADER: cfg["session"]}, timeout=30)
+    assert r.status_code == 200 and r.json()["state"] == "queued"
+    assert live_app.wait_install(portal.member_id)["state"] == "done"
+    r = requests.get(live_app.url + "/install/status", headers={page_sessions.HEADER: cfg["session"]}, timeout=30)
+    assert r.json()["state"] == "done" and r.json()["percent"] == 100
