@@ -12,6 +12,7 @@ import json
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from b24app import admin_strings, install_flow
 from b24app import session as page_sessions
@@ -36,7 +37,10 @@ def _forward(ctx):
     item = next((p for p in admin_strings.hub_placements() if p["key"] == key), None)
     if item is None or item["handler"] in ("/app", request.path):
         return None
-    endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(item["handler"], method="POST")
+    try:
+        endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(item["handler"], method="POST")
+    except HTTPException:                 # declared but not served by this build: stay on the hub
+        return None
     return current_app.view_functions[endpoint](**args)
 
 
