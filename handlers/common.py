@@ -53,3 +53,12 @@ def page_session():
 
 def session_error(exc):
     return json_error(exc.status, exc.error, exc.description)
+
+
+def frame_is_admin(ctx) -> bool:
+    """``user.admin`` asked with the frame's own token (reference: the portal decides, never the page's
+    IS_ADMIN): only an administrator's page session may read or change settings."""
+    from b24app.verify import _ask_portal
+
+    status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
+    return status == 200 and body.get("result") is True

@@ -13,7 +13,7 @@ import hmac
 from flask import Blueprint, jsonify, request
 
 from install.registry import NotInstalled, installed_ids
-from sync_1c import connection, pipeline_settings
+from sync_1c import connection, pipeline_settings, profiles
 from sync_1c.jobs import accept_push
 
 from .common import json_error, services
@@ -82,12 +82,53 @@ def get_settings():
 
     cur = LedgerStore(svc.store.engine, sess.member_id).cursor()
     try:
-        pipelines = pipeline_settings.current(svc.store.kv, sess.member_id, installed_ids(svc.store, sess.member_id))
+        ids = installed_ids(svc.store, sess.member_id)
+        pipelines = pipeline_settings.current(svc.store.kv, sess.member_id, ids)
     except NotInstalled:
-        pipelines = {}
-    return jsonify({"connection": conn, "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
+        ids, pipelines = None, {}
+    return jsonify({"connection": conn, "profiles": [{"name": p.name, "title": p.title} for p in
+                                                     profiles.PROFILES.values()],
+                    "pipeline_choices": _pipeline_choices(ids, sess.lang), "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
                     "last_error": cur["last_error"], "stats": cur["stats"], **pipelines,
                     "push_url": f"{svc.settings.public_url}/api/1c/push/{sess.member_id}"})
+
+
+def _bad_connection_value(values: dict, stored: dict) -> str | None:
+    """The first connection value a person must correct, in words (before anything is written)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    merged = {**stored, **values}
+    if values or not stored:
+        for k in ("base_url", "username", "password"):
+            if not merged.get(k):
+                return f"{k} is required: the 1C connection needs the OData URL, a login and a password"
+    url = str(merged.get("base_url") or "")
+    if url and not url.lower().startswith(("http://", "https://")):
+        return f"base_url must be an http(s):// address of the OData publication, got {url!r}"
+    for k, lo in (("interval", 60), ("lookback_days", 1), ("reread_days", 1)):
+        if k in values and (isinstance(values[k], bool) or not str(values[k]).isdigit() or int(values[k]) < lo):
+            return f"{k} must be a whole number ≥ {lo}, got {values[k]!r}"
+        if k in values:
+            values[k] = int(values[k])
+    if "tz" in values:
+        try:
+            ZoneInfo(str(values["tz"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            return f"tz: unknown time zone {values['tz']!r} (an IANA name like Europe/Moscow)"
+    return None
+
+
+def _pipeline_choices(ids, lang: str) -> list[dict]:
+    """The installed pipelines with their stages (our keys, app.json names) for the gate and auto-forward form."""
+    from b24app.i18n import lang_of
+    from install.manifest import load
+
+    if ids is None:
+        return []
+    lang, installed = lang_of(lang), set(ids.data.get("pipelines", {}))
+    return [{"key": p["key"], "name": p["name"].get(lang) or p["name"]["en"],
+             "stages": [{"key": st["key"], "name": st["name"].get(lang) or st["name"]["en"]} for st in p["stages"]]}
+            for p in load().pipelines if p["key"] in installed]
 
 
 @bp.post("/api/1c/settings")
@@ -107,6 +148,9 @@ def save_settings():
         return json_error(400, "BAD_SETTINGS", f"unknown setting(s): {', '.join(unknown)}")
     values = {k: v for k, v in body.items() if k in CONNECTION_KEYS and v not in ("", None)}
     svc = services()
+    problem = _bad_connection_value(values, svc.store.kv.get(sess.member_id, connection.KV_KEY) or {})
+    if problem:
+        return json_error(400, "BAD_SETTINGS", problem)
     out: dict = {}
     try:
         if PIPELINE_KEYS & set(body):
@@ -137,6 +181,22 @@ def rotate_push_secret():
     svc.store.kv.set(sess.member_id, connection.PUSH_SECRET_KEY, None)
     return jsonify({"secret": connection.push_secret(svc.store.kv, sess.member_id),
                     "push_url": f"{svc.settings.public_url}/api/1c/push/{sess.member_id}"})
+
+
+@bp.post("/api/1c/check")
+def check_connection():
+    """"Check connection": the stored connection's `$metadata` against its profile, now (not the sync's
+    hourly cache). ``ok`` with an empty problems list, or the problems in the words of connection.check."""
+    sess, err = _admin_session()
+    if err:
+        return err
+    try:
+        conn = connection.load(services().store.kv, sess.member_id)
+    except connection.NotConfigured:
+        return json_error(409, "NOT_CONFIGURED", "no 1C connection is saved yet: enter the URL, login and password "
+                                                 "and save them first")
+    problems = connection.check(conn)
+    return jsonify({"ok": not problems, "problems": problems, "base_url": conn.base_url, "profile": conn.profile})
 
 
 @bp.get("/api/1c/review")

@@ -1,17 +1,47 @@
-"""Frames: ``POST /app`` (the app's main page, PLACEMENT=DEFAULT) and ``POST /placements/<code>``
-(widgets), plus ``GET /healthz``. The frame is verified with the portal before anything is shown;
-later issues put the real UI into these templates."""
+"""Frames: ``POST /app`` (the app's main page, PLACEMENT=DEFAULT: the hub and, for a portal
+administrator, the settings) and ``POST /placements/<code>`` (widgets without a page of their own yet),
+plus ``GET /healthz``. The frame is verified with the portal before anything is shown.
+
+The hub opens the app's pages with ``BX24.openApplication({page: <placement key>})``: the portal opens
+the app again (DEFAULT, in a slider) with that object as PLACEMENT_OPTIONS, and ``/app`` hands the
+request to the handler app.json declares for that placement — a freshly verified frame, so the page
+gets its own page session exactly as when opened from the left menu."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template
+import json
 
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from b24app import admin_strings, install_flow
+from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, verify_frame
 
-from .common import error_page, form, query, services
+from .common import error_page, form, frame_is_admin, query, services
 
 bp = Blueprint("placements", __name__)
+
+
+def _safe_json(value) -> str:
+    """JSON inside <script type=application/json>: no portal text can close the tag."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+def _forward(ctx):
+    """PLACEMENT_OPTIONS ``{"page": key}`` on the main page → the view of that placement's handler, or None."""
+    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+    key = str(options.get("page") or "")
+    item = next((p for p in admin_strings.hub_placements() if p["key"] == key), None)
+    if item is None or item["handler"] in ("/app", request.path):
+        return None
+    try:
+        endpoint, args = current_app.url_map.bind_to_environ(request.environ).match(item["handler"], method="POST")
+    except HTTPException:                 # declared but not served by this build: stay on the hub
+        return None
+    return current_app.view_functions[endpoint](**args)
 
 
 def _page(placement_code: str | None):
@@ -21,9 +51,24 @@ def _page(placement_code: str | None):
         ctx = verify_frame(svc, data, q)
     except VerificationError as exc:
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    main = placement_code is None
+    if main:
+        forwarded = _forward(ctx)
+        if forwarded is not None:
+            return forwarded
     lang = lang_of(ctx.lang)
-    return render_template("main.html", s=strings(lang), lang=lang, ctx=ctx, portal=ctx.portal, user=ctx.user,
-                           placement_code=placement_code or ctx.placement, bx24_js_url=svc.settings.bx24_js_url)
+    is_admin = main and frame_is_admin(ctx)
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx, is_admin=is_admin))
+    from .install import _status as install_status
+
+    hub = admin_strings.hub(lang)
+    config = {"session": token, "lang": lang, "is_admin": is_admin, "s": admin_strings.strings(lang),
+              "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang), "hub": hub}
+    return render_template("main.html", s=strings(lang), a=admin_strings.strings(lang), lang=lang, ctx=ctx,
+                           portal=ctx.portal, user=ctx.user, main=main, is_admin=is_admin, hub=hub,
+                           install_state=install_flow.progress_of(svc.store, ctx.member_id).get("state"),
+                           placement_code=placement_code or ctx.placement, bx24_js_url=svc.settings.bx24_js_url,
+                           config=_safe_json(config))
 
 
 @bp.post("/app")

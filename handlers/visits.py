@@ -76,11 +76,10 @@ def _frame(view: str):
 
 
 def _is_admin(ctx) -> bool:
-    """``user.admin`` with the frame's own token: only an administrator's page gets the settings."""
-    from b24app.verify import _ask_portal
+    """Only an administrator's calendar page gets the settings (handlers.common.frame_is_admin)."""
+    from .common import frame_is_admin
 
-    status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
-    return status == 200 and body.get("result") is True
+    return frame_is_admin(ctx)
 
 
 @bp.post("/placements/company-visits")

@@ -1,6 +1,6 @@
 """Per-portal settings of the visit pages that an administrator chooses: which company fields the company
 map's popup shows (picked from the portal's own ``crm.company.fields``, user fields included) and the
-"visited" period that colours the markers. Stored in store.kv; the popup's labels (and enumeration
+"visited" period that colours the markers, and the kanban rules' N (``repeat_days``) and M (``overdue_days``). Stored in store.kv; the popup's labels (and enumeration
 values) are kept with the choice, so drawing the map costs no extra ``crm.company.fields`` call.
 """
 from __future__ import annotations
@@ -15,6 +15,8 @@ MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
 PERIODS = ("month", "quarter", "year")
 MAX_PERIOD_DAYS = 3660
+DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365)}
+KEYS = {"popup_fields", "visited_period", *DAY_LIMITS}
 
 
 class SettingsError(ValueError):
@@ -35,6 +37,17 @@ def check_period(value) -> str:
         except ValueError:
             pass
     raise SettingsError(f"period {p!r} is not one of month, quarter, year, <n>d (1–{MAX_PERIOD_DAYS}) or YYYY-MM")
+
+
+def check_days(name: str, value) -> int:
+    """``repeat_days`` 0…365 (0: on the visit day), ``overdue_days`` 1…365; whole numbers only."""
+    _key, lo, hi = DAY_LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise SettingsError(f"{name} must be a whole number of days {lo}–{hi}, got {value!r}")
+    n = int(str(value).strip())
+    if not lo <= n <= hi:
+        raise SettingsError(f"{name} must be a whole number of days {lo}–{hi}, got {n}")
+    return n
 
 
 def visited_period(kv, member_id: str) -> str:
@@ -68,16 +81,25 @@ def popup_fields(kv, member_id: str) -> list[dict]:
 
 def current(services, member_id: str) -> dict:
     kv = services.store.kv
+    cfg = rules.settings_of(kv, member_id)
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
+            "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days,
             "company_fields": company_fields(services.client(member_id))}
 
 
 def save(services, member_id: str, body: dict) -> dict:
     """Validate everything first, then write: a bad value leaves every setting as it was."""
-    if not isinstance(body, dict) or not ({"popup_fields", "visited_period"} & set(body)):
-        raise SettingsError("send popup_fields (a list of company field codes) and/or visited_period")
+    if not isinstance(body, dict) or not (KEYS & set(body)):
+        raise SettingsError("send popup_fields (a list of company field codes), visited_period, repeat_days "
+                            "and/or overdue_days")
+    unknown = sorted(set(body) - KEYS)
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)} (allowed: {', '.join(sorted(KEYS))})")
     kv = services.store.kv
     writes = {}
+    for name, (key, _lo, _hi) in DAY_LIMITS.items():
+        if name in body:
+            writes[key] = check_days(name, body[name])
     if "visited_period" in body:
         writes[rules.KV_VISITED_PERIOD] = check_period(body["visited_period"])
     if "popup_fields" in body:

@@ -1,0 +1,174 @@
+"""The main page's words (hub and administrator settings) in Russian and English, and the hub's items.
+
+The hub lists the pages app.json declares as portal-wide placements (LEFT_MENU, CRM_ANALYTICS_MENU), with
+their own titles and descriptions, so a new page appears in the hub by being declared, not by editing here."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .i18n import lang_of
+
+HUB_PLACEMENT_TYPES = ("LEFT_MENU", "CRM_ANALYTICS_MENU")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "ru": {
+        "hub.title": "Разделы приложения",
+        "hub.open": "Открыть",
+        "hub.opening": "Открываем…",
+        "hub.no_bx24": "Откройте приложение из Битрикс24: страницы открываются внутри портала.",
+        "install.title": "Установка",
+        "install.state.done": "Приложение установлено и готово к работе.",
+        "install.state.queued": "Установка ждёт своей очереди…",
+        "install.state.running": "Идёт установка",
+        "install.state.failed": "Установка не завершена.",
+        "install.needs_reinstall": "Приложение потеряло доступ к порталу: переустановите его "
+                                   "(Приложения → b24app → Переустановить).",
+        "install.retry": "Повторить установку",
+        "install.admin_only": "Повторить установку может администратор портала.",
+        "settings.title": "Настройки (только для администраторов)",
+        "save": "Сохранить", "saved": "Сохранено.", "saving": "Сохраняем…", "error": "Ошибка",
+        "loading": "Загружаем…", "not_allowed": "Нет доступа: настройки меняет администратор портала.",
+        "1c.title": "Подключение к 1С",
+        "1c.base_url": "Адрес публикации OData (…/odata/standard.odata)",
+        "1c.username": "Логин", "1c.password": "Пароль",
+        "1c.password_keep": "сохранён — оставьте пустым, чтобы не менять",
+        "1c.password_none": "ещё не задан",
+        "1c.profile": "Конфигурация 1С", "1c.tz": "Часовой пояс 1С",
+        "1c.interval": "Интервал синхронизации, с", "1c.lookback_days": "Глубина чтения оплат, дней",
+        "1c.check": "Проверить подключение", "1c.checking": "Проверяем подключение к 1С…",
+        "1c.check_ok": "Подключение работает: 1С отвечает, в составе OData есть всё нужное.",
+        "1c.check_bad": "1С недоступна или в составе OData чего-то не хватает:",
+        "1c.saved_problems": "Сохранено, но проверка нашла проблемы:",
+        "1c.pipelines": "Воронки",
+        "1c.gate": "Не закрывать сделку, пока она не оплачена",
+        "1c.gate_enabled": "Включено", "1c.auto_forward": "Переводить дальше после оплаты",
+        "1c.af_from": "со стадии", "1c.af_to": "на стадию", "1c.af_none": "не переводить",
+        "1c.status": "Последняя синхронизация",
+        "1c.last_ok": "Последняя успешная", "1c.last_error": "Последняя ошибка", "1c.never": "ещё не было",
+        "1c.counts": "Прочитано оплат: {read}, изменено: {changed}, обновлено сделок: {updates}, "
+                     "комментариев: {comments}, на разбор: {review}",
+        "1c.push": "Уведомления из 1С (HTTP-сервис)", "1c.push_url": "Адрес для 1С",
+        "1c.push_rotate": "Выдать новый секрет",
+        "1c.push_confirm": "Старый секрет перестанет работать. Выдать новый?",
+        "1c.push_secret": "Новый секрет (показывается один раз — скопируйте его в настройки 1С):",
+        "1c.review": "Оплаты на разбор", "1c.review_empty": "Нет оплат, требующих внимания.",
+        "1c.review.unmatched": "Нет сделки с этим номером заказа",
+        "1c.review.unmatched.do": "Укажите номер заказа 1С в поле «Номер заказа 1С» нужной сделки.",
+        "1c.review.ambiguous": "Заказ подходит нескольким сделкам",
+        "1c.review.ambiguous.do": "Оставьте номер заказа 1С только в одной сделке.",
+        "1c.review.unallocated": "Оплата без заказа",
+        "1c.review.unallocated.do": "В 1С укажите заказ в документе оплаты (расшифровка платежа).",
+        "1c.review.currency": "Оплаты в разных валютах",
+        "1c.review.currency.do": "Проверьте в 1С валюту оплат этого заказа.",
+        "1c.review.order": "Заказ", "1c.review.payment": "Оплата", "1c.review.deals": "Сделки",
+        "dispatch.title": "Диспетчеризация",
+        "dispatch.tz": "Часовой пояс портала", "dispatch.hours": "Рабочее время (для всего портала)",
+        "dispatch.start": "Начало", "dispatch.end": "Конец",
+        "dispatch.break": "Перерыв", "dispatch.weekdays": "Рабочие дни",
+        "dispatch.workers": "Индивидуальное время сотрудников",
+        "dispatch.worker": "Сотрудник", "dispatch.add_worker": "Добавить сотрудника",
+        "dispatch.remove": "Убрать",
+        "dispatch.teams": "Бригады по воронкам (ID сотрудников через запятую)",
+        "dispatch.team.measurements": "Замеры", "dispatch.team.production": "Производство",
+        "dispatch.team.installation": "Монтаж",
+        "weekdays": "Пн,Вт,Ср,Чт,Пт,Сб,Вс",
+        "visits.title": "Посещения",
+        "visits.repeat_days": "За сколько дней до даты визита «Повторный визит» возвращается в работу (N)",
+        "visits.overdue_days": "Через сколько дней «Просрочено» становится «Визит не состоялся» (M)",
+        "visits.period": "Период «посещена» на карте компаний",
+        "visits.period.month": "текущий месяц", "visits.period.quarter": "текущий квартал",
+        "visits.period.year": "текущий год", "visits.period.days": "последние N дней",
+        "visits.period_days": "дней",
+        "visits.popup": "Поля компании во всплывающем окне карты (до 8)",
+    },
+    "en": {
+        "hub.title": "Application pages",
+        "hub.open": "Open",
+        "hub.opening": "Opening…",
+        "hub.no_bx24": "Open the app from Bitrix24: its pages open inside the portal.",
+        "install.title": "Installation",
+        "install.state.done": "The application is installed and ready.",
+        "install.state.queued": "The installation is waiting to start…",
+        "install.state.running": "Installing",
+        "install.state.failed": "The installation did not finish.",
+        "install.needs_reinstall": "The application lost access to the portal: re-install it "
+                                   "(Applications → b24app → Reinstall).",
+        "install.retry": "Retry the installation",
+        "install.admin_only": "A portal administrator can retry the installation.",
+        "settings.title": "Settings (administrators only)",
+        "save": "Save", "saved": "Saved.", "saving": "Saving…", "error": "Error",
+        "loading": "Loading…", "not_allowed": "Access denied: a portal administrator changes the settings.",
+        "1c.title": "1C connection",
+        "1c.base_url": "OData publication URL (…/odata/standard.odata)",
+        "1c.username": "Login", "1c.password": "Password",
+        "1c.password_keep": "stored — leave empty to keep it",
+        "1c.password_none": "not set yet",
+        "1c.profile": "1C configuration", "1c.tz": "1C time zone",
+        "1c.interval": "Sync interval, s", "1c.lookback_days": "Read payments of the last, days",
+        "1c.check": "Check connection", "1c.checking": "Checking the 1C connection…",
+        "1c.check_ok": "The connection works: 1C answers and its OData composition has everything needed.",
+        "1c.check_bad": "1C cannot be reached or its OData composition lacks something:",
+        "1c.saved_problems": "Saved, but the check found problems:",
+        "1c.pipelines": "Pipelines",
+        "1c.gate": "Do not close a deal until it is paid",
+        "1c.gate_enabled": "On", "1c.auto_forward": "Move on once paid",
+        "1c.af_from": "from stage", "1c.af_to": "to stage", "1c.af_none": "do not move",
+        "1c.status": "Last sync",
+        "1c.last_ok": "Last successful", "1c.last_error": "Last error", "1c.never": "not yet",
+        "1c.counts": "Payments read: {read}, changed: {changed}, deals updated: {updates}, comments: {comments}, "
+                     "to review: {review}",
+        "1c.push": "Notifications from 1C (HTTP service)", "1c.push_url": "URL for 1C",
+        "1c.push_rotate": "Issue a new secret",
+        "1c.push_confirm": "The old secret will stop working. Issue a new one?",
+        "1c.push_secret": "New secret (shown once — copy it into the 1C settings):",
+        "1c.review": "Payments to review", "1c.review_empty": "No payments need attention.",
+        "1c.review.unmatched": "No deal carries this order number",
+        "1c.review.unmatched.do": "Set the 1C order number on the right deal (field “1C order number”).",
+        "1c.review.ambiguous": "The order matches several deals",
+        "1c.review.ambiguous.do": "Keep the 1C order number on one deal only.",
+        "1c.review.unallocated": "A payment without an order",
+        "1c.review.unallocated.do": "In 1C, name the order in the payment document.",
+        "1c.review.currency": "Payments in several currencies",
+        "1c.review.currency.do": "Check the currency of this order's payments in 1C.",
+        "1c.review.order": "Order", "1c.review.payment": "Payment", "1c.review.deals": "Deals",
+        "dispatch.title": "Dispatch",
+        "dispatch.tz": "Portal time zone", "dispatch.hours": "Working hours (portal-wide)",
+        "dispatch.start": "Start", "dispatch.end": "End",
+        "dispatch.break": "Break", "dispatch.weekdays": "Working days",
+        "dispatch.workers": "Per-worker hours",
+        "dispatch.worker": "Worker", "dispatch.add_worker": "Add a worker",
+        "dispatch.remove": "Remove",
+        "dispatch.teams": "Teams per pipeline (user ids, comma-separated)",
+        "dispatch.team.measurements": "Measurements", "dispatch.team.production": "Production",
+        "dispatch.team.installation": "Installation",
+        "weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+        "visits.title": "Visits",
+        "visits.repeat_days": "Days before the visit date a “Repeat visit” returns to work (N)",
+        "visits.overdue_days": "Days after which “Overdue” becomes “Visit failed” (M)",
+        "visits.period": "“Visited” period on the company map",
+        "visits.period.month": "this month", "visits.period.quarter": "this quarter",
+        "visits.period.year": "this year", "visits.period.days": "the last N days",
+        "visits.period_days": "days",
+        "visits.popup": "Company fields in the map popup (up to 8)",
+    },
+}
+
+
+def strings(lang: str | None) -> dict[str, str]:
+    base = dict(STRINGS["en"])
+    base.update(STRINGS[lang_of(lang)])
+    return base
+
+
+@lru_cache(maxsize=1)
+def hub_placements() -> tuple[dict, ...]:
+    """app.json's portal-wide placements, in the order declared."""
+    from install.manifest import load
+
+    return tuple(p for p in load().placements if p["placement"] in HUB_PLACEMENT_TYPES)
+
+
+def hub(lang: str) -> list[dict]:
+    lang = lang_of(lang)
+    return [{"key": p["key"], "placement": p["placement"], "title": p["title"].get(lang) or p["title"]["en"],
+             "description": (p.get("description") or {}).get(lang) or ""} for p in hub_placements()]

@@ -1,0 +1,113 @@
+/* Dispatch settings: GET/PUT /api/maps/settings. PUT replaces the whole document, so the form edits a
+   copy of the stored one (keys it does not show — homes, workers, fixed_slack_min — are sent back as they were). */
+(function () {
+  'use strict';
+  var A = window.B24Admin, S = A.s, el = A.el, field = A.field;
+  var form = document.querySelector('[data-b24app=settings-dispatch]');
+  if (!form) return;
+  var DAYS = S['weekdays'].split(','), TEAMS = ['measurements', 'production', 'installation'];
+  var stored = {};
+
+  function time(name, value) { return el('input', {type: 'time', name: name, value: value || ''}); }
+
+  function hoursBlock(prefix, h, partial) {
+    var br = (h.breaks && h.breaks[0]) || ['', ''];
+    var wd = el('span', {'class': 'weekdays'});
+    DAYS.forEach(function (d, i) {
+      var on = h.weekdays ? h.weekdays.indexOf(i) >= 0 : !partial && i < 5;
+      wd.appendChild(el('label', {}, [el('input', {type: 'checkbox', name: prefix + 'wd', value: String(i), checked: on}), d]));
+    });
+    return el('div', {'class': 'hours', 'data-hours': prefix}, [
+      field(S['dispatch.start'], time(prefix + 'start', h.start)), field(S['dispatch.end'], time(prefix + 'end', h.end)),
+      field(S['dispatch.break'], el('span', {}, [time(prefix + 'b0', br[0]), '–', time(prefix + 'b1', br[1])])),
+      field(S['dispatch.weekdays'], wd)]);
+  }
+
+  function readHours(box) {
+    var p = box.getAttribute('data-hours'), q = function (n) { return box.querySelector('[name="' + p + n + '"]').value; };
+    var out = {};
+    if (q('start')) out.start = q('start');
+    if (q('end')) out.end = q('end');
+    var b0 = q('b0'), b1 = q('b1');
+    out.breaks = b0 || b1 ? [[b0, b1]] : [];
+    out.weekdays = [];
+    box.querySelectorAll('[name="' + p + 'wd"]').forEach(function (c) { if (c.checked) out.weekdays.push(parseInt(c.value, 10)); });
+    return out;
+  }
+
+  /* A worker's hours are stored as what differs from the portal's (maps.settings: key by key), so a later
+     change of the portal's hours still reaches every worker who did not set that key. */
+  function override(w, portal) {
+    var out = {};
+    ['start', 'end'].forEach(function (k) { if (w[k] && w[k] !== portal[k]) out[k] = w[k]; });
+    ['breaks', 'weekdays'].forEach(function (k) { if (JSON.stringify(w[k]) !== JSON.stringify(portal[k])) out[k] = w[k]; });
+    return out;
+  }
+
+  function workerRow(uid, h, effective) {
+    var row = el('fieldset', {'class': 'worker', 'data-worker-row': ''});
+    var id = el('input', {type: 'number', min: '1', name: 'worker_id', value: uid || ''});
+    row.appendChild(el('legend', {}, [S['dispatch.worker'] + ' ID ', id]));
+    row.appendChild(hoursBlock('w' + Math.random().toString(36).slice(2, 8) + '_', Object.assign({}, effective || {}, h || {}), true));
+    row.appendChild(el('button', {type: 'button', text: S['dispatch.remove'], on: {click: function () { row.remove(); A.fit(); }}}));
+    return row;
+  }
+
+  function render(view) {
+    stored = view.settings || {};
+    form.textContent = '';
+    form.appendChild(el('h3', {text: S['dispatch.title']}));
+    form.appendChild(field(S['dispatch.tz'], el('input', {name: 'tz', value: stored.tz || view.tz || 'Europe/Moscow'})));
+    form.appendChild(el('h4', {text: S['dispatch.hours']}));
+    form.appendChild(hoursBlock('p_', Object.assign({}, view.hours || {}, stored.hours || {}), false));
+    form.appendChild(el('h4', {text: S['dispatch.workers']}));
+    var rows = el('div', {'data-b24app': 'worker-rows'});
+    Object.keys(stored.worker_hours || {}).forEach(function (uid) {
+      rows.appendChild(workerRow(uid, stored.worker_hours[uid], (view.worker_hours || {})[uid]));
+    });
+    form.appendChild(rows);
+    form.appendChild(el('button', {type: 'button', 'data-b24app': 'add-worker', text: S['dispatch.add_worker'],
+      on: {click: function () { rows.appendChild(workerRow('', null, readHours(form.querySelector('[data-hours=p_]')))); A.fit(); }}}));
+    form.appendChild(el('h4', {text: S['dispatch.teams']}));
+    TEAMS.forEach(function (t) {
+      form.appendChild(field(S['dispatch.team.' + t], el('input', {name: 'team_' + t,
+        value: ((stored.teams || {})[t] || []).join(', ')})));
+    });
+    form.appendChild(el('div', {'class': 'actions'}, [el('button', {type: 'submit', text: S['save']})]));
+    form.appendChild(el('div', {'class': 'msg', 'data-b24app': 'msg-dispatch'}));
+    A.fit();
+  }
+
+  function ids(text) {
+    return text.split(/[\s,;]+/).filter(Boolean).map(function (x) { return /^\d+$/.test(x) ? parseInt(x, 10) : x; });
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var msg = form.querySelector('[data-b24app=msg-dispatch]');
+    var doc = JSON.parse(JSON.stringify(stored));
+    doc.tz = form.querySelector('[name=tz]').value.trim();
+    doc.hours = readHours(form.querySelector('[data-hours=p_]'));
+    var wh = {};
+    form.querySelectorAll('[data-worker-row]').forEach(function (row) {
+      var uid = row.querySelector('[name=worker_id]').value.trim();
+      wh[uid || '?'] = override(readHours(row.querySelector('[data-hours]')), doc.hours);
+    });
+    doc.worker_hours = wh;
+    var teams = {};
+    TEAMS.forEach(function (t) { var v = ids(form.querySelector('[name=team_' + t + ']').value); if (v.length) teams[t] = v; });
+    doc.teams = teams;
+    A.say(msg, 'wait', S['saving']);
+    A.api('PUT', '/api/maps/settings', doc).then(function (r) {
+      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
+      render(r.body);
+      A.say(form.querySelector('[data-b24app=msg-dispatch]'), 'good', S['saved']);
+    });
+  });
+
+  form.textContent = S['loading'];
+  A.api('GET', '/api/maps/settings').then(function (r) {
+    if (!r.ok) { form.textContent = A.failure(r); return; }
+    render(r.body);
+  });
+})();

@@ -1,0 +1,58 @@
+/* Visit settings: GET/POST /api/visits/settings — N (repeat_days), M (overdue_days), the visited period
+   and the company fields of the map popup (picked from the portal's own crm.company.fields). */
+(function () {
+  'use strict';
+  var A = window.B24Admin, S = A.s, el = A.el, field = A.field;
+  var form = document.querySelector('[data-b24app=settings-visits]');
+  if (!form) return;
+
+  function render(doc) {
+    form.textContent = '';
+    form.appendChild(el('h3', {text: S['visits.title']}));
+    form.appendChild(field(S['visits.repeat_days'], el('input', {type: 'number', name: 'repeat_days', value: String(doc.repeat_days)})));
+    form.appendChild(field(S['visits.overdue_days'], el('input', {type: 'number', name: 'overdue_days', value: String(doc.overdue_days)})));
+    var p = String(doc.visited_period || 'month'), days = /^\d+d$/.test(p) ? p.slice(0, -1) : '';
+    var sel = el('select', {name: 'period'});
+    ['month', 'quarter', 'year', 'days'].forEach(function (k) {
+      var o = el('option', {value: k, text: S['visits.period.' + k]});
+      if (k === p || (k === 'days' && days)) o.selected = true;
+      sel.appendChild(o);
+    });
+    var n = el('input', {type: 'number', name: 'period_days', value: days, placeholder: '30'});
+    form.appendChild(field(S['visits.period'], el('span', {}, [sel, ' ', n, ' ' + S['visits.period_days']])));
+    var chosen = (doc.popup_fields || []).map(function (f) { return f.code; });
+    var box = el('div', {'class': 'popup-fields', 'data-b24app': 'popup-fields'});
+    (doc.company_fields || []).forEach(function (f) {
+      box.appendChild(el('label', {}, [el('input', {type: 'checkbox', name: 'popup', value: f.code, checked: chosen.indexOf(f.code) >= 0}),
+                                      ' ' + f.label]));
+    });
+    form.appendChild(el('h4', {text: S['visits.popup']}));
+    form.appendChild(box);
+    form.appendChild(el('div', {'class': 'actions'}, [el('button', {type: 'submit', text: S['save']})]));
+    form.appendChild(el('div', {'class': 'msg', 'data-b24app': 'msg-visits'}));
+    A.fit();
+  }
+
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var msg = form.querySelector('[data-b24app=msg-visits]');
+    var num = function (n) { var v = form.querySelector('[name=' + n + ']').value.trim(); return /^\d+$/.test(v) ? parseInt(v, 10) : v; };
+    var period = form.querySelector('[name=period]').value;
+    if (period === 'days') period = form.querySelector('[name=period_days]').value.trim() + 'd';
+    var popup = [];
+    form.querySelectorAll('[name=popup]').forEach(function (c) { if (c.checked) popup.push(c.value); });
+    A.say(msg, 'wait', S['saving']);
+    A.api('POST', '/api/visits/settings', {repeat_days: num('repeat_days'), overdue_days: num('overdue_days'),
+                                           visited_period: period, popup_fields: popup}).then(function (r) {
+      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
+      render(r.body);
+      A.say(form.querySelector('[data-b24app=msg-visits]'), 'good', S['saved']);
+    });
+  });
+
+  form.textContent = S['loading'];
+  A.api('GET', '/api/visits/settings').then(function (r) {
+    if (!r.ok) { form.textContent = A.failure(r); return; }
+    render(r.body);
+  });
+})();
