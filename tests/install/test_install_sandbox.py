@@ -28,6 +28,12 @@ def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal
     assert made["crm.category.add"] == 3
     assert made["placement.bind"] == len(m.placements)
     assert made["bizproc.robot.add"] == len(m.robots)
+    # every user field once: smart-process fields through userfieldconfig.add, deal/company ones through
+    # crm.<entity>.userfield.add (an empty portal has none of them)
+    sp_fields = sum(len(sp["fields"]) for sp in m.smart_processes)
+    assert made["userfieldconfig.add"] == sp_fields, made
+    for entity, fields in m.fields.items():
+        assert made[f"crm.{entity}.userfield.add"] == len(fields), (entity, made)
     # domain events are queued by the portal (offline); the ping and the uninstall come to /events
     mine = [b for b in portal.events.bindings if b.client_id == "local.b24apptest0000000.00000001"]
     offline = sorted(b.event for b in mine if b.offline)
@@ -135,7 +141,10 @@ def test_dropped_connection_mid_install_then_retry_completes(app_env, portal):
     assert len(_types(portal, "Посещение")) == 1
     assert len(_types(portal, "Расчет")) == 1
     assert len([c for c in portal.db.categories.rows.values() if c["name"] == "Замеры"]) == 1
-    assert Counter(portal.db.robots)  # robots present once each (keyed by code)
+    mine = sorted(code for client, code in portal.db.robots if client == app_env.settings.client_id)
+    assert mine == sorted(r["code"] for r in load().robots)               # every robot registered
+    added = Counter(r.params.get("CODE") for r in portal.log if r.method == "bizproc.robot.add" and not r.error)
+    assert set(added.values()) == {1}, added                             # and added once, never re-added
     visit = installed_ids(app_env.store, portal.member_id).smart_process("visit")
     names = [s["NAME"] for s in portal.db.stages(f"DYNAMIC_{visit.entity_type_id}_STAGE_{visit.category_id}")]
     assert names[0] == "Черновик" and "Подготовка" not in names     # still treated as ours: pending intent
