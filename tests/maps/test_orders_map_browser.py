@@ -61,6 +61,9 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
             frame.click(f".b24-popup[data-deal-id='{deal}'] [data-b24app=pick]")
             frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
             out["reasons"] = frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")
+            out["shown_order"] = frame.eval_on_selector_all("#cands li[data-worker-id]",
+                                                            "els => els.map(e => +e.dataset.workerId)")
+            out["ranked"] = _ranked(live_app, portal, deal)          # the server's ranking, before anything changes
             page.screenshot(path=str(artifacts_dir / "orders-map-candidates.png"))
             li = frame.wait_for_selector("#cands li.fits", timeout=5000)
             out["worker"] = int(li.get_attribute("data-worker-id"))
@@ -83,6 +86,12 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
     assert out["tiles_warning"]                                    # said plainly, markers still drawn
     assert "Открыть сделку" in out["popup"] and "Не назначен" in out["popup"]
     assert out["reasons"] and all(r.strip() for r in out["reasons"])
+    # the list is the ranking: fitting workers first, cheapest insertion first among them
+    assert out["shown_order"] == [c["worker_id"] for c in out["ranked"]]
+    fits = [c["fits"] for c in out["ranked"]]
+    assert fits == sorted(fits, reverse=True) and any(fits)
+    extra = [c["extra_minutes"] for c in out["ranked"] if c["fits"]]
+    assert extra == sorted(extra)
     deal = portal.db.deals.get(out["deal"])
     assert int(deal["UF_CRM_B24APP_WORKER"]) == out["worker"]
     assert any(f"D_{out['deal']}" in e["CRM_FIELDS"] and e["OWNER_ID"] == out["worker"]
@@ -90,6 +99,18 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
     assert any(f"D_{out['deal']}" in (t.get("UF_CRM_TASK") or []) for t in portal.db.tasks.rows.values())
     assert out["marker_before"] != out["marker_after"]
     assert out["marker_before"].replace(" ", "") in ("rgb(229,57,53)", UNASSIGNED_COLOR.lower())
+
+
+def _ranked(live_app, portal, deal_id):
+    import requests
+
+    from b24app import session as page_sessions
+
+    token = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+        member_id=portal.member_id, user_id=1, lang="ru"))
+    r = requests.get(f"{live_app.url}/api/maps/candidates/{deal_id}", headers={page_sessions.HEADER: token}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["candidates"]
 
 
 @pytest.mark.browser
