@@ -352,7 +352,9 @@
       return api('/api/maps/pin', {method: 'POST', headers: {'Content-Type': 'application/json'},
         body: JSON.stringify({entity: item.entity, id: item.id, lat: ll.lat, lon: ll.lng})}).then(function (res) {
         stopPlacing();
-        state.status(S.pinned_ok + ': ' + res.lat.toFixed(5) + ', ' + res.lon.toFixed(5));
+        var done = S.pinned_ok + ': ' + res.lat.toFixed(5) + ', ' + res.lon.toFixed(5);
+        state.status(done);
+        if (item.move) document.getElementById('side-job').textContent = done;
         return state.reload().then(item.move ? null : showUnplaced).then(function () {
           document.getElementById('side').setAttribute('data-pinned', item.entity + ':' + item.id);
         });
@@ -376,8 +378,11 @@
     }
 
     // "move pin" in a job's popup: the same placing marker, started at the job's current place
+    // (the side panel says what to do; closing it cancels the move)
     function movePin(row) {
-      document.getElementById('side').removeAttribute('data-pinned');
+      clear();
+      side(S.move_pin + ': ' + row.title, S.move_hint);
+      view('move-pin');
       startPlacing({entity: 'deal', id: row.id, lat: row.lat, lon: row.lon, move: true});
     }
 
