@@ -1,6 +1,7 @@
 """Per-portal settings of the visit pages that an administrator chooses: which company fields the company
 map's popup shows (picked from the portal's own ``crm.company.fields``, user fields included) and the
-"visited" period that colours the markers. Stored in store.kv; the popup's labels (and enumeration
+"visited" period that colours the markers, and each manager's day-route start point (home or office).
+Stored in store.kv; the popup's labels (and enumeration
 values) are kept with the choice, so drawing the map costs no extra ``crm.company.fields`` call.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 from . import rules
 
 KV_POPUP_FIELDS = "visits.popup_fields"          # [{"code", "label", "items": {id: value}?}]
+KV_ROUTE_STARTS = "visits.route_starts"          # {"<user id>": [lat, lon]}: where a manager's day route starts
 DEFAULT_POPUP_FIELDS = ("ADDRESS", "PHONE")
 MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
@@ -45,6 +47,40 @@ def visited_period(kv, member_id: str) -> str:
         return "month"
 
 
+def route_starts(kv, member_id: str) -> dict[str, list[float]]:
+    stored = kv.get(member_id, KV_ROUTE_STARTS)
+    return {str(k): [float(v[0]), float(v[1])] for k, v in stored.items()} if isinstance(stored, dict) else {}
+
+
+def route_start(kv, member_id: str, user_id) -> tuple[float, float] | None:
+    p = route_starts(kv, member_id).get(str(user_id))
+    return (p[0], p[1]) if p else None
+
+
+def check_route_starts(value, current: dict) -> dict:
+    """``{user id: [lat, lon] | "lat,lon" | null}`` merged into ``current`` (null removes a start)."""
+    if not isinstance(value, dict):
+        raise SettingsError('route_starts must be an object {"<user id>": [lat, lon] or null}')
+    out = dict(current)
+    for k, v in value.items():
+        if not str(k).isdigit() or int(k) <= 0:
+            raise SettingsError(f"route_starts: {k!r} is not a user id")
+        if v is None:
+            out.pop(str(int(k)), None)
+            continue
+        parts = v.split(",") if isinstance(v, str) else v
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+            if len(parts) != 2:
+                raise ValueError
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise SettingsError(f"route_starts.{k}: [lat, lon] expected, got {v!r}") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise SettingsError(f"route_starts.{k}: {lat}, {lon} is outside lat −90…90, lon −180…180")
+        out[str(int(k))] = [lat, lon]
+    return out
+
+
 def company_fields(client) -> list[dict]:
     """The portal's company fields a popup can show: code, label (user fields by their form label)."""
     out = []
@@ -69,15 +105,17 @@ def popup_fields(kv, member_id: str) -> list[dict]:
 def current(services, member_id: str) -> dict:
     kv = services.store.kv
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
-            "company_fields": company_fields(services.client(member_id))}
+            "route_starts": route_starts(kv, member_id), "company_fields": company_fields(services.client(member_id))}
 
 
 def save(services, member_id: str, body: dict) -> dict:
     """Validate everything first, then write: a bad value leaves every setting as it was."""
-    if not isinstance(body, dict) or not ({"popup_fields", "visited_period"} & set(body)):
-        raise SettingsError("send popup_fields (a list of company field codes) and/or visited_period")
+    if not isinstance(body, dict) or not ({"popup_fields", "visited_period", "route_starts"} & set(body)):
+        raise SettingsError("send popup_fields (a list of company field codes), visited_period and/or route_starts")
     kv = services.store.kv
     writes = {}
+    if "route_starts" in body:
+        writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id))
     if "visited_period" in body:
         writes[rules.KV_VISITED_PERIOD] = check_period(body["visited_period"])
     if "popup_fields" in body:
