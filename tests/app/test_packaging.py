@@ -86,3 +86,31 @@ def test_wheel_carries_app_json_and_an_installed_copy_loads_it(wheel, tmp_path):
     got = installed(B24APP_MANIFEST=str(tmp_path / "own.json"))
     assert got["file"] == str(tmp_path / "own.json")
     assert got["robots"] == sorted(r["code"] for r in shipped["robots"][1:])
+
+
+def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path):
+    """``python -m build`` goes source tree → sdist → wheel: app.json must survive both steps."""
+    import tarfile
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=JUNK)
+    # the build backend pyproject.toml asks for (the venv's own setuptools may be older), as pip would use it
+    backend = tmp_path / "backend"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(backend), "setuptools>=77",
+                        "wheel"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    code = "import sys; from setuptools import build_meta as b; print(b.build_sdist(sys.argv[1]))"
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "sdist")], cwd=src, capture_output=True,
+                       text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(backend)})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    sdist = tmp_path / "sdist" / r.stdout.strip().splitlines()[-1]
+    with tarfile.open(sdist) as tar:
+        top = tar.getnames()[0].split("/")[0]
+        assert f"{top}/app.json" in tar.getnames() and f"{top}/setup.py" in tar.getnames()
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"),
+                        str(tmp_path / "unpacked" / top)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    (whl,) = (tmp_path / "dist").glob("b24app-*.whl")
+    assert zipfile.ZipFile(whl).read("install/app.json") == (ROOT / "app.json").read_bytes()
