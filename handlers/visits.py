@@ -10,7 +10,7 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
         GET  /api/visits/map?period=&manager=  GET  /api/visits/stats?month=
         GET  /api/visits/route?manager=&date=  POST /api/visits/phone-link
         GET  /api/visits/companies?q=          (the phone page's company picker)
-        GET|POST /api/visits/settings          (administrators: popup fields, visited period)
+        GET|POST /api/visits/settings          (administrators: popup fields, visited period, route starts)
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from visits import act, create, overview, read, rules
+from visits import route as day_routes
 from visits import settings as visit_settings
 from visits.strings import strings
 
@@ -207,7 +208,9 @@ def stats(sess):
 def route(sess):
     a = request.args
     manager = a.get("manager", type=int) or sess.user_id
-    return jsonify(overview.day_route(services(), sess.member_id, int(manager), a["date"]))
+    if not a.get("date"):
+        return json_error(400, "BAD_REQUEST", "query parameter 'date' (YYYY-MM-DD) is required")
+    return jsonify(day_routes.day_route(services(), sess.member_id, int(manager), a["date"]))
 
 
 @bp.post("/api/visits/phone-link")
@@ -229,7 +232,8 @@ def get_settings(sess):
 @bp.post("/api/visits/settings")
 @_api
 def save_settings(sess):
-    """{popup_fields: [company field codes], visited_period: month|quarter|year|<n>d|YYYY-MM}."""
+    """{popup_fields: [company field codes], visited_period: month|quarter|year|<n>d|YYYY-MM,
+    route_starts: {user id: [lat, lon] | null}}."""
     if not sess.is_admin:
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
     body = request.get_json(silent=True)

@@ -59,7 +59,7 @@ class ProgressBar:
 @click.option("--dry-run", is_flag=True, help="Print the plan (create / update / leave) and change nothing.")
 @click.option("--uninstall", is_flag=True, help="Remove our placements, event handlers and robots.")
 @click.option("--manifest", "manifest_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Another app.json (default: the one shipped with b24app).")
+              help="Another app.json (default: $B24APP_MANIFEST, else the one shipped with b24app).")
 def install_command(portal: str, dry_run: bool, uninstall: bool, manifest_path: str | None, services=None):
     """Install app.json into PORTAL (idempotent: a second run changes nothing)."""
     from .apply import dry_run as plan_only, install

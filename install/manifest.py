@@ -8,13 +8,33 @@ is fixed in one look rather than found by a failed install on a customer's porta
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
-MANIFEST_PATH = ROOT / "app.json"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
+ENV_MANIFEST = "B24APP_MANIFEST"     # an integrator's own app.json, without editing the installed package
+
+
+def default_manifest_path() -> Path:
+    """The app.json shipped with b24app: the wheel's copy inside ``install`` (setup.py's build hook puts it
+    there), else the repository root of a checkout / editable install."""
+    packaged = resources.files("install").joinpath("app.json")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return ROOT / "app.json"
+
+
+def manifest_path() -> Path:
+    """Where load() reads from: $B24APP_MANIFEST when set, else the shipped app.json."""
+    override = os.environ.get(ENV_MANIFEST, "").strip()
+    return Path(override) if override else default_manifest_path()
+
+
+MANIFEST_PATH = default_manifest_path()
 
 # Built-in CRM owners a relation, a robot's document type or a placement may name (reference §5.1).
 CRM_ENTITY_TYPE_IDS = {"lead": 1, "deal": 2, "contact": 3, "company": 4}
@@ -227,10 +247,14 @@ def validate(data: Any, source: str = "app.json") -> Manifest:
 
 
 def load(path: str | Path | None = None) -> Manifest:
-    """Read and validate a manifest file (default: app.json at the repository root)."""
-    p = Path(path) if path else MANIFEST_PATH
+    """Read and validate a manifest file (default: manifest_path())."""
+    p = Path(path) if path else manifest_path()
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ManifestError([f"$: no manifest file at {p}"], p.name) from exc
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ManifestError([f"$: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"], p.name) from exc
     return validate(data, p.name)

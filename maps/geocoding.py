@@ -69,6 +69,16 @@ def company_address(company: dict) -> str:
     return addr
 
 
+def record_address(client, ids, entity: str, row: dict) -> str:
+    """The address a deal/company is placed by: a deal's job address, else its company's address."""
+    if entity != "deal":
+        return company_address(row)
+    address = str(row.get(ids.deal_field("job_address")) or "").strip()
+    if not address and row.get("COMPANY_ID") and str(row["COMPANY_ID"]) != "0":
+        address = company_address(client.call("crm.company.get", {"id": int(row["COMPANY_ID"])}))
+    return address
+
+
 def geocode_record(services, member_id: str, entity: str, entity_id: int) -> GeoResult | None:
     """Geocode one deal/company and write its coordinates field if they changed; returns what was found."""
     store = services.store
@@ -84,14 +94,9 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
         if exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR":
             return None          # deleted meanwhile or not visible: nothing to geocode
         raise
-    if entity == "deal":
-        if ids.pipeline_of_category(int(row.get("CATEGORY_ID") or 0)) is None:
-            return None          # not one of our pipelines: spend no Nominatim quota on it
-        address = str(row.get(ids.deal_field("job_address")) or "").strip()
-        if not address and row.get("COMPANY_ID") and str(row["COMPANY_ID"]) != "0":
-            address = company_address(client.call("crm.company.get", {"id": int(row["COMPANY_ID"])}))
-    else:
-        address = company_address(row)
+    if entity == "deal" and ids.pipeline_of_category(int(row.get("CATEGORY_ID") or 0)) is None:
+        return None              # not one of our pipelines: spend no Nominatim quota on it
+    address = record_address(client, ids, entity, row)
     if not address:
         return None
     current = parse_point(row.get(coord_field))
@@ -112,16 +117,16 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
 
 
 def pin_record(services, member_id: str, entity: str, entity_id: int, lat: float, lon: float) -> GeoResult:
-    """A dispatcher drops a pin: kept as this portal's manual answer for the address (automatic geocoding
-    never overwrites it) and written to the record's coordinates field."""
+    """A dispatcher drops or moves a pin: kept as this portal's manual answer for the address the record is
+    placed by (the same one geocode_record resolves, so the next deal event finds the manual answer in the
+    cache instead of asking the geocoder) and written to the record's coordinates field."""
     if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("entity deal|company and lat/lon in range expected")
     ids = installed_ids(services.store, member_id)
     coord_field = ids.deal_field("coordinates") if entity == "deal" else ids.company_field("coordinates")
     client = services.client(member_id)
     row = client.call(f"crm.{entity}.get", {"id": int(entity_id)})
-    address = (str(row.get(ids.deal_field("job_address")) or "") if entity == "deal" else company_address(row)) \
-        or f"{entity} {entity_id}"
+    address = record_address(client, ids, entity, row) or f"{entity} {entity_id}"
     result = geocoder_for(services.store, member_id).set_manual(address, lat, lon)
     save_record(services.store.engine, member_id, entity, entity_id, result)
     client.call(f"crm.{entity}.update", {"id": int(entity_id), "fields": {coord_field: format_point(lat, lon)}})

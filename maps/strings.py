@@ -25,6 +25,7 @@ STRINGS = {
         "unplaced_title": "Адреса без координат", "place_hint": "Щёлкните по карте или перетащите метку",
         "pinned_ok": "Метка поставлена", "status_not_found": "адрес не найден", "status_pending": "ждёт геокодирования",
         "status_error": "ошибка геокодера", "status_no_address": "нет адреса", "stops": "Выезды", "nothing": "Ничего нет",
+        "move_pin": "Поправить метку", "move_hint": "Щёлкните по карте, где на самом деле адрес, или перетащите метку",
     },
     "en": {
         "title": "Orders map", "dispatcher": "Dispatcher", "date": "Date", "pipeline": "Pipeline",
@@ -47,6 +48,7 @@ STRINGS = {
         "unplaced_title": "Addresses without coordinates", "place_hint": "Click the map or drag the marker",
         "pinned_ok": "Pin set", "status_not_found": "address not found", "status_pending": "waiting for geocoding",
         "status_error": "geocoder error", "status_no_address": "no address", "stops": "Jobs", "nothing": "Nothing here",
+        "move_pin": "Move the pin", "move_hint": "Click the map where the address really is, or drag the marker",
     },
 }
 

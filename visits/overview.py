@@ -1,5 +1,5 @@
 """The manager-level views: the company map (visited companies yellow), the month's stats against the
-plan, and a manager's day route in the best order (maps/routing.py), opened in Yandex Maps.
+plan (a manager's day route is visits/route.py).
 
 The popup shows the company fields the portal's administrator chose (visits/settings.py).
 "Visited" = a visit of the company finished (stage *Visit done*) with its date inside the period
@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from install.registry import NotInstalled, installed_ids
-from maps.links import yandex_route_links
 
 from . import rules, settings
 from .read import month_bounds, row, user_names, visit_fields
@@ -112,52 +111,3 @@ def stats(services, member_id: str, month: str | None = None) -> dict:
         r["name"] = names.get(str(m), f"#{m}")
         rows.append(r)
     return {"month": lo.strftime("%Y-%m"), "rows": rows}
-
-
-def day_route(services, member_id: str, manager: int, day: str, start: tuple[float, float] | None = None) -> dict:
-    """The manager's open visits of the day in the best order; fixed visit times are kept."""
-    from maps.routing import optimise_day
-    from maps.schedule import Job
-
-    store = services.store
-    ids = installed_ids(store, member_id)
-    v = ids.smart_process("visit")
-    zone = rules.settings_of(store.kv, member_id).zone
-    d = date.fromisoformat(day)
-    lo = datetime.combine(d, time(0), tzinfo=zone)
-    date_f = v.field("visit_date")
-    client = services.client(member_id)
-    items = [row(i, v) for i in client.list_all("crm.item.list", {
-        "entityTypeId": v.entity_type_id, "select": visit_fields(v),
-        "filter": {"assignedById": int(manager), f">={date_f}": lo.isoformat(),
-                   f"<{date_f}": (lo + timedelta(days=1)).isoformat()}})]
-    items = [r for r in items if r["stage"] not in ("done", "failed") and r["company_id"]]
-    coord_f = ids.company_field("coordinates")
-    comp = {}
-    cids = sorted({r["company_id"] for r in items})
-    for k in range(0, len(cids), 50):
-        for c in client.call("crm.company.list", {"filter": {"@ID": cids[k:k + 50]},
-                                                  "select": ["ID", "TITLE", "ADDRESS", coord_f]}):
-            comp[int(c["ID"])] = c
-    stops, unplaced = [], []
-    for r in items:
-        c = comp.get(r["company_id"]) or {}
-        p = _coords(c.get(coord_f))
-        r.update(company=c.get("TITLE") or "", address=c.get("ADDRESS") or "")
-        (stops if p else unplaced).append((r, p))
-    if not stops:
-        return {"stops": [], "unplaced": [r for r, _ in unplaced], "links": [], "drive_minutes": 0}
-    first_at = min((rules.parse_dt(r["date"], zone) for r, _ in stops), default=lo)
-    origin = start or stops[0][1]
-    jobs = [Job(id=str(r["id"]), location=p, duration_min=45, title=r["title"]) for r, p in stops]
-    route = optimise_day(origin, jobs, depart_at=first_at.replace(tzinfo=None) if first_at else lo, engine="auto")
-    by_id = {str(r["id"]): (r, p) for r, p in stops}
-    ordered = []
-    for jid in route.order:
-        r, p = by_id[jid]
-        ordered.append({**r, "lat": p[0], "lon": p[1], "arrive": route.arrivals[jid].strftime("%H:%M")})
-    ordered += [{**by_id[j][0], "lat": by_id[j][1][0], "lon": by_id[j][1][1], "arrive": None}
-                for j in route.unassigned]
-    links = yandex_route_links([(s["lat"], s["lon"]) for s in ordered], from_current_location=start is None)
-    return {"stops": ordered, "unplaced": [r for r, _ in unplaced], "links": links,
-            "drive_minutes": round(route.drive_minutes)}

@@ -1,6 +1,7 @@
 """Per-portal settings of the visit pages that an administrator chooses: which company fields the company
 map's popup shows (picked from the portal's own ``crm.company.fields``, user fields included) and the
-"visited" period that colours the markers, and the kanban rules' N (``repeat_days``) and M (``overdue_days``). Stored in store.kv; the popup's labels (and enumeration
+"visited" period that colours the markers, the kanban rules' N (``repeat_days``) and M (``overdue_days``),
+and each manager's day-route start point (home or office). Stored in store.kv; the popup's labels (and enumeration
 values) are kept with the choice, so drawing the map costs no extra ``crm.company.fields`` call.
 """
 from __future__ import annotations
@@ -10,13 +11,14 @@ from datetime import date
 from . import rules
 
 KV_POPUP_FIELDS = "visits.popup_fields"          # [{"code", "label", "items": {id: value}?}]
+KV_ROUTE_STARTS = "visits.route_starts"          # {"<user id>": [lat, lon]}: where a manager's day route starts
 DEFAULT_POPUP_FIELDS = ("ADDRESS", "PHONE")
 MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
 PERIODS = ("month", "quarter", "year")
 MAX_PERIOD_DAYS = 3660
 DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365)}
-KEYS = {"popup_fields", "visited_period", *DAY_LIMITS}
+KEYS = {"popup_fields", "visited_period", "route_starts", *DAY_LIMITS}
 
 
 class SettingsError(ValueError):
@@ -58,6 +60,40 @@ def visited_period(kv, member_id: str) -> str:
         return "month"
 
 
+def route_starts(kv, member_id: str) -> dict[str, list[float]]:
+    stored = kv.get(member_id, KV_ROUTE_STARTS)
+    return {str(k): [float(v[0]), float(v[1])] for k, v in stored.items()} if isinstance(stored, dict) else {}
+
+
+def route_start(kv, member_id: str, user_id) -> tuple[float, float] | None:
+    p = route_starts(kv, member_id).get(str(user_id))
+    return (p[0], p[1]) if p else None
+
+
+def check_route_starts(value, current: dict) -> dict:
+    """``{user id: [lat, lon] | "lat,lon" | null}`` merged into ``current`` (null removes a start)."""
+    if not isinstance(value, dict):
+        raise SettingsError('route_starts must be an object {"<user id>": [lat, lon] or null}')
+    out = dict(current)
+    for k, v in value.items():
+        if not str(k).isdigit() or int(k) <= 0:
+            raise SettingsError(f"route_starts: {k!r} is not a user id")
+        if v is None:
+            out.pop(str(int(k)), None)
+            continue
+        parts = v.split(",") if isinstance(v, str) else v
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+            if len(parts) != 2:
+                raise ValueError
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise SettingsError(f"route_starts.{k}: [lat, lon] expected, got {v!r}") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise SettingsError(f"route_starts.{k}: {lat}, {lon} is outside lat −90…90, lon −180…180")
+        out[str(int(k))] = [lat, lon]
+    return out
+
+
 def company_fields(client) -> list[dict]:
     """The portal's company fields a popup can show: code, label (user fields by their form label)."""
     out = []
@@ -84,14 +120,14 @@ def current(services, member_id: str) -> dict:
     cfg = rules.settings_of(kv, member_id)
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
             "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days,
-            "company_fields": company_fields(services.client(member_id))}
+            "route_starts": route_starts(kv, member_id), "company_fields": company_fields(services.client(member_id))}
 
 
 def save(services, member_id: str, body: dict) -> dict:
     """Validate everything first, then write: a bad value leaves every setting as it was."""
     if not isinstance(body, dict) or not (KEYS & set(body)):
-        raise SettingsError("send popup_fields (a list of company field codes), visited_period, repeat_days "
-                            "and/or overdue_days")
+        raise SettingsError("send popup_fields (a list of company field codes), visited_period, repeat_days, "
+                            "overdue_days and/or route_starts")
     unknown = sorted(set(body) - KEYS)
     if unknown:
         raise SettingsError(f"unknown setting(s): {', '.join(unknown)} (allowed: {', '.join(sorted(KEYS))})")
@@ -100,6 +136,8 @@ def save(services, member_id: str, body: dict) -> dict:
     for name, (key, _lo, _hi) in DAY_LIMITS.items():
         if name in body:
             writes[key] = check_days(name, body[name])
+    if "route_starts" in body:
+        writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id))
     if "visited_period" in body:
         writes[rules.KV_VISITED_PERIOD] = check_period(body["visited_period"])
     if "popup_fields" in body:

@@ -33,6 +33,7 @@ UI = {
         "period.quarter": "этот квартал", "period.year": "этот год", "closed": "Проведено", "plan": "План",
         "open": "Открыто", "overdue": "Просрочено", "percent": "% плана", "day": "День",
         "build_route": "Построить маршрут", "open_yandex": "Открыть в Яндекс Картах", "drive": "в пути, мин",
+        "route.agreed": "договорились на", "route.late": "не успеть к",
         "unplaced": "Без координат", "phone_link": "Открыть на телефоне", "phone_hint":
             "Ссылка действует 8 часов; откройте её в браузере телефона.", "edit_hint": "Нажмите, чтобы изменить",
         "address": "Адрес", "phone": "Телефон", "region": "Регион", "comments": "Комментарий", "back": "Назад",
@@ -59,6 +60,7 @@ UI = {
         "period.quarter": "this quarter", "period.year": "this year", "closed": "Done", "plan": "Plan",
         "open": "Open", "overdue": "Overdue", "percent": "% of plan", "day": "Day",
         "build_route": "Build the route", "open_yandex": "Open in Yandex Maps", "drive": "driving, min",
+        "route.agreed": "agreed for", "route.late": "cannot make it by",
         "unplaced": "No coordinates", "phone_link": "Open on the phone", "phone_hint":
             "The link works for 8 hours; open it in the phone's browser.", "edit_hint": "Click to edit",
         "address": "Address", "phone": "Phone", "region": "Region", "comments": "Comment", "back": "Back",

@@ -1,6 +1,7 @@
 /* The dispatcher's panels beside the orders map: a worker's day (timeline, free windows, route on the map
  * and links for the phone), the swap preview of both days, the dates × workers grid of the date picker and
- * the list of addresses without coordinates (click one, then click the map or drag the marker).
+ * the list of addresses without coordinates (click one, then click the map or drag the marker) and moving
+ * a placed job's pin ("move pin" in its popup, then the same click or drag).
  * Loaded before orders_map.js, which calls window.b24mapPanels(state) with its helpers (api, el, S).
  * Every portal string goes in through textContent or setAttribute — never as HTML. */
 (function () {
@@ -325,12 +326,14 @@
       }).catch(function (e) { failed(panel, e); });
     }
 
+    // item: {entity, id[, lat, lon, move]}; a placed job's pin starts where it is now
     function startPlacing(item) {
       stopPlacing();
       placing = item;
-      state.status(S.place_hint);
+      state.status(item.move ? S.move_hint : S.place_hint);
       document.getElementById('map').classList.add('placing');
-      placeMarker = L.marker(map.getCenter(), {draggable: true, zIndexOffset: 2000,
+      var at = item.move ? L.latLng(item.lat, item.lon) : map.getCenter();
+      placeMarker = L.marker(at, {draggable: true, zIndexOffset: 2000,
         icon: L.divIcon({className: 'b24-place', html: el('span'), iconSize: [18, 18], iconAnchor: [9, 9]})});
       placeMarker.on('dragend', function () { savePin(placeMarker.getLatLng()); });
       placeMarker.addTo(map);
@@ -349,8 +352,10 @@
       return api('/api/maps/pin', {method: 'POST', headers: {'Content-Type': 'application/json'},
         body: JSON.stringify({entity: item.entity, id: item.id, lat: ll.lat, lon: ll.lng})}).then(function (res) {
         stopPlacing();
-        state.status(S.pinned_ok + ': ' + res.lat.toFixed(5) + ', ' + res.lon.toFixed(5));
-        return state.reload().then(showUnplaced).then(function () {
+        var done = S.pinned_ok + ': ' + res.lat.toFixed(5) + ', ' + res.lon.toFixed(5);
+        state.status(done);
+        if (item.move) document.getElementById('side-job').textContent = done;
+        return state.reload().then(item.move ? null : showUnplaced).then(function () {
           document.getElementById('side').setAttribute('data-pinned', item.entity + ':' + item.id);
         });
       }).catch(function (e) { state.status(S.failed + ': ' + e.message); });
@@ -372,7 +377,16 @@
       });
     }
 
+    // "move pin" in a job's popup: the same placing marker, started at the job's current place
+    // (the side panel says what to do; closing it cancels the move)
+    function movePin(row) {
+      clear();
+      side(S.move_pin + ': ' + row.title, S.move_hint);
+      view('move-pin');
+      startPlacing({entity: 'deal', id: row.id, lat: row.lat, lon: row.lon, move: true});
+    }
+
     return {init: init, clear: clear, showDay: showDay, showSwap: showSwap, showGrid: showGrid,
-            showUnplaced: showUnplaced};
+            showUnplaced: showUnplaced, movePin: movePin};
   };
 })();

@@ -1,5 +1,5 @@
 /* Orders map: current jobs as markers (clustered), filters, popup, candidates and one-click assign
- * (the worker's day, swap preview, date grid and manual pins are in dispatch_panels.js).
+ * (the worker's day, swap preview, date grid, manual pins and moving a placed pin are in dispatch_panels.js).
  * Every portal string goes into the DOM through textContent — never innerHTML with data.
  * The map keeps working without tiles (offline, blocked OSM): markers are drawn by us, not the tiles.
  * Fresh data: GET /api/maps/jobs?since=<version> every few seconds and on focus; the server answers
@@ -93,6 +93,8 @@
     if (row.worker) {
       button('worker-day', S.worker_day, function () { P.showDay(row.worker, dayOf(row)); });
     }
+    // the geocoder put it in the wrong place: a manual pin for this address wins from now on
+    button('move-pin', S.move_pin, function () { map.closePopup(); P.movePin(row); });
     return box;
   }
 

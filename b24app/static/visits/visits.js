@@ -331,7 +331,10 @@
       el("button", { type: "button", "class": "primary", text: S.build_route, on: { click: function () {
         api("GET", "/api/visits/route?date=" + day.value + "&manager=" + manager.value).then(function (j) {
           out.replaceChildren(el("ol", {}, j.stops.map(function (s) {
-            return el("li", {}, el("b", { text: (s.arrive || "—") + " " }), el("span", { text: s.company + " — " + s.address }));
+            var note = s.late ? S["route.late"] + " " + s.agreed : (s.agreed ? S["route.agreed"] + " " + s.agreed : "");
+            return el("li", { "class": s.late ? "late" : "", "data-visit-id": String(s.id) },
+              el("b", { text: (s.start || s.arrive || "—") + " " }), el("span", { text: s.company + " — " + s.address }),
+              note ? el("span", { "class": "muted", text: " · " + note }) : null);
           })), el("p", { "class": "muted", text: S.drive + ": " + j.drive_minutes }),
           j.links.map(function (u) { return el("a", { href: u, target: "_blank", rel: "noopener", text: S.open_yandex }); }),
           j.unplaced.length ? el("p", { "class": "muted", text: S.unplaced + ": " + j.unplaced.map(function (u) { return u.title; }).join(", ") }) : null);
