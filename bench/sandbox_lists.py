@@ -11,6 +11,7 @@ import requests
 
 TITLE = "Sandbox portal list calls: filtered crm.item.list / crm.deal.list over 5,500 and 10,000 deals"
 APRIL = {">=createdTime": "2026-04-01T00:00:00+03:00", "%title": "Сделка"}
+APRIL = {">=createdTime": "2026-04-01T00:00:00+03:00", "%title": "Сделка"}
 CID, SECRET = "local.bench000.00000001", "s3cr3t"
 DATES = {">=createdTime": "2026-03-01T00:00:00+03:00", "<createdTime": "2026-04-01T00:00:00+03:00"}
 
@@ -21,8 +22,7 @@ def _portal(n: int):
 
     cloud = SandboxCloud()
     portal = cloud.add_portal(seed="empty")
-    cloud.register_app(APRIL = {">=createdTime": "2026-04-01T00:00:00+03:00", "%title": "Сделка"}
-CID, SECRET, handler_url="http://127.0.0.1:9/app", install_url="http://127.0.0.1:9/install",
+    cloud.register_app(CID, SECRET, handler_url="http://127.0.0.1:9/app", install_url="http://127.0.0.1:9/install",
                        scope=["crm", "user"])
     portal.install_app(CID)
     portal.finish_install(CID)
