@@ -11,7 +11,6 @@ import requests
 
 TITLE = "Sandbox portal list calls: filtered crm.item.list / crm.deal.list over 5,500 and 10,000 deals"
 APRIL = {">=createdTime": "2026-04-01T00:00:00+03:00", "%title": "Сделка"}
-APRIL = {">=createdTime": "2026-04-01T00:00:00+03:00", "%title": "Сделка"}
 CID, SECRET = "local.bench000.00000001", "s3cr3t"
 DATES = {">=createdTime": "2026-03-01T00:00:00+03:00", "<createdTime": "2026-04-01T00:00:00+03:00"}
 
