@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import crmcore
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, select_rows, select_table
 from ..registry import B24Fault, Paged, method
 
 ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
@@ -79,8 +79,8 @@ def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
                         if n.upper() in schema.fields else None)
     offset, count = page_of(arg(params, "start"))
     with db.lock:
-        rows, total = select_rows(db.table_for(etid).rows.values(), pred, order, offset, 50, count)
-        out = [schema.legacy_row(r, select or []) for r in rows]
+        rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count)
+        out = schema.legacy_rows(rows, select or [])
     if not count:
         return Paged(out)
     nxt = offset + len(out) if offset + len(out) < total else None
