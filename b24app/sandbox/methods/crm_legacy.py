@@ -54,7 +54,8 @@ def _digits(v: str) -> str:
     return "".join(ch for ch in str(v) if ch.isdigit())
 
 
-def legacy_filter(schema: Schema, filt) -> callable:
+def legacy_resolver(schema: Schema):
+    """Filter field name → getter (None: unknown, the condition is ignored like the portal does)."""
     def resolve(name: str):
         name = name.upper()
         f = schema.fields.get(name)
@@ -63,7 +64,15 @@ def legacy_filter(schema: Schema, filt) -> callable:
             return lambda r, k=name: [v for m in r.get(k) or [] for v in (m["VALUE"], _digits(m["VALUE"]))]
         return schema.getter(name) if f is not None and f.legacy else None
 
-    return compile_filter(filt, resolve)
+    return resolve
+
+
+def legacy_order_resolver(schema: Schema):
+    return lambda n: schema.getter(n.upper()) if n.upper() in schema.fields else None
+
+
+def legacy_filter(schema: Schema, filt) -> callable:
+    return compile_filter(filt, legacy_resolver(schema))
 
 
 def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
@@ -75,8 +84,7 @@ def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
     if isinstance(select, str):
         select = [select]
     pred = legacy_filter(schema, arg(params, "filter"))
-    order = parse_order(arg(params, "order") or {}, lambda n: schema.getter(n.upper())
-                        if n.upper() in schema.fields else None)
+    order = parse_order(arg(params, "order") or {}, legacy_order_resolver(schema))
     offset, count = page_of(arg(params, "start"))
     with db.lock:
         rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count)
