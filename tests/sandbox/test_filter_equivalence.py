@@ -46,6 +46,7 @@ def _seed(db, n: int = N, seed: int = 11) -> None:
                        UF_CRM_SCORE=rng.choice([None, 0, 1, 5, 10, 42]),
                        UF_CRM_VISIT=rng.choice([None, "2026-03-01", "2026-03-15", "2026-04-02"]),
                        UF_CRM_FLAG=rng.choice([0, 1, None]), UF_CRM_TAGS=rng.sample([101, 102, 103], rng.randint(0, 2)),
+                       ACTIVE=rng.choice([True, False, None]),            # like user rows' booleans
                        UF_CRM_AT=rng.choice([None, "2026-03-10T10:00:00+03:00", "2026-03-10T07:00:00+00:00"]))
             if rng.random() < 0.3:
                 db.set_multifields(row, {"PHONE": [{"VALUE": rng.choice(["+7 900 123-45-67", "8 (495) 111-22-33"])}]})
@@ -56,7 +57,7 @@ def _seed(db, n: int = N, seed: int = 11) -> None:
 
 # --- predicates: random conditions, compiled vs reference, every row ------------------------------------
 FIELDS = ["ID", "TITLE", "DATE_CREATE", "CATEGORY_ID", "STAGE_ID", "STAGE_SEMANTIC_ID", "OPPORTUNITY",
-          "CONTACT_IDS", "CLOSED", "COMMENTS", "ASSIGNED_BY_ID", "MISSING"] + [u[0] for u in UFS]
+          "CONTACT_IDS", "CLOSED", "COMMENTS", "ASSIGNED_BY_ID", "ACTIVE", "MISSING"] + [u[0] for u in UFS]
 OPS = ["", "=", "!", "!=", ">", ">=", "<", "<=", "@", "!@", "%", "!%", "=%", "%=", "!=%", "!%="]
 VALUES = [0, 1, 2, "2", 5, 42, 100, "100", 1500.5, "abc", "", None, True, False, "Y", "N", "y", "P", "S",
           "C1:NEW", "NEW", "монтаж", "ОКНА", "%окна%", "Мон%", "a_b", "a\\_b", "_", "%", "50%", [], [0, 1],
@@ -84,14 +85,14 @@ def test_compiled_conditions_match_the_reference_on_every_row(portal):
 
     rng = random.Random(5)
     checked = matched_some = 0
-    for _ in range(900):
+    for _ in range(600):
         filt = _random_filter(rng)
         fast, ref = compile_filter(filt, resolve), reference_filter(filt, resolve)
         got = [r["ID"] for r in rows if fast(r)]
         assert got == [r["ID"] for r in rows if ref(r)], filt
         checked += 1
         matched_some += 0 < len(got) < len(rows)
-    assert checked == 900 and matched_some > 120          # the conditions discriminate, not all-or-nothing
+    assert checked == 600 and matched_some > 80          # the conditions discriminate, not all-or-nothing
 
 
 def test_unknown_field_errors_are_raised_in_the_same_order(portal):
@@ -106,8 +107,8 @@ def test_unknown_field_errors_are_raised_in_the_same_order(portal):
 
 
 # --- paging over the table: ID bounds, orders, offsets, COUNT ------------------------------------------
-BOUNDS = [{}, {">ID": 0}, {">ID": 150}, {">ID": "150"}, {">ID": 150.5}, {">=ID": 151}, {"<ID": 200},
-          {"<=ID": "200", ">ID": 100}, {">ID": [120, 300]}, {">ID": "abc"}, {">ID": None}, {">ID": 10**6},
+BOUNDS = [{}, {">ID": 0}, {">ID": 90}, {">ID": "90"}, {">ID": 90.5}, {">=ID": 91}, {"<ID": 120},
+          {"<=ID": "150", ">ID": 60}, {">ID": [120, 30]}, {">ID": "abc"}, {">ID": None}, {">ID": 10**6},
           {">ID": -5}, {">ID": True}, {"!>ID": 3}]
 FILTERS = [{}, {"@CATEGORY_ID": [1, 2], "STAGE_SEMANTIC_ID": "P"}, {">=DATE_CREATE": "2026-03-01",
            "<DATE_CREATE": "2026-04-01T00:00:00+03:00"}, {"%TITLE": "окна"}, {"!STAGE_SEMANTIC_ID": "F"},
@@ -125,18 +126,18 @@ def _both_pages(table, filt, order_param, offset, count):
 
 
 def test_select_table_pages_match_the_reference(portal):
-    _seed(portal.db)
+    _seed(portal.db, 220)
     table = portal.db.deals
     nonempty = 0
-    for bound in BOUNDS:
-        for filt in FILTERS:
-            for order in ORDERS:
+    for b, bound in enumerate(BOUNDS):
+        for f, filt in enumerate(FILTERS):
+            for order in (ORDERS[(b + f) % len(ORDERS)], ORDERS[(b * 3 + f + 1) % len(ORDERS)]):
                 for offset, count in ((0, False), (50, False), (0, True), (100, True)):
                     (rows, total), (ref_rows, ref_total) = _both_pages(table, {**filt, **bound}, order, offset, count)
                     assert [r["ID"] for r in rows] == [r["ID"] for r in ref_rows], (bound, filt, order, offset)
                     assert total == ref_total
                     nonempty += bool(rows)
-    assert nonempty > 500
+    assert nonempty > 300
 
 
 def test_tables_with_unordered_ids_are_scanned_like_before():
