@@ -30,6 +30,7 @@ class Table:
         self.rows: dict[int, dict] = {}
         self.next_id = start_id
         self.version = 0                       # bumped by every insert/delete (the id index follows it)
+        self.data_version = 0                  # bumped by every write, in-place updates included (touch)
         self._index: tuple | None = None
 
     def insert(self, row: dict, id_key: str = "ID") -> int:
@@ -38,6 +39,7 @@ class Table:
         row[id_key] = rid
         self.rows[rid] = row
         self.version += 1
+        self.data_version += 1
         return rid
 
     def get(self, rid) -> dict | None:
@@ -53,7 +55,12 @@ class Table:
             return None
         if row is not None:
             self.version += 1
+            self.data_version += 1
         return row
+
+    def touch(self) -> None:
+        """A row was changed in place (crmcore.update): cached list results of this table are stale."""
+        self.data_version += 1
 
     def id_index(self) -> tuple[list[int], list[dict]] | None:
         """(ids, rows) in storage order, for bisecting a ``>ID`` bound; None unless the stored ``ID``s are

@@ -6,14 +6,18 @@ value (float(), date regex, LIKE pattern) for every row and scanned every row be
 batch of 50 keyset pages cost seconds. Here each condition is compiled once per call (the filter side is
 parsed once), row-side conversions of strings are memoised (pure functions of the string), a top-level
 ``>ID``/``>=ID``/``<ID``/``<=ID`` bound bisects into the table's sorted id index, and ``ORDER ID ASC`` over
-that index needs no sort. Thread-safety: callers hold ``db.lock``; the memo dicts are only ever read,
+that index needs no sort. Inside one ``batch`` (``result_cache``) the filtered, ordered rows of a query are
+kept for the offset pages that follow, until the table's ``data_version`` moves. Thread-safety: callers hold ``db.lock``; the memo dicts are only ever read,
 set or cleared whole (atomic under the GIL)."""
 from __future__ import annotations
 
+import json
 import operator
 import re
+import threading
 from bisect import bisect_left, bisect_right
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .filters import _norm, _num, _values, reference_select_rows, split_key, to_dt
 
@@ -110,7 +114,7 @@ def _eq_fn(b: Any) -> Callable[[Any], bool]:
                 return da == db_
         if b_none:
             return False
-        return _norm(a) == norm_b
+        return (a.casefold() if type(a) is str else _norm(a)) == norm_b
 
     return eq
 
@@ -151,7 +155,7 @@ def _cmp_fn(op: str, b: Any) -> Callable[[Any], bool]:
                 return cmp(da, db_)
         if b_none:
             return False
-        return cmp(_norm(a), norm_b)
+        return cmp(a.casefold() if type(a) is str else _norm(a), norm_b)
 
     return test
 
@@ -313,16 +317,47 @@ def _range(ids: list, bounds: list) -> tuple[int, int]:
     return lo, max(lo, hi)
 
 
-def select_table(table, pred, order: list, offset: int, limit: int, count: bool
+_scope = threading.local()
+
+
+@contextmanager
+def result_cache() -> Iterator[None]:
+    """Scope (one batch request, this thread) in which ``select_table`` keeps each query's matched rows.
+    Scoped, not global: a row changed behind the API's back (a test poking ``db``) cannot outlive it."""
+    prev = getattr(_scope, "cache", None)
+    _scope.cache = {}
+    try:
+        yield
+    finally:
+        _scope.cache = prev
+
+
+def query_key(*parts: Any) -> str:
+    """Cache key of a list query from its parameters as received (order of keys kept: it matters)."""
+    return json.dumps(parts, ensure_ascii=False, default=repr)
+
+
+def select_table(table, pred, order: list, offset: int, limit: int, count: bool, cache_key: str | None = None
                  ) -> tuple[list[dict], int | None]:
     """``select_rows`` over a ``db.Table``: rows outside a top-level ID bound are never looked at (they
-    cannot match), and ``ORDER ID ASC`` over the ascending index is already in order."""
+    cannot match), and ``ORDER ID ASC`` over the ascending index is already in order. With ``cache_key``
+    inside ``result_cache()`` the matched rows are reused while the table's data is unchanged."""
     index = table.id_index()
     if index is None:
         return select_rows(table.rows.values(), pred, order, offset, limit, count)
     ids, rows = index
-    lo, hi = _range(ids, getattr(pred, "id_bounds", ()))
     id_asc = _is_id_asc(order)
+    cache = getattr(_scope, "cache", None) if cache_key is not None else None
+    if cache is not None and not (id_asc and not count):
+        stamp = (table.data_version, table.version, len(table.rows))
+        hit = cache.get(cache_key)
+        if hit is not None and hit[0] is table and hit[1] == stamp:
+            matched = hit[2]
+        else:
+            matched = _matched(rows, ids, pred, order, id_asc)
+            cache[cache_key] = (table, stamp, matched)
+        return matched[offset:offset + limit], (len(matched) if count else None)
+    lo, hi = _range(ids, getattr(pred, "id_bounds", ()))
     if id_asc and not count:
         out = []
         skip = offset
@@ -336,8 +371,14 @@ def select_table(table, pred, order: list, offset: int, limit: int, count: bool
                 if len(out) >= limit:
                     break
         return out, None
+    matched = _matched(rows, ids, pred, order, id_asc)
+    total = len(matched) if count else None
+    return matched[offset:offset + limit], total
+
+
+def _matched(rows: list, ids: list, pred, order: list, id_asc: bool) -> list:
+    lo, hi = _range(ids, getattr(pred, "id_bounds", ()))
     matched = [r for r in rows[lo:hi] if pred(r)] if pred is not _true else rows[lo:hi]
     if not (id_asc and (not order or isinstance(order[0][1], FieldGetter) and order[0][1].key == "ID")):
         _sort(matched, order)
-    total = len(matched) if count else None
-    return matched[offset:offset + limit], total
+    return matched

@@ -259,4 +259,4 @@ def page_of(start: Any, page_size: int = 50) -> tuple[int, bool]:
 
 
 # The list methods use the compiled path; the plain functions above stay as its specification.
-from .filter_compiler import FieldGetter, compile_filter, select_rows, select_table  # noqa: E402,F401
+from .filter_compiler import FieldGetter, compile_filter, query_key, select_rows, select_table  # noqa: E402,F401

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import crmcore
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, select_rows, select_table
+from ..filters import compile_filter, page_of, parse_order, query_key, select_rows, select_table
 from ..registry import B24Fault, Paged, method
 
 ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
@@ -87,7 +87,8 @@ def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
     order = parse_order(arg(params, "order") or {}, legacy_order_resolver(schema))
     offset, count = page_of(arg(params, "start"))
     with db.lock:
-        rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count)
+        key = query_key("legacy", etid, arg(params, "filter"), arg(params, "order"), db.userfields.version)
+        rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count, key)
         out = schema.legacy_rows(rows, select or [])
     if not count:
         return Paged(out)
