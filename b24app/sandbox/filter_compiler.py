@@ -222,7 +222,8 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
                    ) -> Callable[[dict], bool]:
     """Turn a filter dict into ``row -> bool``. ``resolve(field)`` gives a getter or None (unknown field:
     ``on_unknown(field)`` may raise, else the condition is ignored like the legacy API does). The returned
-    function carries ``id_bounds``: top-level AND conditions ``(op, number)`` on the stored ``ID``."""
+    function carries ``id_bounds``: top-level AND conditions ``(op, number)`` on the stored ``ID``, or
+    ``("never", 0)`` for a comparison with no value, which no row passes."""
     if not filt:
         return _true
     if isinstance(filt, list):
@@ -231,6 +232,7 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
         return _true
     logic = str(filt.get("logic") or filt.get("LOGIC") or "AND").upper()
     preds: list[Callable[[dict], bool]] = []
+    id_preds: list[Callable[[dict], bool]] = []          # AND checks these first: cheap, and often decisive
     bounds: list[tuple[str, float]] = []
     for key, value in filt.items():
         if str(key).lower() == "logic":
@@ -244,15 +246,19 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
             if on_unknown:
                 on_unknown(name)
             continue
-        preds.append(_field_pred(op, getter, value))
-        if op in _CMP and isinstance(getter, FieldGetter) and getter.key == "ID":
+        is_id = isinstance(getter, FieldGetter) and getter.key == "ID"
+        (id_preds if is_id else preds).append(_field_pred(op, getter, value))
+        if op in _CMP:
             b = value
             if isinstance(b, (list, tuple, dict)):
                 vals = _values(b)
                 b = vals[0] if vals else None
             nb = _num(b)
-            if nb is not None and nb == nb:
+            if b is None:
+                bounds.append(("never", 0.0))      # ``> None`` is false for every row (filters._test)
+            elif is_id and nb is not None and nb == nb:
                 bounds.append((op, nb))
+    preds = id_preds + preds
     if not preds:
         return _true
     if logic == "OR":
@@ -312,8 +318,10 @@ def _range(ids: list, bounds: list) -> tuple[int, int]:
             lo = max(lo, bisect_left(ids, v))
         elif op == "<":
             hi = min(hi, bisect_left(ids, v))
-        else:
+        elif op == "<=":
             hi = min(hi, bisect_right(ids, v))
+        else:                                       # "never"
+            hi = lo
     return lo, max(lo, hi)
 
 

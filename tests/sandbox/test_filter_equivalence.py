@@ -110,7 +110,8 @@ def test_unknown_field_errors_are_raised_in_the_same_order(portal):
 # --- paging over the table: ID bounds, orders, offsets, COUNT ------------------------------------------
 BOUNDS = [{}, {">ID": 0}, {">ID": 90}, {">ID": "90"}, {">ID": 90.5}, {">=ID": 91}, {"<ID": 120},
           {"<=ID": "150", ">ID": 60}, {">ID": [120, 30]}, {">ID": "abc"}, {">ID": None}, {">ID": 10**6},
-          {">ID": -5}, {">ID": True}, {"!>ID": 3}]
+          {">ID": -5}, {">ID": True}, {"!>ID": 3}, {">ID": []}, {"<=TITLE": None},
+          {">ID": [{"id": 5, "title": "x"}]}]
 FILTERS = [{}, {"@CATEGORY_ID": [1, 2], "STAGE_SEMANTIC_ID": "P"}, {">=DATE_CREATE": "2026-03-01",
            "<DATE_CREATE": "2026-04-01T00:00:00+03:00"}, {"%TITLE": "окна"}, {"!STAGE_SEMANTIC_ID": "F"},
            {"logic": "OR", "CATEGORY_ID": 1, ">ID": 380}, {"0": {"logic": "OR", "UF_CRM_SCORE": 5, "UF_CRM_FLAG": "Y"}}]
