@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from urllib.parse import quote
 
 import requests
 
@@ -61,7 +62,7 @@ def _keyset_batch(portal, token, method, filt, id_key, items_key, repeat=1):
         ref = "0" if k == 0 else (f"$result[p{k - 1}][{items_key}][49][{id_key}]" if items_key
                                   else f"$result[p{k - 1}][49][{id_key}]")
         q = [f"filter[>{id_key}]={ref}", f"order[{id_key}]=ASC", "start=-1"]
-        q += [f"filter[{key}]={v}" for key, v in filt.items()]
+        q += [f"filter[{quote(key, safe='[]')}]={quote(str(v), safe='')}" for key, v in filt.items()]
         if method == "crm.item.list":
             q.insert(0, "entityTypeId=2")
         cmd[f"p{k}"] = method + "?" + "&".join(q)
@@ -70,7 +71,7 @@ def _keyset_batch(portal, token, method, filt, id_key, items_key, repeat=1):
 
 def _offset_batch(portal, token, filt, repeat=1):
     cmd = {f"p{k}": "crm.item.list?entityTypeId=2&order[id]=ASC&start=" + str(k * 50) + "".join(
-        f"&filter[{key}]={v}" for key, v in filt.items()) for k in range(50)}
+        f"&filter[{quote(key, safe='')}]={quote(v, safe='')}" for key, v in filt.items()) for k in range(50)}
     return _timed(lambda: _call(portal, token, "batch", {"halt": 0, "cmd": cmd}), repeat)
 
 
