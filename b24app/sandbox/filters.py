@@ -258,5 +258,14 @@ def page_of(start: Any, page_size: int = 50) -> tuple[int, bool]:
     return (s // page_size) * page_size, True
 
 
-# The list methods use the compiled path; the plain functions above stay as its specification.
-from .filter_compiler import FieldGetter, compile_filter, query_key, select_rows, select_table  # noqa: E402,F401
+# The list methods use the compiled path; the plain functions above stay as its specification. Resolved
+# lazily (PEP 562) so that importing either module first works.
+_COMPILED = ("FieldGetter", "compile_filter", "query_key", "result_cache", "select_rows", "select_table")
+
+
+def __getattr__(name: str):
+    if name in _COMPILED:
+        from . import filter_compiler
+
+        return getattr(filter_compiler, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
