@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 from . import calls
+from .filter_compiler import result_cache
 from .phpform import parse_query
 from .portal import RequestRecord
 from .registry import B24Fault, CallContext
@@ -26,6 +27,12 @@ def run_batch(ctx: CallContext, params: dict) -> dict:
     items = list(cmd.items()) if isinstance(cmd, dict) else list(enumerate(cmd))
     items = [(str(k), v) for k, v in items if isinstance(v, str)]   # non-strings are silently skipped
     maps = {"result": {}, "result_error": {}, "result_total": {}, "result_next": {}, "result_time": {}}
+    with result_cache():                         # offset pages of one query share its filtered rows
+        _run(portal, ctx, items, halt, maps)
+    return {k: _empty_as_list(v) for k, v in maps.items()}
+
+
+def _run(portal, ctx: CallContext, items: list, halt: bool, maps: dict) -> None:
     for index, (key, command) in enumerate(items):
         if index >= BATCH_MAX_LENGTH:
             maps["result_error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED",
@@ -55,7 +62,6 @@ def run_batch(ctx: CallContext, params: dict) -> dict:
         if out.next is not None:
             maps["result_next"][key] = out.next
         maps["result_time"][key] = out.time
-    return {k: _empty_as_list(v) for k, v in maps.items()}
 
 
 # --- references --------------------------------------------------------------------------------------

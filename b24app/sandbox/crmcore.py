@@ -132,6 +132,7 @@ def update(ctx, etid: int, row: dict, fields: dict, *, item_api: bool) -> dict:
     db = ctx.portal.db
     now = now_iso(ctx.portal)
     with db.lock:
+        db.table_for(etid).touch()             # first: even a write that fails half-way invalidates
         before = {k: (list(v) if isinstance(v, list) else v) for k, v in row.items()}
         multi = {k: fields.pop(k) for k in ("PHONE", "EMAIL", "WEB", "IM") if k in fields}
         if not item_api:

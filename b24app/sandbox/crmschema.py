@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from .db import COMPANY, CONTACT, DEAL, TYPE_NAMES
-from .filters import MSK, to_dt
+from .filters import MSK, FieldGetter, to_dt
 
 # (NAME, type, flags) — flags: R read-only, I immutable, M multiple, Q required, X controller-only,
 # L legacy-only. Types follow crm.deal.fields (docs api-reference/crm/deals/crm-deal-fields.md).
@@ -89,7 +90,9 @@ def uf_to_camel(name: str) -> str:
     return "ufCrm_" + name[len("UF_CRM_"):] if name.startswith("UF_CRM_") else snake_to_camel(name)
 
 
+@lru_cache(maxsize=8192)
 def camel_of(name: str) -> str:
+    """Controller name of a stored field (pure, memoised: every rendered row asks for every field)."""
     if name.startswith("UF_"):
         return uf_to_camel(name)
     return CAMEL_OVERRIDES.get(name) or snake_to_camel(name)
@@ -235,7 +238,7 @@ class Schema:
         return upper if (original_uf and upper.startswith("UF_")) else camel_of(upper)
 
     def getter(self, upper: str):
-        return lambda row, k=upper: row.get(k)
+        return FieldGetter(upper)
 
     # --- input --------------------------------------------------------------------------------------
     def coerce_fields(self, fields: dict, *, item_api: bool, original_uf: bool = False,
@@ -260,9 +263,12 @@ class Schema:
     # --- output -------------------------------------------------------------------------------------
     def legacy_row(self, row: dict, select: list | None = None) -> dict:
         """crm.deal.get / list rendering. ``select`` None = every field (get); list masks ``*``, ``UF_*``."""
-        names = self.legacy_select(select)
-        return {n: legacy_value(n, self.fields[n].type, row.get(n, [] if self.fields[n].multiple else None))
-                for n in names}
+        return self.legacy_rows([row], select)[0]
+
+    def legacy_rows(self, rows: list, select: list | None = None) -> list[dict]:
+        """``legacy_row`` of each row, the select resolved once for the page."""
+        plan = [(n, self.fields[n].type, self.fields[n].multiple) for n in self.legacy_select(select)]
+        return [{n: legacy_value(n, t, row.get(n, [] if m else None)) for n, t, m in plan} for row in rows]
 
     def legacy_select(self, select: list | None) -> list[str]:
         legacy = [n for n, f in self.fields.items() if f.legacy]
@@ -285,16 +291,30 @@ class Schema:
         return out
 
     def item_row(self, row: dict, select: list | None = None, original_uf: bool = False) -> dict:
+        return self.item_rows([row], select, original_uf)[0]
+
+    def item_rows(self, rows: list, select: list | None = None, original_uf: bool = False) -> list[dict]:
+        """``item_row`` of each row, the select and the names resolved once for the page."""
         names = self.item_select(select, original_uf)
-        out = {}
+        plan = []
         for n in names:
             f = self.fields.get(n)
-            if f is None:
-                out[self.item_name(n, original_uf)] = row.get(n)
-                continue
-            out[self.item_name(n, original_uf)] = item_value(f.type, row.get(n, [] if f.multiple else None))
-        if "ENTITY_TYPE_ID" not in names and self.etid not in (DEAL, COMPANY, CONTACT):
-            out["entityTypeId"] = self.etid
+            plan.append((self.item_name(n, original_uf), n, None if f is None else f.type,
+                         f is not None and f.multiple, f is not None and f.type in ("date", "boolean")))
+        add_type = "ENTITY_TYPE_ID" not in names and self.etid not in (DEAL, COMPANY, CONTACT)
+        out = []
+        for row in rows:
+            item = {}
+            for out_name, n, ftype, multiple, special in plan:
+                if ftype is None:
+                    item[out_name] = row.get(n)
+                    continue
+                v = row.get(n, [] if multiple else None)
+                # item_value changes only lists and date/boolean values
+                item[out_name] = item_value(ftype, v) if v is not None and (special or isinstance(v, list)) else v
+            if add_type:
+                item["entityTypeId"] = self.etid
+            out.append(item)
         return out
 
     def item_select(self, select, original_uf: bool = False) -> list[str]:

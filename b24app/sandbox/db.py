@@ -29,12 +29,17 @@ class Table:
         self.name = name
         self.rows: dict[int, dict] = {}
         self.next_id = start_id
+        self.version = 0                       # bumped by every insert/delete (the id index follows it)
+        self.data_version = 0                  # bumped by every write, in-place updates included (touch)
+        self._index: tuple | None = None
 
     def insert(self, row: dict, id_key: str = "ID") -> int:
         rid = self.next_id
         self.next_id += 1
         row[id_key] = rid
         self.rows[rid] = row
+        self.version += 1
+        self.data_version += 1
         return rid
 
     def get(self, rid) -> dict | None:
@@ -45,9 +50,31 @@ class Table:
 
     def delete(self, rid) -> dict | None:
         try:
-            return self.rows.pop(int(rid), None)
+            row = self.rows.pop(int(rid), None)
         except (TypeError, ValueError):
             return None
+        if row is not None:
+            self.version += 1
+            self.data_version += 1
+        return row
+
+    def touch(self) -> None:
+        """A row was changed in place (crmcore.update): cached list results of this table are stale."""
+        self.data_version += 1
+
+    def id_index(self) -> tuple[list[int], list[dict]] | None:
+        """(ids, rows) in storage order, for bisecting a ``>ID`` bound; None unless the stored ``ID``s are
+        strictly ascending ints (then callers scan like before). Rebuilt after any insert/delete."""
+        stamp = (self.version, len(self.rows))
+        if self._index is not None and self._index[0] == stamp:
+            return self._index[1]
+        rows = list(self.rows.values())
+        ids = [r.get("ID") for r in rows]
+        ok = all(type(i) is int for i in ids) and all(a < b for a, b in zip(ids, ids[1:])) \
+            and (not ids or (ids[0] > -2 ** 53 and ids[-1] < 2 ** 53))
+        index = (ids, rows) if ok else None
+        self._index = (stamp, index)
+        return index
 
     def __iter__(self) -> Iterator[dict]:
         return iter(list(self.rows.values()))

@@ -157,10 +157,10 @@ def _field_test(op: str, getter: Getter, value: Any) -> Callable[[dict], bool]:
     return pred
 
 
-def compile_filter(filt: Any, resolve: Resolver, on_unknown: Callable[[str], None] | None = None
-                   ) -> Callable[[dict], bool]:
-    """Turn a filter dict into ``row -> bool``. ``resolve(field)`` gives a getter or None (unknown field:
-    ``on_unknown(field)`` may raise, else the condition is ignored like the legacy API does)."""
+def reference_filter(filt: Any, resolve: Resolver, on_unknown: Callable[[str], None] | None = None
+                     ) -> Callable[[dict], bool]:
+    """The plain evaluator (every comparison re-parses both sides): the specification that
+    ``compile_filter`` must match row for row (tests/sandbox/test_filter_equivalence.py)."""
     if not filt:
         return lambda row: True
     if isinstance(filt, list):
@@ -173,7 +173,7 @@ def compile_filter(filt: Any, resolve: Resolver, on_unknown: Callable[[str], Non
         if str(key).lower() == "logic":
             continue
         if isinstance(value, dict) and (str(key).isdigit() or "logic" in value or "LOGIC" in value):
-            preds.append(compile_filter(value, resolve, on_unknown))
+            preds.append(reference_filter(value, resolve, on_unknown))
             continue
         op, name = split_key(str(key))
         getter = resolve(name)
@@ -222,11 +222,11 @@ def parse_order(order: Any, resolve: Resolver, on_unknown: Callable[[str], None]
     return out
 
 
-def select_rows(rows: Iterable[dict], pred: Callable[[dict], bool], order: list, offset: int, limit: int,
+def reference_select_rows(rows: Iterable[dict], pred: Callable[[dict], bool], order: list, offset: int, limit: int,
                 count: bool, id_ordered: bool = True) -> tuple[list[dict], int | None]:
     """Filter, sort and page. When no order beyond ``ID ASC`` is asked and no COUNT is wanted, rows (which
     are stored in id order) are scanned lazily and the scan stops at ``offset + limit`` — the
-    huge-data export path of reference §7.5."""
+    huge-data export path of reference §7.5. The plain version, kept as the specification."""
     id_asc = not order or (len(order) == 1 and order[0][0].upper() == "ID" and not order[0][2])
     if id_asc and id_ordered and not count:
         out = []
@@ -256,3 +256,16 @@ def page_of(start: Any, page_size: int = 50) -> tuple[int, bool]:
     if s < 0:
         return 0, False
     return (s // page_size) * page_size, True
+
+
+# The list methods use the compiled path; the plain functions above stay as its specification. Resolved
+# lazily (PEP 562) so that importing either module first works.
+_COMPILED = ("FieldGetter", "compile_filter", "query_key", "result_cache", "select_rows", "select_table")
+
+
+def __getattr__(name: str):
+    if name in _COMPILED:
+        from . import filter_compiler
+
+        return getattr(filter_compiler, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import crmcore
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, query_key, select_table
 from ..registry import B24Fault, Paged, method
 
 
@@ -142,8 +142,9 @@ def item_list(ctx, params):
     order = parse_order(params.get("order") or {}, _resolver(schema, orig, "order"))
     offset, count = page_of(params.get("start"))
     with db.lock:
-        rows, total = select_rows(db.table_for(etid).rows.values(), pred, order, offset, 50, count)
-        items = [schema.item_row(r, select, orig) for r in rows]
+        key = query_key("crm.item.list", etid, orig, filt, params.get("order"), db.userfields.version)
+        rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count, key)
+        items = schema.item_rows(rows, select, orig)
     if not count:
         return Paged({"items": items}, total=0)
     nxt = offset + len(items) if offset + len(items) < total else None

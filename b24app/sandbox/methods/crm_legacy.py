@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import crmcore
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, query_key, select_rows, select_table
 from ..registry import B24Fault, Paged, method
 
 ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
@@ -54,7 +54,8 @@ def _digits(v: str) -> str:
     return "".join(ch for ch in str(v) if ch.isdigit())
 
 
-def legacy_filter(schema: Schema, filt) -> callable:
+def legacy_resolver(schema: Schema):
+    """Filter field name → getter (None: unknown, the condition is ignored like the portal does)."""
     def resolve(name: str):
         name = name.upper()
         f = schema.fields.get(name)
@@ -63,7 +64,15 @@ def legacy_filter(schema: Schema, filt) -> callable:
             return lambda r, k=name: [v for m in r.get(k) or [] for v in (m["VALUE"], _digits(m["VALUE"]))]
         return schema.getter(name) if f is not None and f.legacy else None
 
-    return compile_filter(filt, resolve)
+    return resolve
+
+
+def legacy_order_resolver(schema: Schema):
+    return lambda n: schema.getter(n.upper()) if n.upper() in schema.fields else None
+
+
+def legacy_filter(schema: Schema, filt) -> callable:
+    return compile_filter(filt, legacy_resolver(schema))
 
 
 def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
@@ -75,12 +84,12 @@ def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
     if isinstance(select, str):
         select = [select]
     pred = legacy_filter(schema, arg(params, "filter"))
-    order = parse_order(arg(params, "order") or {}, lambda n: schema.getter(n.upper())
-                        if n.upper() in schema.fields else None)
+    order = parse_order(arg(params, "order") or {}, legacy_order_resolver(schema))
     offset, count = page_of(arg(params, "start"))
     with db.lock:
-        rows, total = select_rows(db.table_for(etid).rows.values(), pred, order, offset, 50, count)
-        out = [schema.legacy_row(r, select or []) for r in rows]
+        key = query_key("legacy", etid, arg(params, "filter"), arg(params, "order"), db.userfields.version)
+        rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count, key)
+        out = schema.legacy_rows(rows, select or [])
     if not count:
         return Paged(out)
     nxt = offset + len(out) if offset + len(out) < total else None
