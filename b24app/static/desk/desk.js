@@ -110,7 +110,9 @@
         requestForm(doc.phone, co.id, contact ? contact.id : null)));
     });
     document.body.setAttribute("data-b24app-loaded", doc.phone);
+    fit();
   }
+  function fit() { if (window.BX24 && BX24.fitWindow) BX24.fitWindow(); }
   function find(ev) {
     if (ev) ev.preventDefault();
     document.body.removeAttribute("data-b24app-loaded");
