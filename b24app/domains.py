@@ -45,5 +45,6 @@ def blueprints() -> list:
         "handlers.payments",
         "handlers.maps",
         "handlers.reports",
+        "handlers.desk",
     ]
     return [importlib.import_module(m).bp for m in modules]

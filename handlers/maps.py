@@ -1,6 +1,7 @@
 """Orders map and dispatch edges — thin: verify / check the page session, call maps.*, answer JSON.
 
-Pages:  POST /placements/orders-map, /placements/dispatcher   (frame: verify_frame → the map page)
+Pages:  POST /placements/orders-map   (frame: verify_frame → the map page; /placements/dispatcher is the
+        intake screen in handlers/desk.py)
 JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/candidates/<deal_id>?date=
         POST /api/maps/assign {deal_id, worker_id[, start]}  (also reassign / reschedule: event and task move)
@@ -60,11 +61,6 @@ def _frame(placement_code: str):
 @bp.post("/placements/orders-map")
 def orders_map_page():
     return _frame("orders-map")
-
-
-@bp.post("/placements/dispatcher")
-def dispatcher_page():
-    return _frame("dispatcher")
 
 
 def _api(fn):

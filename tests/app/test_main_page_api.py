@@ -78,7 +78,8 @@ def test_hub_page_key_reopens_the_app_on_that_page(installed):
     live_app, portal = installed
     r = _open(live_app, portal, options={"page": "dispatcher"})
     cfg = _config(r.text)
-    assert cfg["mode"] == "dispatcher" and cfg["session"] and "orders_map.js" in r.text
+    assert cfg["mode"] == "dispatcher" and cfg["session"] and "desk/desk.js" in r.text   # the intake screen
+    assert 'data-b24app="phone"' in r.text and "orders_map.js" not in r.text
     r = _open(live_app, portal, options={"page": "visit_calendar"})
     cfg = _config(r.text)
     assert cfg["view"] == "calendar" and cfg["is_admin"] is True

@@ -94,7 +94,7 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             frame.click("[data-b24app=hub] [data-page=dispatcher]")
             slider = page.wait_for_selector("#slider-frame", state="visible", timeout=15000).content_frame()
             inner = slider.wait_for_selector("iframe#app-frame", timeout=15000).content_frame()
-            inner.wait_for_selector("[data-b24app=map]", timeout=20000)
+            inner.wait_for_selector("body[data-b24app=desk][data-b24app-ready] [data-b24app=phone]", timeout=20000)
             out["slider_mode"] = inner.evaluate("JSON.parse(document.getElementById('b24app-config').textContent).mode")
             page.screenshot(path=str(artifacts_dir / "main-hub-opens-dispatcher.png"))
 

@@ -1,0 +1,129 @@
+/* Intake screen: a phone → the client (contacts, company card), their equipment with the warranty left,
+   recent deals, and a new service request. Every portal string goes into the DOM via textContent. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("b24app-config").textContent);
+  var S = cfg.s, statusEl = document.getElementById("status"), result = document.getElementById("result");
+  var phoneEl = document.querySelector("[data-b24app=phone]");
+
+  function el(tag, attrs) {
+    var e = document.createElement(tag), a = attrs || {};
+    Object.keys(a).forEach(function (k) {
+      if (k === "text") e.textContent = a[k];
+      else if (k === "on") Object.keys(a.on).forEach(function (ev) { e.addEventListener(ev, a.on[ev]); });
+      else e.setAttribute(k, a[k]);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      (Array.isArray(c) ? c : [c]).forEach(function (x) {
+        if (x != null) e.appendChild(typeof x === "string" ? document.createTextNode(x) : x);
+      });
+    }
+    return e;
+  }
+  function api(method, path, body) {
+    var opts = { method: method, headers: { "X-B24App-Session": cfg.session } };
+    if (body) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch(path, opts).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) throw new Error(j.error_description || j.error || String(r.status));
+        return j;
+      });
+    });
+  }
+  function status(text, cls) { statusEl.textContent = text || ""; statusEl.className = cls || "muted"; }
+  function open(path) {
+    return el("a", { "class": "link", "data-path": path, text: S.open, on: { click: function (ev) {
+      ev.preventDefault();
+      if (window.BX24 && BX24.openPath) BX24.openPath(path);
+    } } });
+  }
+  function badge(on) {
+    if (on === true) return el("span", { "class": "badge on", "data-b24app": "badge", text: S.on_warranty });
+    if (on === false) return el("span", { "class": "badge off", "data-b24app": "badge", text: S.expired });
+    return el("span", { "class": "badge unknown", "data-b24app": "badge", text: S.unknown });
+  }
+  function num(v) { return v == null ? "—" : String(v); }
+
+  function equipmentTable(company) {
+    if (!company.equipment.length) return el("p", { "class": "muted", text: S.no_equipment });
+    var head = el("tr", null, ["", S.model, S.serial, S.purchase, S.warranty_end, S.days_left, S.hours_left, "", ""]
+      .map(function (h) { return el("th", { text: h }); }));
+    var rows = company.equipment.map(function (q) {
+      return el("tr", { "data-b24app": "equipment", "data-id": String(q.id) },
+        el("td", null, el("input", { type: "radio", name: "equipment-" + company.id, value: String(q.id),
+                                     "aria-label": S.select })),
+        el("td", { text: q.model || q.title }), el("td", { text: q.serial }), el("td", { text: q.purchase_date }),
+        el("td", { text: q.warranty_end }), el("td", { "data-b24app": "days-left", text: num(q.days_left) }),
+        el("td", { "data-b24app": "hours-left", text: num(q.hours_left) }), el("td", null, badge(q.on_warranty)),
+        el("td", null, open(q.path)));
+    });
+    return el("table", { "data-b24app": "equipment-table" }, el("thead", null, head), el("tbody", null, rows));
+  }
+  function dealList(title, deals, key) {
+    var box = el("div", { "data-b24app": key }, el("h3", { text: title }));
+    if (!deals.length) { box.appendChild(el("p", { "class": "muted", text: S.no_deals })); return box; }
+    box.appendChild(el("ul", null, deals.map(function (d) {
+      return el("li", { "data-b24app": "deal", "data-id": String(d.id) },
+        d.title + " — " + d.stage + (d.closed_on ? " (" + d.closed_on + ")" : "") + " ", open(d.path));
+    })));
+    return box;
+  }
+  function requestForm(phone, companyId, contactId) {
+    var comment = el("textarea", { rows: "2", name: "comment", placeholder: S.comment });
+    var msg = el("p", { "data-b24app": "request-msg", "class": "muted" });
+    var btn = el("button", { type: "button", "data-b24app": "new-request", text: S.new_request, on: { click: function () {
+      var picked = companyId ? document.querySelector("input[name=equipment-" + companyId + "]:checked") : null;
+      btn.disabled = true;
+      api("POST", "/api/desk/request", { phone: phone, company_id: companyId || null, contact_id: contactId || null,
+                                         equipment_id: picked ? Number(picked.value) : null, comment: comment.value })
+        .then(function (r) {
+          msg.className = ""; msg.textContent = S.created + ": " + r.title;
+          msg.setAttribute("data-deal-id", String(r.deal_id));
+          if (window.BX24 && BX24.openPath) BX24.openPath(r.path);
+        }, function (e) { msg.className = "error"; msg.textContent = S.error + ": " + e.message; })
+        .then(function () { btn.disabled = false; });
+    } } });
+    return el("div", { "data-b24app": "request" }, comment, el("div", null, btn), msg);
+  }
+  function render(doc) {
+    result.textContent = "";
+    if (!doc.found) { status(doc.message, "muted"); document.body.setAttribute("data-b24app-loaded", "none"); return; }
+    status(doc.phone);
+    if (doc.contacts.length) {
+      result.appendChild(el("h2", { text: S.contacts }));
+      result.appendChild(el("ul", { "data-b24app": "contacts" }, doc.contacts.map(function (c) {
+        return el("li", { "data-b24app": "contact", "data-id": String(c.id) },
+          c.name + (c.post ? ", " + c.post : "") + " · " + c.phones.join(", ") + " ", open(c.path),
+          c.deals ? el("div", null, dealList(S.deals_open, c.deals.open, "deals-open"),
+                       dealList(S.deals_closed, c.deals.closed, "deals-closed"),
+                       requestForm(doc.phone, null, c.id)) : null);
+      })));
+    }
+    doc.companies.forEach(function (co) {
+      var contact = doc.contacts.filter(function (c) { return c.company_id === co.id; })[0];
+      result.appendChild(el("div", { "class": "card", "data-b24app": "company", "data-id": String(co.id) },
+        el("h2", null, el("span", { "data-b24app": "company-title", text: co.title }), " ", open(co.path)),
+        el("p", { "class": "muted", text: [co.address].concat(co.phones).filter(Boolean).join(" · ") }),
+        el("h3", { text: S.equipment }), equipmentTable(co),
+        dealList(S.deals_open, co.deals.open, "deals-open"), dealList(S.deals_closed, co.deals.closed, "deals-closed"),
+        requestForm(doc.phone, co.id, contact ? contact.id : null)));
+    });
+    document.body.setAttribute("data-b24app-loaded", doc.phone);
+    fit();
+  }
+  function fit() { if (window.BX24 && BX24.fitWindow) BX24.fitWindow(); }
+  function find(ev) {
+    if (ev) ev.preventDefault();
+    document.body.removeAttribute("data-b24app-loaded");
+    status(S.searching);
+    result.textContent = "";
+    api("GET", "/api/desk/lookup?phone=" + encodeURIComponent(phoneEl.value)).then(render, function (e) {
+      status(S.error + ": " + e.message, "error");
+      document.body.setAttribute("data-b24app-loaded", "error");
+    });
+  }
+  document.getElementById("find").addEventListener("submit", find);
+  if (cfg.phone) { phoneEl.value = cfg.phone; find(); }
+  document.body.setAttribute("data-b24app-ready", "1");
+})();

@@ -1,0 +1,86 @@
+"""The dispatcher's intake screen (LEFT_MENU "dispatcher") — thin: verify the frame or the page session,
+call desk.*, answer.
+
+Page:  POST /placements/dispatcher     (frame: verify_frame → page session → the intake page; the phone
+                                        prefilled from PLACEMENT_OPTIONS {"phone": …} or ?phone=)
+JSON:  GET  /api/desk/lookup?phone=    (the client card: contacts, companies, equipment, deals)
+       POST /api/desk/request {phone, company_id?, contact_id?, equipment_id?, comment?}  → the new deal
+Bad input → 400 BAD_REQUEST naming the parameter; a session of a portal without the app → 403.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, jsonify, render_template, request
+
+from b24app import session as page_sessions
+from b24app.errors import B24Error
+from b24app.i18n import lang_of
+from b24app.verify import VerificationError, verify_frame
+from desk import lookup as lookups
+from desk import phone as phones
+from desk import service_request
+from desk.strings import strings
+from install.registry import NotInstalled
+
+from .common import error_page, form, json_error, page_session, query, services, session_error
+
+bp = Blueprint("desk", __name__)
+
+
+def _safe_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+@bp.post("/placements/dispatcher")
+def dispatcher_page():
+    data, q = form(), query()
+    svc = services()
+    try:
+        ctx = verify_frame(svc, data, q)
+    except VerificationError as exc:
+        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    lang = lang_of(ctx.lang)
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
+    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+    phone = str(options.get("phone") or options.get("PHONE") or q.get("phone") or "")[:40]
+    config = {"session": token, "lang": lang, "mode": "dispatcher", "phone": phone, "s": strings(lang)}
+    return render_template("desk/desk.html", s=strings(lang), lang=lang, config=_safe_json(config),
+                           bx24_js_url=svc.settings.bx24_js_url)
+
+
+def _api(fn):
+    def wrapper(*a, **kw):
+        try:
+            sess = page_session()
+        except page_sessions.SessionError as exc:
+            return session_error(exc)
+        try:
+            return fn(sess, *a, **kw)
+        except (phones.PhoneError, service_request.RequestError) as exc:
+            return json_error(400, "BAD_REQUEST", str(exc))
+        except NotInstalled as exc:
+            return json_error(409, "NOT_INSTALLED", str(exc))
+        except B24Error as exc:
+            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@bp.get("/api/desk/lookup")
+@_api
+def lookup(sess):
+    doc = lookups.lookup(services(), sess.member_id, request.args.get("phone"))
+    if not doc["found"]:
+        doc["message"] = strings(sess.lang)["not_found"]
+    return jsonify(doc)
+
+
+@bp.post("/api/desk/request")
+@_api
+def new_request(sess):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise service_request.RequestError("body: a JSON object is expected")
+    return jsonify(service_request.create_request(services(), sess.member_id, body, sess.lang)), 201
