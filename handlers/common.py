@@ -3,6 +3,8 @@
 Like bolt-python's flask adapter: convert the request, call one function, convert the answer."""
 from __future__ import annotations
 
+import json
+
 from flask import current_app, jsonify, render_template, request
 
 from b24app.forms import parse_form
@@ -62,3 +64,25 @@ def frame_is_admin(ctx) -> bool:
 
     status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
     return status == 200 and body.get("result") is True
+
+
+def inline_json(value) -> str:
+    """JSON for an inline ``<script>``: ``<``, ``>`` and ``&`` escaped, so portal text cannot close the tag."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("&", "\\u0026")
+
+
+def frame_page(render):
+    """The shape of a placement page: verify the frame (a refusal is an HTML error page with its status),
+    issue the page session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
+    from b24app import session as page_sessions
+    from b24app.verify import VerificationError, verify_frame
+
+    data, q = form(), query()
+    svc = services()
+    try:
+        ctx = verify_frame(svc, data, q)
+    except VerificationError as exc:
+        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
+    return render(svc, ctx, lang_of(ctx.lang), token)

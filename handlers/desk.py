@@ -9,45 +9,31 @@ Bad input → 400 BAD_REQUEST naming the parameter; a session of a portal withou
 """
 from __future__ import annotations
 
-import json
 
 from flask import Blueprint, jsonify, render_template, request
 
 from b24app import session as page_sessions
 from b24app.errors import B24Error
-from b24app.i18n import lang_of
-from b24app.verify import VerificationError, verify_frame
 from desk import lookup as lookups
 from desk import phone as phones
 from desk import service_request
 from desk.strings import strings
 from install.registry import NotInstalled
 
-from .common import error_page, form, json_error, page_session, query, services, session_error
+from .common import frame_page, inline_json, json_error, page_session, query, services, session_error
 
 bp = Blueprint("desk", __name__)
 
 
-def _safe_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
-
-
 @bp.post("/placements/dispatcher")
 def dispatcher_page():
-    data, q = form(), query()
-    svc = services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    lang = lang_of(ctx.lang)
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
-    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
-    phone = str(options.get("phone") or options.get("PHONE") or q.get("phone") or "")[:40]
-    config = {"session": token, "lang": lang, "mode": "dispatcher", "phone": phone, "s": strings(lang)}
-    return render_template("desk/desk.html", s=strings(lang), lang=lang, config=_safe_json(config),
-                           bx24_js_url=svc.settings.bx24_js_url)
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        phone = str(options.get("phone") or options.get("PHONE") or query().get("phone") or "")[:40]
+        config = {"session": token, "lang": lang, "mode": "dispatcher", "phone": phone, "s": strings(lang)}
+        return render_template("desk/desk.html", s=strings(lang), lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
 
 
 def _api(fn):

@@ -16,7 +16,6 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
-import json
 import os
 from datetime import date, datetime
 
@@ -25,13 +24,12 @@ from flask import Blueprint, jsonify, render_template, request
 from b24app import session as page_sessions
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
-from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from maps import assign as dispatch
 from maps import feed, geocoding, mapstate, service, swap as swaps, unplaced as unplaced_list
 from maps.strings import strings
 
-from .common import error_page, form, json_error, page_session, query, services, session_error
+from .common import frame_page, inline_json, json_error, page_session, services, session_error
 
 bp = Blueprint("maps", __name__)
 TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -39,23 +37,15 @@ POLL_SECONDS = 5
 
 
 def _frame(placement_code: str):
-    data, q = form(), query()
-    svc = services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    lang = lang_of(ctx.lang)
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
-    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
-    config = {"session": token, "lang": lang, "placement": ctx.placement, "mode": placement_code,
-              "deal_id": str(options.get("ID") or "") if ctx.placement == "CRM_DEAL_DETAIL_TAB" else "",
-              "tiles": os.environ.get("B24APP_TILES_URL", TILES), "poll": POLL_SECONDS,
-              "s": strings(lang), "stages": feed.stage_names(lang)}
-    return render_template("maps/orders_map.html", s=strings(lang), lang=lang,
-                           config=json.dumps(config, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-                           .replace("&", "\\u0026"),
-                           bx24_js_url=svc.settings.bx24_js_url)
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        config = {"session": token, "lang": lang, "placement": ctx.placement, "mode": placement_code,
+                  "deal_id": str(options.get("ID") or "") if ctx.placement == "CRM_DEAL_DETAIL_TAB" else "",
+                  "tiles": os.environ.get("B24APP_TILES_URL", TILES), "poll": POLL_SECONDS,
+                  "s": strings(lang), "stages": feed.stage_names(lang)}
+        return render_template("maps/orders_map.html", s=strings(lang), lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
 
 
 @bp.post("/placements/orders-map")

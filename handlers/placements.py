@@ -8,7 +8,6 @@ request to the handler app.json declares for that placement — a freshly verifi
 gets its own page session exactly as when opened from the left menu."""
 from __future__ import annotations
 
-import json
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -19,15 +18,9 @@ from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, verify_frame
 
-from .common import error_page, form, frame_is_admin, query, services
+from .common import error_page, form, frame_is_admin, inline_json, query, services
 
 bp = Blueprint("placements", __name__)
-
-
-def _safe_json(value) -> str:
-    """JSON inside <script type=application/json>: no portal text can close the tag."""
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
 
 
 def _forward(ctx):
@@ -68,7 +61,7 @@ def _page(placement_code: str | None):
                            portal=ctx.portal, user=ctx.user, main=main, is_admin=is_admin, hub=hub,
                            install_state=install_flow.progress_of(svc.store, ctx.member_id).get("state"),
                            placement_code=placement_code or ctx.placement, bx24_js_url=svc.settings.bx24_js_url,
-                           config=_safe_json(config))
+                           config=inline_json(config))
 
 
 @bp.post("/app")

@@ -11,14 +11,11 @@ Bad input → 400 BAD_REQUEST naming the parameter; a session of a portal withou
 """
 from __future__ import annotations
 
-import json
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from b24app import session as page_sessions
 from b24app.errors import B24Error
-from b24app.i18n import lang_of
-from b24app.verify import VerificationError, verify_frame
 from install.registry import NotInstalled
 from reports import csv_export, period as periods
 from reports.jobs_report import jobs_report
@@ -26,30 +23,19 @@ from reports.strings import COLUMNS, strings
 from reports.visits_report import visits_report
 from visits import rules
 
-from .common import error_page, form, json_error, page_session, query, services, session_error
+from .common import frame_page, inline_json, json_error, page_session, services, session_error
 
 bp = Blueprint("reports", __name__)
 
 
-def _safe_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
-
-
 @bp.post("/placements/dashboards")
 def dashboards_page():
-    data, q = form(), query()
-    svc = services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    lang = lang_of(ctx.lang)
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
-    config = {"session": token, "lang": lang, "s": strings(lang), "columns": COLUMNS,
-              "tz": rules.settings_of(svc.store.kv, ctx.member_id).tz}
-    return render_template("reports/dashboards.html", s=strings(lang), lang=lang, config=_safe_json(config),
-                           bx24_js_url=svc.settings.bx24_js_url)
+    def render(svc, ctx, lang, token):
+        config = {"session": token, "lang": lang, "s": strings(lang), "columns": COLUMNS,
+                  "tz": rules.settings_of(svc.store.kv, ctx.member_id).tz}
+        return render_template("reports/dashboards.html", s=strings(lang), lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
 
 
 def _api(fn):

@@ -14,7 +14,6 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
 """
 from __future__ import annotations
 
-import json
 import os
 
 from flask import Blueprint, jsonify, render_template, request
@@ -32,6 +31,7 @@ from visits.strings import strings
 from .common import (
     error_page,
     form,
+    inline_json,
     json_error,
     page_session,
     query,
@@ -43,12 +43,6 @@ bp = Blueprint("visits", __name__)
 TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
-def _safe_json(value) -> str:
-    """JSON inside <script type=application/json>: no tag can be closed by portal text."""
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e") \
-        .replace("&", "\\u0026")
-
-
 def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: str = "", frame: bool = True):
     svc = services()
     lang = lang_of(sess.lang)
@@ -58,7 +52,7 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
               "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang),
               "tz": rules.settings_of(svc.store.kv, sess.member_id).tz, "is_admin": sess.is_admin,
               "visited_period": visit_settings.visited_period(svc.store.kv, sess.member_id)}
-    return render_template("visits/app.html", s=strings(lang), lang=lang, config=_safe_json(config),
+    return render_template("visits/app.html", s=strings(lang), lang=lang, config=inline_json(config),
                            bx24_js_url=svc.settings.bx24_js_url if frame else None)
 
 
