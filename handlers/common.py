@@ -86,3 +86,31 @@ def frame_page(render):
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
     token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
     return render(svc, ctx, lang_of(ctx.lang), token)
+
+
+def json_api(*bad_input: type[Exception]):
+    """A page's JSON endpoint: ``fn(sess, ...)`` behind the page session; ``bad_input`` exceptions are the
+    caller's fault (400 BAD_REQUEST), a portal without our install 409, a portal refusal 502."""
+    from functools import wraps
+
+    from b24app import session as page_sessions
+    from b24app.errors import B24Error
+    from install.registry import NotInstalled
+
+    def deco(fn):
+        @wraps(fn)
+        def wrapper(*a, **kw):
+            try:
+                sess = page_session()
+            except page_sessions.SessionError as exc:
+                return session_error(exc)
+            try:
+                return fn(sess, *a, **kw)
+            except bad_input as exc:
+                return json_error(400, "BAD_REQUEST", str(exc))
+            except NotInstalled as exc:
+                return json_error(409, "NOT_INSTALLED", str(exc))
+            except B24Error as exc:
+                return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
+        return wrapper
+    return deco

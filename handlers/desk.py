@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from b24app import session as page_sessions
-from b24app.errors import B24Error
 from desk import lookup as lookups
 from desk import phone as phones
 from desk import service_request
 from desk.strings import strings
-from install.registry import NotInstalled
 
-from .common import frame_page, inline_json, json_error, page_session, query, services, session_error
+from .common import frame_page, inline_json, json_api, query, services
 
 bp = Blueprint("desk", __name__)
 
@@ -36,22 +33,7 @@ def dispatcher_page():
     return frame_page(render)
 
 
-def _api(fn):
-    def wrapper(*a, **kw):
-        try:
-            sess = page_session()
-        except page_sessions.SessionError as exc:
-            return session_error(exc)
-        try:
-            return fn(sess, *a, **kw)
-        except (phones.PhoneError, service_request.RequestError) as exc:
-            return json_error(400, "BAD_REQUEST", str(exc))
-        except NotInstalled as exc:
-            return json_error(409, "NOT_INSTALLED", str(exc))
-        except B24Error as exc:
-            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
-    wrapper.__name__ = fn.__name__
-    return wrapper
+_api = json_api(phones.PhoneError, service_request.RequestError)
 
 
 @bp.get("/api/desk/lookup")

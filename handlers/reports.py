@@ -14,16 +14,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from b24app import session as page_sessions
-from b24app.errors import B24Error
-from install.registry import NotInstalled
 from reports import csv_export, period as periods
 from reports.jobs_report import jobs_report
 from reports.strings import COLUMNS, strings
 from reports.visits_report import visits_report
 from visits import rules
 
-from .common import frame_page, inline_json, json_error, page_session, services, session_error
+from .common import frame_page, inline_json, json_api, services
 
 bp = Blueprint("reports", __name__)
 
@@ -38,22 +35,7 @@ def dashboards_page():
     return frame_page(render)
 
 
-def _api(fn):
-    def wrapper(*a, **kw):
-        try:
-            sess = page_session()
-        except page_sessions.SessionError as exc:
-            return session_error(exc)
-        try:
-            return fn(sess, *a, **kw)
-        except periods.ReportError as exc:
-            return json_error(400, "BAD_REQUEST", str(exc))
-        except NotInstalled as exc:
-            return json_error(409, "NOT_INSTALLED", str(exc))
-        except B24Error as exc:
-            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
-    wrapper.__name__ = fn.__name__
-    return wrapper
+_api = json_api(periods.ReportError)
 
 
 def _period(sess):
