@@ -9,6 +9,13 @@ import uuid
 
 import pytest
 
+# Secrets at rest are sealed with a key from the environment (b24app/secretbox.py); every test process
+# (and every server a test starts) shares one throwaway key.
+if not (os.environ.get("B24APP_ENCRYPTION_KEYS") or os.environ.get("B24APP_ENCRYPTION_KEY")):
+    from cryptography.fernet import Fernet
+
+    os.environ["B24APP_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+
 PG_ADMIN_URL = os.environ.get("B24APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
