@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from b24app import install_flow
+from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 
@@ -37,8 +38,11 @@ def install():
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
     lang = lang_of(q.get("LANG") or result.lang)
     p = result.portal
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.PageSession(
-        member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True))
+    # install_flow confirmed this person is a portal administrator (user.admin); the page only polls the
+    # install job, which is the app's own work — so no person's token is kept for it.
+    token = page_sessions.issue(svc.store, page_sessions.PageSession(
+        member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True,
+        roles=(app_roles.ADMIN,), kind="install"))
     return render_template("install.html", s=strings(lang), lang=lang, portal=p, warnings=result.warnings,
                            bx24_js_url=svc.settings.bx24_js_url, session=token,
                            progress=install_flow.progress_of(svc.store, p.member_id))

@@ -133,10 +133,10 @@ def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: 
 
 def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
     from b24app import session as page_sessions
+    from tests import pagesession
 
     def hdr(admin):
-        tok = page_sessions.issue(env.services.settings.secret_key,
-                                  page_sessions.PageSession(env.member_id, 1, "ru", is_admin=admin))
+        tok = pagesession.for_live(env.services, page_sessions.PageSession(env.member_id, 1, "ru", is_admin=admin))
         return {page_sessions.HEADER: tok}
 
     assert http.get("/api/1c/settings").status_code == 401
