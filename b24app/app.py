@@ -32,9 +32,9 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
     domains.load()
 
-    from handlers import events, install, placements, robots
+    from handlers import access, events, install, placements, robots
 
-    for module in (install, events, robots, placements):
+    for module in (install, events, robots, placements, access):
         app.register_blueprint(module.bp)
     for bp in domains.blueprints():
         app.register_blueprint(bp)
