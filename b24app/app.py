@@ -2,7 +2,9 @@
 blueprints, and one JSON error shape ``{error, error_description}`` (the platform's own, reference §7.1)
 for everything that is not a page.
 
-Pages are shown inside the portal's iframe, so no X-Frame-Options is set."""
+Pages are shown inside the portal's iframe, so no X-Frame-Options is set: ``Content-Security-Policy:
+frame-ancestors`` names the one portal that may frame a page instead (b24app/websafety.py, with the other
+security headers and the access-log mask)."""
 from __future__ import annotations
 
 import logging
@@ -32,6 +34,9 @@ def create_app(settings: Settings | None = None, store=None) -> Flask:
 
     domains.load()
 
+    from . import websafety
+
+    websafety.install(app)
     from handlers import access, events, install, placements, robots
 
     for module in (install, events, robots, placements, access):

@@ -80,3 +80,42 @@ def from_frame(services, ctx, *, is_admin: bool) -> PageSession:
     held = app_roles.resolve(app_roles.load(services.store.kv, ctx.member_id), ctx.user_id, departments, is_admin)
     return PageSession(member_id=ctx.member_id, user_id=ctx.user_id, lang=ctx.lang, placement=ctx.placement,
                        is_admin=app_roles.ADMIN in held, roles=held)
+
+
+DOWNLOAD_MAX_AGE = 60       # a link for "open it now" (a browser, Excel's "from web"), not for keeping
+
+
+def issue_download(store, session: PageSession, spec: dict, max_age: int = DOWNLOAD_MAX_AGE,
+                   clock=time.time) -> str:
+    """A one-time token for one file of this session's person: what a URL may carry instead of the page
+    session (only its hash is stored; it acts as the same person with the same roles)."""
+    token = secrets.token_urlsafe(32)
+    now = clock()
+    store.downloads.put(token, {
+        "member_id": session.member_id, "user_id": session.user_id, "lang": session.lang, "kind": session.kind,
+        "roles": list(session.roles), "link_id": session.link_id, "spec": spec, "created_at": now,
+        "expires_at": now + max_age})
+    return token
+
+
+def take_download(store, token: str | None) -> tuple[PageSession, dict]:
+    """Spend a download token → (the session it acts as, the file's spec). Used, expired or unknown: 401;
+    a phone link revoked since: 401 as well."""
+    if not token or len(token) > 200:
+        raise SessionError(401, "BAD_DOWNLOAD", "this download link is not valid: download again from the page")
+    state, row = store.downloads.take(token)
+    if state == "used":
+        raise SessionError(401, "DOWNLOAD_USED", "this download link was already used: download again from "
+                           "the page")
+    if state == "expired":
+        raise SessionError(401, "DOWNLOAD_EXPIRED", "this download link expired: download again from the page")
+    if row is None:
+        raise SessionError(401, "BAD_DOWNLOAD", "this download link is not valid: download again from the page")
+    if row["kind"] == "phone" and row.get("link_id"):
+        link = store.phone_links.get_by_id(row["member_id"], row["link_id"])
+        if link is None or link.get("revoked_at"):
+            raise SessionError(401, "LINK_REVOKED", "this phone link was revoked: ask for a new one in Bitrix24")
+    roles = tuple(row["roles"] or ())
+    sess = PageSession(member_id=row["member_id"], user_id=row["user_id"], lang=row["lang"], placement="DOWNLOAD",
+                       is_admin=app_roles.ADMIN in roles, roles=roles, kind=row["kind"], link_id=row.get("link_id"))
+    return sess, dict(row["spec"] or {})

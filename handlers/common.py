@@ -9,6 +9,7 @@ from flask import current_app, g, jsonify, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
+from b24app import websafety
 from b24app.errors import B24Error, UserSessionExpired
 from b24app.forms import parse_form
 from b24app.i18n import lang_of, strings
@@ -50,12 +51,14 @@ def error_page(status: int, error: str, description: str, lang: str | None = Non
                            description=description, status=status), status
 
 
-def page_session():
+def page_session(resolve=None):
     """The page session of a JSON call (header ``X-B24App-Session`` only — never the URL), checked against
     a portal that is still installed; from here on ``services()`` acts as that person. Raises
-    SessionError (401/403) — use ``session_error`` to answer it."""
+    SessionError (401/403) — use ``session_error`` to answer it. ``resolve(store) -> PageSession``
+    replaces the header for the one other bearer a request may carry: a one-time download token."""
     svc = app_services()
-    sess = page_sessions.read(svc.store, request.headers.get(page_sessions.HEADER))
+    sess = resolve(svc.store) if resolve is not None else \
+        page_sessions.read(svc.store, request.headers.get(page_sessions.HEADER))
     portal = svc.store.portals.get(sess.member_id)
     if portal is None or portal.status not in ("installed", "needs_reinstall"):
         raise page_sessions.SessionError(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
@@ -83,7 +86,9 @@ def inline_json(value) -> str:
 
 def open_session(svc, ctx) -> tuple[page_sessions.PageSession, str]:
     """A verified frame → its page session (roles resolved, the person's tokens kept) and bearer id.
-    ``user.admin`` is asked with the frame's own token: the portal decides, never the page's IS_ADMIN."""
+    ``user.admin`` is asked with the frame's own token: the portal decides, never the page's IS_ADMIN.
+    The page it renders may be framed by that portal's own origin only (b24app/websafety.py)."""
+    websafety.frame_ancestors(websafety.portal_origin(svc.settings, ctx.portal))
     sess = page_sessions.from_frame(svc, ctx, is_admin=frame_is_admin(ctx))
     return sess, page_sessions.issue(svc.store, sess)
 
@@ -106,13 +111,14 @@ def current_session() -> page_sessions.PageSession | None:
     return g.get("b24_session")
 
 
-def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict | None = None):
+def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict | None = None, session=None):
     """A page's JSON endpoint: ``fn(sess, ...)`` behind the page session, acting as its person.
 
     ``need``: the action (b24app.roles.PERMISSIONS) the person's app role must allow, else 403 saying
     which role it takes, in their language. ``bad_input`` exceptions are the caller's fault (400);
     ``errors`` maps more domain exceptions to ``(status, code)``. A portal without our install is 409,
-    the portal refusing the person (their CRM rights) 403, any other portal refusal 502."""
+    the portal refusing the person (their CRM rights) 403, any other portal refusal 502. ``session``: see
+    ``page_session(resolve)``."""
     from functools import wraps
 
     table = dict(errors or {})
@@ -121,7 +127,7 @@ def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict 
         @wraps(fn)
         def wrapper(*a, **kw):
             try:
-                sess = page_session()
+                sess = page_session(session)
             except page_sessions.SessionError as exc:
                 return session_error(exc)
             if need is not None and not sess.can(need):

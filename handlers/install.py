@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, render_template
 from b24app import install_flow
 from b24app import roles as app_roles
 from b24app import session as page_sessions
+from b24app import websafety
 from b24app.i18n import lang_of, strings
 
 from .common import error_page, form, json_error, page_session, query, services, session_error
@@ -40,6 +41,7 @@ def install():
     p = result.portal
     # install_flow confirmed this person is a portal administrator (user.admin); the page only polls the
     # install job, which is the app's own work — so no person's token is kept for it.
+    websafety.frame_ancestors(websafety.portal_origin(svc.settings, p))     # the installer is that portal's frame
     token = page_sessions.issue(svc.store, page_sessions.PageSession(
         member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True,
         roles=(app_roles.ADMIN,), kind="install"))

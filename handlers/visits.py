@@ -21,6 +21,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
+from b24app import websafety
 from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
 from visits import act, create, overview, read, rules
@@ -100,6 +101,7 @@ def phone_page(link: str):
                                      placement="PHONE", is_admin=False, roles=(app_roles.FIELD_WORKER,),
                                      kind="phone", link_id=row["link_hash"])
     token = page_sessions.issue(svc.store, sess)
+    websafety.frame_ancestors(websafety.SELF)        # a phone's own tab, never inside another site
     return _render(sess, token, request.args.get("view", "calendar"), request.args.get("company", ""), frame=False)
 
 

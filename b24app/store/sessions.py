@@ -60,6 +60,22 @@ phone_links = sa.Table(
 )
 
 
+downloads = sa.Table(
+    "downloads", meta,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("lang", sa.String(8), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("link_id", sa.String(64)),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("used_at", sa.Float),
+)
+
+
 def digest(secret: str) -> str:
     """What we store instead of a bearer secret: a database dump gives nobody a session."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -219,3 +235,35 @@ class SQLPhoneLinks:
             return c.execute(sa.update(phone_links).where(p.member_id == member_id, p.link_hash == link_id,
                                                           p.revoked_at.is_(None))
                              .values(revoked_at=self.clock())).rowcount == 1
+
+
+class SQLDownloads:
+    """One-time download tokens: a file a person asked for from his page, fetched once by whatever opens
+    the link (a browser, Excel) within a minute — so no page session ever has to travel in a URL."""
+
+    def __init__(self, engine: sa.Engine, clock=time.time):
+        self.engine, self.clock = engine, clock
+
+    def put(self, token: str, row: dict) -> None:
+        now = self.clock()
+        with self.engine.begin() as c:
+            c.execute(sa.delete(downloads).where(downloads.c.member_id == row["member_id"],
+                                                 downloads.c.expires_at < now - 3600))
+            c.execute(sa.insert(downloads).values(token_hash=digest(token), **row))
+
+    def take(self, token: str) -> tuple[str, dict | None]:
+        """Spend the token: ``("ok", row)`` the first time within its lifetime; else ``("used"|"expired"|
+        "unknown", None)``. The compare-and-set on ``used_at`` makes two racing fetches get one file."""
+        d = downloads.c
+        h, now = digest(token), self.clock()
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(downloads).where(d.token_hash == h)).first()
+            if row is None:
+                return "unknown", None
+            if row._mapping["used_at"] is not None:
+                return "used", None
+            if row._mapping["expires_at"] <= now:
+                return "expired", None
+            won = c.execute(sa.update(downloads).where(d.token_hash == h, d.used_at.is_(None))
+                            .values(used_at=now)).rowcount == 1
+        return ("ok", dict(row._mapping)) if won else ("used", None)

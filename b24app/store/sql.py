@@ -240,11 +240,12 @@ class SQLStore(Store):
         self.portals = SQLPortalStore(engine)
         self.inbox = SQLInbox(engine)
         self.kv = SQLKV(engine)
-        from .sessions import SQLPageSessions, SQLPhoneLinks, SQLUserTokens
+        from .sessions import SQLDownloads, SQLPageSessions, SQLPhoneLinks, SQLUserTokens
 
         self.user_tokens = SQLUserTokens(engine)
         self.page_sessions = SQLPageSessions(engine)
         self.phone_links = SQLPhoneLinks(engine)
+        self.downloads = SQLDownloads(engine)
 
     def close(self) -> None:
         self.engine.dispose()

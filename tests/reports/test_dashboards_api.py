@@ -103,7 +103,7 @@ def _csv(resp):
     return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
-def test_csv_of_each_table(known):
+def test_csv_of_each_table(known, cloud):
     rows = _csv(known.api(f"/api/reports/visits.csv?table=regions&{JAN}"))
     assert rows == [["Регион", "Запланировано", "Визит проведен", "Просрочено", "Визит не состоялся", "Всего"],
                     ["Казань", "2", "1", "0", "1", "4"], ["Москва", "1", "2", "1", "0", "4"],
@@ -122,10 +122,33 @@ def test_csv_of_each_table(known):
         member_id=known.vs.member_id, user_id=1, lang="en"))
     rows = _csv(known.api(f"/api/reports/jobs.csv?{JAN}", token=en))
     assert rows[0][0] == "Worker" and rows[1][-2:] == ["57.5", "32.5"]
-    # the page's download link may carry the session in the query instead of the header
-    r = requests.get(known.vs.live.url + f"/api/reports/visits.csv?table=regions&{JAN}&session={known.token}",
-                     timeout=30)
-    assert _csv(r)[1][0] == "Казань"
+    # a page session never travels in a URL: in the query it is no session at all
+    live = known.vs.live
+    r = requests.get(live.url + f"/api/reports/visits.csv?table=regions&{JAN}&session={known.token}", timeout=30)
+    assert r.status_code == 401 and r.json()["error"] == "NO_SESSION"
+    # a link (a browser, Excel, Power BI) gets a one-time download URL instead: the CSV once, then 401
+    r = requests.post(live.url + "/api/reports/download", headers={page_sessions.HEADER: known.token}, timeout=30,
+                      json={"path": f"/api/reports/visits.csv?table=regions&{JAN}"})
+    assert r.status_code == 200 and r.json()["expires_in"] == 60, r.text
+    link = r.json()["url"]
+    assert link.startswith(live.url + "/api/reports/download/") and known.token not in link
+    rows = _csv(requests.get(link, timeout=30))
+    assert rows[1] == ["Казань", "2", "1", "0", "1", "4"] and rows[-1][0] == "Итого"
+    again = requests.get(link, timeout=30)
+    assert again.status_code == 401 and again.json()["error"] == "DOWNLOAD_USED"
+    token = link.rsplit("/", 1)[1]
+    assert known.api(f"/api/reports/visits?{JAN}", token=token).status_code == 401     # not a page session
+    assert requests.get(live.url + f"/api/reports/download/{known.token}", timeout=30).status_code == 401
+    # another portal's token is refused: its session gets none, and one made for it is not served
+    other = cloud.add_portal(seed="empty")
+    theirs = pagesession.for_live(live, page_sessions.PageSession(member_id=other.member_id, user_id=1, lang="ru"))
+    r = requests.post(live.url + "/api/reports/download", headers={page_sessions.HEADER: theirs}, timeout=30,
+                      json={"path": f"/api/reports/jobs.csv?{JAN}"})
+    assert r.status_code == 403 and r.json()["error"] == "PORTAL_NOT_INSTALLED"
+    minted = page_sessions.issue_download(live.store, page_sessions.read(live.store, theirs),
+                                          {"path": "/api/reports/jobs.csv", "args": {}})
+    r = requests.get(live.url + f"/api/reports/download/{minted}", timeout=30)
+    assert r.status_code == 403 and r.json()["error"] == "PORTAL_NOT_INSTALLED"
 
 
 def test_a_region_that_looks_like_a_formula_is_text_in_the_csv(known):
@@ -187,3 +210,28 @@ def test_the_frame_opens_the_dashboards_not_the_generic_page(known):
     form = {**form, "AUTH_ID": "forged"}
     r = requests.post(with_query(vs.live.url + "/placements/dashboards", query), data=form, timeout=30)
     assert r.status_code in (401, 403) and "b24app-config" not in r.text
+
+
+def test_download_link_takes_only_a_csv_path_with_its_filters_and_lasts_a_minute(known):
+    import time
+
+    live = known.vs.live
+    hdr = {page_sessions.HEADER: known.token}
+    for body, word in [({}, "path"), ({"path": "/api/reports/visits?x=1"}, "path"),
+                       ({"path": "http://evil.example/api/reports/jobs.csv"}, "path"),
+                       ({"path": f"/api/reports/jobs.csv?{JAN}&session=x"}, "session"),
+                       ({"path": f"/api/reports/visits.csv?table=deals&{JAN}"}, "table"),
+                       ({"path": "/api/reports/jobs.csv?from=2026-02-01&to=2026-01-01"}, "after")]:
+        r = requests.post(live.url + "/api/reports/download", headers=hdr, json=body, timeout=30)
+        assert r.status_code == 400 and word in r.json()["error_description"], (body, r.text)
+    assert requests.post(live.url + "/api/reports/download", json={"path": "/api/reports/jobs.csv"},
+                         timeout=30).status_code == 401
+    sess = page_sessions.read(live.store, known.token)
+    old = page_sessions.issue_download(live.store, sess, {"path": "/api/reports/jobs.csv", "args": {}},
+                                       clock=lambda: time.time() - 61)
+    r = requests.get(live.url + f"/api/reports/download/{old}", timeout=30)
+    assert r.status_code == 401 and r.json()["error"] == "DOWNLOAD_EXPIRED"
+    with live.store.engine.connect() as c:                      # only a hash of the token is stored
+        import sqlalchemy as sa
+
+        assert old not in repr(list(c.execute(sa.text("SELECT * FROM downloads"))))

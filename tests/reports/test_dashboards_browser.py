@@ -5,6 +5,7 @@ its own thread (tests/app/test_pages._in_thread)."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from b24app.sandbox.page import placements
 from tests.app.test_pages import _in_thread
@@ -57,6 +58,10 @@ def test_dashboards_show_the_known_numbers_in_russian_and_english(known, artifac
             dl.value.save_as(path)
             out["csv"] = path.read_bytes()
             out["csv_name"] = dl.value.suggested_filename
+            # a link for Excel: a one-time URL shown as text, no page session in it
+            frame.click("[data-b24app=csv-link-button-regions]")
+            out["csv_url"] = frame.wait_for_selector("[data-b24app=csv-link-regions] input[data-b24app=csv-url]",
+                                                     timeout=20000).input_value()
             # filter by region: the table narrows, the filter keeps every region of the period to choose from
             frame.select_option("#filters select[name=region]", "Москва")
             frame.click("[data-b24app=apply]")
@@ -90,6 +95,10 @@ def test_dashboards_show_the_known_numbers_in_russian_and_english(known, artifac
                             "Выезды по сотрудникам (карта заказов)"]
     assert out["csv"].startswith(b"\xef\xbb\xbf") and "Казань;2;1;0;1;4" in out["csv"].decode("utf-8-sig")
     assert out["csv_name"] == "visits-regions-2026-01-01-2026-01-31.csv"
+    assert out["csv_url"].startswith(live.url + "/api/reports/download/") and "session" not in out["csv_url"]
+    first = requests.get(out["csv_url"], timeout=30)
+    assert first.status_code == 200 and "Казань;2;1;0;1;4" in first.content.decode("utf-8-sig")
+    assert requests.get(out["csv_url"], timeout=30).status_code == 401
     assert out["moscow"] == [["Москва", "1", "2", "1", "0", "4"], ["Итого", "1", "2", "1", "0", "4"]]
     assert out["region_options"] == ["", "Казань", "Москва"]
     assert out["en_heads"] == ["Visits by region", "Plan vs fact by employee", "Jobs by worker (orders map)"]

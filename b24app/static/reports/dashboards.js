@@ -113,11 +113,26 @@
       }))];
     }).reduce(function (a, b) { return a.concat(b); }, []));
   }
+  function csvLink(path, out) {
+    /* a one-time URL (60 s, one fetch) for Excel / Power BI "from web": the page session stays in headers */
+    fetch("/api/reports/download", { method: "POST", body: JSON.stringify({ path: path }),
+      headers: { "X-B24App-Session": cfg.session, "Content-Type": "application/json" } }).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) throw new Error(j.error_description || j.error || String(r.status));
+        var input = el("input", { type: "text", readonly: "readonly", "data-b24app": "csv-url", value: j.url });
+        out.replaceChildren(input, " ", el("span", { "class": "muted", text: S.csv_link_hint }));
+        input.select();
+      });
+    }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
+  }
   function section(name, title, csvPath, csvName, content, note) {
     var box = document.querySelector("[data-b24app=section-" + name + "]");
+    var linkOut = el("div", { "class": "csv-link", "data-b24app": "csv-link-" + name });
     box.replaceChildren(el("h2", {}, title, el("button", { type: "button", "class": "csv", "data-b24app": "csv-" + name,
-      text: S.csv, on: { click: function () { download(csvPath, csvName); } } })),
-      el("div", {}, note ? el("p", { "class": "muted", text: note }) : null, content));
+      text: S.csv, on: { click: function () { download(csvPath, csvName); } } }),
+      el("button", { type: "button", "class": "csv", "data-b24app": "csv-link-button-" + name,
+        text: S.csv_link, on: { click: function () { csvLink(csvPath, linkOut); } } })),
+      linkOut, el("div", {}, note ? el("p", { "class": "muted", text: note }) : null, content));
   }
 
   function load() {

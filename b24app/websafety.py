@@ -1,0 +1,96 @@
+"""What every answer of the web app carries, and what its access log may not: security headers and a
+mask on werkzeug's request log.
+
+Headers (one ``after_request``): ``Referrer-Policy: no-referrer`` (a page's URL — a phone link, a
+one-time download — never leaks to a map tile server or a linked site) and ``X-Content-Type-Options:
+nosniff`` everywhere. ``Content-Security-Policy: frame-ancestors`` is chosen per request by the view
+(``frame_ancestors(value)``, kept in ``flask.g``): a page rendered from a verified frame may be framed by
+that portal's own origin only, the phone page by ourselves only; anything else — JSON, error pages, a
+view that said nothing — by nobody. A page may be framed only when it rendered (status < 400) as HTML.
+
+Access log: the phone link (``/m/<link>``) and a one-time download (``/api/reports/download/<token>``)
+are secrets that are URLs by nature; werkzeug logs every request line in full, so a filter on the
+"werkzeug" logger masks those path segments and the values of credential-like query keys
+(``session``, ``auth``, ``AUTH_ID``, tokens …) before any handler sees the record.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, g
+
+NONE = "'none'"
+SELF = "'self'"
+MASK = "***"
+
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$")
+
+
+def frame_ancestors(value: str) -> None:
+    """Called by a view: who may frame the page this request renders."""
+    g.b24_frame_ancestors = value
+
+
+def portal_origin(settings, portal) -> str:
+    """``scheme://host[:port]`` of the stored portal: https, or http for a portal whose REST endpoint is
+    http when the operator allows http portals (the sandbox). A stored domain that is not a plain
+    host[:port] gives ``'none'`` — it never becomes part of a header."""
+    domain = str(getattr(portal, "domain", "") or "").strip()
+    if not _HOST.match(domain):
+        return NONE
+    http = settings.allow_http_portals and urlsplit(str(portal.client_endpoint or "")).scheme == "http"
+    return f"{'http' if http else 'https'}://{domain.lower()}"
+
+
+def _apply_headers(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    allowed = g.get("b24_frame_ancestors") or NONE
+    if response.status_code >= 400 or response.mimetype != "text/html":
+        allowed = NONE
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {allowed}"
+    return response
+
+
+# --- access log ------------------------------------------------------------------------------------------
+SECRET_PATHS = ("/m/", "/api/reports/download/")
+_PATH = re.compile(r"(?P<head>(?:^|[\s\"'])(?:https?://[^/\s\"']+)?(?:" +
+                   "|".join(re.escape(p) for p in SECRET_PATHS) + r"))(?P<secret>[^/?#\s\"']+)")
+_QUERY_KEY = (r"(?:session|x-b24app-session|auth|auth_id|refresh_id|access_token|refresh_token|"
+              r"application_token|token|[\w-]*secret|password)")
+_QUERY = re.compile(rf"(?P<head>[?&;](?:[\w-]+(?:\[|%5B))?{_QUERY_KEY}(?:\]|%5D)?=)(?P<value>[^&#\s\"']*)",
+                    re.IGNORECASE)
+
+
+def mask_url_secrets(text: str) -> str:
+    """``GET /m/abc… HTTP/1.1`` → ``GET /m/*** HTTP/1.1``; ``?session=x&a=1`` → ``?session=***&a=1``."""
+    text = _PATH.sub(lambda m: m.group("head") + MASK, text)
+    return _QUERY.sub(lambda m: m.group("head") + (MASK if m.group("value") else ""), text)
+
+
+class AccessLogMask(logging.Filter):
+    """On the "werkzeug" logger: the record's message rendered and masked in place (never dropped)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is logging's to report
+            return True
+        masked = mask_url_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_mask() -> None:
+    """Idempotent: one AccessLogMask on the "werkzeug" logger (request lines are logged there)."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, AccessLogMask) for f in logger.filters):
+        logger.addFilter(AccessLogMask())
+
+
+def install(app: Flask) -> None:
+    app.after_request(_apply_headers)
+    install_log_mask()
