@@ -209,6 +209,15 @@ def route(sess):
     return jsonify(day_routes.day_route(services(), sess.member_id, int(manager), a["date"]))
 
 
+def qr_svg(url: str) -> str:
+    """The link as a QR code (SVG paths, qrcode's own encoder): a phone's camera opens it, nobody types
+    43 random characters. The page shows it as an <img> data: URL, never as markup in its DOM."""
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    return qrcode.make(url, image_factory=SvgPathImage).to_string(encoding="unicode")
+
+
 @bp.post("/api/visits/phone-link")
 @_api
 def phone_link(sess):
@@ -219,7 +228,8 @@ def phone_link(sess):
     link = secrets.token_urlsafe(32)
     link_id = svc.store.phone_links.add(link, sess.member_id, sess.user_id, sess.lang,
                                         str((request.get_json(silent=True) or {}).get("label") or "")[:100])
-    return jsonify({"url": f"{svc.settings.public_url.rstrip('/')}/m/{link}", "id": link_id})
+    url = f"{svc.settings.public_url.rstrip('/')}/m/{link}"
+    return jsonify({"url": url, "id": link_id, "qr_svg": qr_svg(url)})
 
 
 @bp.get("/api/visits/settings")

@@ -130,7 +130,11 @@
     var out = el("div", { "class": "muted" });
     return el("div", { "class": "card" }, el("button", { type: "button", text: S.phone_link, on: { click: function () {
       api("POST", "/api/visits/phone-link").then(function (j) {
-        out.replaceChildren(el("a", { href: j.url, target: "_blank", "data-b24app": "phone-url", text: j.url }), el("br"), S.phone_hint);
+        // the server's SVG goes into an <img> as a data: URL (never into this DOM as markup)
+        var qr = el("img", { "data-b24app": "phone-qr", "class": "qr", alt: S.phone_qr,
+          src: "data:image/svg+xml;charset=utf-8," + encodeURIComponent(j.qr_svg) });
+        out.replaceChildren(qr, el("br"), el("a", { href: j.url, target: "_blank", rel: "noopener", "data-b24app": "phone-url", text: j.url }),
+          el("br"), S.phone_hint);
       });
     } } }), out);
   }
@@ -330,14 +334,16 @@
       el("label", {}, S.manager + " ", manager),
       el("button", { type: "button", "class": "primary", text: S.build_route, on: { click: function () {
         api("GET", "/api/visits/route?date=" + day.value + "&manager=" + manager.value).then(function (j) {
-          out.replaceChildren(el("ol", {}, j.stops.map(function (s) {
+          out.replaceChildren.apply(out, [el("ol", {}, j.stops.map(function (s) {
             var note = s.late ? S["route.late"] + " " + s.agreed : (s.agreed ? S["route.agreed"] + " " + s.agreed : "");
             return el("li", { "class": s.late ? "late" : "", "data-visit-id": String(s.id) },
               el("b", { text: (s.start || s.arrive || "—") + " " }), el("span", { text: s.company + " — " + s.address }),
               note ? el("span", { "class": "muted", text: " · " + note }) : null);
-          })), el("p", { "class": "muted", text: S.drive + ": " + j.drive_minutes }),
-          j.links.map(function (u) { return el("a", { href: u, target: "_blank", rel: "noopener", text: S.open_yandex }); }),
-          j.unplaced.length ? el("p", { "class": "muted", text: S.unplaced + ": " + j.unplaced.map(function (u) { return u.title; }).join(", ") }) : null);
+          })), el("p", { "class": "muted", "data-b24app": "route-drive", text: S.drive + ": " + j.drive_minutes })]
+            .concat(j.links.map(function (u) {
+              return el("a", { href: u, target: "_blank", rel: "noopener", "data-b24app": "route-link", text: S.open_yandex });
+            }))
+            .concat(j.unplaced.length ? [el("p", { "class": "muted", text: S.unplaced + ": " + j.unplaced.map(function (u) { return u.title; }).join(", ") })] : []));
         });
       } } })), out));
   };
