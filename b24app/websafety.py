@@ -11,7 +11,9 @@ view that said nothing — by nobody. A page may be framed only when it rendered
 Access log: the phone link (``/m/<link>``) and a one-time download (``/api/reports/download/<token>``)
 are secrets that are URLs by nature; werkzeug logs every request line in full, so a filter on the
 "werkzeug" logger masks those path segments and the values of credential-like query keys
-(``session``, ``auth``, ``AUTH_ID``, tokens …) before any handler sees the record.
+(``session``, ``auth``, ``AUTH_ID``, tokens …) before any handler sees the record. The same filter sits
+on urllib3's request log (DEBUG): the OAuth server's documented GETs carry ``auth=``/``refresh_token=``/
+``client_secret=`` in the query (b24app/oauth.py).
 """
 from __future__ import annotations
 
@@ -84,11 +86,15 @@ class AccessLogMask(logging.Filter):
         return True
 
 
+REQUEST_LOGGERS = ("werkzeug", "urllib3.connectionpool")   # requests we answer; requests we make
+
+
 def install_log_mask() -> None:
-    """Idempotent: one AccessLogMask on the "werkzeug" logger (request lines are logged there)."""
-    logger = logging.getLogger("werkzeug")
-    if not any(isinstance(f, AccessLogMask) for f in logger.filters):
-        logger.addFilter(AccessLogMask())
+    """Idempotent: one AccessLogMask on each logger that writes request lines."""
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, AccessLogMask) for f in logger.filters):
+            logger.addFilter(AccessLogMask())
 
 
 def install(app: Flask) -> None:
