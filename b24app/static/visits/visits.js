@@ -128,7 +128,7 @@
   function phoneLink() {
     if (!cfg.frame) return null;
     var out = el("div", { "class": "muted" });
-    return el("div", { "class": "card" }, el("button", { type: "button", text: S.phone_link, on: { click: function () {
+    return el("div", { "class": "card" }, el("button", { type: "button", "data-b24app": "phone-link", text: S.phone_link, on: { click: function () {
       api("POST", "/api/visits/phone-link").then(function (j) {
         // the server's SVG goes into an <img> as a data: URL (never into this DOM as markup)
         var qr = el("img", { "data-b24app": "phone-qr", "class": "qr", alt: S.phone_qr,
