@@ -3,8 +3,8 @@ and write of the sandbox, so code acting with a user's own token sees what that 
 
 Verified (src ``yuliai/bitrix-modules``, docs ``bitrix24/b24restdocs``):
 - Levels (src crm/include.php ``BX_CRM_PERM_*``): ``''`` none, ``A`` own (responsible = the user), ``D`` own +
-  department, ``F`` own + department + subdepartments, ``O`` all open (F + every item with OPENED=Y),
-  ``X`` all. Role actions READ, ADD, WRITE, DELETE (the role editor; EXPORT/IMPORT are not modelled).
+  department, ``F`` own + department + subdepartments, ``O`` all open, ``X`` all (what O adds to F — every item
+  with OPENED=Y — is from the role editor's wording, not traced in src). Role actions READ, ADD, WRITE, DELETE (the role editor; EXPORT/IMPORT are not modelled).
   Permission entities are per type — LEAD, DEAL, CONTACT, COMPANY, DYNAMIC_<entityTypeId> — and per pipeline
   (``DEAL_C<n>``, ``DYNAMIC_<etid>_C<n>``).
 - Legacy crm.deal/company/contact.* (src crm/classes/general/restservice.php, CCrm*RestProxy::inner*):
@@ -18,8 +18,9 @@ Verified (src ``yuliai/bitrix-modules``, docs ``bitrix24/b24restdocs``):
   list is ``getItemsFilteredByPermissions`` and its total the permission-filtered count.
 - crm.timeline.comment.add (src crm/lib/controller/timeline/comment.php): needs update permission on the owner
   (``canUpdate``) → ``ACCESS_DENIED``; ``AUTHOR_ID`` given by the caller is kept, else the caller.
-- crm.duplicate.findbycomm (src CCrmDuplicateRestProxy): refused ("Access denied.") only when the user may read
-  none of leads/contacts/companies; the ids found are NOT filtered per item (the duplicate index has no
+- crm.duplicate.findbycomm (src CCrmDuplicateRestProxy): refused ("Access denied."; the docs say 403, src's
+  RestException default is 400 — the sandbox answers 400) only when the user may read none of
+  leads/contacts/companies; the ids found are NOT filtered per item (the duplicate index has no
   permission join), so the sandbox returns them all — reading them afterwards is what is refused.
 - Every legacy CCrmRestService method first refuses a user who can read nothing in CRM ("Access denied.").
 - Admins have every permission; a webhook runs with its creating user's permissions (reference §7.7).
@@ -49,7 +50,6 @@ ACTIONS = ("READ", "ADD", "WRITE", "DELETE")
 _ACTION_ALIASES = {"read": "READ", "add": "ADD", "create": "ADD", "write": "WRITE", "update": "WRITE",
                    "delete": "DELETE"}
 _BASE_NAMES = {1: "LEAD", 2: "DEAL", 3: "CONTACT", 4: "COMPANY"}
-_NAME_IDS = {v: k for k, v in _BASE_NAMES.items()}
 
 LEGACY_DENIED = ("", "Access denied.")
 ITEM_DENIED = ("ACCESS_DENIED", "Access denied.")
@@ -188,12 +188,13 @@ def responsible_ids(db, user_id: int, lvl: str) -> frozenset[int]:
     uid = int(user_id)
     if lvl == SELF:
         return frozenset([uid])
-    mine = _depts(db.users.get(uid))
-    if lvl in (SUBDEPARTMENT, OPEN):
-        mine = _subtree(db, mine)
     if lvl not in (DEPARTMENT, SUBDEPARTMENT, OPEN):
         return frozenset()
-    return frozenset([uid] + [int(u["ID"]) for u in db.users.rows.values() if _depts(u) & mine])
+    with db.lock:                                  # the users/departments dicts may grow on another thread
+        mine = _depts(db.users.get(uid))
+        if lvl in (SUBDEPARTMENT, OPEN):
+            mine = _subtree(db, mine)
+        return frozenset([uid] + [int(u["ID"]) for u in db.users.rows.values() if _depts(u) & mine])
 
 
 class Grant:
