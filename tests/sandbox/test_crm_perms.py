@@ -276,3 +276,21 @@ def test_demo_field_worker_sees_only_his_jobs(cloud):
     assert rest(p, "crm.deal.update", tok, id=other, fields={"TITLE": "x"}) == (400, DENIED)
     assert ok(p, "crm.company.list", tok)["total"] == 300                        # companies: readable by all
     assert ok(p, "crm.deal.list", p.issue_tokens(CID, 5).access.token)["total"] == 200   # other workers: default
+
+
+def test_restriction_keeps_the_compiled_id_bounds(portal, crm):
+    """The permission is ANDed into the compiled filter, so a ``>ID`` bound still bisects the index."""
+    from b24app.sandbox import perms
+    from b24app.sandbox.filter_compiler import FieldGetter, compile_filter, restrict
+    from b24app.sandbox.registry import CallContext
+
+    portal.set_crm_role(crm["w"], {"deal": "department"})
+    ctx = CallContext(portal=portal, auth_kind="oauth", user_id=crm["w"], is_admin=False, client_id=CID,
+                      scope=frozenset(["crm"]))
+    allowed, key = perms.read_filter(ctx, 2)
+    pred = compile_filter({">ID": 70}, FieldGetter)
+    both = restrict(pred, allowed)
+    assert both.id_bounds == pred.id_bounds == [(">", 70.0)] and key.startswith(f"perm:{crm['w']}:")
+    assert restrict(pred, None) is pred
+    rows = [r for r in portal.db.deals.rows.values() if both(r)]
+    assert [r["ID"] for r in rows] == [i for i in crm["ids"][crm["c"]] if i > 70]
