@@ -119,6 +119,7 @@ def demo(host: str, portal_port: int, app_port: int) -> None:
     click.echo(f"  Webhook (admin): {parts['portal'].webhook_url}")
     click.echo(f"  App {parts['client_id']} at {parts['app_url']}/")
     click.echo(f"Open {parts['open_url']}")
+    click.echo(f"  as the field worker (CRM role: own deals only): {parts['open_url']}?user={parts['field_worker']}")
     try:
         while not stop.wait(0.5):
             pass
@@ -134,6 +135,7 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
 
     from .app import create_app
     from .config import Settings
+    from .sandbox import demo as demo_seed
     from .inbox import Worker
     from .sandbox import SandboxCloud
 
@@ -166,7 +168,8 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     if sched.start():
         threading.Thread(target=sched.run_forever, name="b24app-scheduler", daemon=True).start()
     return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
-            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/"}
+            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/",
+            "field_worker": demo_seed.FIELD_WORKER}
 
 
 def stop_demo(parts: dict) -> None:
