@@ -143,7 +143,8 @@ def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict 
                 return json_error(401, "SESSION_EXPIRED", "your Bitrix24 sign-in for this app has expired: "
                                   "reopen the app in Bitrix24")
             except B24Error as exc:
-                if exc.code.upper() in PORTAL_DENIED:
+                if exc.code.upper() in PORTAL_DENIED or (not exc.code and "access denied" in exc.description.lower()):
+                    # crm.deal/company/contact.* refuse with an empty code and "Access denied." (HTTP 400)
                     return json_error(403, "PORTAL_ACCESS_DENIED",
                                       "Bitrix24 refused: your CRM permissions do not allow this "
                                       f"({exc.code})")

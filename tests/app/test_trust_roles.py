@@ -62,7 +62,9 @@ def test_a_field_worker_sees_only_his_own_jobs(demo):
     assert status == 200
     status, mine = call(live, worker["session"], "GET", "/api/maps/jobs")
     assert status == 200
-    expected = {r["id"] for r in _rows(everything) if r["worker"] == WORKER}
+    # his jobs that the portal lets him read (the demo gives him the CRM role "own deals")
+    expected = {r["id"] for r in _rows(everything) if r["worker"] == WORKER
+                and int(portal.db.deals.get(r["id"])["ASSIGNED_BY_ID"]) == WORKER}
     assert expected and {r["id"] for r in _rows(mine)} == expected
     assert len(_rows(everything)) > len(expected) * 5          # the whole map is far bigger than his part
     # his own day and route, nobody else's
@@ -116,17 +118,26 @@ def test_a_field_worker_cannot_reassign_reschedule_or_read_the_desk(demo):
     assert roles.load(live.store.kv, portal.member_id)["users"] == {}
 
 
-def test_what_an_employee_may_do_runs_as_him_in_the_portal(demo):
+def test_what_an_employee_may_do_runs_as_him_and_the_portal_decides(demo):
     live, portal = demo
+    app = live.services.client(portal.member_id)
+    his, theirs = sorted(portal.db.companies.rows)[:2]
+    app.call("crm.company.update", {"id": his, "fields": {"ASSIGNED_BY_ID": WORKER}})
+    app.call("crm.company.update", {"id": theirs, "fields": {"ASSIGNED_BY_ID": MANAGER}})
     worker = open_frame(live, portal, WORKER, path="/placements/visit-calendar")
-    company_id = next(iter(portal.db.companies.rows))
     mark = len(portal.log)
-    status, body = call(live, worker["session"], "POST", f"/api/visits/company/{company_id}",
+    status, body = call(live, worker["session"], "POST", f"/api/visits/company/{his}",
                         json={"fields": {"COMMENTS": "ворота с торца"}})
     assert status == 200, body
     writes = [r for r in portal.log[mark:] if r.method == "crm.company.update"]
     assert writes and {r.user_id for r in writes} == {WORKER} and all(r.auth_kind == "oauth" for r in writes)
-    assert int(portal.db.companies.get(company_id)["MODIFY_BY_ID"]) == WORKER
+    assert int(portal.db.companies.get(his)["MODIFY_BY_ID"]) == WORKER
+    # another's company: his CRM role lets him read it, not write it — the portal refuses, we say so
+    before = dict(portal.db.companies.get(theirs))
+    status, err = call(live, worker["session"], "POST", f"/api/visits/company/{theirs}",
+                       json={"fields": {"COMMENTS": "чужая"}})
+    assert status == 403 and err["error"] == "PORTAL_ACCESS_DENIED", err
+    assert portal.db.companies.get(theirs) == before
 
 
 def test_a_dispatcher_role_reassigns_and_the_portal_records_the_dispatcher(demo):
