@@ -540,6 +540,10 @@ def _run(services, member_id: str, code: str, payload: dict, lang: str) -> dict:
         for key in robot["properties"]:     # every input checked before anything is touched
             call.prop(key)
         values, message = fn(call)
+        # A robot writes with the app's own token: the log line (and the workflow log, LOG_MESSAGE) say
+        # which robot did it for which document, since the portal records the app as the author.
+        log.info("robot %s on %s for %s (workflow %s): %s", code, member_id, payload.get("document_id"),
+                 payload.get("workflow_id") or "-", message)
         return _answer(lang, robot, message, values)
     except (RobotError, NotInstalled) as exc:
         log.warning("robot %s on %s: %s", code, member_id, exc)
