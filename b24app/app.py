@@ -18,6 +18,9 @@ log = logging.getLogger("b24app")
 
 
 def create_app(settings: Settings | None = None, store=None) -> Flask:
+    from . import logsafe
+
+    logsafe.install()           # every log line of the web process (access log included) scrubbed
     settings = settings or Settings.from_env()
     if store is None:
         from .store import open_store

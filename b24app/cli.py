@@ -18,6 +18,9 @@ def _logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("b24pysdk_NullLogger").setLevel(logging.WARNING)
+    from . import logsafe
+
+    logsafe.install()           # after basicConfig: the root handler exists now
 
 
 @click.group()

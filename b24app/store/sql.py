@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..logsafe import scrub
 from .interface import KV, NEEDS_REINSTALL, Inbox, InboxItem, Portal, PortalStore, Store
 from .tables import inbox as t_inbox
 from .tables import kv as t_kv
@@ -186,7 +187,8 @@ class SQLInbox(Inbox):
                              .returning(t_inbox.c.id)).first() is not None
 
     def fail(self, item_id: int, error: str, retry_in: float | None = None, *, owner: str) -> bool:
-        values: dict[str, Any] = {"last_error": (error or "")[:4000], "lease_until": None, "updated_at": _now()}
+        # last_error is shown to operators: no credential in it, whatever the handler's exception said
+        values: dict[str, Any] = {"last_error": scrub(error or "")[:4000], "lease_until": None, "updated_at": _now()}
         if retry_in is None:
             values["status"] = "failed"
         else:
