@@ -223,7 +223,8 @@ class LedgerStore:
             c.execute(sa.delete(t_review).where(t_review.c.member_id == self.member_id))
             for key, (reason, detail) in items.items():
                 c.execute(sa.insert(t_review).values(member_id=self.member_id, item_key=key, reason=reason,
-                                                     detail=scrub_obj(detail), created_at=old.get(key) or now, updated_at=now))
+                                                     detail=scrub_obj(detail), created_at=old.get(key) or now,
+                                                     updated_at=now))
 
     def review(self) -> list[dict]:
         with self.engine.connect() as c:
