@@ -23,6 +23,7 @@ from typing import Callable
 
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
+from b24app.logsafe import scrub
 
 from .idempotent import add_once, xml_id
 from .manifest import load
@@ -518,7 +519,8 @@ def _answer(lang: str, robot: dict | None, message: str, values: dict | None = N
     name = (robot or {}).get("name", {})
     head = f"b24app {name.get(lang) or name.get('en') or ''}".rstrip()
     text = f"{head}: {TEXT[lang]['error']}: {message}" if error else f"{head}: {message}"
-    return {"values": dict(values or {}), "log": text, "at": time.time()}
+    # the log lands in the portal's workflow log, readable by its users: no credential in it
+    return {"values": dict(values or {}), "log": scrub(text), "at": time.time()}
 
 
 def refused_text(lang: str, exc: B24Error) -> str:
