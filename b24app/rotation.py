@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from . import secretbox
+
 Progress = Callable[[int, int], None]
 RESEALERS: dict[str, Callable[[object, Progress | None], int]] = {}
 
@@ -23,6 +25,18 @@ def resealer(name: str):
 @resealer("portals")
 def _portals(store, progress: Progress | None = None) -> int:
     return store.portals.reseal_all(progress)
+
+
+@resealer("user_tokens")
+def _user_tokens(store, progress: Progress | None = None) -> int:
+    """Each person's own portal tokens (b24app/store/sessions.py), kept for acting as them."""
+
+    rows = store.user_tokens.all_rows()
+    for n, (member_id, user_id, access, refresh) in enumerate(rows, 1):
+        store.user_tokens.reseal_row(member_id, user_id, secretbox.reseal(access), secretbox.reseal(refresh))
+        if progress:
+            progress(n, len(rows))
+    return len(rows)
 
 
 def rotate(store, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:

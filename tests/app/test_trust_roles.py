@@ -176,3 +176,27 @@ def test_no_session_without_a_frame_and_none_in_the_url(demo):
     assert r.status_code == 401 and r.json()["error"] == "NO_SESSION"
     r = requests.get(live.url + "/api/maps/jobs", headers={page_sessions.HEADER: "x" * 43}, timeout=30)
     assert r.status_code == 401 and r.json()["error"] == "BAD_SESSION"
+
+
+def test_a_persons_tokens_are_kept_sealed_and_refreshed_as_him(demo):
+    """The frame's AUTH_ID/REFRESH_ID are kept for acting as the person: sealed in the database, and when
+    the access token expires his own refresh token renews it — never the app's."""
+    import sqlalchemy as sa
+
+    live, portal = demo
+    worker = open_frame(live, portal, WORKER)
+    with live.store.engine.connect() as c:
+        row = c.execute(sa.text("SELECT access_token, refresh_token FROM user_tokens WHERE user_id = :u"),
+                        {"u": WORKER}).one()
+    assert row.access_token.startswith("fernet:") and row.refresh_token.startswith("fernet:")
+    kept = live.store.user_tokens.get(portal.member_id, WORKER)
+    assert kept.access_token not in row.access_token and kept.refresh_token not in row.refresh_token
+    app_refreshes = portal.refresh_count
+    portal.clock.advance(3700)                          # past the person's one-hour access token
+    status, doc = call(live, worker["session"], "GET", "/api/maps/jobs")
+    assert status == 200 and doc["rows"]
+    renewed = live.store.user_tokens.get(portal.member_id, WORKER)
+    assert renewed.token_version == kept.token_version + 1 and renewed.access_token != kept.access_token
+    last = [r for r in portal.log if r.method == "crm.deal.list"][-1]
+    assert last.user_id == WORKER
+    assert portal.refresh_count >= app_refreshes + 1
