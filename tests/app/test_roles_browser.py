@@ -1,11 +1,12 @@
 """The roles and phone-link settings in headless Chromium, inside the sandbox portal page, as people use
 them: the administrator finds a person by typing part of her name, makes her a dispatcher, gives a
-department "field worker", saves (a tampered row first: the server's 400 words appear under the form),
-and the stored document is exactly what was picked — ids found by this test from the sandbox's own users
-and departments, never read off the page; a reload shows names; a removal is saved. The new dispatcher's
-own page has no roles or links section and her session's PUT is refused in Russian naming the role. Her
-phone link shows in the administrator's list with dates in the portal's language; "Revoke" on the page
-stops the link (401). LANG=en gives the same sections in English.
+department "field worker" (Enter in the search box picks a person, never saves), saves (a tampered row
+first: the server's 400 words appear under the form), and the stored document is exactly what was picked
+— ids found by this test from the sandbox's own users and departments, never read off the page; a reload
+shows names; a removal is saved. The new dispatcher's own page has no roles or links section and her
+session's PUT is refused in Russian naming the role. Her phone link shows in the administrator's list
+with dates in the portal's language; "Revoke" on the page stops the link (401). LANG=en gives the same
+sections in English.
 
 Playwright runs in its own thread (tests/app/test_pages._in_thread); every wait is on something the page
 renders after its fetch resolves."""
@@ -78,6 +79,13 @@ def test_admin_assigns_roles_by_name_and_revokes_a_phone_link(live_app, portal, 
             hit.click()
             person = frame.locator(f'{R} [data-role-row][data-kind=user]:has-text("Ольга Смирнова")')
             person.locator("input[value=dispatcher]").check()
+            # Enter in the search box picks the one person found and does not submit the form; he gets
+            # no role ticked, so saving drops his row
+            frame.locator(f"{R} [name=user_q]").press_sequentially("Монтажн", delay=40)
+            frame.wait_for_selector(f'{R} [data-b24app=user-results][data-q="Монтажн"] button:has-text("Пётр")')
+            frame.press(f"{R} [name=user_q]", "Enter")
+            expect(frame.locator(f'{R} [data-role-row][data-kind=user]:has-text("Пётр Монтажников")')).to_have_count(1)
+            out["after_enter"] = (kv.get(portal.member_id, "roles"), frame.inner_text(f"{R} [data-b24app=msg-roles]"))
             frame.select_option(f"{R} [name=department]", label="Выездная служба")
             frame.click(f"{R} [data-b24app=add-department]")
             unit = frame.locator(f'{R} [data-role-row][data-kind=department]:has-text("Выездная служба")')
@@ -163,6 +171,7 @@ def test_admin_assigns_roles_by_name_and_revokes_a_phone_link(live_app, portal, 
     assert "Ольга Смирнова" in out["hit"] and "Диспетчер" in out["hit"]
     assert "диспетчер — назначать, переназначать и переносить заявки" in out["help"]
     assert "выездной сотрудник — свои визиты" in out["help"] and "со следующего открытия" in out["note"]
+    assert out["after_enter"] == (None, "")
     # the tampered save: refused in the server's words, nothing written
     assert "users: 'x1' is not a user id" in out["bad"] and out["after_bad"] is None
     # stored = picked, ids resolved independently from the sandbox

@@ -48,12 +48,14 @@
 
   function search(q) {
     var seq = ++searchSeq, box = results();
+    box.removeAttribute('data-q');
     if (!q) { box.textContent = ''; A.fit(); return; }
     box.textContent = '';
     box.appendChild(el('li', {'class': 'note', text: S['roles.searching']}));
     A.api('GET', '/api/access/users?q=' + encodeURIComponent(q)).then(function (r) {
       if (seq !== searchSeq) return;             // a later keystroke has its own answer coming
       box.textContent = '';
+      box.setAttribute('data-q', q);             // the question these answers belong to
       if (!r.ok) { box.appendChild(el('li', {'class': 'bad', text: A.failure(r)})); A.fit(); return; }
       var users = r.body.users || [];
       if (!users.length) box.appendChild(el('li', {'class': 'note', text: S['roles.no_match']}));
@@ -105,6 +107,16 @@
                            clearTimeout(searchTimer);
                            var v = q.value.trim();
                            searchTimer = setTimeout(function () { search(v); }, 250);
+                         },
+                         /* Enter in the search box must not save the form: it searches now, and picks
+                            the one person found when there is exactly one */
+                         keydown: function (e) {
+                           if (e.key !== 'Enter') return;
+                           e.preventDefault();
+                           var box = results(), found = box.querySelectorAll('button[data-user-id]');
+                           if (found.length === 1 && box.getAttribute('data-q') === q.value.trim()) { found[0].click(); return; }
+                           clearTimeout(searchTimer);
+                           search(q.value.trim());
                          }}});
     form.appendChild(field(S['roles.find_person'], q));
     form.appendChild(el('ul', {'class': 'user-results', 'data-b24app': 'user-results'}));
