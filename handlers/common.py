@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request
 
-from b24app.forms import parse_form
+from b24app.forms import FormLimitError, parse_request
 from b24app.i18n import lang_of, strings
 
 
@@ -16,8 +16,15 @@ def services():
 
 
 def form() -> dict:
-    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2)."""
-    return parse_form(request.form)
+    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2). Every edge that reads a
+    form comes here, before verification: an oversized or over-deep form ends the request with a 400
+    JSON error before any work."""
+    try:
+        return parse_request(request)
+    except FormLimitError as exc:
+        response, status = json_error(400, exc.error, exc.description)
+        response.status_code = status
+        abort(response)
 
 
 def query() -> dict:
