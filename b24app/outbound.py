@@ -213,10 +213,12 @@ class GuardedSession(requests.Session):
     def __init__(self, guard: OutboundGuard):
         super().__init__()
         self.trust_env = False            # no HTTP(S)_PROXY (the proxy would resolve the name again), no .netrc
-        self.max_redirects = 0
-        adapter = PinnedAdapter(guard)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
+        self.adapter = PinnedAdapter(guard)
+        self.mount("http://", self.adapter)
+        self.mount("https://", self.adapter)
+
+    def get_adapter(self, url):
+        return self.adapter              # every scheme reaches the guard, which refuses all but http(s)
 
     def request(self, method, url, *args, **kwargs):
         kwargs["allow_redirects"] = False
