@@ -24,8 +24,8 @@ class Settings:
     frame_reject_ttl: int = 30         # seconds an AUTH_ID the portal refused is refused without asking
     frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
-    outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names outbound URLs may reach (outbound.py)
-    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link hosts besides the portal's own (install/robots.py)
+    outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
+    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (install/robots.py)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
