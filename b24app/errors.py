@@ -55,3 +55,14 @@ class NeedsReinstall(Exception):
     def __init__(self, member_id: str, reason: str = ""):
         super().__init__(f"portal {member_id} needs reinstall" + (f": {reason}" if reason else ""))
         self.member_id = member_id
+
+
+class UserSessionExpired(Exception):
+    """A person's own portal tokens are gone or refused (refresh token spent, user fired, app access
+    taken away): the page must be reopened from Bitrix24, which posts fresh ones. Never falls back to
+    the app's token."""
+
+    def __init__(self, member_id: str, user_id: int | None, reason: str = ""):
+        super().__init__(f"user {user_id} of portal {member_id}: portal tokens no longer valid"
+                         + (f" ({reason})" if reason else ""))
+        self.member_id, self.user_id = member_id, user_id

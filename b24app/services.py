@@ -2,6 +2,7 @@
 token manager, the process-wide throttle, and a PortalClient per portal on demand."""
 from __future__ import annotations
 
+from .acting import ActingServices
 from .errors import NeedsReinstall, PortalNotInstalled
 from .oauth import OAuthClient, TokenManager
 from .portal import PortalClient
@@ -27,3 +28,14 @@ class Services:
         if p.status == NEEDS_REINSTALL:
             raise NeedsReinstall(member_id)
         return PortalClient(member_id, self.store, self.tokens, self.throttle, self.settings, **self.client_options)
+
+    # The app's own token, said explicitly where a read fills a cache every user shares (see acting.py).
+    app_client = client
+
+    @property
+    def app(self):
+        return self
+
+    def acting_as(self, member_id: str, user_id: int):
+        """The same services, but portal calls carry this person's own token (b24app/acting.py)."""
+        return ActingServices(self, member_id, user_id)

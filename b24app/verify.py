@@ -99,6 +99,8 @@ class FrameContext:
     auth_id: str
     portal: Portal | None = field(default=None, repr=False)
     user: dict = field(default_factory=dict, repr=False)
+    refresh_id: str = field(default="", repr=False)     # the person's REFRESH_ID: acting as them later
+    auth_expires: int = 3600
 
 
 class FrameCheckCache:
@@ -256,4 +258,6 @@ def verify_frame(services, form: dict, query: dict, cache: FrameCheckCache | Non
         auth_id=auth_id,
         portal=portal,
         user=user,
+        refresh_id=str(form.get("REFRESH_ID") or ""),
+        auth_expires=int(form["AUTH_EXPIRES"]) if str(form.get("AUTH_EXPIRES") or "").isdigit() else 3600,
     )

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, render_template, request
 
+from b24app import roles as app_roles
+from b24app import session as page_sessions
+from b24app.errors import B24Error, UserSessionExpired
 from b24app.forms import FormLimitError, parse_request
 from b24app.i18n import lang_of, strings
+from b24app.verify import VerificationError, _ask_portal, verify_frame
+from install.registry import NotInstalled
+
+
+def app_services():
+    """The app's own Services (its own token): installer, events, robots — never a person's action."""
+    return current_app.extensions["b24"]
 
 
 def services():
-    return current_app.extensions["b24"]
+    """Inside a page's JSON call: the services acting as that person (their own portal token, set by
+    ``page_session``); anywhere else the app's own. Handlers never choose a token themselves."""
+    acting = g.get("b24_acting")
+    return acting if acting is not None else app_services()
 
 
 def form() -> dict:
@@ -45,18 +58,16 @@ def error_page(status: int, error: str, description: str, lang: str | None = Non
 
 
 def page_session():
-    """The signed session of a page's JSON call (header ``X-B24App-Session``), checked against a portal
-    that is still installed. Raises SessionError (401/403) — use ``session_error`` to answer it."""
-    from flask import request
-
-    from b24app import session as page_sessions
-
-    svc = services()
-    sess = page_sessions.read(svc.settings.secret_key, request.headers.get(page_sessions.HEADER)
-                              or request.args.get("session"))
+    """The page session of a JSON call (header ``X-B24App-Session`` only — never the URL), checked against
+    a portal that is still installed; from here on ``services()`` acts as that person. Raises
+    SessionError (401/403) — use ``session_error`` to answer it."""
+    svc = app_services()
+    sess = page_sessions.read(svc.store, request.headers.get(page_sessions.HEADER))
     portal = svc.store.portals.get(sess.member_id)
     if portal is None or portal.status not in ("installed", "needs_reinstall"):
         raise page_sessions.SessionError(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
+    g.b24_session = sess
+    g.b24_acting = svc.acting_as(sess.member_id, sess.user_id) if sess.user_id and sess.kind != "install" else None
     return sess
 
 
@@ -67,8 +78,6 @@ def session_error(exc):
 def frame_is_admin(ctx) -> bool:
     """``user.admin`` asked with the frame's own token (reference: the portal decides, never the page's
     IS_ADMIN): only an administrator's page session may read or change settings."""
-    from b24app.verify import _ask_portal
-
     status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
     return status == 200 and body.get("result") is True
 
@@ -79,30 +88,41 @@ def inline_json(value) -> str:
         .replace("&", "\\u0026")
 
 
+def open_session(svc, ctx) -> tuple[page_sessions.PageSession, str]:
+    """A verified frame → its page session (roles resolved, the person's tokens kept) and bearer id.
+    ``user.admin`` is asked with the frame's own token: the portal decides, never the page's IS_ADMIN."""
+    sess = page_sessions.from_frame(svc, ctx, is_admin=frame_is_admin(ctx))
+    return sess, page_sessions.issue(svc.store, sess)
+
+
 def frame_page(render):
     """The shape of a placement page: verify the frame (a refusal is an HTML error page with its status),
     issue the page session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
-    from b24app import session as page_sessions
-    from b24app.verify import VerificationError, verify_frame
-
     data, q = form(), query()
-    svc = services()
+    svc = app_services()
     try:
         ctx = verify_frame(svc, data, q)
     except VerificationError as exc:
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx))
+    sess, token = open_session(svc, ctx)
+    g.b24_session = sess
     return render(svc, ctx, lang_of(ctx.lang), token)
 
 
-def json_api(*bad_input: type[Exception]):
-    """A page's JSON endpoint: ``fn(sess, ...)`` behind the page session; ``bad_input`` exceptions are the
-    caller's fault (400 BAD_REQUEST), a portal without our install 409, a portal refusal 502."""
+def current_session() -> page_sessions.PageSession | None:
+    return g.get("b24_session")
+
+
+def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict | None = None):
+    """A page's JSON endpoint: ``fn(sess, ...)`` behind the page session, acting as its person.
+
+    ``need``: the action (b24app.roles.PERMISSIONS) the person's app role must allow, else 403 saying
+    which role it takes, in their language. ``bad_input`` exceptions are the caller's fault (400);
+    ``errors`` maps more domain exceptions to ``(status, code)``. A portal without our install is 409,
+    the portal refusing the person (their CRM rights) 403, any other portal refusal 502."""
     from functools import wraps
 
-    from b24app import session as page_sessions
-    from b24app.errors import B24Error
-    from install.registry import NotInstalled
+    table = dict(errors or {})
 
     def deco(fn):
         @wraps(fn)
@@ -111,13 +131,48 @@ def json_api(*bad_input: type[Exception]):
                 sess = page_session()
             except page_sessions.SessionError as exc:
                 return session_error(exc)
+            if need is not None and not sess.can(need):
+                return json_error(403, "ROLE_REQUIRED", app_roles.needed_text(need, sess.lang))
             try:
                 return fn(sess, *a, **kw)
+            except RoleRequired as exc:
+                return json_error(403, "ROLE_REQUIRED", str(exc))
+            except tuple(table) as exc:
+                mapped = next(v for k, v in table.items() if isinstance(exc, k))
+                if mapped is None:          # the exception names its own answer (status, error, description)
+                    return json_error(exc.status, exc.error, exc.description)
+                return json_error(mapped[0], mapped[1], str(exc))
             except bad_input as exc:
                 return json_error(400, "BAD_REQUEST", str(exc))
             except NotInstalled as exc:
                 return json_error(409, "NOT_INSTALLED", str(exc))
+            except UserSessionExpired:
+                return json_error(401, "SESSION_EXPIRED", "your Bitrix24 sign-in for this app has expired: "
+                                  "reopen the app in Bitrix24")
             except B24Error as exc:
+                if exc.code.upper() in PORTAL_DENIED or (not exc.code and "access denied" in exc.description.lower()):
+                    # crm.deal/company/contact.* refuse with an empty code and "Access denied." (HTTP 400)
+                    return json_error(403, "PORTAL_ACCESS_DENIED",
+                                      "Bitrix24 refused: your CRM permissions do not allow this "
+                                      f"({exc.code})")
+                if not exc.code and "not found" in exc.description.lower():   # legacy crm.*.get of no such id
+                    return json_error(404, "NOT_FOUND", exc.description)
                 return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
         return wrapper
     return deco
+
+
+PORTAL_DENIED = {"ACCESS_DENIED", "INSUFFICIENT_SCOPE", "ERROR_ACCESS_DENIED"}
+
+
+def require(action: str):
+    """For endpoints that check the role after reading the request (e.g. "own or team")."""
+    sess = current_session()
+    if sess is None or not sess.can(action):
+        raise RoleRequired(action, sess.lang if sess else "en")
+
+
+class RoleRequired(Exception):
+    def __init__(self, action: str, lang: str):
+        super().__init__(app_roles.needed_text(action, lang))
+        self.action = action

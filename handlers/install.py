@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from b24app import install_flow
+from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 
@@ -37,8 +38,11 @@ def install():
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
     lang = lang_of(q.get("LANG") or result.lang)
     p = result.portal
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.PageSession(
-        member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True))
+    # install_flow confirmed this person is a portal administrator (user.admin); the page only polls the
+    # install job, which is the app's own work — so no person's token is kept for it.
+    token = page_sessions.issue(svc.store, page_sessions.PageSession(
+        member_id=p.member_id, user_id=p.user_id, lang=lang, placement="INSTALL", is_admin=True,
+        roles=(app_roles.ADMIN,), kind="install"))
     return render_template("install.html", s=strings(lang), lang=lang, portal=p, warnings=result.warnings,
                            bx24_js_url=svc.settings.bx24_js_url, session=token,
                            progress=install_flow.progress_of(svc.store, p.member_id))
@@ -55,12 +59,19 @@ def step_label(step: str, lang: str) -> str:
     return step
 
 
-def _status(svc, member_id: str, lang: str = "en") -> dict:
+def _status(svc, member_id: str, lang: str = "en", is_admin: bool = False) -> dict:
+    """The install job for a page. An administrator's session gets the detail (step, job, errors as
+    ``error_items`` {code, message} and as display lines ``errors``); anyone else gets how far it is
+    only: error texts describe the portal's set-up and are nobody else's business."""
     cur = install_flow.progress_of(svc.store, member_id)
     total, done = int(cur.get("total") or 0), int(cur.get("done") or 0)
     percent = 100 if cur.get("state") == install_flow.DONE else (min(99, done * 100 // total) if total else 0)
+    if not is_admin:
+        return {"state": cur.get("state"), "percent": percent}
+    items = install_flow.error_items(cur)
     return {"state": cur.get("state"), "done": done, "total": total, "percent": percent,
-            "step": step_label(cur.get("step") or "", lang), "errors": list(cur.get("errors") or []),
+            "step": step_label(cur.get("step") or "", lang),
+            "errors": [f"{e['code']}: {e['message']}" for e in items], "error_items": items,
             "job": cur.get("job")}
 
 
@@ -71,7 +82,7 @@ def install_status():
         sess = page_session()
     except page_sessions.SessionError as exc:
         return session_error(exc)
-    return jsonify(_status(services(), sess.member_id, sess.lang))
+    return jsonify(_status(services(), sess.member_id, sess.lang, sess.is_admin))
 
 
 @bp.post("/install/retry")
@@ -85,4 +96,4 @@ def install_retry():
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
     svc = services()
     install_flow.retry_install(svc, sess.member_id)
-    return jsonify(_status(svc, sess.member_id, sess.lang))
+    return jsonify(_status(svc, sess.member_id, sess.lang, True))

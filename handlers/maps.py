@@ -21,15 +21,13 @@ from datetime import date, datetime
 
 from flask import Blueprint, jsonify, render_template, request
 
-from b24app import session as page_sessions
-from b24app.errors import B24Error
 from b24app.i18n import lang_of
-from install.registry import NotInstalled
 from maps import assign as dispatch
 from maps import feed, geocoding, mapstate, service, swap as swaps, unplaced as unplaced_list
+from maps import settings as map_settings
 from maps.strings import strings
 
-from .common import frame_page, inline_json, json_error, page_session, services, session_error
+from .common import current_session, frame_page, inline_json, json_api, json_error, require, services
 
 bp = Blueprint("maps", __name__)
 TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -42,7 +40,8 @@ def _frame(placement_code: str):
         config = {"session": token, "lang": lang, "placement": ctx.placement, "mode": placement_code,
                   "deal_id": str(options.get("ID") or "") if ctx.placement == "CRM_DEAL_DETAIL_TAB" else "",
                   "tiles": os.environ.get("B24APP_TILES_URL", TILES), "poll": POLL_SECONDS,
-                  "s": strings(lang), "stages": feed.stage_names(lang)}
+                  "s": strings(lang), "stages": feed.stage_names(lang), "user_id": ctx.user_id,
+                  "can": {a: current_session().can(a) for a in ("dispatch", "jobs.all", "settings")}}
         return render_template("maps/orders_map.html", s=strings(lang), lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)
@@ -53,27 +52,15 @@ def orders_map_page():
     return _frame("orders-map")
 
 
-def _api(fn):
-    """Session check and the errors every JSON endpoint answers the same way."""
-    def wrapper(*a, **kw):
-        try:
-            sess = page_session()
-        except page_sessions.SessionError as exc:
-            return session_error(exc)
-        try:
-            return fn(sess, *a, **kw)
-        except dispatch.AssignError as exc:
-            return json_error(exc.status, exc.error, exc.description)
-        except NotInstalled as exc:
-            return json_error(409, "NOT_INSTALLED", str(exc))
-        except B24Error as exc:
-            if not exc.code and "not found" in exc.description.lower():    # legacy crm.*.get of no such id
-                return json_error(404, "NOT_FOUND", exc.description)
-            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
-        except (ValueError, KeyError) as exc:
-            return json_error(400, "BAD_REQUEST", f"{type(exc).__name__}: {exc}")
-    wrapper.__name__ = fn.__name__
-    return wrapper
+_api = json_api(ValueError, KeyError, need="jobs.own", errors={dispatch.AssignError: None})
+_dispatch = json_api(ValueError, KeyError, need="dispatch", errors={dispatch.AssignError: None})
+_admin = json_api(ValueError, KeyError, need="settings", errors={dispatch.AssignError: None})
+
+
+def _own_or_team(sess, worker_id: int) -> None:
+    """A field worker sees his own day and route; anyone else's takes a dispatching role."""
+    if worker_id != sess.user_id:
+        require("jobs.all")
 
 
 def _date(value: str | None) -> date | None:
@@ -100,6 +87,8 @@ def jobs(sess):
     if since not in (None, "") and int(since) == mapstate.version(svc.store.engine, sess.member_id):
         return jsonify({"version": int(since), "unchanged": True})
     version, current = service.jobs(svc, sess.member_id)
+    if not sess.can("jobs.all"):
+        current = service.own_jobs(svc, sess.member_id, current, sess.user_id)
     picked = feed.filter_jobs(current, day=_date(a.get("date")), pipeline=a.get("pipeline", ""),
                               stage=a.get("stage", ""), worker=a.get("worker", ""))
     return _compressed(jsonify(feed.build(picked, version)))
@@ -119,14 +108,14 @@ def _compressed(resp):
 
 
 @bp.get("/api/maps/candidates/<int:deal_id>")
-@_api
+@_dispatch
 def candidates(sess, deal_id: int):
     return jsonify(dispatch.candidates(services(), sess.member_id, deal_id, lang_of(sess.lang),
                                        _date(request.args.get("date"))))
 
 
 @bp.post("/api/maps/assign")
-@_api
+@_dispatch
 def assign(sess):
     body = request.get_json(silent=True) or {}
     try:
@@ -141,12 +130,13 @@ def assign(sess):
 @bp.get("/api/maps/worker-day")
 @_api
 def worker_day(sess):
+    _own_or_team(sess, _int_arg("worker"))
     return jsonify(dispatch.worker_day(services(), sess.member_id, _int_arg("worker"),
                                        _date(request.args.get("date"))))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
-@_api
+@_dispatch
 def slots(sess, deal_id: int):
     a = request.args
     try:
@@ -158,7 +148,7 @@ def slots(sess, deal_id: int):
 
 
 @bp.get("/api/maps/swap")
-@_api
+@_dispatch
 def swap(sess):
     return jsonify(swaps.preview(services(), sess.member_id, _int_arg("deal"), _int_arg("to"),
                                  _date(request.args.get("date"))))
@@ -167,18 +157,19 @@ def swap(sess):
 @bp.get("/api/maps/route")
 @_api
 def route(sess):
+    _own_or_team(sess, _int_arg("worker"))
     return jsonify(dispatch.route(services(), sess.member_id, _int_arg("worker"),
                                   _date(request.args.get("date"))))
 
 
 @bp.get("/api/maps/unplaced")
-@_api
+@_dispatch
 def unplaced(sess):
     return jsonify(unplaced_list.listing(services(), sess.member_id))
 
 
 @bp.post("/api/maps/pin")
-@_api
+@_dispatch
 def pin(sess):
     body = request.get_json(silent=True) or {}
     try:
@@ -193,33 +184,27 @@ def pin(sess):
 
 # --- settings (portal administrator) and job statistics ------------------------------------------------
 @bp.get("/api/maps/settings")
-@_api
+@_admin
 def get_settings(sess):
     """The stored document and the hours every worker gets from it (the effective values)."""
-    if not sess.is_admin:
-        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
     return jsonify(service.settings_view(services(), sess.member_id))
 
 
 @bp.put("/api/maps/settings")
-@_api
+@_admin
 def put_settings(sess):
-    from maps.settings import SettingsError
-
-    if not sess.is_admin:
-        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the map settings")
     body = request.get_json(silent=True)
     if body is None:
         return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
     try:
         service.save_settings(services(), sess.member_id, body)
-    except SettingsError as exc:
+    except map_settings.SettingsError as exc:
         return json_error(400, "BAD_SETTINGS", str(exc))
     return jsonify(service.settings_view(services(), sess.member_id))
 
 
 @bp.get("/api/maps/job-stats")
-@_api
+@json_api(ValueError, KeyError, need="jobs.all")
 def job_stats(sess):
     """Per worker over [from, to] (portal dates): jobs finished, on-site and travel minutes."""
     from maps import stats

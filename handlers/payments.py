@@ -12,12 +12,15 @@ import hmac
 
 from flask import Blueprint, jsonify, request
 
+from b24app import roles as app_roles
+from b24app import session as page_sessions
 from b24app.outbound import OutboundGuard, OutboundRefused
 from install.registry import NotInstalled, installed_ids
 from sync_1c import connection, pipeline_settings, profiles
 from sync_1c.jobs import accept_push
+from sync_1c.ledger_store import LedgerStore
 
-from .common import json_error, services
+from .common import json_error, page_session, services, session_error
 
 bp = Blueprint("payments", __name__)
 CONNECTION_KEYS = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days"}
@@ -55,16 +58,13 @@ def push(member_id: str):
 
 # --- settings and review list, for the app's pages (page session of an installed portal) ----------------
 def _admin_session():
-    from b24app import session as page_sessions
-
-    from .common import page_session, session_error
-
+    """The 1C connection and its review list are an administrator's (b24app.roles "settings")."""
     try:
         sess = page_session()
     except page_sessions.SessionError as exc:
         return None, session_error(exc)
-    if not sess.is_admin:
-        return None, json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the 1C connection")
+    if not sess.can("settings"):
+        return None, json_error(403, "ROLE_REQUIRED", app_roles.needed_text("settings", sess.lang))
     return sess, None
 
 
@@ -215,13 +215,7 @@ def check_connection():
 @bp.get("/api/1c/review")
 def review_list():
     """Payments a person must attach (ambiguous or unmatched orders, unallocated money)."""
-    from b24app import session as page_sessions
-
-    from .common import page_session, session_error
-    from sync_1c.ledger_store import LedgerStore
-
-    try:
-        sess = page_session()
-    except page_sessions.SessionError as exc:
-        return session_error(exc)
+    sess, refusal = _admin_session()
+    if refusal is not None:
+        return refusal
     return jsonify({"items": LedgerStore(services().store.engine, sess.member_id).review()})

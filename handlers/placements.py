@@ -14,11 +14,10 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from b24app import admin_strings, install_flow
-from b24app import session as page_sessions
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, verify_frame
 
-from .common import error_page, form, frame_is_admin, inline_json, query, services
+from .common import app_services, error_page, form, inline_json, open_session, query
 
 bp = Blueprint("placements", __name__)
 
@@ -39,7 +38,7 @@ def _forward(ctx):
 
 def _page(placement_code: str | None):
     data, q = form(), query()
-    svc = services()
+    svc = app_services()
     try:
         ctx = verify_frame(svc, data, q)
     except VerificationError as exc:
@@ -50,13 +49,13 @@ def _page(placement_code: str | None):
         if forwarded is not None:
             return forwarded
     lang = lang_of(ctx.lang)
-    is_admin = main and frame_is_admin(ctx)
-    token = page_sessions.issue(svc.settings.secret_key, page_sessions.from_frame(ctx, is_admin=is_admin))
+    sess, token = open_session(svc, ctx)
+    is_admin = main and sess.is_admin
     from .install import _status as install_status
 
     hub = admin_strings.hub(lang)
     config = {"session": token, "lang": lang, "is_admin": is_admin, "s": admin_strings.strings(lang),
-              "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang), "hub": hub}
+              "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang, is_admin), "hub": hub}
     return render_template("main.html", s=strings(lang), a=admin_strings.strings(lang), lang=lang, ctx=ctx,
                            portal=ctx.portal, user=ctx.user, main=main, is_admin=is_admin, hub=hub,
                            install_state=install_flow.progress_of(svc.store, ctx.member_id).get("state"),
@@ -77,7 +76,7 @@ def placement(code: str):
 @bp.get("/healthz")
 def healthz():
     try:
-        with services().store.engine.connect() as c:
+        with app_services().store.engine.connect() as c:
             c.execute(sa.text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         return jsonify({"status": "error", "database": f"{type(exc).__name__}"}), 503

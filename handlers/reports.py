@@ -35,7 +35,7 @@ def dashboards_page():
     return frame_page(render)
 
 
-_api = json_api(periods.ReportError)
+_api = json_api(periods.ReportError, need="reports")
 
 
 def _period(sess):

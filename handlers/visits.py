@@ -15,28 +15,30 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
 from __future__ import annotations
 
 import os
+import secrets
 
 from flask import Blueprint, jsonify, render_template, request
 
+from b24app import roles as app_roles
 from b24app import session as page_sessions
-from b24app.errors import B24Error
 from b24app.i18n import lang_of
 from b24app.verify import VerificationError, verify_frame
-from install.registry import NotInstalled
 from visits import act, create, overview, read, rules
 from visits import route as day_routes
 from visits import settings as visit_settings
 from visits.strings import strings
 
 from .common import (
+    app_services,
     error_page,
     form,
     inline_json,
+    json_api,
     json_error,
-    page_session,
+    open_session,
     query,
+    require,
     services,
-    session_error,
 )
 
 bp = Blueprint("visits", __name__)
@@ -51,6 +53,7 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
               "user_id": sess.user_id, "tiles": os.environ.get("B24APP_TILES_URL", TILES),
               "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang),
               "tz": rules.settings_of(svc.store.kv, sess.member_id).tz, "is_admin": sess.is_admin,
+              "can": {a: sess.can(a) for a in ("visits.team", "settings")},
               "visited_period": visit_settings.visited_period(svc.store.kv, sess.member_id)}
     return render_template("visits/app.html", s=strings(lang), lang=lang, config=inline_json(config),
                            bx24_js_url=svc.settings.bx24_js_url if frame else None)
@@ -58,23 +61,15 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
 
 def _frame(view: str):
     data, q = form(), query()
-    svc = services()
+    svc = app_services()
     try:
         ctx = verify_frame(svc, data, q)
     except VerificationError as exc:
         return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    sess = page_sessions.from_frame(ctx, is_admin=view == "calendar" and _is_admin(ctx))
-    token = page_sessions.issue(svc.settings.secret_key, sess)
+    sess, token = open_session(svc, ctx)
     options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
     company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
     return _render(sess, token, view, company_id)
-
-
-def _is_admin(ctx) -> bool:
-    """Only an administrator's calendar page gets the settings (handlers.common.frame_is_admin)."""
-    from .common import frame_is_admin
-
-    return frame_is_admin(ctx)
 
 
 @bp.post("/placements/company-visits")
@@ -87,40 +82,42 @@ def visit_calendar_page():
     return _frame("calendar")
 
 
-@bp.get("/m/<token>")
-def phone_page(token: str):
-    """A phone opens the link it was given in the frame: the signed token is the session (8 hours)."""
-    try:
-        sess = page_sessions.read(services().settings.secret_key, token)
-    except page_sessions.SessionError as exc:
-        return error_page(exc.status, exc.error, exc.description)
+@bp.get("/m/<link>")
+def phone_page(link: str):
+    """A phone opens the link its owner made in the frame. The link is a secret of its own (stored as a
+    hash, revocable from the settings): each opening gets a fresh page session of that one person, as a
+    field worker only — never an administrator — acting through his own kept portal tokens."""
+    svc = app_services()
+    row = svc.store.phone_links.get(link) if 16 <= len(link) <= 200 else None
+    if row is None or row.get("revoked_at"):
+        return error_page(401, "LINK_NOT_FOUND", "this phone link does not exist or was revoked: make a new "
+                          "one in Bitrix24")
+    portal = svc.store.portals.get(row["member_id"])
+    if portal is None or portal.status not in ("installed", "needs_reinstall"):
+        return error_page(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
+    svc.store.phone_links.touch(row["link_hash"])
+    sess = page_sessions.PageSession(member_id=row["member_id"], user_id=int(row["user_id"]), lang=row["lang"],
+                                     placement="PHONE", is_admin=False, roles=(app_roles.FIELD_WORKER,),
+                                     kind="phone", link_id=row["link_hash"])
+    token = page_sessions.issue(svc.store, sess)
     return _render(sess, token, request.args.get("view", "calendar"), request.args.get("company", ""), frame=False)
 
 
-def _api(fn):
-    def wrapper(*a, **kw):
-        try:
-            sess = page_session()
-        except page_sessions.SessionError as exc:
-            return session_error(exc)
-        try:
-            return fn(sess, *a, **kw)
-        except act.PhotoTooLarge as exc:
-            return json_error(413, "PHOTO_TOO_LARGE", str(exc))
-        except create.CreateError as exc:
-            return json_error(400, "BAD_REQUEST", str(exc))
-        except visit_settings.SettingsError as exc:
-            return json_error(400, "BAD_SETTINGS", str(exc))
-        except read.NotFound as exc:
-            return json_error(404, "NOT_FOUND", str(exc))
-        except NotInstalled as exc:
-            return json_error(409, "NOT_INSTALLED", str(exc))
-        except B24Error as exc:
-            return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
-        except (ValueError, KeyError, TypeError) as exc:
-            return json_error(400, "BAD_REQUEST", f"{type(exc).__name__}: {exc}")
-    wrapper.__name__ = fn.__name__
-    return wrapper
+_api = json_api(ValueError, KeyError, TypeError, create.CreateError, need="visits.own",
+                errors={act.PhotoTooLarge: (413, "PHOTO_TOO_LARGE"), visit_settings.SettingsError: (400, "BAD_SETTINGS"),
+                        read.NotFound: (404, "NOT_FOUND")})
+_team = json_api(ValueError, KeyError, TypeError, need="visits.team")
+_admin = json_api(ValueError, KeyError, TypeError, need="settings",
+                  errors={visit_settings.SettingsError: (400, "BAD_SETTINGS")})
+
+
+def _manager(sess, value) -> int | None:
+    """Whose visits: one's own by default; anyone else's (or everyone's) takes a team role."""
+    if sess.can("visits.team"):
+        return int(value) if value not in (None, "") else None
+    if value not in (None, "") and int(value) != sess.user_id:
+        require("visits.team")
+    return sess.user_id
 
 
 def _body() -> dict:
@@ -137,8 +134,11 @@ def company_visits(sess, company_id: int):
 @_api
 def add_visit(sess):
     b = _body()
+    manager = b.get("manager")
+    if manager not in (None, "") and str(manager) != str(sess.user_id):
+        require("visits.team")
     item = create.create_visit(services(), sess.member_id, b.get("company_id"), b.get("date"),
-                               b.get("type") or "planned", b.get("purpose"), b.get("manager"))
+                               b.get("type") or "planned", b.get("purpose"), manager or sess.user_id)
     v = read._visit_ids(services().store, sess.member_id)
     return jsonify({"visit": read.row(item, v)}), 201
 
@@ -147,7 +147,7 @@ def add_visit(sess):
 @_api
 def month(sess):
     a = request.args
-    return jsonify(read.month_visits(services(), sess.member_id, a.get("month"), a.get("manager", type=int)))
+    return jsonify(read.month_visits(services(), sess.member_id, a.get("month"), _manager(sess, a.get("manager"))))
 
 
 @bp.get("/api/visits/<int:visit_id>")
@@ -188,11 +188,11 @@ def find_companies(sess):
 @_api
 def company_map(sess):
     a = request.args
-    return jsonify(overview.company_map(services(), sess.member_id, a.get("period"), a.get("manager", type=int)))
+    return jsonify(overview.company_map(services(), sess.member_id, a.get("period"), _manager(sess, a.get("manager"))))
 
 
 @bp.get("/api/visits/stats")
-@_api
+@_team
 def stats(sess):
     return jsonify(overview.stats(services(), sess.member_id, request.args.get("month")))
 
@@ -201,7 +201,7 @@ def stats(sess):
 @_api
 def route(sess):
     a = request.args
-    manager = a.get("manager", type=int) or sess.user_id
+    manager = _manager(sess, a.get("manager")) or sess.user_id
     if not a.get("date"):
         return json_error(400, "BAD_REQUEST", "query parameter 'date' (YYYY-MM-DD) is required")
     return jsonify(day_routes.day_route(services(), sess.member_id, int(manager), a["date"]))
@@ -210,26 +210,27 @@ def route(sess):
 @bp.post("/api/visits/phone-link")
 @_api
 def phone_link(sess):
+    """A link of one's own for one's phone: a new secret each time, kept until revoked (settings page)."""
+    if sess.kind == "phone" or sess.user_id is None:
+        require("settings")              # a phone session cannot mint more links
     svc = services()
-    token = page_sessions.issue(svc.settings.secret_key, sess)
-    return jsonify({"url": f"{svc.settings.public_url.rstrip('/')}/m/{token}", "hours": page_sessions.MAX_AGE // 3600})
+    link = secrets.token_urlsafe(32)
+    link_id = svc.store.phone_links.add(link, sess.member_id, sess.user_id, sess.lang,
+                                        str((request.get_json(silent=True) or {}).get("label") or "")[:100])
+    return jsonify({"url": f"{svc.settings.public_url.rstrip('/')}/m/{link}", "id": link_id})
 
 
 @bp.get("/api/visits/settings")
-@_api
+@_admin
 def get_settings(sess):
-    if not sess.is_admin:
-        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
     return jsonify(visit_settings.current(services(), sess.member_id))
 
 
 @bp.post("/api/visits/settings")
-@_api
+@_admin
 def save_settings(sess):
     """{popup_fields: [company field codes], visited_period: month|quarter|year|<n>d|YYYY-MM,
     route_starts: {user id: [lat, lon] | null}}."""
-    if not sess.is_admin:
-        return json_error(403, "ACCESS_DENIED", "only a portal administrator can see or change the visit settings")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return json_error(400, "BAD_SETTINGS",

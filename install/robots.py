@@ -23,6 +23,7 @@ from typing import Callable
 
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
+from b24app.logsafe import scrub
 
 from .idempotent import add_once, xml_id
 from .manifest import load
@@ -554,7 +555,8 @@ def _answer(lang: str, robot: dict | None, message: str, values: dict | None = N
     name = (robot or {}).get("name", {})
     head = f"b24app {name.get(lang) or name.get('en') or ''}".rstrip()
     text = f"{head}: {TEXT[lang]['error']}: {message}" if error else f"{head}: {message}"
-    return {"values": dict(values or {}), "log": text, "at": time.time()}
+    # the log lands in the portal's workflow log, readable by its users: no credential in it
+    return {"values": dict(values or {}), "log": scrub(text), "at": time.time()}
 
 
 def refused_text(lang: str, exc: B24Error) -> str:
@@ -576,6 +578,10 @@ def _run(services, member_id: str, code: str, payload: dict, lang: str) -> dict:
         for key in robot["properties"]:     # every input checked before anything is touched
             call.prop(key)
         values, message = fn(call)
+        # A robot writes with the app's own token: the log line (and the workflow log, LOG_MESSAGE) say
+        # which robot did it for which document, since the portal records the app as the author.
+        log.info("robot %s on %s for %s (workflow %s): %s", code, member_id, payload.get("document_id"),
+                 payload.get("workflow_id") or "-", message)
         return _answer(lang, robot, message, values)
     except (RobotError, NotInstalled) as exc:
         log.warning("robot %s on %s: %s", code, member_id, exc)

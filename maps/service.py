@@ -37,10 +37,27 @@ def jobs(services, member_id: str, *, fresh: bool = False) -> tuple[int, list[or
         hit = _cache.get(member_id)
     if hit and not fresh and hit[0] == version and _time.monotonic() - hit[1] < CACHE_TTL:
         return version, hit[2]
-    data = orders.current_jobs(services.client(member_id), installed_ids(services.store, member_id))
+    # The copy every map page shares is read with the app's own token; each person then gets only what
+    # their role and the portal let them see (own_jobs).
+    data = orders.current_jobs(services.app_client(member_id), installed_ids(services.store, member_id))
     with _lock:
         _cache[member_id] = (version, _time.monotonic(), data)
     return version, data
+
+
+def own_jobs(services, member_id: str, current: list[orders.OrderJob], user_id: int | None) -> list:
+    """A field worker's map: the jobs he is the worker of, and of those only the deals the portal lets
+    him read — asked with his own token (``services`` acts as him), a page of at most 50 ids per call."""
+    mine = [j for j in current if user_id is not None and j.worker_id == int(user_id)]
+    if not mine:
+        return []
+    client = services.client(member_id)
+    readable: set[int] = set()
+    ids = [j.id for j in mine]
+    for i in range(0, len(ids), 50):
+        rows = client.call("crm.deal.list", {"filter": {"@ID": ids[i:i + 50]}, "select": ["ID"], "start": -1})
+        readable.update(int(r["ID"]) for r in rows or [])
+    return [j for j in mine if j.id in readable]
 
 
 def changed(services, member_id: str) -> int:

@@ -9,6 +9,7 @@ import requests
 
 from b24app import install_flow
 from b24app import session as page_sessions
+from tests import pagesession
 
 
 def _session(html: str) -> str:
@@ -67,7 +68,7 @@ def test_failed_install_shows_errors_and_retry_runs_again(live_app, portal, monk
     assert st["state"] == "failed" and "portal said no" in st["errors"][0]
     assert st["done"] == 1 and st["total"] == 3 and st["step"] == "создаём смарт-процесс visit (+2)"
     # only an admin's page session may re-run it
-    plain = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+    plain = pagesession.for_live(live_app, page_sessions.PageSession(
         member_id=portal.member_id, user_id=2, lang="ru", is_admin=False))
     r = requests.post(live_app.url + "/install/retry", headers={page_sessions.HEADER: plain}, timeout=10)
     assert r.status_code == 403
@@ -88,7 +89,7 @@ def test_status_of_another_portal_is_not_readable(live_app, portal, cloud):
     a = live_app.install(portal, mode="frame", finish=False, wait=False)
     live_app.install(other, mode="frame", finish=False, wait=False)
     token = _session(a["text"])
-    assert page_sessions.read(live_app.settings.secret_key, token).member_id == portal.member_id
+    assert page_sessions.read(live_app.store, token).member_id == portal.member_id
     mine = install_flow.progress_of(live_app.store, portal.member_id)["job"]
     theirs = install_flow.progress_of(live_app.store, other.member_id)["job"]
     assert mine and theirs and mine != theirs

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from b24app.sandbox.frames import frame_data, with_query
 from sync_1c import connection
 from sync_1c.sandbox import start as start_1c
@@ -43,8 +44,7 @@ def _config(html: str) -> dict:
 
 
 def _hdr(live_app, member_id, admin=True, lang="ru"):
-    tok = page_sessions.issue(live_app.settings.secret_key,
-                              page_sessions.PageSession(member_id, 1, lang, is_admin=admin))
+    tok = pagesession.for_live(live_app, page_sessions.PageSession(member_id, 1, lang, is_admin=admin))
     return {page_sessions.HEADER: tok}
 
 

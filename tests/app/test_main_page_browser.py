@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from sync_1c.sandbox import start as start_1c
 from tests.app.test_pages import _in_thread
 
@@ -111,7 +112,7 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     out = _in_thread(drive)
     assert "установлено" in out["install"]
     assert "hours.end" in out["bad_hours"] and "end after it starts" in out["bad_hours"]
-    admin = {page_sessions.HEADER: page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+    admin = {page_sessions.HEADER: pagesession.for_live(live_app, page_sessions.PageSession(
         portal.member_id, 1, "ru", is_admin=True))}
     maps = requests.get(live_app.url + "/api/maps/settings", headers=admin, timeout=30).json()
     assert maps["hours"]["start"] == "08:00" and maps["hours"]["end"] == "17:30"

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.visits.conftest import Visits, portal, visits  # noqa: F401 - fixtures
 
@@ -33,8 +34,7 @@ class Desk:
         return installed_ids(self.vs.live.store, self.vs.member_id).smart_process("equipment")
 
     def token(self, lang: str = "ru") -> str:
-        return page_sessions.issue(self.vs.live.settings.secret_key,
-                                   page_sessions.PageSession(self.vs.member_id, 1, lang, "LEFT_MENU"))
+        return pagesession.for_live(self.vs.live, page_sessions.PageSession(self.vs.member_id, 1, lang, "LEFT_MENU"))
 
     def get(self, path: str, token: str | None = None, **kw):
         self.vs.advance(hours=0.02)        # a dispatcher's minute between calls: the portal's bucket drains

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from desk.lookup import lookup
 
 from .conftest import seed_caller
@@ -133,8 +134,7 @@ def test_bad_input_is_400_and_writes_nothing(desk):
 
 
 def test_other_portal_and_no_session_are_refused(desk):
-    stranger = page_sessions.issue(desk.vs.live.settings.secret_key,
-                                   page_sessions.PageSession("no-such-member", 1, "ru"))
+    stranger = pagesession.for_live(desk.vs.live, page_sessions.PageSession("no-such-member", 1, "ru"))
     r = desk.get("/api/desk/lookup", params={"phone": "+79165551234"}, token=stranger)
     assert r.status_code == 403 and r.json()["error"] == "PORTAL_NOT_INSTALLED"
     r = desk.post("/api/desk/request", {"phone": "+79165551234", "company_id": desk.company_id}, token=stranger)

@@ -7,6 +7,7 @@ import requests
 import pytest
 
 from b24app import session as page_sessions
+from tests import pagesession
 from tests.app.conftest import live_app, store_url  # noqa: F401 - the live app fixture
 
 
@@ -20,7 +21,7 @@ def portal(cloud):
 def api(live_app, portal):  # noqa: F811
     res = live_app.install(portal)
     assert res["status"] == 200, res
-    token = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(live_app, page_sessions.PageSession(
         member_id=portal.member_id, user_id=1, lang="ru"))
 
     def call(method: str, path: str, **kw):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.maps.test_assign_sandbox import _rows, api, portal  # noqa: F401 - fixtures
 
@@ -191,7 +192,7 @@ def test_bad_input_and_other_portals(api, cloud):
     # another installed portal: its session does not reach the demo portal's deals
     other = cloud.add_portal(seed="empty")
     assert api.live.install(other)["status"] == 200
-    token = page_sessions.issue(api.live.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(api.live, page_sessions.PageSession(
         member_id=other.member_id, user_id=1, lang="en"))
     r = requests.get(f"{api.live.url}/api/maps/swap?deal={assigned['id']}&to={assigned['worker']}",
                      headers={page_sessions.HEADER: token}, timeout=30)
@@ -200,7 +201,7 @@ def test_bad_input_and_other_portals(api, cloud):
                      timeout=30)
     assert r.status_code == 404
     # a portal that never installed the app
-    stranger = page_sessions.issue(api.live.settings.secret_key, page_sessions.PageSession(
+    stranger = pagesession.for_live(api.live, page_sessions.PageSession(
         member_id="no-such-portal", user_id=1, lang="ru"))
     r = requests.get(f"{api.live.url}/api/maps/worker-day?worker=1", headers={page_sessions.HEADER: stranger},
                      timeout=30)

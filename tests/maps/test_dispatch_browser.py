@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from b24app.sandbox.page import placements
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 
@@ -53,7 +54,7 @@ def _open_map(live_app, portal, monkeypatch):  # noqa: F811
 
 
 def _api(live_app, portal):  # noqa: F811
-    token = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(live_app, page_sessions.PageSession(
         member_id=portal.member_id, user_id=1, lang="ru"))
 
     def call(method, path, **kw):

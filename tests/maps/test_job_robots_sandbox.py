@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from b24app.sandbox.robots import find_call, run_robot
 from install.registry import installed_ids
 from tests.app.conftest import CLIENT_ID
@@ -154,7 +155,7 @@ def test_travel_and_on_site_minutes_per_worker(api, monkeypatch):
 
 
 def _admin(api, admin=True):
-    token = page_sessions.issue(api.live.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(api.live, page_sessions.PageSession(
         member_id=api.portal.member_id, user_id=1, lang="ru", is_admin=admin))
 
     def call(method, path, **kw):

@@ -105,8 +105,9 @@ def _ranked(live_app, portal, deal_id):
     import requests
 
     from b24app import session as page_sessions
+    from tests import pagesession
 
-    token = page_sessions.issue(live_app.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(live_app, page_sessions.PageSession(
         member_id=portal.member_id, user_id=1, lang="ru"))
     r = requests.get(f"{live_app.url}/api/maps/candidates/{deal_id}", headers={page_sessions.HEADER: token}, timeout=30)
     assert r.status_code == 200, r.text

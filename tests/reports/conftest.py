@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.visits.conftest import Visits, portal, visits  # noqa: F401 - fixtures
 
@@ -86,6 +87,6 @@ def known(visits):  # noqa: F811
     visits.live.store.kv.set(visits.member_id, "visits.plan", PLAN)
     k = Known(visits, add_visits(visits))
     add_jobs(visits)
-    k.token = page_sessions.issue(visits.live.settings.secret_key, page_sessions.PageSession(
+    k.token = pagesession.for_live(visits.live, page_sessions.PageSession(
         member_id=visits.member_id, user_id=1, lang="ru"))
     return k

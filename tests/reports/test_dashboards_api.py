@@ -12,6 +12,7 @@ from datetime import date
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from reports.period import parse
 from reports.plan import for_period
 
@@ -117,7 +118,7 @@ def test_csv_of_each_table(known):
                     ["Алексей Смирнов", "2", "2", "115", "65", "57,5", "32,5"],
                     ["Дмитрий Кузнецов", "1", "0", "0", "60", "", "60"],
                     ["Итого", "3", "2", "115", "125", "", ""]]
-    en = page_sessions.issue(known.vs.live.settings.secret_key, page_sessions.PageSession(
+    en = pagesession.for_live(known.vs.live, page_sessions.PageSession(
         member_id=known.vs.member_id, user_id=1, lang="en"))
     rows = _csv(known.api(f"/api/reports/jobs.csv?{JAN}", token=en))
     assert rows[0][0] == "Worker" and rows[1][-2:] == ["57.5", "32.5"]
@@ -153,11 +154,10 @@ def test_bad_input_is_400_with_the_parameter_named(known):
 def test_no_session_is_401_and_another_portal_is_403(known, cloud):
     vs = known.vs
     assert requests.get(vs.live.url + f"/api/reports/visits?{JAN}", timeout=10).status_code == 401
-    forged = page_sessions.issue("not-our-key", page_sessions.PageSession(member_id=vs.member_id, user_id=1,
-                                                                           lang="ru"))
+    forged = "forged-" + "x" * 40          # a bearer id the app never issued
     assert known.api(f"/api/reports/visits?{JAN}", token=forged).status_code == 401
     other = cloud.add_portal(seed="empty")          # a portal without the app: its session is refused
-    token = page_sessions.issue(vs.live.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(vs.live, page_sessions.PageSession(
         member_id=other.member_id, user_id=1, lang="ru"))
     for path in ("/api/reports/visits", "/api/reports/jobs", "/api/reports/visits.csv", "/api/reports/jobs.csv"):
         r = known.api(f"{path}?{JAN}", token=token)
@@ -169,7 +169,10 @@ def test_the_frame_opens_the_dashboards_not_the_generic_page(known):
 
     from b24app.sandbox.frames import frame_data, with_query
 
+    from b24app import roles
+
     vs = known.vs
+    roles.save(vs.live.store.kv, vs.member_id, {"users": {"2": ["sales_manager"]}})   # dashboards take a role
     for lang, title in (("ru", "Отчеты по выездам"), ("en", "Field reports")):
         query, form = frame_data(vs.portal, vs.live.client_id, user_id=2, lang=lang, placement="CRM_ANALYTICS_MENU")
         r = requests.post(with_query(vs.live.url + "/placements/dashboards", query), data=form, timeout=30)

@@ -14,11 +14,11 @@ from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtu
 @pytest.fixture
 def api(env):  # noqa: F811
     from b24app import session as page_sessions
+    from tests import pagesession
     from b24app.app import create_app
 
     http = create_app(env.services.settings, store=env.services.store).test_client()
-    tok = page_sessions.issue(env.services.settings.secret_key,
-                              page_sessions.PageSession(env.member_id, 1, "ru", is_admin=True))
+    tok = pagesession.for_live(env.services, page_sessions.PageSession(env.member_id, 1, "ru", is_admin=True))
 
     def post(body):
         return http.post("/api/1c/settings", json=body, headers={page_sessions.HEADER: tok})

@@ -133,10 +133,10 @@ def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: 
 
 def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
     from b24app import session as page_sessions
+    from tests import pagesession
 
     def hdr(admin):
-        tok = page_sessions.issue(env.services.settings.secret_key,
-                                  page_sessions.PageSession(env.member_id, 1, "ru", is_admin=admin))
+        tok = pagesession.for_live(env.services, page_sessions.PageSession(env.member_id, 1, "ru", is_admin=admin))
         return {page_sessions.HEADER: tok}
 
     assert http.get("/api/1c/settings").status_code == 401
@@ -152,7 +152,9 @@ def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
     assert bad.status_code == 400
     secret = http.post("/api/1c/push-secret", headers=hdr(True)).json["secret"]
     assert connection.push_secret(env.services.store.kv, env.member_id) == secret
-    assert http.get("/api/1c/review", headers=hdr(False)).json == {"items": []}
+    # The review list names clients and money: an administrator's (issue 11: it was open to any session).
+    assert http.get("/api/1c/review", headers=hdr(True)).json == {"items": []}
+    assert http.get("/api/1c/review", headers=hdr(False)).status_code == 403
 
 
 def test_gate_is_chained_with_other_deal_update_handlers():

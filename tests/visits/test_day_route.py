@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from install.registry import installed_ids
 from maps.geo import TravelModel
 from visits import rules
@@ -23,7 +24,7 @@ DAY = "2026-01-21"
 
 
 def _headers(vs, admin=False):
-    return {page_sessions.HEADER: page_sessions.issue(vs.live.settings.secret_key, page_sessions.PageSession(
+    return {page_sessions.HEADER: pagesession.for_live(vs.live, page_sessions.PageSession(
         member_id=vs.member_id, user_id=1, lang="ru", is_admin=admin))}
 
 

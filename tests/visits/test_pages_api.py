@@ -9,12 +9,13 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from visits.create import create_visit
 
 
 @pytest.fixture
 def api(visits):
-    token = page_sessions.issue(visits.live.settings.secret_key, page_sessions.PageSession(
+    token = pagesession.for_live(visits.live, page_sessions.PageSession(
         member_id=visits.member_id, user_id=1, lang="ru"))
 
     def call(method: str, path: str, **kw):
@@ -189,7 +190,7 @@ def test_day_route_is_the_shortest_order_of_the_days_visits(api):
 
 
 def _session(vs, lang="ru", admin=False) -> str:
-    return page_sessions.issue(vs.live.settings.secret_key, page_sessions.PageSession(
+    return pagesession.for_live(vs.live, page_sessions.PageSession(
         member_id=vs.member_id, user_id=1, lang=lang, is_admin=admin))
 
 
@@ -248,7 +249,7 @@ def test_the_page_gets_the_configured_period_and_english_strings(api):
     vs.live.store.kv.set(vs.member_id, "visits.visited_period", "45d")
 
     def config(lang):
-        r = requests.get(vs.live.url + "/m/" + _session(vs, lang), timeout=10)
+        r = requests.get(pagesession.phone_link(vs.live, _session(vs, lang)), timeout=10)
         assert r.status_code == 200
         raw = re.search(r'<script id="b24app-config" type="application/json">(.*?)</script>', r.text, re.S).group(1)
         return r.text, json.loads(raw)

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
+from tests import pagesession
 from tests.app.test_pages import _in_thread
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -54,8 +55,7 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
     p = live.store.portals.get(mid)
     p.lang = "en"
     live.store.portals.upsert(p)
-    secret = live.settings.secret_key
-    admin = page_sessions.issue(secret, page_sessions.PageSession(member_id=mid, user_id=1, lang="en", is_admin=True))
+    admin = pagesession.for_live(live, page_sessions.PageSession(member_id=mid, user_id=1, lang="en", is_admin=True))
     region = installed_ids(live.store, mid).company_field("region")
     r = requests.post(live.url + "/api/visits/settings", headers={page_sessions.HEADER: admin}, timeout=30,
                       json={"popup_fields": ["COMMENTS", region], "visited_period": "14d"})
@@ -64,7 +64,8 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
     visits.client.call("crm.company.update", {"id": target["ID"], "fields": {"TITLE": "Zeta Phone Store"}})
     visits.client.call("crm.company.update", {"id": shown["ID"], "fields": {
         "COMMENTS": "<img src=x onerror=\"window.pwned=1\">", region: "North"}})
-    token = page_sessions.issue(secret, page_sessions.PageSession(member_id=mid, user_id=1, lang="en"))
+    token = pagesession.for_live(live, page_sessions.PageSession(member_id=mid, user_id=1, lang="en"))
+    link = pagesession.phone_link(live, token)
     etid = visits.v.entity_type_id
     photo = _camera_png()
     from visits.act import MAX_PHOTO_BYTES
@@ -78,7 +79,7 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
             page = b.new_page(**PHONE)
-            page.goto(f"{live.url}/m/{token}")
+            page.goto(link)
             page.wait_for_selector("[data-b24app=register] input[name=company_q]", timeout=20000)
             out["tabs"] = page.inner_text("#tabs")
             out["register_title"] = page.inner_text("[data-b24app=register] h3")
