@@ -7,6 +7,7 @@ its frame. Everything runs in one process; the SQLite file lives under ./instanc
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from pathlib import Path
@@ -208,7 +209,9 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     _demo_key(Path(db_path).with_suffix(".key"))
     settings = Settings(client_id=client_id, client_secret=client_secret, oauth_server=cloud.oauth_url,
                         public_url=app_url, database_url=f"sqlite:///{db_path}", allow_http_portals=True,
-                        bx24_js_url=f"http://{host}:{portal.port}/api/v1/")
+                        bx24_js_url=f"http://{host}:{portal.port}/api/v1/",
+                        # the sandbox portal (its photo links) and a local 1C run on this machine
+                        outbound_allow=os.environ.get("B24APP_OUTBOUND_ALLOW") or f"127.0.0.0/8,::1/128,{host}")
     app = create_app(settings)
     server = make_server(host, app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.1,), name="b24app-http", daemon=True).start()

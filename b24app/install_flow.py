@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from . import lifecycle
 from .errors import B24Error, OAuthError
 from .i18n import lang_of
 from .logsafe import error_record, public_message
@@ -155,6 +156,7 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
         user_id=int(user_id) if str(user_id or "").isdigit() else None,
     )
     services.store.portals.upsert(portal)
+    lifecycle.record_version(services.store, member_id, info)      # an ONAPPUPDATE to this version is not news
     log.info("installed on portal %s (%s)", member_id, portal.domain)
     warnings = bind_lifecycle_events(services, member_id)
     job = queue_install_job(services, member_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app.errors import B24Error, UserSessionExpired
-from b24app.forms import parse_form
+from b24app.forms import FormLimitError, parse_request
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, _ask_portal, verify_frame
 from install.registry import NotInstalled
@@ -29,8 +29,15 @@ def services():
 
 
 def form() -> dict:
-    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2)."""
-    return parse_form(request.form)
+    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2). Every edge that reads a
+    form comes here, before verification: an oversized or over-deep form ends the request with a 400
+    JSON error before any work."""
+    try:
+        return parse_request(request)
+    except FormLimitError as exc:
+        response, status = json_error(400, exc.error, exc.description)
+        response.status_code = status
+        abort(response)
 
 
 def query() -> dict:

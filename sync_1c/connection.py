@@ -52,9 +52,11 @@ class Connection:
             d[k + "_set"] = bool(d.pop(k))
         return d
 
-    def client(self) -> ODataClient:
+    def client(self, guard=None) -> ODataClient:
+        """``guard``: the outbound guard of the deployment (``OutboundGuard.from_settings``); without
+        one, the environment's (``outbound.default_guard``)."""
         return ODataClient(self.base_url, self.username, self.password, timeout=self.timeout,
-                           retries=self.retries, backoff=self.backoff)
+                           retries=self.retries, backoff=self.backoff, guard=guard)
 
     def profile_obj(self) -> profiles.Profile:
         return profiles.get(self.profile)
@@ -128,10 +130,10 @@ def reseal_all(store, progress=None) -> int:
     return len(ids)
 
 
-def check(conn: Connection, client: ODataClient | None = None) -> list[str]:
+def check(conn: Connection, client: ODataClient | None = None, guard=None) -> list[str]:
     """Problems found at start-up (empty = ready): unreachable base, bad login, or names the profile
-    needs that the published OData composition lacks."""
-    client = client or conn.client()
+    needs that the published OData composition lacks. In our words only (``str(ODataError)``)."""
+    client = client or conn.client(guard)
     try:
         profile = conn.profile_obj()
     except KeyError as exc:
