@@ -80,6 +80,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "visits.period.year": "текущий год", "visits.period.days": "последние N дней",
         "visits.period_days": "дней",
         "visits.popup": "Поля компании во всплывающем окне карты (до 8)",
+        "roles.title": "Роли в приложении",
+        "roles.note": "Роли действуют со следующего открытия приложения: тот, кто сейчас работает в нём, "
+                      "получит новые права, когда откроет приложение заново.",
+        "roles.default": "Администраторы портала всегда администраторы приложения; сотрудник без роли "
+                         "(ни своей, ни отдела) — выездной сотрудник.",
+        "roles.help": "Что может каждая роль",
+        "roles.assigned": "Назначенные роли",
+        "roles.empty": "Ролей пока не назначено: все, кроме администраторов портала, — выездные сотрудники.",
+        "roles.kind.user": "Сотрудник", "roles.kind.department": "Отдел",
+        "roles.find_person": "Добавить сотрудника",
+        "roles.find_placeholder": "начните вводить имя",
+        "roles.searching": "Ищем…", "roles.no_match": "Никого не нашли.",
+        "roles.add_department": "Добавить отдел", "roles.choose_department": "— выберите отдел —",
+        "roles.add": "Добавить", "roles.remove": "Убрать",
+        "roles.unticked": "Строка без отмеченных ролей при сохранении удаляется.",
+        "links.title": "Ссылки для телефона",
+        "links.note": "Сотрудник сам создаёт ссылку на своей странице визитов; отозванная ссылка сразу "
+                      "перестаёт открываться.",
+        "links.person": "Сотрудник", "links.label": "Подпись", "links.created": "Создана",
+        "links.last_used": "Последний вход", "links.state": "Состояние",
+        "links.active": "действует", "links.revoked": "отозвана", "links.never": "не открывалась",
+        "links.revoke": "Отозвать", "links.revoke_confirm": "Ссылка перестанет открываться. Отозвать?",
+        "links.revoked_done": "Ссылка отозвана.", "links.empty": "Ссылок пока нет.",
     },
     "en": {
         "hub.title": "Application pages",
@@ -150,8 +173,70 @@ STRINGS: dict[str, dict[str, str]] = {
         "visits.period.year": "this year", "visits.period.days": "the last N days",
         "visits.period_days": "days",
         "visits.popup": "Company fields in the map popup (up to 8)",
+        "roles.title": "App roles",
+        "roles.note": "Roles apply from the next time a person opens the app: whoever is working in it now "
+                      "gets the new rights on reopening it.",
+        "roles.default": "Portal administrators are always app administrators; a person with no role (neither "
+                         "their own nor their department's) is a field worker.",
+        "roles.help": "What each role may do",
+        "roles.assigned": "Assigned roles",
+        "roles.empty": "No roles assigned yet: everyone but portal administrators is a field worker.",
+        "roles.kind.user": "Person", "roles.kind.department": "Department",
+        "roles.find_person": "Add a person",
+        "roles.find_placeholder": "start typing a name",
+        "roles.searching": "Searching…", "roles.no_match": "Nobody found.",
+        "roles.add_department": "Add a department", "roles.choose_department": "— choose a department —",
+        "roles.add": "Add", "roles.remove": "Remove",
+        "roles.unticked": "A row with no role ticked is dropped on saving.",
+        "links.title": "Phone links",
+        "links.note": "People make their own link on their visits page; a revoked link stops opening at once.",
+        "links.person": "Person", "links.label": "Label", "links.created": "Created",
+        "links.last_used": "Last opened", "links.state": "State",
+        "links.active": "active", "links.revoked": "revoked", "links.never": "never opened",
+        "links.revoke": "Revoke", "links.revoke_confirm": "The link will stop opening. Revoke it?",
+        "links.revoked_done": "The link was revoked.", "links.empty": "No phone links yet.",
     },
 }
+
+
+# What each action of b24app.roles.PERMISSIONS lets a person do, in words: the roles section explains every
+# role from these, so a new action needs its words here (tests/app/test_access_api.py checks it).
+ACTIONS: dict[str, dict[str, str]] = {
+    "ru": {
+        "settings": "настройки приложения, роли, оплаты 1С на разбор, повтор установки",
+        "install.errors": "ошибки установки",
+        "dispatch": "назначать, переназначать и переносить заявки",
+        "jobs.all": "вся карта заказов, день и маршрут любого сотрудника",
+        "desk": "рабочее место диспетчера: звонки и обращения",
+        "reports": "отчёты и их выгрузка в CSV",
+        "visits.team": "визиты, маршруты и статистика других сотрудников",
+        "visits.own": "свои визиты, карточка компании, страница на телефоне",
+        "jobs.own": "свои заявки и маршрут на карте",
+    },
+    "en": {
+        "settings": "app settings, roles, 1C payments to review, install retry",
+        "install.errors": "installation errors",
+        "dispatch": "assign, reassign and reschedule jobs",
+        "jobs.all": "the whole orders map, anyone's day and route",
+        "desk": "the dispatcher's desk: callers and service requests",
+        "reports": "reports and their CSV",
+        "visits.team": "other people's visits, day routes and stats",
+        "visits.own": "own visits, company card, phone page",
+        "jobs.own": "own jobs and route on the map",
+    },
+}
+
+
+def role_help(lang: str | None) -> list[dict]:
+    """Each assignable role with what it may do, read from b24app.roles.PERMISSIONS (the table the server
+    checks), so the explanation cannot drift from the rule."""
+    from . import roles as app_roles
+
+    lang = lang_of(lang)
+    words = ACTIONS[lang]
+    return [{"key": r, "name": app_roles.NAMES[lang][r],
+             "may": "; ".join(words[a] for a, who in app_roles.PERMISSIONS.items() if r in who)}
+            for r in app_roles.ASSIGNABLE]
 
 
 def strings(lang: str | None) -> dict[str, str]:

@@ -20,6 +20,13 @@ log = logging.getLogger("b24app")
 
 
 def create_app(settings: Settings | None = None, store=None) -> Flask:
+    from . import logsafe
+
+    logsafe.install()           # every log line of the web process (access log included) scrubbed
+    from . import secretbox
+
+    if not secretbox.configured():  # tokens are sealed at rest: no key, no app (not a 500 at the first install)
+        raise secretbox.SecretBoxError(f"{secretbox.ENV_KEYS} is not set: generate a key with `b24app keygen`")
     settings = settings or Settings.from_env()
     if store is None:
         from .store import open_store

@@ -1,4 +1,4 @@
-"""``b24app`` console script: serve | worker | sandbox | demo.
+"""``b24app`` console script: serve | worker | scheduler | sandbox | demo | keygen | rotate-keys.
 
 ``demo`` is the one-command tour (``make demo``): a sandbox portal with demo data, this app registered
 and installed into it, the inbox worker running, and the URL of the portal page that shows the app in
@@ -7,6 +7,7 @@ its frame. Everything runs in one process; the SQLite file lives under ./instanc
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from pathlib import Path
@@ -18,6 +19,24 @@ def _logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("b24pysdk_NullLogger").setLevel(logging.WARNING)
+    from . import logsafe
+
+    logsafe.install()           # after basicConfig: the root handler exists now
+
+
+def _require_key() -> None:
+    """Processes that read or write portal tokens refuse to start without the key that seals them
+    (b24app/secretbox.py), instead of failing at the first install or refresh."""
+    from . import secretbox
+
+    if not secretbox.configured():
+        raise click.ClickException(f"{secretbox.ENV_KEYS} is not set: portal tokens and passwords are stored "
+                                   "encrypted with it. Generate a key with `b24app keygen`, keep it with your "
+                                   "other secrets and set it for every b24app process.")
+    try:
+        secretbox.seal("check")
+    except secretbox.SecretBoxError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -35,6 +54,7 @@ def serve(host: str, port: int) -> None:
     from .app import create_app
 
     _logging()
+    _require_key()
     run_simple(host, port, create_app(), threaded=True, use_reloader=False)
 
 
@@ -50,6 +70,7 @@ def worker(offline_every: float) -> None:
     from . import domains
 
     _logging()
+    _require_key()
     domains.load()
     settings = Settings.from_env()
     w = Worker(Services(settings, open_store(settings.database_url)))
@@ -71,6 +92,7 @@ def scheduler() -> None:
     from . import domains
 
     _logging()
+    _require_key()
     domains.load()
     settings = Settings.from_env()
     s = Scheduler(Services(settings, open_store(settings.database_url)))
@@ -83,6 +105,42 @@ def scheduler() -> None:
         s.run_forever()
     except KeyboardInterrupt:
         s.shutdown()
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new encryption key for B24APP_ENCRYPTION_KEYS (secrets at rest)."""
+    from . import secretbox
+
+    click.echo(secretbox.generate_key())
+
+
+@main.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-seal every stored secret with the first key of B24APP_ENCRYPTION_KEYS.
+
+    Rotation: put the new key first and keep the old ones after it (B24APP_ENCRYPTION_KEYS=new,old),
+    restart the processes, run this, then drop the old keys."""
+    from . import domains, rotation
+    from .config import Settings
+    from .store import open_store
+
+    _logging()
+    _require_key()
+    domains.load()
+    store = open_store(Settings.from_env().database_url)
+    shown: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        if done == total or done - shown.get(name, 0) >= 100:
+            shown[name] = done
+            click.echo(f"{name}: {done}/{total}")
+
+    try:
+        counts = rotation.rotate(store, progress)
+    finally:
+        store.close()
+    click.echo("re-sealed with the first key: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @main.command()
@@ -119,6 +177,7 @@ def demo(host: str, portal_port: int, app_port: int) -> None:
     click.echo(f"  Webhook (admin): {parts['portal'].webhook_url}")
     click.echo(f"  App {parts['client_id']} at {parts['app_url']}/")
     click.echo(f"Open {parts['open_url']}")
+    click.echo(f"  as the field worker (CRM role: own deals only): {parts['open_url']}?user={parts['field_worker']}")
     try:
         while not stop.wait(0.5):
             pass
@@ -134,6 +193,7 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
 
     from .app import create_app
     from .config import Settings
+    from .sandbox import demo as demo_seed
     from .inbox import Worker
     from .sandbox import SandboxCloud
 
@@ -146,9 +206,12 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     if db_path is None:
         Path("instance").mkdir(exist_ok=True)
         db_path = str(Path("instance").resolve() / "b24app-demo.db")
+    _demo_key(Path(db_path).with_suffix(".key"))
     settings = Settings(client_id=client_id, client_secret=client_secret, oauth_server=cloud.oauth_url,
                         public_url=app_url, database_url=f"sqlite:///{db_path}", allow_http_portals=True,
-                        bx24_js_url=f"http://{host}:{portal.port}/api/v1/")
+                        bx24_js_url=f"http://{host}:{portal.port}/api/v1/",
+                        # the sandbox portal (its photo links) and a local 1C run on this machine
+                        outbound_allow=os.environ.get("B24APP_OUTBOUND_ALLOW") or f"127.0.0.0/8,::1/128,{host}")
     app = create_app(settings)
     server = make_server(host, app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.1,), name="b24app-http", daemon=True).start()
@@ -166,7 +229,29 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     if sched.start():
         threading.Thread(target=sched.run_forever, name="b24app-scheduler", daemon=True).start()
     return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
-            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/"}
+            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/",
+            "field_worker": demo_seed.FIELD_WORKER}
+
+
+def _demo_key(path: Path) -> None:
+    """The demo seals secrets like production does: without B24APP_ENCRYPTION_KEYS it uses the key kept
+    beside its database (made on the first run, mode 0600), so the next run still opens that database.
+    Set in this process's environment, so every part the demo starts (and any child process) has it."""
+    import os
+
+    from . import secretbox
+
+    if secretbox.configured():
+        return
+    if path.exists():
+        key = path.read_text().strip()
+    else:
+        key = secretbox.generate_key()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        click.echo(f"demo: new encryption key in {path} (set {secretbox.ENV_KEYS} to use your own)")
+    os.environ[secretbox.ENV_KEYS] = key
 
 
 def stop_demo(parts: dict) -> None:

@@ -24,6 +24,8 @@ class Settings:
     frame_reject_ttl: int = 30         # seconds an AUTH_ID the portal refused is refused without asking
     frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
+    outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
+    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (install/robots.py)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -37,5 +39,7 @@ class Settings:
             allow_http_portals=_flag(env.get("B24APP_ALLOW_HTTP_PORTALS")),
             secret_key=env.get("B24APP_SECRET_KEY") or secrets.token_hex(32),
             bx24_js_url=env.get("B24APP_BX24_JS_URL", cls.bx24_js_url),
+            outbound_allow=env.get("B24APP_OUTBOUND_ALLOW", ""),
+            photo_hosts=env.get("B24APP_PHOTO_HOSTS", ""),
         )
         return replace(s, **overrides) if overrides else s

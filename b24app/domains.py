@@ -25,6 +25,11 @@ def load() -> None:
     from sync_1c.jobs import register as register_sync_1c     # periodic pull, 1C push, paid gate
 
     register_sync_1c(inbox.EVENT_HANDLERS)
+    from sync_1c.connection import reseal_all as reseal_1c     # 1C password + push secret: rotate-keys
+
+    from . import rotation
+
+    rotation.RESEALERS.setdefault("sync_1c", reseal_1c)
     from maps.geocoding import register as register_maps     # background geocoding, map version bumps
 
     register_maps(inbox.EVENT_HANDLERS)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 from .errors import NeedsReinstall, PortalNotInstalled
+from .logsafe import error_text
 
 log = logging.getLogger("b24app.inbox")
 
@@ -153,7 +154,7 @@ class Worker:
                 fn(self.services, item.member_id, item.payload)
         except PortalNotInstalled as exc:
             log.warning("inbox %s: %s — dropped", item.id, exc)
-            self._finish(inbox.fail(item.id, f"{type(exc).__name__}: {exc}", None, owner=self.owner), item)
+            self._finish(inbox.fail(item.id, error_text(exc), None, owner=self.owner), item)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried later, never lost
             wait = self.retry_in(item.attempts)
             if isinstance(exc, NeedsReinstall) and wait is not None:
@@ -161,10 +162,10 @@ class Worker:
             log.warning("inbox %s (%s %s, attempt %d): %s: %s — %s", item.id, item.kind, item.name,
                         item.attempts, type(exc).__name__, exc,
                         "gave up" if wait is None else f"retry in {wait:.0f}s")
-            ours = inbox.fail(item.id, f"{type(exc).__name__}: {exc}", wait, owner=self.owner)
+            ours = inbox.fail(item.id, error_text(exc), wait, owner=self.owner)
             self._finish(ours, item)
             if wait is None and ours:
-                self._gave_up(item, f"{type(exc).__name__}: {exc}")
+                self._gave_up(item, error_text(exc))
         else:
             self._finish(inbox.done(item.id, owner=self.owner), item)
 

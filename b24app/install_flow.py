@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -20,8 +21,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from . import lifecycle
 from .errors import B24Error, OAuthError
 from .i18n import lang_of
+from .logsafe import error_record, public_message
 from .store.interface import INSTALLED, UNINSTALLED, Portal
 from .verify import normalize_domain
 
@@ -153,6 +156,7 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
         user_id=int(user_id) if str(user_id or "").isdigit() else None,
     )
     services.store.portals.upsert(portal)
+    lifecycle.record_version(services.store, member_id, info)      # an ONAPPUPDATE to this version is not news
     log.info("installed on portal %s (%s)", member_id, portal.domain)
     warnings = bind_lifecycle_events(services, member_id)
     job = queue_install_job(services, member_id)
@@ -172,13 +176,14 @@ def bind_lifecycle_events(services, member_id: str) -> list[str]:
             if "already binded" in (exc.description or "").lower():
                 continue
             log.warning("portal %s: event.bind %s failed: %s", member_id, event, exc)
-            warnings.append(f"event.bind {event}: {exc.code} {exc.description}")
+            warnings.append(public_message(f"event.bind {event}: {exc.code} {exc.description}"))
     return warnings
 
 
-def post_install(services, member_id: str, progress=None) -> list[str]:
+def post_install(services, member_id: str, progress=None) -> list[dict]:
     """Run every registered hook (the app.json installer) after the portal is stored. A failing hook does
-    not undo the install — the admin can re-run it — but is reported. A hook that takes ``progress`` gets
+    not undo the install — the admin can re-run it — but is reported as ``{code, message}`` (no URL, no
+    credential: the text is stored and shown). A hook that takes ``progress`` gets
     ``progress(done, total, step_text)`` to report how far it is."""
     warnings = []
     for fn in list(POST_INSTALL_HOOKS):
@@ -189,7 +194,7 @@ def post_install(services, member_id: str, progress=None) -> list[str]:
                 fn(services, member_id)
         except Exception as exc:  # noqa: BLE001
             log.exception("post_install %s failed for %s", getattr(fn, "__name__", fn), member_id)
-            warnings.append(f"{getattr(fn, '__name__', 'hook')}: {type(exc).__name__}: {exc}")
+            warnings.append(error_record(exc, getattr(fn, "__name__", "hook")))
     return warnings
 
 
@@ -202,7 +207,8 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 def progress_of(store, member_id: str) -> dict:
-    """``{state, done, total, step, errors, job, updated}``; state queued | running | done | failed."""
+    """``{state, done, total, step, errors, job, updated}``; state queued | running | done | failed;
+    errors are ``{code, message}`` (see ``error_items`` for records written before that)."""
     return store.kv.get(member_id, PROGRESS_KEY) or {"state": DONE, "done": 0, "total": 0, "step": "",
                                                         "errors": [], "job": None, "updated": None}
 
@@ -247,7 +253,7 @@ def run_install_job(services, member_id: str, payload: dict) -> None:
         if mine():
             _set_progress(store, member_id, state=RUNNING, done=int(done), total=int(total), step=str(step))
 
-    errors: list[str] = []
+    errors: list[dict] = []
     try:
         detect_offline_mode(services, member_id)
     except Exception as exc:  # noqa: BLE001 - the portal may be gone; the hooks will say so too
@@ -263,6 +269,22 @@ def run_install_job(services, member_id: str, payload: dict) -> None:
     else:
         _set_progress(store, member_id, state=DONE, errors=[], done=total, total=total, step="")
     log.info("portal %s: install job %s %s", member_id, job, "failed" if errors else "done")
+
+
+def error_items(progress: dict) -> list[dict]:
+    """The stored errors as ``{code, message}``; an older plain-text entry is cleaned the same way."""
+    out = []
+    for e in progress.get("errors") or []:
+        if isinstance(e, dict):
+            out.append({"code": str(e.get("code") or "ERROR"), "message": public_message(e.get("message") or "")})
+        else:                               # "CODE: text" or any text, as stored before codes
+            m = _LEGACY_ERROR.match(str(e))
+            code, text = (m.group(1), m.group(2)) if m else ("ERROR", str(e))
+            out.append({"code": code, "message": public_message(text)})
+    return out
+
+
+_LEGACY_ERROR = re.compile(r"^([A-Z][A-Z0-9_]{2,63}): (.*)$", re.S)
 
 
 def retry_install(services, member_id: str) -> str | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import requests
 
 from .errors import NeedsReinstall, OAuthError, PortalNotInstalled
+from .logsafe import scrub
 from .store.interface import NEEDS_REINSTALL, Portal
 
 log = logging.getLogger(__name__)
@@ -59,16 +60,22 @@ class OAuthClient:
         self.timeout = timeout
 
     def _get(self, url: str, params: dict) -> dict:
+        """The documented GET (reference §1.3: the docs show only GET for /oauth/token/, so the secret
+        and the tokens travel in the query). Hence no error here ever carries the URL or a body that
+        could echo it: a transport failure is the exception's type, nothing else."""
         try:
             r = requests.get(url, params=params, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            raise OAuthError("CONNECTION_ERROR", f"{type(exc).__name__}: {exc}", None) from exc
+            raise OAuthError("CONNECTION_ERROR", type(exc).__name__, None) from None
         try:
             body = r.json()
         except ValueError:
-            raise OAuthError("ERROR_UNEXPECTED_ANSWER", r.text[:200], r.status_code) from None
-        if r.status_code >= 400 or (isinstance(body, dict) and body.get("error")):
-            raise OAuthError(str(body.get("error", "")), str(body.get("error_description", "")), r.status_code)
+            raise OAuthError("ERROR_UNEXPECTED_ANSWER", f"not JSON (HTTP {r.status_code})", r.status_code) from None
+        if not isinstance(body, dict):
+            raise OAuthError("ERROR_UNEXPECTED_ANSWER", f"not a JSON object (HTTP {r.status_code})", r.status_code)
+        if r.status_code >= 400 or body.get("error"):
+            raise OAuthError(scrub(str(body.get("error", ""))), scrub(str(body.get("error_description", ""))),
+                             r.status_code)
         return body
 
     def _grant(self, **params) -> TokenSet:

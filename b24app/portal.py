@@ -19,6 +19,7 @@ from b24pysdk.api.callers.call import call as _sdk_call
 from b24pysdk.errors import BitrixAPIError, BitrixRequestError, BitrixResponseError
 
 from .errors import B24Error, B24TransportError
+from .logsafe import scrub
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +130,13 @@ class PortalClient:
                 err = B24Error(exc.error, exc.error_description, exc.status_code)
             except BitrixRequestError as exc:
                 if not read:
-                    raise B24TransportError(f"{method}: no answer ({exc}); it may or may not have run",
+                    raise B24TransportError(scrub(f"{method}: no answer ({exc}); it may or may not have run"),
                                             method) from exc
-                err = B24Error("TRANSPORT_ERROR", str(exc), None)
+                err = B24Error("TRANSPORT_ERROR", scrub(str(exc)), None)
             except BitrixResponseError as exc:            # a body that is not JSON (proxy page, redirect)
                 r = exc.response
                 err = B24Error("" if r.status_code != 302 else "REDIRECT",
-                               r.headers.get("Location") or r.text[:200], r.status_code)
+                               scrub(r.headers.get("Location") or r.text[:200]), r.status_code)
             code = err.code.lower()
             if err.status == 401 and code == "expired_token" and not refreshed:
                 self.tokens.refresh(self.member_id, version)

@@ -10,6 +10,8 @@ b24app/acting.py): a role can only narrow what the portal allows, never widen it
 """
 from __future__ import annotations
 
+from .i18n import lang_of
+
 ADMIN = "admin"
 DISPATCHER = "dispatcher"
 SERVICE_HEAD = "service_head"
@@ -106,8 +108,10 @@ def allowed(roles, action: str) -> bool:
 
 
 def needed_text(action: str, lang: str) -> str:
-    names = NAMES["ru" if str(lang).lower().startswith("ru") else "en"]
+    """The 403 text, in the person's language (``ua``/``by``/``kz`` portals read Russian, as every page)."""
+    ru = lang_of(lang) == "ru"
+    names = NAMES["ru" if ru else "en"]
     who = ", ".join(names[r] for r in PERMISSIONS[action])
-    if str(lang).lower().startswith("ru"):
+    if ru:
         return f"Недостаточно прав в приложении: нужна роль {who}."
     return f"Not allowed in the app: this needs the role {who}."

@@ -109,6 +109,14 @@ def run() -> None:
         filt["STAGE_SEMANTIC_ID"] = "P"
         rows.append(("batch: 50 keyset pages crm.deal.list (`>ID`, `@CATEGORY_ID` + `STAGE_SEMANTIC_ID`), 10k deals",
                      2500, _keyset_batch(portal, token, "crm.deal.list", filt, "ID", None)))
+        worker = portal.db.add_user("Алексей", "Смирнов", "w@example.ru")       # CRM role "own" deals (perms.py)
+        with portal.db.lock:
+            for i, row in enumerate(portal.db.deals.rows.values()):
+                row["ASSIGNED_BY_ID"] = worker if i % 2 else 1
+        portal.set_crm_role(worker, {"deal": "own", "*": "all"})
+        wtok = portal.issue_tokens(CID, worker).access.token
+        rows.append(("same, as a user whose CRM role reads only his own deals (half of them)", 2500,
+                     _keyset_batch(portal, wtok, "crm.deal.list", filt, "ID", None)))
     finally:
         cloud.shutdown()
     print("| call | rows | wall time, s |")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from b24app import roles as app_roles
+from b24app.i18n import lang_of
 
 from .common import json_api, json_error, services
 
@@ -55,7 +56,7 @@ def get_roles(sess):
     client = svc.client(sess.member_id)
     names = _users_by_id(client, sorted(int(k) for k in doc["users"]))
     deps = _departments(client) if doc["departments"] else {}
-    lang = "ru" if str(sess.lang).startswith("ru") else "en"
+    lang = lang_of(sess.lang)            # the page's own choice (ua, by, kz read Russian)
     return jsonify({
         "roles": [{"key": r, "name": app_roles.NAMES[lang][r]} for r in app_roles.ASSIGNABLE],
         "users": [{"id": int(k), "name": names.get(int(k), f"#{k}"), "roles": v} for k, v in doc["users"].items()],

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
 from b24app.errors import B24Error, UserSessionExpired
-from b24app.forms import parse_form
+from b24app.forms import FormLimitError, parse_request
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, _ask_portal, verify_frame
 from install.registry import NotInstalled
@@ -30,8 +30,15 @@ def services():
 
 
 def form() -> dict:
-    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2)."""
-    return parse_form(request.form)
+    """``request.form`` with ``data[FIELDS][ID]`` keys nested (reference §2.2). Every edge that reads a
+    form comes here, before verification: an oversized or over-deep form ends the request with a 400
+    JSON error before any work."""
+    try:
+        return parse_request(request)
+    except FormLimitError as exc:
+        response, status = json_error(400, exc.error, exc.description)
+        response.status_code = status
+        abort(response)
 
 
 def query() -> dict:
@@ -149,7 +156,8 @@ def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict 
                 return json_error(401, "SESSION_EXPIRED", "your Bitrix24 sign-in for this app has expired: "
                                   "reopen the app in Bitrix24")
             except B24Error as exc:
-                if exc.code.upper() in PORTAL_DENIED:
+                if exc.code.upper() in PORTAL_DENIED or (not exc.code and "access denied" in exc.description.lower()):
+                    # crm.deal/company/contact.* refuse with an empty code and "Access denied." (HTTP 400)
                     return json_error(403, "PORTAL_ACCESS_DENIED",
                                       "Bitrix24 refused: your CRM permissions do not allow this "
                                       f"({exc.code})")

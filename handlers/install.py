@@ -61,12 +61,19 @@ def step_label(step: str, lang: str) -> str:
     return step
 
 
-def _status(svc, member_id: str, lang: str = "en") -> dict:
+def _status(svc, member_id: str, lang: str = "en", is_admin: bool = False) -> dict:
+    """The install job for a page. An administrator's session gets the detail (step, job, errors as
+    ``error_items`` {code, message} and as display lines ``errors``); anyone else gets how far it is
+    only: error texts describe the portal's set-up and are nobody else's business."""
     cur = install_flow.progress_of(svc.store, member_id)
     total, done = int(cur.get("total") or 0), int(cur.get("done") or 0)
     percent = 100 if cur.get("state") == install_flow.DONE else (min(99, done * 100 // total) if total else 0)
+    if not is_admin:
+        return {"state": cur.get("state"), "percent": percent}
+    items = install_flow.error_items(cur)
     return {"state": cur.get("state"), "done": done, "total": total, "percent": percent,
-            "step": step_label(cur.get("step") or "", lang), "errors": list(cur.get("errors") or []),
+            "step": step_label(cur.get("step") or "", lang),
+            "errors": [f"{e['code']}: {e['message']}" for e in items], "error_items": items,
             "job": cur.get("job")}
 
 
@@ -77,7 +84,7 @@ def install_status():
         sess = page_session()
     except page_sessions.SessionError as exc:
         return session_error(exc)
-    return jsonify(_status(services(), sess.member_id, sess.lang))
+    return jsonify(_status(services(), sess.member_id, sess.lang, sess.is_admin))
 
 
 @bp.post("/install/retry")
@@ -91,4 +98,4 @@ def install_retry():
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
     svc = services()
     install_flow.retry_install(svc, sess.member_id)
-    return jsonify(_status(svc, sess.member_id, sess.lang))
+    return jsonify(_status(svc, sess.member_id, sess.lang, True))

@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
+from b24app.outbound import OutboundGuard, OutboundRefused
 from install.registry import NotInstalled, installed_ids
 from sync_1c import connection, pipeline_settings, profiles
 from sync_1c.jobs import accept_push
@@ -151,6 +152,12 @@ def save_settings():
     problem = _bad_connection_value(values, svc.store.kv.get(sess.member_id, connection.KV_KEY) or {})
     if problem:
         return json_error(400, "BAD_SETTINGS", problem)
+    guard = OutboundGuard.from_settings(svc.settings)
+    if "base_url" in values:
+        try:                                # before anything is stored or any request is sent
+            guard.check(str(values["base_url"]))
+        except OutboundRefused as exc:
+            return json_error(400, "BAD_SETTINGS", f"base_url: {exc}")
     out: dict = {}
     try:
         if PIPELINE_KEYS & set(body):
@@ -159,7 +166,7 @@ def save_settings():
                 getattr(pipeline_settings, f"parse_{k}")(body[k], ids)
         if values or not (PIPELINE_KEYS & set(body)):
             conn = connection.save(svc.store.kv, sess.member_id, **values)
-            out = {"connection": conn.public(), "problems": connection.check(conn)}
+            out = {"connection": conn.public(), "problems": connection.check(conn, guard=guard)}
         if PIPELINE_KEYS & set(body):
             out.update(pipeline_settings.save(svc.store.kv, sess.member_id, ids, body))
     except pipeline_settings.SettingsError as exc:
@@ -190,12 +197,18 @@ def check_connection():
     sess, err = _admin_session()
     if err:
         return err
+    svc = services()
     try:
-        conn = connection.load(services().store.kv, sess.member_id)
+        conn = connection.load(svc.store.kv, sess.member_id)
     except connection.NotConfigured:
         return json_error(409, "NOT_CONFIGURED", "no 1C connection is saved yet: enter the URL, login and password "
                                                  "and save them first")
-    problems = connection.check(conn)
+    guard = OutboundGuard.from_settings(svc.settings)
+    try:
+        guard.check(conn.base_url)
+    except OutboundRefused as exc:
+        return json_error(400, "URL_NOT_ALLOWED", f"base_url: {exc}")
+    problems = connection.check(conn, guard=guard)
     return jsonify({"ok": not problems, "problems": problems, "base_url": conn.base_url, "profile": conn.profile})
 
 

@@ -55,7 +55,8 @@ def _page(placement_code: str | None):
 
     hub = admin_strings.hub(lang)
     config = {"session": token, "lang": lang, "is_admin": is_admin, "s": admin_strings.strings(lang),
-              "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang), "hub": hub}
+              "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang, is_admin), "hub": hub,
+              "role_help": admin_strings.role_help(lang) if is_admin else []}
     return render_template("main.html", s=strings(lang), a=admin_strings.strings(lang), lang=lang, ctx=ctx,
                            portal=ctx.portal, user=ctx.user, main=main, is_admin=is_admin, hub=hub,
                            install_state=install_flow.progress_of(svc.store, ctx.member_id).get("state"),

@@ -11,10 +11,12 @@ import click
 
 
 def _services():
+    from b24app.cli import _require_key
     from b24app.config import Settings
     from b24app.services import Services
     from b24app.store import open_store
 
+    _require_key()              # the stored tokens are sealed: nothing to do without the key
     settings = Settings.from_env()
     return Services(settings, open_store(settings.database_url))
 

@@ -38,7 +38,11 @@ def queue_upgrade(services, member_id: str, why: str) -> str | None:
 
 @on_event("ONAPPUPDATE")
 def on_app_update(services, member_id: str, payload: dict) -> None:
-    """The portal installed a new version of the app (reference §1.4): bring app.json up to date."""
+    """The portal installed a new version of the app (reference §1.4): bring app.json up to date. Only
+    items the edge confirmed with the OAuth server (b24app/lifecycle.py) carry ``confirmed_version``."""
+    if not payload.get("confirmed_version"):
+        log.warning("portal %s: unconfirmed ONAPPUPDATE item ignored", member_id)
+        return
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     queue_upgrade(services, member_id, f"ONAPPUPDATE {data.get('PREVIOUS_VERSION')} → {data.get('VERSION')}")
 

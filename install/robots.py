@@ -23,6 +23,7 @@ from typing import Callable
 
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
+from b24app.logsafe import scrub
 
 from .idempotent import add_once, xml_id
 from .manifest import load
@@ -259,10 +260,12 @@ def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[i
     if done:
         return int(done["id"]), list(done.get("skipped") or [])
     files, skipped = [], []
-    hosts = _photo_hosts(call)
+    from b24app.outbound import OutboundGuard
+
+    hosts, guard = _photo_hosts(call), OutboundGuard.from_settings(call.services.settings)
     for k, ref in enumerate(photos or [], 1):
         try:
-            files.append(_photo(ref, k, hosts))
+            files.append(_photo(ref, k, hosts, guard))
         except RobotError as exc:
             skipped.append(str(exc))
     if skipped:
@@ -276,23 +279,51 @@ def _timeline(call: RobotCall, deal_id: int, text: str, photos: list) -> tuple[i
     return cid, skipped
 
 
-def _photo_hosts(call: RobotCall) -> set[str]:
-    """Hosts a photo link may point at: the portal's own (its ``publink``/``shortlink`` live there) plus
-    ``B24APP_PHOTO_HOSTS`` (comma-separated). Anything else is refused before a request is made: a robot
-    property is text a workflow author typed, and the app must not fetch arbitrary URLs (SSRF)."""
-    import os
-    from urllib.parse import urlparse
+def _photo_hosts(call: RobotCall) -> set[tuple[str, str, int]]:
+    """Origins (scheme, host, port) a photo link may point at: the portal's own (its ``publink`` /
+    ``shortlink`` live there) plus ``B24APP_PHOTO_HOSTS`` (comma-separated ``host`` = its default ports,
+    ``host:port`` = that port over http or https, ``https://host[:port]`` = exactly that origin). Anything
+    else is refused before a request is made: a robot property is text a workflow author typed, and the
+    app must not fetch arbitrary URLs (SSRF). The outbound guard checks the address on top of this."""
+    from urllib.parse import urlsplit
 
+    origins: set[tuple[str, str, int]] = set()
     portal = call.services.store.portals.get(call.member_id)
-    hosts = {h.strip().lower() for h in os.environ.get("B24APP_PHOTO_HOSTS", "").split(",") if h.strip()}
     if portal is not None:
-        hosts.add((urlparse(portal.client_endpoint).hostname or "").lower())
-    return hosts - {""}
+        origins |= _origins(portal.client_endpoint)
+    for entry in str(getattr(call.services.settings, "photo_hosts", "") or "").split(","):
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if "://" in entry:
+            origins |= _origins(entry)
+            continue
+        parts = urlsplit("//" + entry)
+        try:
+            port = parts.port
+        except ValueError:
+            continue
+        for scheme, default in (("http", 80), ("https", 443)):
+            if parts.hostname:
+                origins.add((scheme, parts.hostname, port or default))
+    return origins
 
 
-def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
+def _origins(url: str) -> set[tuple[str, str, int]]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip().lower())
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return set()
+    return {(parts.scheme, parts.hostname, port)} if parts.hostname and port else set()
+
+
+def _photo(ref: str, k: int, hosts: set[tuple[str, str, int]], guard=None) -> list[str]:
     """One robot file value → [name, base64]. A link (the designer's ``> publink`` / ``> shortlink``, or any
-    http(s) URL) is downloaded. A bare number is what the portal sends for a file value itself (the robot
+    http(s) URL) is downloaded through the outbound guard (``guard``; else the environment's).
+    A bare number is what the portal sends for a file value itself (the robot
     gets the file's id, bizproc/classes/general/restactivity.php → BaseType\\File::externalizeValue), and
     REST has no method that returns such a file, so it is reported instead of silently dropped."""
     import base64
@@ -301,6 +332,8 @@ def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
 
     import requests
 
+    from b24app.outbound import OutboundRefused, default_guard
+
     ref = str(ref).strip()
     if ref.isdigit():
         raise RobotError(f"file #{ref}: the portal passes robot files as ids REST cannot read; "
@@ -308,11 +341,13 @@ def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
     url = urlparse(ref)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise RobotError(f"{ref[:80]!r} is neither a file link nor a file id")
-    if (url.hostname or "").lower() not in hosts:
-        raise RobotError(f"{ref[:120]}: not a link to this portal's files (allowed hosts: "
-                         f"{', '.join(sorted(hosts))}; more in B24APP_PHOTO_HOSTS)")
+    if not (_origins(ref) & hosts):
+        shown = ", ".join(sorted(f"{s}://{h}:{p}" for s, h, p in hosts))
+        raise RobotError(f"{ref[:120]}: not a link to this portal's files (allowed: {shown}; more in "
+                         "B24APP_PHOTO_HOSTS)")
     try:
-        with requests.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True, allow_redirects=False) as r:
+        with (guard or default_guard()).session() as session, \
+                session.get(ref, timeout=PHOTO_TIMEOUT_S, stream=True) as r:
             if r.status_code != 200:
                 raise RobotError(f"{ref[:120]}: HTTP {r.status_code}")
             body = b""
@@ -320,6 +355,8 @@ def _photo(ref: str, k: int, hosts: set[str]) -> list[str]:
                 body += chunk
                 if len(body) > PHOTO_MAX_BYTES:
                     raise RobotError(f"{ref[:120]}: larger than {PHOTO_MAX_BYTES // (1024 * 1024)} MB")
+    except OutboundRefused as exc:
+        raise RobotError(f"{ref[:120]}: {exc}") from None
     except requests.RequestException as exc:
         raise RobotError(f"{ref[:120]}: {type(exc).__name__}") from None
     name = os.path.basename(unquote(url.path)) or f"photo-{k}.jpg"
@@ -518,7 +555,8 @@ def _answer(lang: str, robot: dict | None, message: str, values: dict | None = N
     name = (robot or {}).get("name", {})
     head = f"b24app {name.get(lang) or name.get('en') or ''}".rstrip()
     text = f"{head}: {TEXT[lang]['error']}: {message}" if error else f"{head}: {message}"
-    return {"values": dict(values or {}), "log": text, "at": time.time()}
+    # the log lands in the portal's workflow log, readable by its users: no credential in it
+    return {"values": dict(values or {}), "log": scrub(text), "at": time.time()}
 
 
 def refused_text(lang: str, exc: B24Error) -> str:
@@ -540,6 +578,10 @@ def _run(services, member_id: str, code: str, payload: dict, lang: str) -> dict:
         for key in robot["properties"]:     # every input checked before anything is touched
             call.prop(key)
         values, message = fn(call)
+        # A robot writes with the app's own token: the log line (and the workflow log, LOG_MESSAGE) say
+        # which robot did it for which document, since the portal records the app as the author.
+        log.info("robot %s on %s for %s (workflow %s): %s", code, member_id, payload.get("document_id"),
+                 payload.get("workflow_id") or "-", message)
         return _answer(lang, robot, message, values)
     except (RobotError, NotInstalled) as exc:
         log.warning("robot %s on %s: %s", code, member_id, exc)

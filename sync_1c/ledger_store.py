@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from b24app.logsafe import scrub, scrub_obj
 from b24app.store.sql import _insert
 
 from .payments import Allocation, Payment
@@ -222,7 +223,8 @@ class LedgerStore:
             c.execute(sa.delete(t_review).where(t_review.c.member_id == self.member_id))
             for key, (reason, detail) in items.items():
                 c.execute(sa.insert(t_review).values(member_id=self.member_id, item_key=key, reason=reason,
-                                                     detail=detail, created_at=old.get(key) or now, updated_at=now))
+                                                     detail=scrub_obj(detail), created_at=old.get(key) or now,
+                                                     updated_at=now))
 
     def review(self) -> list[dict]:
         with self.engine.connect() as c:
@@ -257,6 +259,8 @@ class LedgerStore:
                       .values(lease_owner=None, lease_until=None))
 
     def save_cursor(self, **values) -> None:
+        if values.get("last_error"):            # shown on the settings page: no credential in it
+            values["last_error"] = scrub(values["last_error"])
         ins = _insert(self.engine, t_cursor).values(member_id=self.member_id, **values)
         with self.engine.begin() as c:
             c.execute(ins.on_conflict_do_update(index_elements=[t_cursor.c.member_id],

@@ -11,6 +11,11 @@ v2-only and python-odata v4-only (docs/reference 1c-odata.md §5). The other 1C 
 * error bodies `{"odata.error": {"code": "9", "message": {"value": …}}}` become `ODataError`;
 * there is no server paging (`odata.nextLink`): the client pages with `$top`/`$skip`;
 * numbers are decoded as `Decimal` (money is `Edm.Double` on the wire), bodies as `utf-8-sig` (BOM).
+
+The base URL is typed by a portal administrator, so every request goes through `b24app.outbound`
+(public addresses only unless the operator allows more, pinned connection, no redirects), and
+`str(ODataError)` — what the settings page, the sync's `last_error` and robot logs show — is in our own
+words only; whatever answered (`message`, for logs and tests) never reaches the person.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from urllib.parse import quote
 
 import requests
 
+from b24app.outbound import OutboundGuard, OutboundRefused, default_guard
+
 log = logging.getLogger(__name__)
 
 # Characters left as-is in query option values; everything else (space, `+`, `&`, `#`, Cyrillic) is
@@ -42,15 +49,51 @@ class ODataError(Exception):
 
     `code` is 1C's error code as a string ("9" = entity not found, "14" = query option parse error,
     "20" = access rights, "-1" = business exception) or one of ours: "http-<status>", "html",
-    "not-json", "connection". `status` is the HTTP status (None when no answer arrived).
+    "not-json", "connection", "redirect", "refused". `status` is the HTTP status (None when no answer
+    arrived). `message` may quote the answer (logs, tests); `public` and `str()` never do.
     """
 
-    def __init__(self, code: str | None, message: str, status: int | None = None, url: str | None = None):
+    def __init__(self, code: str | None, message: str, status: int | None = None, url: str | None = None,
+                 public: str | None = None):
         self.code = code
         self.message = message
         self.status = status
         self.url = url
-        super().__init__(f"1C OData error {code} (HTTP {status}): {message}" + (f" [{url}]" if url else ""))
+        self.public = public or public_text(code, status)
+        shown = code if re.fullmatch(r"-?\d{1,6}|[a-z0-9-]{1,24}", str(code)) else "?"   # 1C's code is answer text
+        super().__init__(f"1C OData error {shown} (HTTP {status}): {self.public}")
+
+
+_PUBLIC = {
+    "connection": "1C is not reachable (connection refused, reset or timed out)",
+    "redirect": "1C answered with a redirect, which is not followed: enter the final address of the OData "
+                "publication as the base URL",
+    "html": "1C answered with an HTML page instead of OData JSON — usually a web-server login or error page, "
+            "or a wrong base URL",
+    "not-json": "1C's answer is not JSON (XML or text: was $format=json dropped by a proxy?)",
+    "not-odata": "the answer is not an OData collection",
+    "not-metadata": "$metadata is not EDMX XML (a wrong base URL?)",
+    "not-count": "$count did not answer a number",
+    "paging": "1C ignored $skip and returned the first page again",
+    "9": "1C: the object was not found",
+    "14": "1C could not parse the query (a field or option this configuration does not publish?)",
+    "20": "1C: no access rights (check the 1C user's role УдаленныйДоступOData)",
+    "-1": "1C raised an error while answering",
+}
+_HTTP_HINTS = {401: "authentication failed or no rights (check the 1C user, password and role "
+                    "УдаленныйДоступOData)",
+               403: "forbidden by the web server",
+               404: "not found (wrong base URL, or the object is not in the OData composition)",
+               503: "1C or its web server is unavailable"}
+
+
+def public_text(code: str | None, status: int | None) -> str:
+    """What an error may say to a person: chosen by code and status, never taken from the answer."""
+    if code in _PUBLIC:
+        return _PUBLIC[code]
+    if status in _HTTP_HINTS:
+        return _HTTP_HINTS[status]
+    return "1C refused the request" if status else "no usable answer from 1C"
 
 
 class ODataConnectionError(ODataError):
@@ -59,6 +102,10 @@ class ODataConnectionError(ODataError):
 
 class ODataBadResponse(ODataError):
     """An answer that is not OData: an HTML page, plain text, broken JSON."""
+
+
+class ODataRefused(ODataError):
+    """The base URL is not allowed by the outbound guard; nothing was sent."""
 
 
 # --- literals (OData v3, as 1C parses them) ---------------------------------------------------------------
@@ -155,7 +202,7 @@ class ODataClient:
 
     def __init__(self, base_url: str, username: str, password: str, *, timeout: float | tuple = (5, 120),
                  retries: int = 3, backoff: float = 0.5, allowed_only: bool = False,
-                 session: requests.Session | None = None, sleep=time.sleep):
+                 session: requests.Session | None = None, sleep=time.sleep, guard: OutboundGuard | None = None):
         if not base_url.endswith("/"):
             base_url += "/"
         self.base_url = base_url
@@ -164,7 +211,9 @@ class ODataClient:
         self.backoff = backoff
         self.allowed_only = allowed_only
         self._sleep = sleep
-        self.session = session or requests.Session()
+        # Without an explicit guard: the operator's allowance from the environment (default_guard).
+        self.guard = guard or default_guard()
+        self.session = session or self.guard.session()
         # Set the header ourselves and never pass auth=: requests would re-encode it as latin-1.
         self._auth = basic_auth_header(username, password)
 
@@ -192,11 +241,17 @@ class ODataClient:
             try:
                 resp = self.session.get(url, headers={"Authorization": self._auth, "Accept": accept},
                                         timeout=self.timeout)
+            except OutboundRefused as exc:
+                raise ODataRefused("refused", str(exc), None, url, public=f"the 1C address is not allowed: {exc}") \
+                    from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt > self.retries:
                     raise ODataConnectionError("connection", f"1C is not reachable: {exc}", None, url) from exc
                 log.warning("1C OData: %s, retry %d/%d", exc.__class__.__name__, attempt, self.retries)
             else:
+                if 300 <= resp.status_code < 400:
+                    raise ODataError("redirect", f"HTTP {resp.status_code} to {resp.headers.get('Location', '')[:200]}",
+                                     resp.status_code, url)
                 if resp.status_code < 500 or attempt > self.retries or self._is_business_error(resp):
                     return resp
                 log.warning("1C OData: HTTP %d, retry %d/%d", resp.status_code, attempt, self.retries)
@@ -327,10 +382,6 @@ def _error_from(resp: requests.Response, url: str) -> ODataError:
     m_msg = re.search(r"<(?:\w+:)?message[^>]*>(.*?)</(?:\w+:)?message>", text, re.S)
     if m_code and "<html" not in text[:500].lower():
         return ODataError(m_code.group(1).strip(), (m_msg.group(1).strip() if m_msg else ""), status, url)
-    hint = {401: "authentication failed or no rights (check the 1C user, password and role "
-                 "УдаленныйДоступOData)",
-            403: "forbidden by the web server",
-            404: "not found (wrong base URL, or the object is not in the OData composition)",
-            503: "1C or its web server is unavailable"}.get(status, "unexpected answer")
+    hint = _HTTP_HINTS.get(status, "unexpected answer")
     cls = ODataBadResponse if ("<html" in text[:500].lower() or status >= 500) else ODataError
     return cls(f"http-{status}", f"{hint}: {_snippet(text)}", status, url)

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from b24app.outbound import OutboundGuard
+
 from . import connection, matching
 from .ledger_store import LedgerStore
 from .odata import ODataError
@@ -109,19 +111,21 @@ def run(services, member_id: str, *, now: datetime | None = None, refs: list[str
         ledger.release_lease(owner)
 
 
-def _reader(member_id: str, conn: connection.Connection) -> PaymentReader:
-    key = (member_id, conn.base_url, conn.username, conn.password, conn.profile, conn.tz)
+def _reader(services, member_id: str, conn: connection.Connection) -> PaymentReader:
+    allow = getattr(services.settings, "outbound_allow", "")
+    key = (member_id, conn.base_url, conn.username, conn.password, conn.profile, conn.tz, allow)
     reader = _readers.get(key)
     if reader is None:
         for old in [k for k in _readers if k[0] == member_id]:
             del _readers[old]
-        reader = _readers[key] = PaymentReader(conn.client(), conn.profile_obj(), tz=conn.tz)
+        reader = _readers[key] = PaymentReader(conn.client(OutboundGuard.from_settings(services.settings)),
+                                               conn.profile_obj(), tz=conn.tz)
     ensure_checked(member_id, conn, reader.client)
     return reader
 
 
 def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> SyncReport:
-    reader = _reader(member_id, conn)
+    reader = _reader(services, member_id, conn)
     profile = reader.profile
     report = SyncReport()
     cursor = ledger.cursor()
@@ -298,7 +302,7 @@ def run_for_deal(services, member_id: str, deal: dict, *, lease_seconds: float =
 
 def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) -> SyncReport:
     t0 = time.perf_counter()
-    reader = _reader(member_id, conn)
+    reader = _reader(services, member_id, conn)
     f = _fields(services, member_id)
     report = SyncReport()
     did = int(deal["ID"])

@@ -32,6 +32,11 @@ def main(host: str = "127.0.0.1", port: int = 8024, seed: str = "demo", client_i
     print(f"  member_id:      {portal.member_id}", flush=True)
     print(f"  Control API:    {portal.url}/_sandbox/ (this machine only, or header "
           f"X-Sandbox-Control-Token: {portal.control_token})", flush=True)
+    if seed == "demo":
+        from .demo import FIELD_WORKER
+
+        print(f"  Field worker:   user {FIELD_WORKER}, CRM role \"own deals\" (portal pages: ?user={FIELD_WORKER})",
+              flush=True)
     if client_id:
         print(f"  App {client_id}: {portal.url}/marketplace/app/{client_id}/", flush=True)
     stop = stop or threading.Event()

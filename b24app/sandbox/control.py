@@ -1,5 +1,5 @@
 """HTTP control API under ``/_sandbox/`` for out-of-process users (the demo, integrators, browser
-tests): state, faults, clock, app registration and install lifecycle, the request log.
+tests): state, faults, clock, app registration and install lifecycle, the request log, CRM roles.
 
 It can install apps, issue tokens and move the clock, so it answers only a caller on the same machine
 (a loopback peer) — or anyone showing the portal's control token (header ``X-Sandbox-Control-Token``,
@@ -133,6 +133,29 @@ def log(portal, request):
                                  for d in portal.deliveries[-limit:]]})
 
 
+def crm_roles(portal, request):
+    return _json({"roles": {str(uid): portal.crm_role(uid) for uid in sorted(portal.db.crm_roles)}})
+
+
+def crm_role(portal, request, user_id):
+    """PUT/POST a role (the JSON body is the role, as ``portal.set_crm_role`` takes it, or ``{"role": …}``),
+    GET it, DELETE it (the user has every permission again)."""
+    if request.method == "DELETE":
+        portal.set_crm_role(user_id, None)
+        return _json({"user_id": user_id, "role": None})
+    if request.method in ("PUT", "POST"):
+        body = request.get_json(force=True, silent=True)
+        if isinstance(body, dict) and set(body) == {"role"}:
+            body = body["role"]
+        if not isinstance(body, dict):
+            return _json({"error": "bad_role", "error_description": "the body is a JSON object {entity: level}"}, 400)
+        try:
+            portal.set_crm_role(user_id, body)
+        except ValueError as e:
+            return _json({"error": "bad_role", "error_description": str(e)}, 400)
+    return _json({"user_id": user_id, "role": portal.crm_role(user_id)})
+
+
 RULES = [
     Rule("/_sandbox/state", endpoint=guarded(state), methods=["GET"]),
     Rule("/_sandbox/faults", endpoint=guarded(faults), methods=["POST"]),
@@ -140,4 +163,6 @@ RULES = [
     Rule("/_sandbox/apps", endpoint=guarded(register_app), methods=["POST"]),
     Rule("/_sandbox/apps/<client_id>/<action>", endpoint=guarded(app_action), methods=["POST"]),
     Rule("/_sandbox/log", endpoint=guarded(log), methods=["GET"]),
+    Rule("/_sandbox/crm/roles", endpoint=guarded(crm_roles), methods=["GET"]),
+    Rule("/_sandbox/crm/roles/<int:user_id>", endpoint=guarded(crm_role), methods=["GET", "PUT", "POST", "DELETE"]),
 ]

@@ -109,6 +109,8 @@ class PortalDB:
     robots: dict = field(default_factory=dict)            # (client_id, CODE) -> robot/activity dict
     robot_calls: list = field(default_factory=list)       # RobotCall records (robots.py)
     bizproc_events: list = field(default_factory=list)    # bizproc.event.send answers, in arrival order
+    crm_roles: dict = field(default_factory=dict)         # user id -> {ENTITY: {ACTION: level}} (perms.py)
+    crm_roles_version: int = 0
 
     def __post_init__(self):
         from . import crmdefaults

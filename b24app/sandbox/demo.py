@@ -9,7 +9,11 @@
   map shows the demo jobs at once (mirrored from the manifest through install.manifest, never typed twice);
 - 300 companies with ADDRESS and coordinates inside the MKAD, one contact with a phone each;
 - 200 current orders (deals): 90 measurements and 70 installations (the ~160 field jobs of the map; a job in
-  the "new" stage waits for a worker, later stages have one) and 40 production orders.
+  the "new" stage waits for a worker, later stages have one) and 40 production orders;
+- one field worker with a CRM role (``FIELD_WORKER``, user 4, the first measurer): responsible for his own
+  measurement jobs and allowed to see and change only the deals he is responsible for (``FIELD_WORKER_ROLE``:
+  deals "own", companies and contacts readable by all, smart-process items "own"), so a page acting as him
+  shows the portal's permissions (perms.py). Everyone else keeps the sandbox default (every permission).
 ``seed_deals(db, n)`` adds n plain deals quickly (benchmarks: 10,000 in well under a second).
 Rows are written straight into the tables (no events: nothing is installed yet when a portal is seeded).
 """
@@ -20,6 +24,7 @@ import time
 from datetime import datetime, timedelta
 
 from . import crmdefaults as cd
+from . import perms
 from .db import COMPANY, DEAL
 from .filters import MSK
 
@@ -28,6 +33,9 @@ WORKERS = [("Алексей", "Смирнов", "Замерщик"), ("Дмит�
            ("Николай", "Соколов", "Монтажник"), ("Павел", "Михайлов", "Монтажник"),
            ("Артём", "Новиков", "Монтажник"), ("Владимир", "Фёдоров", "Старший монтажник")]
 PIPELINE_KEYS = ("measurements", "production", "installation")
+FIELD_WORKER = 4                     # users 1..3 come with every portal; workers are 4..11
+FIELD_WORKER_ROLE = {"deal": "own", "company": {"READ": "all", "WRITE": "own", "ADD": "own"},
+                     "contact": {"READ": "all", "WRITE": "own", "ADD": "own"}, "*": "own"}
 SEMANTICS = {"process": None, "success": "S", "failure": "F"}
 
 
@@ -187,11 +195,15 @@ def seed(db, now: float | None = None) -> dict:
                     if code != "NEW":
                         extra[F["worker"]] = rng.choice(team)
                 kind = {"Замеры": "Замер", "Производство": "Заказ", "Монтаж": "Монтаж"}[name]
+                if extra[F["worker"]] == FIELD_WORKER:
+                    extra["ASSIGNED_BY_ID"] = FIELD_WORKER       # his own jobs: what his "own" role reaches
                 row = deal_row(db, now_iso, f"{kind}: {addr}", cat, cd.stage_prefix(DEAL, cat) + code,
                                float(rng.randrange(15000, 250000, 500)), **extra)
                 deal_ids.append(db.deals.insert(row))
+        assert workers[0] == FIELD_WORKER
+        perms.set_role(db, FIELD_WORKER, FIELD_WORKER_ROLE)
     return {"workers": workers, "department": dep, "categories": cats, "deals": deal_ids,
-            "companies": [c[0] for c in companies]}
+            "companies": [c[0] for c in companies], "field_worker": FIELD_WORKER}
 
 
 def _phone(rng: random.Random) -> str:

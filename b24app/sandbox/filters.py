@@ -260,7 +260,8 @@ def page_of(start: Any, page_size: int = 50) -> tuple[int, bool]:
 
 # The list methods use the compiled path; the plain functions above stay as its specification. Resolved
 # lazily (PEP 562) so that importing either module first works.
-_COMPILED = ("FieldGetter", "compile_filter", "query_key", "result_cache", "select_rows", "select_table")
+_COMPILED = ("FieldGetter", "compile_filter", "query_key", "restrict", "result_cache", "select_rows",
+             "select_table")
 
 
 def __getattr__(name: str):

@@ -150,6 +150,25 @@ class SandboxPortal:
             return bool(fn(user_id))
         return user_id == 1
 
+    # --- CRM permissions (perms.py) -----------------------------------------------------------------
+    def set_crm_role(self, user_id: int, role: dict | None) -> None:
+        """Give a user a CRM role: ``{"deal": "own", "company": "all", "dynamic_1046": {"READ": "all",
+        "WRITE": "own"}, "deal_c3": "department", "*": "none"}`` — levels none/own/department/subdepartment/
+        open/all, per entity (deal, lead, contact, company, dynamic_<entityTypeId> or the entityTypeId,
+        ``<entity>_c<pipeline>``) and optionally per action (READ, ADD, WRITE, DELETE; missing ones = none).
+        Entities the role does not name fall back to ``"*"``, else none. ``None`` removes the role: a user
+        without one (and every admin) has every permission. Raises ValueError on an unknown name."""
+        from . import perms
+
+        perms.set_role(self.db, user_id, role)
+
+    def crm_role(self, user_id: int) -> dict | None:
+        """The user's role as stored ({ENTITY: {ACTION: level name}}), None if the user has none."""
+        from . import perms
+
+        role = self.db.crm_roles.get(int(user_id))
+        return perms.describe_role(role) if role is not None else None
+
     # --- tokens -------------------------------------------------------------------------------------
     def issue_tokens(self, client_id: str, user_id: int = 1) -> TokenPair:
         """Fresh tokens of an installed app for a user (what the portal posts to frames and events)."""

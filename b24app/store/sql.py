@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import secretbox
+from ..logsafe import scrub
 from .interface import KV, NEEDS_REINSTALL, Inbox, InboxItem, Portal, PortalStore, Store
 from .tables import inbox as t_inbox
 from .tables import kv as t_kv
@@ -33,9 +35,21 @@ def _insert(engine: sa.Engine, table: sa.Table):
     return (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+# Portal credentials are sealed at rest (b24app.secretbox): written as "fernet:…", opened on read; a
+# legacy plain-text value is still read (and sealed on its next write or by ``b24app rotate-keys``).
+SEALED_PORTAL_FIELDS = ("access_token", "refresh_token", "application_token")
+
+
 def _portal(row) -> Portal:
     m = row._mapping
-    return Portal(**{k: m[k] for k in _PORTAL_FIELDS})
+    values = {k: m[k] for k in _PORTAL_FIELDS}
+    for k in SEALED_PORTAL_FIELDS:
+        values[k] = secretbox.unseal(values[k])
+    return Portal(**values)
+
+
+def _same(col, value):
+    return col.is_(None) if value is None else col == value
 
 
 def _item(row) -> InboxItem:
@@ -59,6 +73,8 @@ class SQLPortalStore(PortalStore):
     def upsert(self, portal: Portal) -> Portal:
         now = _now()
         values = {k: v for k, v in asdict(portal).items() if k not in ("installed_at", "updated_at")}
+        for k in SEALED_PORTAL_FIELDS:
+            values[k] = secretbox.seal(values[k])
         values.update(installed_at=portal.installed_at or now, updated_at=now,
                       refresh_owner=None, refresh_lease_until=None)
         ins = _insert(self.engine, t_portals).values(**values)
@@ -94,11 +110,35 @@ class SQLPortalStore(PortalStore):
                     expires_at: int | None) -> bool:
         p = t_portals.c
         stmt = (sa.update(t_portals).where(p.member_id == member_id, p.token_version == expected_version)
-                .values(access_token=access, refresh_token=refresh, expires_at=expires_at,
+                .values(access_token=secretbox.seal(access), refresh_token=secretbox.seal(refresh),
+                        expires_at=expires_at,
                         token_version=p.token_version + 1, refresh_owner=None, refresh_lease_until=None,
                         updated_at=_now()))
         with self.engine.begin() as c:
             return c.execute(stmt).rowcount == 1
+
+    def reseal_all(self, progress=None) -> int:
+        """Every portal's credentials sealed again with the first key (``b24app rotate-keys``); legacy
+        plain text gets sealed. Row by row, each a conditional UPDATE on the values read, so a token
+        refreshed meanwhile is left as the refresher wrote it (already under the current keys)."""
+        p = t_portals.c
+        with self.engine.connect() as c:
+            ids = list(c.execute(sa.select(p.member_id).order_by(p.member_id)).scalars())
+        done = 0
+        for member_id in ids:
+            with self.engine.begin() as c:
+                row = c.execute(sa.select(p.member_id, *(p[k] for k in SEALED_PORTAL_FIELDS))
+                                .where(p.member_id == member_id)).first()
+                if row is not None:
+                    m = row._mapping
+                    new = {k: secretbox.reseal(m[k]) for k in SEALED_PORTAL_FIELDS}
+                    c.execute(sa.update(t_portals).where(p.member_id == member_id,
+                                                         *(_same(p[k], m[k]) for k in SEALED_PORTAL_FIELDS))
+                              .values(**new))
+            done += 1
+            if progress is not None:
+                progress(done, len(ids))
+        return done
 
     def forget(self, member_id: str) -> None:
         """Deletes from every table that has a ``member_id`` column — including tables added by later
@@ -186,7 +226,8 @@ class SQLInbox(Inbox):
                              .returning(t_inbox.c.id)).first() is not None
 
     def fail(self, item_id: int, error: str, retry_in: float | None = None, *, owner: str) -> bool:
-        values: dict[str, Any] = {"last_error": (error or "")[:4000], "lease_until": None, "updated_at": _now()}
+        # last_error is shown to operators: no credential in it, whatever the handler's exception said
+        values: dict[str, Any] = {"last_error": scrub(error or "")[:4000], "lease_until": None, "updated_at": _now()}
         if retry_in is None:
             values["status"] = "failed"
         else:

@@ -18,7 +18,7 @@ portals = sa.Table(
     sa.Column("access_token", sa.Text),
     sa.Column("refresh_token", sa.Text),
     sa.Column("expires_at", sa.BigInteger),
-    sa.Column("application_token", sa.String(128)),
+    sa.Column("application_token", sa.Text),           # sealed (secrets_0001)
     sa.Column("scope", sa.Text, nullable=False, server_default=""),
     sa.Column("status", sa.String(32), nullable=False, server_default="installing"),
     sa.Column("lang", sa.String(8), nullable=False, server_default="ru"),

@@ -13,6 +13,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 CLIENT_ID = "local.b24apptest0000000.00000001"
 CLIENT_SECRET = "s3cr3t-for-tests-only-0123456789abcdef0123456789"
+# The sandbox portal, the 1C sandbox and the tests' photo server listen on 127.0.0.1: the operator's
+# allowance for them (B24APP_OUTBOUND_ALLOW), the way a LAN 1C is allowed in production.
+LOOPBACK = "127.0.0.1/32"
 
 
 class _Quiet(WSGIRequestHandler):
@@ -103,7 +106,8 @@ def live_app(cloud, portal, store_url):
     server, holder, url = start_server(None)
     settings = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, oauth_server=cloud.oauth_url,
                         public_url=url, database_url=store_url, allow_http_portals=True,
-                        secret_key="test", bx24_js_url=portal.url + "/api/v1/", frame_check_ttl=60)
+                        secret_key="test", bx24_js_url=portal.url + "/api/v1/", frame_check_ttl=60,
+                        outbound_allow=LOOPBACK)
     app = create_app(settings)
     holder["app"] = app
     cloud.register_app(CLIENT_ID, CLIENT_SECRET, handler_url=url + "/app", install_url=url + "/install")

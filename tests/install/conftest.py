@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import CLIENT_ID, CLIENT_SECRET, start_server
+from tests.app.conftest import CLIENT_ID, CLIENT_SECRET, LOOPBACK, start_server
 
 
 @pytest.fixture
@@ -16,7 +16,8 @@ def app_env(cloud, portal, sqlite_url, monkeypatch):
 
     server, holder, url = start_server(None)
     settings = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, oauth_server=cloud.oauth_url,
-                        public_url=url, database_url=sqlite_url, allow_http_portals=True, secret_key="test")
+                        public_url=url, database_url=sqlite_url, allow_http_portals=True, secret_key="test",
+                        outbound_allow=LOOPBACK)
     app = create_app(settings)              # registers the hooks (domains.load) — so patch after it:
     monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [])     # the tests run the installer themselves
     holder["app"] = app

@@ -33,7 +33,10 @@ class _PhotoServer(str):
 
 
 @pytest.fixture
-def photo_server(tmp_path):
+def photo_server(tmp_path, api):
+    """Listed by the operator (B24APP_PHOTO_HOSTS) as a host photo links may point at."""
+    from dataclasses import replace
+
     (tmp_path / "door.png").write_bytes(PNG)
 
     seen = []
@@ -51,6 +54,8 @@ def photo_server(tmp_path):
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    services = api.live.services
+    services.settings = replace(services.settings, photo_hosts=f"127.0.0.1:{srv.server_address[1]}")
     yield _PhotoServer(f"http://127.0.0.1:{srv.server_address[1]}", seen)
     srv.shutdown()
     srv.server_close()

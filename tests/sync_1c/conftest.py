@@ -7,6 +7,13 @@ from sync_1c.odata import ODataClient
 from sync_1c.sandbox import start
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(monkeypatch):
+    """The 1C sandbox listens on 127.0.0.1: the operator's allowance (B24APP_OUTBOUND_ALLOW), as for a LAN
+    1C in production. Clients built without Settings (ODataClient, connection.check) read it from there."""
+    monkeypatch.setenv("B24APP_OUTBOUND_ALLOW", "127.0.0.1/32")
+
+
 @pytest.fixture
 def onec():
     sb = start()

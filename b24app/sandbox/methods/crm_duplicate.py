@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from ..db import COMPANY, CONTACT
+from .. import perms
+from ..db import COMPANY, CONTACT, LEAD
 from ..registry import B24Fault, method
 from .crm_legacy import arg
 
@@ -37,6 +38,10 @@ def _key(kind: str, value: str) -> str:
 
 @method("crm.duplicate.findbycomm", scope="crm")
 def findbycomm(ctx, params):
+    # src CCrmDuplicateRestProxy: refused only when none of leads/contacts/companies is readable; the ids
+    # found are not filtered per item (perms.py) — reading them is what a restricted user is refused.
+    if not any(perms.can_read_any(ctx, t) for t in (LEAD, CONTACT, COMPANY)):
+        raise perms.legacy_denied()
     kind = str(arg(params, "type") or "").upper()
     if not kind:
         raise B24Fault("Communication type is not defined", "Parameter 'type' is required.", 400)

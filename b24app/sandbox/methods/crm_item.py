@@ -9,10 +9,10 @@ the same ones crm.deal.* reads, and events are the type's own (ONCRMDEALADD for 
 """
 from __future__ import annotations
 
-from .. import crmcore
+from .. import crmcore, perms
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, query_key, select_table
+from ..filters import compile_filter, page_of, parse_order, query_key, restrict, select_table
 from ..registry import B24Fault, Paged, method
 
 
@@ -40,10 +40,13 @@ def _item_id(params) -> int:
         raise B24Fault("INVALID_ARG_VALUE", "Could not find value for parameter {id}", 400) from None
 
 
-def _row(ctx, etid: int, rid: int) -> dict:
+def _row(ctx, etid: int, rid: int, action: str = "READ") -> dict:
+    """The item, then the caller's permission on it (src Controller\\Item: NOT_FOUND before ACCESS_DENIED)."""
     row = ctx.portal.db.table_for(etid).get(rid)
     if row is None:
         raise B24Fault("NOT_FOUND", "Element not found", 400)
+    if not perms.allows(ctx, etid, action, row):
+        raise perms.item_denied()
     return row
 
 
@@ -62,6 +65,8 @@ def item_add(ctx, params):
     orig = _flag(params.get("useOriginalUfNames"))
     schema = Schema(ctx.portal.db, etid)
     fields = schema.coerce_fields(_fields_param(params), item_api=True, original_uf=orig)
+    if not perms.can_add(ctx, etid, fields.get("CATEGORY_ID")):
+        raise perms.item_denied()
     row = crmcore.create(ctx, etid, fields, item_api=True, schema=schema)
     crmcore.emit(ctx, etid, "ADD", row["ID"])
     return {"item": schema.item_row(row, None, orig)}
@@ -83,7 +88,7 @@ def item_update(ctx, params):
     orig = _flag(params.get("useOriginalUfNames"))
     db = ctx.portal.db
     schema = Schema(db, etid)
-    row = _row(ctx, etid, _item_id(params))
+    row = _row(ctx, etid, _item_id(params), "WRITE")
     fields = schema.coerce_fields(_fields_param(params), item_api=True, original_uf=orig)
     old_cat = row.get("CATEGORY_ID")
     changes = crmcore.update(ctx, etid, row, fields, item_api=True)
@@ -100,7 +105,7 @@ def item_delete(ctx, params):
     rid = _item_id(params)
     db = ctx.portal.db
     with db.lock:
-        _row(ctx, etid, rid)
+        _row(ctx, etid, rid, "DELETE")
         db.table_for(etid).delete(rid)
     crmcore.emit(ctx, etid, "DELETE", rid)
     return []
@@ -138,11 +143,12 @@ def item_list(ctx, params):
     filt = params.get("filter")
     if filt not in (None, "") and not isinstance(filt, (dict, list)):
         raise B24Fault("INVALID_ARG_VALUE", "Invalid value for parameter {filter}", 400)
-    pred = compile_filter(filt, _resolver(schema, orig, "filter"))
+    allowed, perm_key = perms.read_filter(ctx, etid) or (None, None)    # getItemsFilteredByPermissions
+    pred = restrict(compile_filter(filt, _resolver(schema, orig, "filter")), allowed)
     order = parse_order(params.get("order") or {}, _resolver(schema, orig, "order"))
     offset, count = page_of(params.get("start"))
     with db.lock:
-        key = query_key("crm.item.list", etid, orig, filt, params.get("order"), db.userfields.version)
+        key = query_key("crm.item.list", etid, orig, filt, params.get("order"), db.userfields.version, perm_key)
         rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count, key)
         items = schema.item_rows(rows, select, orig)
     if not count:

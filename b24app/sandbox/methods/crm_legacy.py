@@ -9,10 +9,10 @@ page = floor(start/50)+1, ``next``/``total`` hoisted, ``start=-1`` skips the COU
 """
 from __future__ import annotations
 
-from .. import crmcore
+from .. import crmcore, perms
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, query_key, select_rows, select_table
+from ..filters import compile_filter, page_of, parse_order, query_key, restrict, select_rows, select_table
 from ..registry import B24Fault, Paged, method
 
 ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
@@ -75,19 +75,33 @@ def legacy_filter(schema: Schema, filt) -> callable:
     return compile_filter(filt, legacy_resolver(schema))
 
 
+def gate(ctx) -> None:
+    """CCrmRestService refuses every legacy crm.* call of a user who can read nothing in CRM (perms.py)."""
+    if not perms.can_read_some_crm(ctx):
+        raise perms.legacy_denied()
+
+
 def legacy_list(ctx, etid: int, params: dict, render=None) -> Paged:
+    """The list through the caller's READ permission (innerGetList: "may read any" first, then the
+    permission-filtered query), so ``total``/``next`` count only rows the caller may read."""
     db = ctx.portal.db
+    gate(ctx)
+    allowed, perm_key = None, None
+    if not perms.unrestricted(ctx):
+        if not perms.can_read_any(ctx, etid):
+            raise perms.legacy_denied()
+        allowed, perm_key = perms.read_filter(ctx, etid) or (None, None)
     schema = Schema(db, etid)
     select = arg(params, "select")
     if isinstance(select, dict):
         select = list(select.values())
     if isinstance(select, str):
         select = [select]
-    pred = legacy_filter(schema, arg(params, "filter"))
+    pred = restrict(legacy_filter(schema, arg(params, "filter")), allowed)
     order = parse_order(arg(params, "order") or {}, legacy_order_resolver(schema))
     offset, count = page_of(arg(params, "start"))
     with db.lock:
-        key = query_key("legacy", etid, arg(params, "filter"), arg(params, "order"), db.userfields.version)
+        key = query_key("legacy", etid, arg(params, "filter"), arg(params, "order"), db.userfields.version, perm_key)
         rows, total = select_table(db.table_for(etid), pred, order, offset, 50, count, key)
         out = schema.legacy_rows(rows, select or [])
     if not count:
@@ -101,29 +115,37 @@ def _register(entity: str, etid: int) -> None:
 
     @method(f"crm.{entity}.add", scope="crm")
     def add(ctx, params):
+        gate(ctx)
         schema = Schema(ctx.portal.db, etid)
         fields = schema.coerce_fields(_fields(params), item_api=False)
+        if not perms.can_add(ctx, etid, fields.get("CATEGORY_ID") or 0 if etid == DEAL else None):
+            raise perms.legacy_denied()
         row = crmcore.create(ctx, etid, fields, item_api=False, schema=schema)
         crmcore.emit(ctx, etid, "ADD", row["ID"])
         return row["ID"]
 
+    def _checked(ctx, params, action: str) -> tuple[int, dict]:
+        """innerGet/innerUpdate/innerDelete: the permission on the id first, then "Not found"."""
+        gate(ctx)
+        rid = _id(params)
+        row = ctx.portal.db.table_for(etid).get(rid)
+        if not perms.allows(ctx, etid, action, row):
+            raise perms.legacy_denied()
+        if row is None:
+            raise B24Fault("", "Not found", 400)
+        return rid, row
+
     @method(f"crm.{entity}.get", scope="crm")
     def get(ctx, params):
-        rid = _id(params)
         db = ctx.portal.db
         with db.lock:
-            row = db.table_for(etid).get(rid)
-            if row is None:
-                raise B24Fault("", "Not found", 400)
+            _rid, row = _checked(ctx, params, "READ")
             return Schema(db, etid).legacy_row(row)
 
     @method(f"crm.{entity}.update", scope="crm")
     def update(ctx, params):
-        rid = _id(params)
         db = ctx.portal.db
-        row = db.table_for(etid).get(rid)
-        if row is None:
-            raise B24Fault("", "Not found", 400)
+        rid, row = _checked(ctx, params, "WRITE")
         fields = Schema(db, etid).coerce_fields(_fields(params), item_api=False)
         crmcore.update(ctx, etid, row, fields, item_api=False)
         crmcore.emit(ctx, etid, "UPDATE", rid)
@@ -131,11 +153,10 @@ def _register(entity: str, etid: int) -> None:
 
     @method(f"crm.{entity}.delete", scope="crm")
     def delete(ctx, params):
-        rid = _id(params)
         db = ctx.portal.db
         with db.lock:
-            if db.table_for(etid).delete(rid) is None:
-                raise B24Fault("", "Not found", 400)
+            rid, _row = _checked(ctx, params, "DELETE")
+            db.table_for(etid).delete(rid)
         crmcore.emit(ctx, etid, "DELETE", rid)
         return True
 
@@ -145,6 +166,7 @@ def _register(entity: str, etid: int) -> None:
 
     @method(f"crm.{entity}.fields", scope="crm")
     def fields(ctx, params):
+        gate(ctx)
         return Schema(ctx.portal.db, etid).legacy_fields()
 
     _register_userfields(entity, up)
@@ -223,6 +245,7 @@ def _register_userfields(entity: str, up: str) -> None:
 
     @method(f"crm.{entity}.userfield.add", scope="crm")
     def uf_add(ctx, params):
+        gate(ctx)
         f = _fields(params)
         fu = {str(k).upper(): v for k, v in f.items()}
         if not fu.get("FIELD_NAME") or not fu.get("USER_TYPE_ID"):
@@ -245,10 +268,12 @@ def _register_userfields(entity: str, up: str) -> None:
 
     @method(f"crm.{entity}.userfield.get", scope="crm")
     def uf_get(ctx, params):
+        gate(ctx)
         return uf_legacy(find(ctx, params))
 
     @method(f"crm.{entity}.userfield.list", scope="crm")
     def uf_list(ctx, params):
+        gate(ctx)
         db = ctx.portal.db
         rows = db.userfields_of(entity_id)
         pred = compile_filter(arg(params, "filter"), lambda n: (lambda r, k=n.upper(): r.get(k)))
@@ -258,6 +283,7 @@ def _register_userfields(entity: str, up: str) -> None:
 
     @method(f"crm.{entity}.userfield.update", scope="crm")
     def uf_update(ctx, params):
+        gate(ctx)
         uf = find(ctx, params)
         f = {str(k).upper(): v for k, v in _fields(params).items()}
         f.pop("FIELD_NAME", None), f.pop("USER_TYPE_ID", None), f.pop("MULTIPLE", None)
@@ -269,6 +295,7 @@ def _register_userfields(entity: str, up: str) -> None:
 
     @method(f"crm.{entity}.userfield.delete", scope="crm")
     def uf_delete(ctx, params):
+        gate(ctx)
         uf = find(ctx, params)
         db = ctx.portal.db
         with db.lock:

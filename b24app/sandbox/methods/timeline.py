@@ -10,10 +10,11 @@ from __future__ import annotations
 import base64
 
 from .. import crmdefaults as cd
+from .. import perms
 from ..crmcore import now_iso
 from ..filters import compile_filter, page_of, parse_order, select_rows
 from ..registry import B24Fault, Paged, method
-from .crm_legacy import arg
+from .crm_legacy import arg, gate
 
 NAMES = {"lead": 1, "deal": 2, "contact": 3, "company": 4, "quote": 7, "order": 14, "smart_invoice": 31}
 
@@ -30,6 +31,16 @@ def _etid(db, name: str) -> int | None:
 def _owner_exists(db, etid: int, oid) -> bool:
     t = db.table_for(etid)
     return t is None or t.get(oid) is not None       # types we do not store (leads…) are accepted
+
+
+def _owner_allows(ctx, etid: int, oid, action: str, check=None) -> bool:
+    """The caller's permission on the comment's owner (types the sandbox does not store: allowed)."""
+    if perms.unrestricted(ctx):
+        return True
+    t = ctx.portal.db.table_for(etid)
+    if t is None:
+        return True
+    return (check or perms.Checker(ctx, action))(etid, t.get(oid))
 
 
 def _files_in(db, raw, created: str, author: int) -> list[dict]:
@@ -78,6 +89,8 @@ def comment_add(ctx, params):
         raise B24Fault("", "Wrong entity", 400)
     if not str(f.get("COMMENT") or "").strip():
         raise B24Fault("", "Empty comment message.", 400)
+    if not _owner_allows(ctx, etid, f["ENTITY_ID"], "WRITE"):     # src: canUpdate(owner) → ACCESS_DENIED
+        raise perms.item_denied()
     if not _owner_exists(db, etid, f["ENTITY_ID"]):
         raise B24Fault("", "Not found", 400)
     created, author = now_iso(ctx.portal), int(f.get("AUTHOR_ID") or ctx.user_id)
@@ -91,21 +104,37 @@ def comment_add(ctx, params):
     return cid
 
 
+def _comment_etid(db, c: dict) -> int | None:
+    return _etid(db, c["ENTITY_TYPE"])
+
+
 @method("crm.timeline.comment.get", scope="crm")
 def comment_get(ctx, params):
-    c = ctx.portal.db.comments.get(arg(params, "id"))
+    gate(ctx)
+    db = ctx.portal.db
+    c = db.comments.get(arg(params, "id"))
     if c is None:
         raise B24Fault("", "Not found", 400)
+    etid = _comment_etid(db, c)
+    if etid is not None and not _owner_allows(ctx, etid, c["ENTITY_ID"], "READ"):
+        raise perms.legacy_denied()
     return comment_out(c)
 
 
 @method("crm.timeline.comment.list", scope="crm")
 def comment_list(ctx, params):
+    gate(ctx)
     getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
     pred = compile_filter(arg(params, "filter"), getter)
+    db = ctx.portal.db
+    if not perms.unrestricted(ctx):                 # only comments of owners the caller may read (UNVERIFIED)
+        base, check = pred, perms.Checker(ctx, "READ")
+
+        def pred(c, _db=db):
+            etid = _comment_etid(_db, c)
+            return base(c) and (etid is None or _owner_allows(ctx, etid, c["ENTITY_ID"], "READ", check))
     order = parse_order(arg(params, "order") or {"ID": "DESC"}, getter)
     offset, count = page_of(arg(params, "start"))
-    db = ctx.portal.db
     with db.lock:
         rows, total = select_rows(db.comments.rows.values(), pred, order, offset, 50, count)
         out = [comment_out(c) for c in rows]
@@ -123,6 +152,9 @@ def comment_delete(ctx, params):
     c = ctx.portal.db.comments.get(arg(params, "id"))
     if c is None:
         raise B24Fault("", "Not found", 400)
+    etid = _comment_etid(ctx.portal.db, c)
+    if etid is not None and not _owner_allows(ctx, etid, c["ENTITY_ID"], "WRITE"):
+        raise perms.item_denied()
     with ctx.portal.db.lock:
         ctx.portal.db.comments.delete(c["ID"])
     ctx.portal.emit("ONCRMTIMELINECOMMENTDELETE", {"FIELDS": {"ID": str(c["ID"])}}, ctx.user_id)
@@ -138,6 +170,8 @@ def todo_add(ctx, params):
     etid, oid = int(params["ownerTypeId"]), int(params["ownerId"])
     if cd.type_name(db, etid) is None or not _owner_exists(db, etid, oid):
         raise B24Fault("NOT_FOUND", "Element not found", 400)
+    if not _owner_allows(ctx, etid, oid, "WRITE"):                 # like comment add (UNVERIFIED)
+        raise perms.item_denied()
     from ..crmschema import coerce
 
     deadline = coerce("datetime", params["deadline"])

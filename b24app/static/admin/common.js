@@ -50,7 +50,22 @@
     return S['error'] + ' ' + res.status + ': ' + (res.body.error_description || res.body.error || '');
   }
 
+  /* A moment (unix seconds) in the page's language: ru "2 дек. 2026, 11:25", en "Dec 2, 2026, 11:25 AM".
+     Intl's Russian "г." after the year is dropped: the short form fits a table cell. */
+  function when(seconds) {
+    if (seconds === null || seconds === undefined || seconds === '') return '';
+    var d = new Date(Number(seconds) * 1000);
+    if (isNaN(d.getTime())) return '';
+    var ru = CFG.lang === 'ru';
+    var f = new Intl.DateTimeFormat(ru ? 'ru-RU' : 'en-US', {day: 'numeric', month: 'short', year: 'numeric',
+                                                             hour: ru ? '2-digit' : 'numeric', minute: '2-digit'});
+    return f.formatToParts(d).map(function (p) {
+      return p.type === 'literal' && ru ? p.value.replace(/\s*г\.\s*,/, ',').replace(/\s*г\.\s*$/, '') : p.value;
+    }).join('');
+  }
+
   function fit() { if (window.BX24 && BX24.fitWindow) { try { BX24.fitWindow(); } catch (e) { /* outside a frame */ } } }
 
-  window.B24Admin = {cfg: CFG, s: S, api: api, el: el, field: field, say: say, failure: failure, fit: fit};
+  window.B24Admin = {cfg: CFG, s: S, api: api, el: el, field: field, say: say, failure: failure, fit: fit,
+                    when: when};
 })();

@@ -88,13 +88,17 @@
       b.addEventListener('click', fn);
       box.appendChild(b);
     }
-    button('pick', row.worker ? S.reassign : S.pick, function () { showCandidates(row.id); });
-    button('pick-date', S.pick_date, function () { P.showGrid(row.id); });
-    if (row.worker) {
+    // what the person's app role allows (the server checks it again on every call)
+    var can = cfg.can || {};
+    if (can.dispatch) {
+      button('pick', row.worker ? S.reassign : S.pick, function () { showCandidates(row.id); });
+      button('pick-date', S.pick_date, function () { P.showGrid(row.id); });
+    }
+    if (row.worker && (can['jobs.all'] || row.worker === cfg.user_id)) {
       button('worker-day', S.worker_day, function () { P.showDay(row.worker, dayOf(row)); });
     }
     // the geocoder put it in the wrong place: a manual pin for this address wins from now on
-    button('move-pin', S.move_pin, function () { map.closePopup(); P.movePin(row); });
+    if (can.dispatch) button('move-pin', S.move_pin, function () { map.closePopup(); P.movePin(row); });
     return box;
   }
 
@@ -132,7 +136,7 @@
     c.textContent = S.jobs + ': ' + state.rows.length;
     c.setAttribute('data-count', String(state.rows.length));
     var u = document.getElementById('unplaced-open'), nu = (doc.unplaced || []).length;
-    u.hidden = !nu;
+    u.hidden = !nu || !(cfg.can || {}).dispatch;
     u.textContent = S.unplaced + ': ' + nu;
     u.setAttribute('data-count', String(nu));
     document.body.setAttribute('data-version', String(doc.version));
