@@ -36,7 +36,8 @@ UI = {
         "route.agreed": "договорились на", "route.late": "не успеть к",
         "unplaced": "Без координат", "phone_link": "Открыть на телефоне", "phone_hint":
             "Наведите камеру телефона на код или откройте ссылку в браузере телефона. Ссылка только ваша: "
-            "она действует, пока её не отзовут в настройках приложения.", "phone_qr": "QR-код ссылки для телефона", "edit_hint": "Нажмите, чтобы изменить",
+            "она действует, пока её не отзовут в настройках приложения.",
+        "phone_qr": "QR-код ссылки для телефона", "edit_hint": "Нажмите, чтобы изменить",
         "address": "Адрес", "phone": "Телефон", "region": "Регион", "comments": "Комментарий", "back": "Назад",
         "month.prev": "‹", "month.next": "›", "error": "Ошибка", "loading": "Загрузка…",
         "company_fields": "Карточка компании", "visits_of_company": "Посещения этой компании",
@@ -64,7 +65,8 @@ UI = {
         "route.agreed": "agreed for", "route.late": "cannot make it by",
         "unplaced": "No coordinates", "phone_link": "Open on the phone", "phone_hint":
             "Point the phone's camera at the code or open the link in the phone's browser. The link is yours "
-            "alone: it works until it is revoked in the app's settings.", "phone_qr": "QR code of the phone link", "edit_hint": "Click to edit",
+            "alone: it works until it is revoked in the app's settings.",
+        "phone_qr": "QR code of the phone link", "edit_hint": "Click to edit",
         "address": "Address", "phone": "Phone", "region": "Region", "comments": "Comment", "back": "Back",
         "month.prev": "‹", "month.next": "›", "error": "Error", "loading": "Loading…",
         "company_fields": "Company card", "visits_of_company": "Visits of this company",

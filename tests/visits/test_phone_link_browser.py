@@ -49,8 +49,8 @@ def test_phone_link_with_its_qr_code_and_the_route_link(visits, artifacts_dir, m
             frame.click("[data-b24app=view] button.primary")
             frame.wait_for_selector("[data-b24app=route] a[data-b24app=route-link]", timeout=20000)
             out["route_text"] = frame.inner_text("[data-b24app=route]")
-            out["route_links"] = frame.evaluate(
-                "Array.from(document.querySelectorAll('[data-b24app=route] a[data-b24app=route-link]')).map(a => a.href)")
+            out["route_links"] = frame.evaluate("Array.from(document.querySelectorAll("
+                                                "'[data-b24app=route] a[data-b24app=route-link]')).map(a => a.href)")
             b.close()
         return out
 
