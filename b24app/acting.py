@@ -16,9 +16,10 @@ import time
 import uuid
 from dataclasses import replace
 
-from .errors import NeedsReinstall, OAuthError, PortalNotInstalled, UserSessionExpired
+from .errors import OAuthError, PortalNotInstalled, UserSessionExpired
+from .oauth import installed_portal
 from .portal import PortalClient
-from .store.interface import NEEDS_REINSTALL, Portal
+from .store.interface import Portal
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +34,9 @@ class UserTokenManager:
         self.lease_seconds, self.wait_seconds, self.poll_seconds = lease_seconds, wait_seconds, poll_seconds
         self._local = threading.Lock()
 
-    def _portal(self, member_id: str) -> Portal:
-        p = self.store.portals.get(member_id)
-        if p is None or p.status == "uninstalled":
-            raise PortalNotInstalled(member_id)
-        if p.status == NEEDS_REINSTALL:
-            raise NeedsReinstall(member_id)
-        return p
-
     def portal(self, member_id: str) -> Portal:
         """The portal record with the *user's* access token and version in place of the app's."""
-        p = self._portal(member_id)
+        p = installed_portal(self.store, member_id)
         ut = self.store.user_tokens.get(member_id, self.user_id)
         if ut is None or not ut.access_token:
             raise UserSessionExpired(member_id, self.user_id, "no tokens of this user are kept")

@@ -94,6 +94,16 @@ class OAuthClient:
         return self._get(self.base + "/rest/app.info", {"auth": access_token}).get("result", {})
 
 
+def installed_portal(store, member_id: str) -> Portal:
+    """The portal record we may call on behalf of, or why not (never installed / gone / needs reinstall)."""
+    p = store.portals.get(member_id)
+    if p is None or p.status == "uninstalled":
+        raise PortalNotInstalled(member_id)
+    if p.status == NEEDS_REINSTALL:
+        raise NeedsReinstall(member_id)
+    return p
+
+
 class TokenManager:
     def __init__(self, store, oauth: OAuthClient, lease_seconds: float = 30.0, wait_seconds: float = 45.0,
                  poll_seconds: float = 0.05):
@@ -102,12 +112,7 @@ class TokenManager:
         self._local = threading.Lock()      # fewer DB round-trips when threads of one process pile up
 
     def portal(self, member_id: str) -> Portal:
-        p = self.store.portals.get(member_id)
-        if p is None or p.status == "uninstalled":
-            raise PortalNotInstalled(member_id)
-        if p.status == NEEDS_REINSTALL:
-            raise NeedsReinstall(member_id)
-        return p
+        return installed_portal(self.store, member_id)
 
     def current(self, member_id: str) -> tuple[str | None, int]:
         p = self.portal(member_id)

@@ -3,10 +3,8 @@ token manager, the process-wide throttle, and a PortalClient per portal on deman
 from __future__ import annotations
 
 from .acting import ActingServices
-from .errors import NeedsReinstall, PortalNotInstalled
-from .oauth import OAuthClient, TokenManager
+from .oauth import OAuthClient, TokenManager, installed_portal
 from .portal import PortalClient
-from .store.interface import NEEDS_REINSTALL
 from .throttle import Throttle
 
 
@@ -22,11 +20,7 @@ class Services:
         self.client_options = client_options or {}
 
     def client(self, member_id: str) -> PortalClient:
-        p = self.store.portals.get(member_id)
-        if p is None or p.status == "uninstalled":
-            raise PortalNotInstalled(member_id)
-        if p.status == NEEDS_REINSTALL:
-            raise NeedsReinstall(member_id)
+        installed_portal(self.store, member_id)          # refuse early: not installed / needs reinstall
         return PortalClient(member_id, self.store, self.tokens, self.throttle, self.settings, **self.client_options)
 
     # The app's own token, said explicitly where a read fills a cache every user shares (see acting.py).

@@ -81,6 +81,8 @@ def session_error(exc):
 def frame_is_admin(ctx) -> bool:
     """``user.admin`` asked with the frame's own token (reference: the portal decides, never the page's
     IS_ADMIN): only an administrator's page session may read or change settings."""
+    if "_is_admin" in (ctx.user or {}):          # asked together with user.current (verify.check_auth_id)
+        return ctx.user["_is_admin"] is True
     status, body = _ask_portal(ctx.portal.client_endpoint, "user.admin", ctx.auth_id)
     return status == 200 and body.get("result") is True
 

@@ -141,7 +141,14 @@ def _frame(portal, client_id, lang="ru", **form_overrides):
 
 
 def _calls(portal, method):
-    return [r for r in portal.log if r.method == method]
+    """HTTP requests the portal served for ``method`` — alone, or inside a batch (a frame check asks
+    ``user.current`` and ``user.admin`` in one batch request)."""
+    def asks(r):
+        if r.method == method:
+            return r.via == "http"
+        cmd = (r.params or {}).get("cmd") if r.method == "batch" else None
+        return isinstance(cmd, dict) and any(str(c).split("?")[0] == method for c in cmd.values())
+    return [r for r in portal.log if asks(r)]
 
 
 def test_frame_main_page_ru_and_en_and_cached_check(installed):
