@@ -1,14 +1,9 @@
-"""The main page's words (hub and administrator settings) in Russian and English, and the hub's items.
-
-The hub lists the pages app.json declares as portal-wide placements (LEFT_MENU, CRM_ANALYTICS_MENU), with
-their own titles and descriptions, so a new page appears in the hub by being declared, not by editing here."""
+"""The main page's words (hub and administrator settings) in Russian and English. The hub's items are
+app.json's own placements (install/hub.py)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
+from . import roles as app_roles
 from .i18n import lang_of
-
-HUB_PLACEMENT_TYPES = ("LEFT_MENU", "CRM_ANALYTICS_MENU")
 
 STRINGS: dict[str, dict[str, str]] = {
     "ru": {
@@ -230,8 +225,6 @@ ACTIONS: dict[str, dict[str, str]] = {
 def role_help(lang: str | None) -> list[dict]:
     """Each assignable role with what it may do, read from b24app.roles.PERMISSIONS (the table the server
     checks), so the explanation cannot drift from the rule."""
-    from . import roles as app_roles
-
     lang = lang_of(lang)
     words = ACTIONS[lang]
     return [{"key": r, "name": app_roles.NAMES[lang][r],
@@ -243,17 +236,3 @@ def strings(lang: str | None) -> dict[str, str]:
     base = dict(STRINGS["en"])
     base.update(STRINGS[lang_of(lang)])
     return base
-
-
-@lru_cache(maxsize=1)
-def hub_placements() -> tuple[dict, ...]:
-    """app.json's portal-wide placements, in the order declared."""
-    from install.manifest import load
-
-    return tuple(p for p in load().placements if p["placement"] in HUB_PLACEMENT_TYPES)
-
-
-def hub(lang: str) -> list[dict]:
-    lang = lang_of(lang)
-    return [{"key": p["key"], "placement": p["placement"], "title": p["title"].get(lang) or p["title"]["en"],
-             "description": (p.get("description") or {}).get(lang) or ""} for p in hub_placements()]

@@ -3,6 +3,9 @@
 ``demo`` is the one-command tour (``make demo``): a sandbox portal with demo data, this app registered
 and installed into it, the inbox worker running, and the URL of the portal page that shows the app in
 its frame. Everything runs in one process; the SQLite file lives under ./instance/.
+
+Composition root (with b24app/app.py and b24app/domains.py): the worker and the scheduler build the
+registry of enabled domains here, exactly as ``create_app`` does.
 """
 from __future__ import annotations
 
@@ -14,27 +17,27 @@ from pathlib import Path
 
 import click
 
+from install.cli import install_command
+
+from . import domains, logsafe, rotation, secretbox
+from .config import Settings
+from .inbox import Worker
+from .scheduler import Scheduler
+from .services import Services
+from .store import open_store
+
 
 def _logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("b24pysdk_NullLogger").setLevel(logging.WARNING)
-    from . import logsafe
-
     logsafe.install()           # after basicConfig: the root handler exists now
 
 
 def _require_key() -> None:
-    """Processes that read or write portal tokens refuse to start without the key that seals them
-    (b24app/secretbox.py), instead of failing at the first install or refresh."""
-    from . import secretbox
-
-    if not secretbox.configured():
-        raise click.ClickException(f"{secretbox.ENV_KEYS} is not set: portal tokens and passwords are stored "
-                                   "encrypted with it. Generate a key with `b24app keygen`, keep it with your "
-                                   "other secrets and set it for every b24app process.")
+    """No encryption key, no process (b24app/secretbox.py): a click error instead of a traceback."""
     try:
-        secretbox.seal("check")
+        secretbox.require_key()
     except secretbox.SecretBoxError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -51,7 +54,7 @@ def serve(host: str, port: int) -> None:
     """Run the web app (installer, events, robots, frames) with werkzeug's threaded server."""
     from werkzeug.serving import run_simple
 
-    from .app import create_app
+    from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
 
     _logging()
     _require_key()
@@ -62,18 +65,10 @@ def serve(host: str, port: int) -> None:
 @click.option("--offline-every", default=60.0, show_default=True, help="seconds between offline-event sweeps")
 def worker(offline_every: float) -> None:
     """Run the inbox worker: handlers for queued events and robot calls, plus the offline-event sweep."""
-    from .config import Settings
-    from .inbox import Worker
-    from .services import Services
-    from .store import open_store
-
-    from . import domains
-
     _logging()
     _require_key()
-    domains.load()
     settings = Settings.from_env()
-    w = Worker(Services(settings, open_store(settings.database_url)))
+    w = Worker(Services(settings, open_store(settings.database_url), registry=domains.build(settings=settings)))
     click.echo(f"inbox worker {w.owner} started")
     try:
         w.run_forever(offline_every=offline_every)
@@ -84,18 +79,10 @@ def worker(offline_every: float) -> None:
 @main.command()
 def scheduler() -> None:
     """Run the periodic jobs of every installed portal (one scheduler process per deployment)."""
-    from .config import Settings
-    from .scheduler import Scheduler
-    from .services import Services
-    from .store import open_store
-
-    from . import domains
-
     _logging()
     _require_key()
-    domains.load()
     settings = Settings.from_env()
-    s = Scheduler(Services(settings, open_store(settings.database_url)))
+    s = Scheduler(Services(settings, open_store(settings.database_url), registry=domains.build(settings=settings)))
     if not s.start():
         click.echo("another scheduler process is running; this one will wait for its lock")
         while not s.start():
@@ -110,8 +97,6 @@ def scheduler() -> None:
 @main.command()
 def keygen() -> None:
     """Print a new encryption key for B24APP_ENCRYPTION_KEYS (secrets at rest)."""
-    from . import secretbox
-
     click.echo(secretbox.generate_key())
 
 
@@ -121,14 +106,11 @@ def rotate_keys() -> None:
 
     Rotation: put the new key first and keep the old ones after it (B24APP_ENCRYPTION_KEYS=new,old),
     restart the processes, run this, then drop the old keys."""
-    from . import domains, rotation
-    from .config import Settings
-    from .store import open_store
-
     _logging()
     _require_key()
-    domains.load()
-    store = open_store(Settings.from_env().database_url)
+    settings = Settings.from_env()
+    registry = domains.build(settings=settings)
+    store = open_store(settings.database_url)
     shown: dict[str, int] = {}
 
     def progress(name: str, done: int, total: int) -> None:
@@ -137,7 +119,7 @@ def rotate_keys() -> None:
             click.echo(f"{name}: {done}/{total}")
 
     try:
-        counts = rotation.rotate(store, progress)
+        counts = rotation.rotate(store, registry, progress)
     finally:
         store.close()
     click.echo("re-sealed with the first key: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -191,10 +173,8 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     """Start everything ``b24app demo`` runs and return the pieces (tests use this directly)."""
     from werkzeug.serving import make_server
 
-    from .app import create_app
-    from .config import Settings
+    from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
     from .sandbox import demo as demo_seed
-    from .inbox import Worker
     from .sandbox import SandboxCloud
 
     cloud = SandboxCloud()
@@ -218,8 +198,6 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     w = Worker(app.extensions["b24"])
     threading.Thread(target=w.run_forever, kwargs={"offline_every": 30.0}, name="b24app-worker",
                      daemon=True).start()
-    from .scheduler import Scheduler
-
     sched = Scheduler(app.extensions["b24"])
     result = portal.install_app(client_id, mode="frame")
     if result.get("status") != 200:
@@ -237,10 +215,6 @@ def _demo_key(path: Path) -> None:
     """The demo seals secrets like production does: without B24APP_ENCRYPTION_KEYS it uses the key kept
     beside its database (made on the first run, mode 0600), so the next run still opens that database.
     Set in this process's environment, so every part the demo starts (and any child process) has it."""
-    import os
-
-    from . import secretbox
-
     if secretbox.configured():
         return
     if path.exists():
@@ -263,13 +237,7 @@ def stop_demo(parts: dict) -> None:
     parts["app"].extensions["b24"].store.close()
 
 
-def _register_install_command() -> None:
-    from install.cli import install_command
-
-    main.add_command(install_command, "install")
-
-
-_register_install_command()
+main.add_command(install_command, "install")
 
 if __name__ == "__main__":
     main()

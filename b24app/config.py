@@ -25,7 +25,8 @@ class Settings:
     frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
-    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (install/robots.py)
+    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
+    domains: str = ""                  # B24APP_DOMAINS: enabled domains, comma-separated; empty = all (b24app/domains.py)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -41,5 +42,6 @@ class Settings:
             bx24_js_url=env.get("B24APP_BX24_JS_URL", cls.bx24_js_url),
             outbound_allow=env.get("B24APP_OUTBOUND_ALLOW", ""),
             photo_hosts=env.get("B24APP_PHOTO_HOSTS", ""),
+            domains=env.get("B24APP_DOMAINS", ""),
         )
         return replace(s, **overrides) if overrides else s

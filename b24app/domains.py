@@ -1,55 +1,53 @@
-"""Wires the domain packages into the platform — install hooks, robots, event handlers, periodic jobs —
-once per process: create_app(), the worker and the scheduler all call ``load()``, so a robot queued by
-the web process is understood by the worker that runs it."""
+"""Which domains make up this deployment, and the one Registry they fill — part of the composition root
+(with app.py and cli.py): the only core modules allowed to reach domain packages, and they do it by name.
+
+Adding a domain = one package with ``<package>/plugin.py: plugin(registry)`` + one line in ``DOMAINS``.
+A deployment switches domains off with ``B24APP_DOMAINS`` (``Settings.domains``: a comma-separated list of
+the enabled ones, empty = all; ``install`` is always on — app.json is what makes the app); a portal switches them off with kv ``domains.disabled``
+(b24app/registry.py) — the worker and the scheduler skip that domain's work for that portal.
+"""
 from __future__ import annotations
 
-_loaded = False
+import importlib
+
+from . import core_plugin
+from .registry import CORE, Registry
+
+# name → package; order = order of declaration (e.g. which ONCRMDEALUPDATE handler runs first)
+DOMAINS: dict[str, str] = {
+    "install": "install",       # app.json: robot catalogue, install/uninstall hooks, upgrades
+    "sync_1c": "sync_1c",
+    "maps": "maps",
+    "visits": "visits",
+    "calcwork": "calcwork",
+    "desk": "desk",
+    "reports": "reports",
+}
 
 
-def load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    from install.apply import install_or_raise
-    from install.robots import register as register_robots
-    from install.uninstall import on_uninstalled
-
-    from . import inbox, install_flow
-
-    if install_or_raise not in install_flow.POST_INSTALL_HOOKS:
-        install_flow.POST_INSTALL_HOOKS.append(install_or_raise)
-    if on_uninstalled not in install_flow.UNINSTALL_HOOKS:
-        install_flow.UNINSTALL_HOOKS.append(on_uninstalled)
-    register_robots(inbox.EVENT_HANDLERS, inbox.GIVE_UP_HANDLERS)   # + the robots' give-up answer
-    from install import jobs as _install_jobs  # noqa: F401 - ONAPPUPDATE, periodic upgrade check, answer expiry
-    from sync_1c.jobs import register as register_sync_1c     # periodic pull, 1C push, paid gate
-
-    register_sync_1c(inbox.EVENT_HANDLERS)
-    from sync_1c.connection import reseal_all as reseal_1c     # 1C password + push secret: rotate-keys
-
-    from . import rotation
-
-    rotation.RESEALERS.setdefault("sync_1c", reseal_1c)
-    from maps.geocoding import register as register_maps     # background geocoding, map version bumps
-
-    register_maps(inbox.EVENT_HANDLERS)
-    from visits import calendar_sync as _visits_calendar  # noqa: F401 - periodic "visits.calendar"
-    from visits import sweep as _visits_sweep  # noqa: F401 - registers the periodic "visits.sweep"
-    from visits.events import register as register_visits   # calendar sync, human touches
-
-    register_visits(inbox.EVENT_HANDLERS)
-    _loaded = True
+def enabled_names(settings=None) -> list[str]:
+    """``Settings.domains`` ("maps,visits", empty = every one in DOMAINS); a name not in DOMAINS is taken
+    as a dotted package path (a test's example domain, a plugin shipped separately)."""
+    raw = str(getattr(settings, "domains", "") or "").strip()
+    if not raw:
+        return list(DOMAINS)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    return names if "install" in names else ["install", *names]     # app.json is not optional
 
 
-def blueprints() -> list:
-    """HTTP edges of the domain packages (each one a module in handlers/ with a ``bp``); add yours here."""
-    import importlib
+def plugin_of(name: str):
+    """The ``plugin(registry)`` of a domain named in DOMAINS or by its dotted package path."""
+    return importlib.import_module(f"{DOMAINS.get(name, name)}.plugin").plugin
 
-    modules = [
-        "handlers.visits",
-        "handlers.payments",
-        "handlers.maps",
-        "handlers.reports",
-        "handlers.desk",
-    ]
-    return [importlib.import_module(m).bp for m in modules]
+
+def build(names: list[str] | None = None, settings=None) -> Registry:
+    """The platform plus each named domain (default: the settings' enabled ones)."""
+    registry = Registry().use(CORE, core_plugin.plugin)
+    for name in (enabled_names(settings) if names is None else names):
+        registry.use(name, plugin_of(name))
+    return registry
+
+
+def blueprints(registry: Registry) -> list:
+    """The enabled domains' HTTP edges (``handlers.<x>.bp``), imported here and only here."""
+    return [importlib.import_module(m).bp for m in registry.blueprints]

@@ -5,9 +5,9 @@ writes the event here and answers 200 at once; the worker does the work later an
 events (§2.4) are the at-least-once path for the time the app was down: ``pull_offline`` reserves them
 with ``clear=0``, puts them into the same inbox, and only then clears them on the portal.
 
-Domain packages register their handlers in ``EVENT_HANDLERS`` (``@on_event("ONCRMDEALUPDATE")``,
-``@on_robot("code")``); a handler is ``fn(services, member_id, payload)`` and must be idempotent
-enough for a retry after a crash mid-way.
+Which handlers run is the ``Registry``'s business (b24app/registry.py): a domain declares
+``registry.on_event("ONCRMDEALUPDATE", fn)`` (several per event), robots and its own inbox jobs; a handler
+is ``fn(services, member_id, payload)`` and must be idempotent enough for a retry after a crash mid-way.
 """
 from __future__ import annotations
 
@@ -20,41 +20,15 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Callable
 
-from .errors import NeedsReinstall, PortalNotInstalled
+from .errors import B24Error, NeedsReinstall, PortalNotInstalled
 from .logsafe import error_text
+from .registry import CORE, disabled_domains
 
 log = logging.getLogger("b24app.inbox")
 
-Handler = Callable[[object, str, dict], None]
-EVENT_HANDLERS: dict[str, Handler] = {}
-# Called once when an item is given up for good: ``fn(services, member_id, payload, error: str)``, keyed
-# by kind ("robot", "event", "app"). A robot must still answer its workflow, or the automation waits forever.
-GaveUpHandler = Callable[[object, str, dict, str], None]
-GIVE_UP_HANDLERS: dict[str, GaveUpHandler] = {}
 SECRET_AUTH_KEYS = ("access_token", "refresh_token")
 OFFLINE_PROCESS_KEY = "inbox.offline_process_id"
-
-
-def on_event(name: str):
-    """Register ``fn(services, member_id, payload)`` for an event name (upper-case, as the portal sends)."""
-    def deco(fn: Handler) -> Handler:
-        EVENT_HANDLERS[name.upper()] = fn
-        return fn
-    return deco
-
-
-def on_robot(code: str):
-    """Register a robot handler; robot items are looked up as ``robot:<code>``."""
-    def deco(fn: Handler) -> Handler:
-        EVENT_HANDLERS[f"robot:{code}"] = fn
-        return fn
-    return deco
-
-
-def handler_key(kind: str, name: str) -> str:
-    return name.upper() if kind == "event" else f"{kind}:{name}"
 
 
 # --- accept ---------------------------------------------------------------------------------------
@@ -66,7 +40,7 @@ def _digest(*parts) -> str:
     return hashlib.sha256("\x1f".join(_canonical(p) for p in parts).encode()).hexdigest()
 
 
-def _without_tokens(form: dict) -> dict:
+def without_tokens(form: dict) -> dict:
     """The user's access/refresh tokens are not kept at rest: work is done through ``services.client``."""
     out = dict(form)
     if isinstance(out.get("auth"), dict):
@@ -89,7 +63,7 @@ def event_dedup_key(member_id: str, form: dict) -> str:
 def accept_event(store, member_id: str, form: dict) -> bool:
     """Write a verified event into the inbox; False = already there (a duplicate), nothing written."""
     name = str(form.get("event") or "").upper()
-    return store.inbox.put(member_id, "event", name, _without_tokens(form), event_dedup_key(member_id, form),
+    return store.inbox.put(member_id, "event", name, without_tokens(form), event_dedup_key(member_id, form),
                            while_pending=True)
 
 
@@ -99,7 +73,7 @@ def accept_robot(store, member_id: str, code: str, form: dict) -> bool:
     token = str(form.get("event_token") or "")
     key = _digest("robot", member_id, code, token) if token else _digest(
         "robot", member_id, code, form.get("workflow_id"), form.get("document_id"), form.get("ts"))
-    return store.inbox.put(member_id, "robot", code, _without_tokens(form), key)
+    return store.inbox.put(member_id, "robot", code, without_tokens(form), key)
 
 
 # --- worker ---------------------------------------------------------------------------------------
@@ -107,11 +81,15 @@ class Worker:
     """Claims inbox items and runs their handlers. Several workers (threads or processes) may run: the
     store's claim gives each item to one of them, and a crashed worker's lease runs out."""
 
-    def __init__(self, services, handlers: dict[str, Handler] | None = None, owner: str | None = None,
+    def __init__(self, services, registry=None, owner: str | None = None,
                  batch: int = 20, lease_seconds: float = 60.0, max_attempts: int = 8,
                  backoff: float = 2.0, max_backoff: float = 600.0):
+        """``registry`` defaults to the services' own; another one (a test's) is what this worker's
+        handlers see as ``services.registry`` too."""
+        if registry is not None and registry is not services.registry:
+            services = services.using(registry)
         self.services = services
-        self.handlers = EVENT_HANDLERS if handlers is None else handlers
+        self.registry = services.registry
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.batch, self.lease_seconds, self.max_attempts = batch, lease_seconds, max_attempts
         self.backoff, self.max_backoff = backoff, max_backoff
@@ -143,15 +121,35 @@ class Worker:
             handled += 1
         return handled
 
+    def _handlers(self, item) -> list:
+        """The item's handlers, without those of a domain this portal switched off."""
+        found = self.registry.handlers(item.kind, item.name)
+        if any(d.domain != CORE for d in found):
+            off = disabled_domains(self.services.store, item.member_id)
+            found = [d for d in found if d.domain not in off]
+        return found
+
+    def _run(self, handlers, item) -> None:
+        """Every handler runs, even after another failed; the first failure is raised afterwards so the
+        item is retried (each handler is idempotent, so re-running the others does no harm)."""
+        error = None
+        for d in handlers:
+            try:
+                d.fn(self.services, item.member_id, item.payload)
+            except Exception as exc:  # noqa: BLE001 - re-raised below after the others ran
+                error = error or exc
+        if error is not None:
+            raise error
+
     def _process(self, inbox, item) -> None:
-        fn = self.handlers.get(handler_key(item.kind, item.name))
-        if fn is None:
+        handlers = self._handlers(item)
+        if not handlers:
             log.debug("inbox %s: no handler for %s %s", item.id, item.kind, item.name)
             self._finish(inbox.done(item.id, owner=self.owner), item)
             return
         try:
             with self._lease_kept(inbox, item):
-                fn(self.services, item.member_id, item.payload)
+                self._run(handlers, item)
         except PortalNotInstalled as exc:
             log.warning("inbox %s: %s — dropped", item.id, exc)
             self._finish(inbox.fail(item.id, error_text(exc), None, owner=self.owner), item)
@@ -196,11 +194,11 @@ class Worker:
                         item.id)
 
     def _gave_up(self, item, error: str) -> None:
-        fn = GIVE_UP_HANDLERS.get(item.kind)
-        if fn is None:
+        declared = self.registry.give_up.get(item.kind)
+        if declared is None:
             return
         try:
-            fn(self.services, item.member_id, item.payload, error)
+            declared.fn(self.services, item.member_id, item.payload, error)
         except Exception:  # noqa: BLE001 - the item is already recorded as failed; only log
             log.exception("inbox %s: give-up handler for %s failed", item.id, item.kind)
 
@@ -239,8 +237,6 @@ def detect_offline_mode(services, member_id: str) -> str:
     """``feature.get rest_offline_extended`` (reference §2.4): without it the portal refuses ``clear=0``, so
     that portal is pulled with ``clear=1`` (delete on read). Recorded in KV; a portal that cannot answer
     keeps confirm mode, and ``pull_offline`` still falls back if the portal refuses it."""
-    from .errors import B24Error
-
     try:
         res = services.client(member_id).call("feature.get", {"CODE": "rest_offline_extended"}) or {}
         mode = CONFIRM if str(res.get("value", "")).upper() == "Y" else CLEAR
@@ -278,8 +274,6 @@ def pull_offline(services, member_id: str, limit: int = 50) -> int:
     Clear mode (no ``rest_offline_extended``): ``clear=1`` deletes on read, so the rows are written to the
     inbox before anything else happens — only a crash between the answer and the insert can lose them.
     """
-    from .errors import B24Error
-
     client = services.client(member_id)
     kv = services.store.kv
     if kv.get(member_id, OFFLINE_MODE_KEY) == CLEAR:
@@ -326,8 +320,7 @@ def _pull_clearing(services, client, member_id: str, limit: int) -> int:
             return taken
 
 
-@on_event("ONOFFLINEEVENT")
-def _offline_ping(services, member_id: str, payload: dict) -> None:
+def on_offline_event(services, member_id: str, payload: dict) -> None:
     """The portal's ping that its offline queue has rows (reference §2.4): sweep that portal now."""
     pull_offline(services, member_id)
 

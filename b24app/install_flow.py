@@ -16,23 +16,21 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
 
-from . import lifecycle
+from .app_version import record_version
 from .errors import B24Error, OAuthError
+from .inbox import detect_offline_mode
 from .i18n import lang_of
 from .logsafe import error_record, public_message
+from .registry import enabled
 from .store.interface import INSTALLED, UNINSTALLED, Portal
 from .verify import normalize_domain
 
 log = logging.getLogger("b24app.install")
 
-# Later issues (the app.json installer) append fn(services, member_id) here; see post_install().
-POST_INSTALL_HOOKS: list[Callable[[object, str], None]] = []
-UNINSTALL_HOOKS: list[Callable[[object, str, bool], None]] = []    # fn(store, member_id, clean)
 LIFECYCLE_EVENTS = ("ONAPPUNINSTALL",)
 
 
@@ -156,7 +154,7 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
         user_id=int(user_id) if str(user_id or "").isdigit() else None,
     )
     services.store.portals.upsert(portal)
-    lifecycle.record_version(services.store, member_id, info)      # an ONAPPUPDATE to this version is not news
+    record_version(services.store, member_id, info)      # an ONAPPUPDATE to this version is not news
     log.info("installed on portal %s (%s)", member_id, portal.domain)
     warnings = bind_lifecycle_events(services, member_id)
     job = queue_install_job(services, member_id)
@@ -164,12 +162,27 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
                          warnings=warnings, job=job)
 
 
+def _bound(client, handler: str) -> set[str] | None:
+    """Events already bound to ``handler`` (``event.get``); None when the portal did not say."""
+    try:
+        rows = client.call("event.get") or []
+    except B24Error as exc:
+        log.info("event.get failed (%s); binding the lifecycle events without looking", exc.code)
+        return None
+    return {str(r.get("event") or "").upper() for r in rows
+            if isinstance(r, dict) and str(r.get("handler") or "").rstrip("/") == handler.rstrip("/")}
+
+
 def bind_lifecycle_events(services, member_id: str) -> list[str]:
-    """``event.bind`` ONAPPUNINSTALL → ``{public_url}/events``; a re-install's 'already binded' is fine."""
+    """``event.bind`` ONAPPUNINSTALL → ``{public_url}/events``, only where ``event.get`` does not already
+    list it: a re-install binds nothing twice (a portal answers a second bind 'already binded', fine too)."""
     handler = services.settings.public_url.rstrip("/") + "/events"
     client = services.client(member_id)
+    bound = _bound(client, handler) or set()
     warnings = []
     for event in LIFECYCLE_EVENTS:
+        if event in bound:
+            continue
         try:
             client.call("event.bind", {"event": event, "handler": handler})
         except B24Error as exc:
@@ -186,7 +199,10 @@ def post_install(services, member_id: str, progress=None) -> list[dict]:
     credential: the text is stored and shown). A hook that takes ``progress`` gets
     ``progress(done, total, step_text)`` to report how far it is."""
     warnings = []
-    for fn in list(POST_INSTALL_HOOKS):
+    for hook in services.registry.install_hooks:
+        if not enabled(services.store, member_id, hook.domain):
+            continue
+        fn = hook.fn
         try:
             if progress is not None and "progress" in inspect.signature(fn).parameters:
                 fn(services, member_id, progress=progress)
@@ -223,7 +239,7 @@ def _set_progress(store, member_id: str, **values) -> dict:
 def queue_install_job(services, member_id: str) -> str | None:
     """Queue the app.json install as an inbox item (kind "app", name "INSTALL") for the worker; returns
     the job id, or None when nothing is registered to run (the install is then complete at once)."""
-    if not POST_INSTALL_HOOKS:
+    if not services.registry.install_hooks:
         _set_progress(services.store, member_id, state=DONE, job=None, done=0, total=0, step="", errors=[])
         return None
     job = uuid.uuid4().hex
@@ -236,8 +252,6 @@ def queue_install_job(services, member_id: str) -> str | None:
 def run_install_job(services, member_id: str, payload: dict) -> None:
     """The worker's side: detect how offline events can be pulled, run the hooks with a progress callback,
     and record done / failed. Never raises: a failed install waits for the admin's retry, not the inbox's."""
-    from .inbox import detect_offline_mode
-
     store = services.store
     job = (payload or {}).get("job")
     cur = store.kv.get(member_id, PROGRESS_KEY) or {}
@@ -295,20 +309,11 @@ def retry_install(services, member_id: str) -> str | None:
     return queue_install_job(services, member_id)
 
 
-def _register_job_handler() -> None:
-    from .inbox import EVENT_HANDLERS, handler_key
-
-    EVENT_HANDLERS[handler_key(JOB_KIND, JOB_NAME)] = run_install_job
-
-
-_register_job_handler()
-
-
 def uninstall(services, member_id: str, clean: bool) -> None:
     """ONAPPUNINSTALL (reference §1.4): our API access is already revoked. CLEAN → forget every row of
     the portal; otherwise keep its data (a re-install finds it) but drop the dead tokens."""
-    for fn in list(UNINSTALL_HOOKS):
-        fn(services.store, member_id, clean)
+    for hook in services.registry.uninstall_hooks:
+        hook.fn(services.store, member_id, clean)
     if clean:
         services.store.portals.forget(member_id)
         log.info("portal %s uninstalled with CLEAN: all rows deleted", member_id)

@@ -20,14 +20,17 @@ from __future__ import annotations
 import logging
 import time
 
+from . import install_flow
+from .app_version import VERSION_KEY, installed_version, newer, record_version  # noqa: F401 - lifecycle's words
 from .errors import B24Error, NeedsReinstall, OAuthError, PortalNotInstalled
+from .inbox import without_tokens
+from .portal import PortalClient
 from .store.interface import UNINSTALLED
 
 log = logging.getLogger("b24app.lifecycle")
 
 REVOKED, ALIVE, UNKNOWN = "revoked", "alive", "unknown"
 REVOKED_CODES = {"invalid_token", "application_not_found"}
-VERSION_KEY = "install.app_version"
 RECHECK_KIND, RECHECK_NAME = "lifecycle", "UNINSTALL_CHECK"
 RECHECK_DAYS = 7                     # an unreachable portal is re-asked this long, then left installed
 
@@ -40,8 +43,6 @@ class StillUnknown(Exception):
 def token_state(services, member_id: str) -> str:
     """REVOKED, ALIVE or UNKNOWN: our stored access, asked with ``app.info`` at the stored endpoint.
     One attempt (this runs inside the portal's event POST); an expired token is refreshed once."""
-    from .portal import PortalClient
-
     options = {**getattr(services, "client_options", {}), "max_tries": 1, "timeout": 15.0}
     client = PortalClient(member_id, services.store, services.tokens, services.throttle, services.settings,
                           **options)
@@ -75,8 +76,6 @@ def on_uninstall(services, member_id: str, clean: bool) -> str:
 
 
 def _act(services, member_id: str, clean: bool, state: str, queue: bool) -> str:
-    from . import install_flow
-
     if state == REVOKED:
         install_flow.uninstall(services, member_id, clean=clean)
         return "uninstalled"
@@ -123,30 +122,8 @@ def recheck_gave_up(services, member_id: str, payload: dict, error: str) -> None
 
 
 # --- ONAPPUPDATE ----------------------------------------------------------------------------------------
-def _newer(version: str, last) -> bool:
-    if last in (None, ""):
-        return True
-    if str(version).isdigit() and str(last).isdigit():
-        return int(version) > int(last)
-    return str(version) != str(last)
-
-
-def installed_version(info: dict) -> str | None:
-    v = ((info or {}).get("install") or {}).get("version")
-    return None if v in (None, "") else str(v)
-
-
-def record_version(store, member_id: str, info: dict) -> None:
-    """At install: the version the OAuth server says is installed, so an update to it is not news."""
-    version = installed_version(info)
-    if version is not None:
-        store.kv.set(member_id, VERSION_KEY, version)
-
-
 def accept_update(services, member_id: str, form: dict) -> bool:
     """Queue a confirmed ONAPPUPDATE for the worker (install/jobs.py); False = ignored (logged)."""
-    from .inbox import _without_tokens
-
     auth = form.get("auth") if isinstance(form.get("auth"), dict) else {}
     access = str(auth.get("access_token") or "")
     if not access:
@@ -173,23 +150,14 @@ def accept_update(services, member_id: str, form: dict) -> bool:
         log.info("portal %s: ONAPPUPDATE posts VERSION %s, app.info says %s; using app.info's", member_id,
                  str(data.get("VERSION"))[:20], version)
     last = services.store.kv.get(member_id, VERSION_KEY)
-    if not _newer(version, last):
+    if not newer(version, last):
         log.info("portal %s: ONAPPUPDATE to version %s ignored: version %s already acted on", member_id,
                  version, last)
         return False
     fresh = services.store.inbox.put(member_id, "event", "ONAPPUPDATE",
-                                     {**_without_tokens(form), "confirmed_version": version},
+                                     {**without_tokens(form), "confirmed_version": version},
                                      f"app-update:{member_id}:{version}")
     services.store.kv.set(member_id, VERSION_KEY, version)
     log.info("portal %s: ONAPPUPDATE to version %s confirmed%s", member_id, version, "" if fresh else " (duplicate)")
     return fresh
 
-
-def _register() -> None:
-    from .inbox import EVENT_HANDLERS, GIVE_UP_HANDLERS, handler_key
-
-    EVENT_HANDLERS[handler_key(RECHECK_KIND, RECHECK_NAME)] = run_recheck
-    GIVE_UP_HANDLERS[RECHECK_KIND] = recheck_gave_up
-
-
-_register()

@@ -1,6 +1,6 @@
 """APScheduler with its job store in our database, and exactly one scheduler process per deployment.
 
-Domain packages declare per-portal periodic work with ``@periodic("visits.sweep", seconds=300)``; the
+Domain packages declare per-portal periodic work with ``registry.every("visits.sweep", 300, fn)``; the
 scheduler keeps one job per (job type, installed portal) in the job store, so intervals survive restarts
 and a portal's jobs disappear with the portal. Web workers never run jobs: only ``b24app scheduler`` (or
 the demo) does, and a lock held for the life of that process keeps a second one idle — a PostgreSQL
@@ -12,46 +12,29 @@ import fcntl
 import logging
 import os
 import threading
-from dataclasses import dataclass
-from typing import Callable
 
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from .registry import JobType, enabled
+
 log = logging.getLogger("b24app.scheduler")
 
-JobFn = Callable[[object, str], None]           # fn(services, member_id)
 _PG_SCHEDULER_LOCK = 0x6232_3461_7070  # "b24app"
 
 
-@dataclass(frozen=True)
-class JobType:
-    name: str
-    fn: JobFn
-    seconds: float
-    setting_key: str | None     # per-portal override read from store.kv (seconds)
-
-
-JOB_TYPES: dict[str, JobType] = {}
 _services = None                 # set by Scheduler.start(): jobs in the store refer to run_job by name
-
-
-def periodic(name: str, seconds: float, setting_key: str | None = None):
-    """Register ``fn(services, member_id)`` to run every ``seconds`` for each installed portal."""
-
-    def deco(fn: JobFn) -> JobFn:
-        JOB_TYPES[name] = JobType(name, fn, seconds, setting_key)
-        return fn
-
-    return deco
 
 
 def run_job(name: str, member_id: str) -> None:
     """Entry point stored in the job store (a module-level function, so it pickles by reference)."""
-    jt = JOB_TYPES.get(name)
-    if jt is None or _services is None:
+    jt = _services.registry.periodic.get(name) if _services is not None else None
+    if jt is None:
         log.warning("job %s for %s skipped: type not registered in this process", name, member_id)
+        return
+    if not enabled(_services.store, member_id, jt.domain):
+        log.debug("job %s for %s skipped: the portal switched %s off", name, member_id, jt.domain)
         return
     try:
         jt.fn(_services, member_id)
@@ -105,7 +88,9 @@ class SingleInstanceLock:
 class Scheduler:
     """One per deployment. ``start()`` returns False (and runs nothing) if another process has the lock."""
 
-    def __init__(self, services, resync_seconds: float = 60.0):
+    def __init__(self, services, resync_seconds: float = 60.0, registry=None):
+        if registry is not None and registry is not services.registry:
+            services = services.using(registry)
         self.services = services
         self.lock = SingleInstanceLock(services.settings.database_url)
         self.aps = BackgroundScheduler(
@@ -128,7 +113,7 @@ class Scheduler:
         """One job per (type, installed portal); jobs of uninstalled portals are removed."""
         installed = {p.member_id for p in self.services.store.portals.list() if p.status == "installed"}
         wanted = {}
-        for jt in JOB_TYPES.values():
+        for jt in self.services.registry.periodic.values():
             for member_id in installed:
                 wanted[f"{jt.name}:{member_id}"] = (jt, member_id)
         for job in self.aps.get_jobs():

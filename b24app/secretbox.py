@@ -58,6 +58,16 @@ def configured() -> bool:
     return bool(_key_text())
 
 
+def require_key() -> None:
+    """Processes that read or write portal tokens refuse to start without the key that seals them,
+    instead of failing at the first install or refresh; the error text says what to do."""
+    if not configured():
+        raise SecretBoxError(f"{ENV_KEYS} is not set: portal tokens and passwords are stored encrypted with "
+                             "it. Generate a key with `b24app keygen`, keep it with your other secrets and set "
+                             "it for every b24app process.")
+    seal("check")
+
+
 def seal(value: str | None) -> str | None:
     """Plain text → ``fernet:…``; None and "" stay as they are (nothing to hide)."""
     if value is None or value == "":

@@ -1,8 +1,12 @@
-"""Services: what handlers, workers and the CLI share — settings, the store, the OAuth client, the
-token manager, the process-wide throttle, and a PortalClient per portal on demand."""
+"""Services: what handlers, workers and the CLI share — settings, the store, the registry of enabled
+domains (b24app/registry.py), the OAuth client, the token manager, the process-wide throttle, and a
+PortalClient per portal on demand."""
 from __future__ import annotations
 
+import copy
+
 from .acting import ActingServices
+from .core_plugin import core_registry
 from .oauth import OAuthClient, TokenManager, installed_portal
 from .portal import PortalClient
 from .throttle import Throttle
@@ -10,8 +14,9 @@ from .throttle import Throttle
 
 class Services:
     def __init__(self, settings, store, *, oauth: OAuthClient | None = None, throttle: Throttle | None = None,
-                 client_options: dict | None = None):
+                 client_options: dict | None = None, registry=None):
         self.settings, self.store = settings, store
+        self.registry = registry if registry is not None else core_registry()
         self.oauth = oauth or OAuthClient(settings)
         self.tokens = TokenManager(store, self.oauth)
         burst = getattr(settings, "rate_burst", 50)
@@ -22,6 +27,13 @@ class Services:
     def client(self, member_id: str) -> PortalClient:
         installed_portal(self.store, member_id)          # refuse early: not installed / needs reinstall
         return PortalClient(member_id, self.store, self.tokens, self.throttle, self.settings, **self.client_options)
+
+    def using(self, registry) -> "Services":
+        """The same services (store, tokens, throttle shared) seen through another registry — a worker
+        or a test given its own."""
+        other = copy.copy(self)
+        other.registry = registry
+        return other
 
     # The app's own token, said explicitly where a read fills a cache every user shares (see acting.py).
     app_client = client

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from b24app import admin_strings, install_flow
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, verify_frame
+from install import hub as app_hub
 
 from .common import app_services, error_page, form, inline_json, open_session, query
 
@@ -26,7 +27,7 @@ def _forward(ctx):
     """PLACEMENT_OPTIONS ``{"page": key}`` on the main page → the view of that placement's handler, or None."""
     options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
     key = str(options.get("page") or "")
-    item = next((p for p in admin_strings.hub_placements() if p["key"] == key), None)
+    item = next((p for p in app_hub.hub_placements() if p["key"] == key), None)
     if item is None or item["handler"] in ("/app", request.path):
         return None
     try:
@@ -53,7 +54,7 @@ def _page(placement_code: str | None):
     is_admin = main and sess.is_admin
     from .install import _status as install_status
 
-    hub = admin_strings.hub(lang)
+    hub = app_hub.hub(lang)
     config = {"session": token, "lang": lang, "is_admin": is_admin, "s": admin_strings.strings(lang),
               "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang, is_admin), "hub": hub,
               "role_help": admin_strings.role_help(lang) if is_admin else []}

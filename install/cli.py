@@ -9,14 +9,23 @@ import sys
 
 import click
 
+from b24app import secretbox
+from b24app.config import Settings
+from b24app.inbox import detect_offline_mode
+from b24app.services import Services
+from b24app.store import open_store
+
+from .apply import dry_run as plan_only
+from .apply import install
+from .manifest import ManifestError, load
+from .uninstall import remove_bindings
+
 
 def _services():
-    from b24app.cli import _require_key
-    from b24app.config import Settings
-    from b24app.services import Services
-    from b24app.store import open_store
-
-    _require_key()              # the stored tokens are sealed: nothing to do without the key
+    try:
+        secretbox.require_key()     # the stored tokens are sealed: nothing to do without the key
+    except secretbox.SecretBoxError as exc:
+        raise click.ClickException(str(exc)) from None
     settings = Settings.from_env()
     return Services(settings, open_store(settings.database_url))
 
@@ -64,10 +73,6 @@ class ProgressBar:
               help="Another app.json (default: $B24APP_MANIFEST, else the one shipped with b24app).")
 def install_command(portal: str, dry_run: bool, uninstall: bool, manifest_path: str | None, services=None):
     """Install app.json into PORTAL (idempotent: a second run changes nothing)."""
-    from .apply import dry_run as plan_only, install
-    from .manifest import ManifestError, load
-    from .uninstall import remove_bindings
-
     svc = services or _services()
     member_id = resolve_portal(svc.store, portal)
     try:
@@ -81,8 +86,6 @@ def install_command(portal: str, dry_run: bool, uninstall: bool, manifest_path: 
     if dry_run:
         click.echo(plan_only(svc, member_id, manifest).render())
         return
-    from b24app.inbox import detect_offline_mode
-
     click.echo(f"offline events: {detect_offline_mode(svc, member_id)} mode")
     with ProgressBar() as progress:
         report = install(svc, member_id, manifest, progress=progress)

@@ -1,4 +1,4 @@
-"""Background work of the installer: upgrades and the robot answers' expiry.
+"""Background work of the installer: upgrades.
 
 Upgrades reach a portal two ways, both ending in the same install job ("app:INSTALL", run by the worker):
 the portal's ONAPPUPDATE (bound online to /events by app.json) when a new version is published, and the
@@ -10,15 +10,11 @@ queued twice.
 from __future__ import annotations
 
 import logging
-import time
 
 from b24app import install_flow
-from b24app.inbox import on_event
-from b24app.scheduler import periodic
 
 from .apply import recorded
 from .manifest import load
-from .robots import ANSWER_DAYS, ANSWER_KEY
 
 log = logging.getLogger("b24app.install.jobs")
 
@@ -36,7 +32,6 @@ def queue_upgrade(services, member_id: str, why: str) -> str | None:
     return job
 
 
-@on_event("ONAPPUPDATE")
 def on_app_update(services, member_id: str, payload: dict) -> None:
     """The portal installed a new version of the app (reference §1.4): bring app.json up to date. Only
     items the edge confirmed with the OAuth server (b24app/lifecycle.py) carry ``confirmed_version``."""
@@ -47,7 +42,6 @@ def on_app_update(services, member_id: str, payload: dict) -> None:
     queue_upgrade(services, member_id, f"ONAPPUPDATE {data.get('PREVIOUS_VERSION')} → {data.get('VERSION')}")
 
 
-@periodic("install.upgrade", 900, "install.upgrade_seconds")
 def check_version(services, member_id: str) -> str | None:
     """Recorded version < manifest version → queue the install job."""
     if not needs_upgrade(services.store, member_id):
@@ -55,24 +49,3 @@ def check_version(services, member_id: str) -> str | None:
     return queue_upgrade(services, member_id, f"recorded version {recorded(services.store, member_id).get('version')}"
                                               f" < {load().version}")
 
-
-@periodic("install.robot_answers", 86400, "install.robot_answers_seconds")
-def expire_answers(services, member_id: str, now: float | None = None) -> int:
-    """Delete remembered robot answers older than ANSWER_DAYS (an inbox retry comes within hours, never a
-    month later); an answer written before answers carried a time gets one now. Returns how many went."""
-    now = time.time() if now is None else now
-    cutoff = now - ANSWER_DAYS * 86400
-    kv = services.store.kv
-    gone = 0
-    for key, value in kv.items(member_id).items():
-        if not key.startswith(ANSWER_KEY):
-            continue
-        at = value.get("at") if isinstance(value, dict) else None
-        if at is None:
-            kv.set(member_id, key, {**(value if isinstance(value, dict) else {"values": {}, "log": ""}), "at": now})
-        elif float(at) < cutoff:
-            kv.delete(member_id, key)
-            gone += 1
-    if gone:
-        log.info("portal %s: %d robot answer(s) older than %d days deleted", member_id, gone, ANSWER_DAYS)
-    return gone

@@ -176,36 +176,3 @@ def deals_on_company_address(services, member_id: str, company_id: int) -> list[
         "select": ["ID", addr], "filter": {"COMPANY_ID": int(company_id), "@CATEGORY_ID": cats,
                                            "STAGE_SEMANTIC_ID": "P"}})
     return sorted(int(r["ID"]) for r in rows if not str(r.get(addr) or "").strip())
-
-
-def chain(handlers: dict, name: str, fn) -> None:
-    """Add ``fn`` to an event name that may already have a handler of another domain (the inbox keeps one
-    per name): both run, each even if the other fails; the first failure is re-raised so the inbox
-    retries — every handler is idempotent, so running the other one again does no harm."""
-    prev = handlers.get(name)
-    if prev is None:
-        handlers[name] = fn
-        return
-    members = getattr(prev, "chained", (prev,))
-    if fn in members:
-        return
-
-    def both(services, member_id, payload):
-        error = None
-        for h in both.chained:
-            try:
-                h(services, member_id, payload)
-            except Exception as exc:  # noqa: BLE001 - re-raised below after the others ran
-                error = error or exc
-        if error is not None:
-            raise error
-
-    both.chained = members + (fn,)
-    handlers[name] = both
-
-
-def register(handlers: dict) -> None:
-    for name in ("ONCRMDEALADD", "ONCRMDEALUPDATE"):
-        chain(handlers, name, on_deal_event)
-    for name in ("ONCRMCOMPANYADD", "ONCRMCOMPANYUPDATE"):
-        chain(handlers, name, on_company_event)

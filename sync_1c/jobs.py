@@ -12,16 +12,13 @@ import logging
 import time
 from datetime import datetime
 
-from b24app.inbox import EVENT_HANDLERS
-from b24app.scheduler import periodic
-
 from . import connection, sync
+from .payments import local_to_utc
 
 log = logging.getLogger("b24app.sync_1c.jobs")
 PUSH_KIND, PUSH_NAME = "sync_1c", "push"
 
 
-@periodic("sync_1c.pull", seconds=600, setting_key=connection.INTERVAL_KEY)
 def pull(services, member_id: str) -> None:
     try:
         sync.run(services, member_id)
@@ -95,41 +92,6 @@ def run_push(services, member_id: str, payload: dict) -> None:
     since = payload.get("changed_since")
     when = datetime.fromisoformat(str(since).replace("Z", "+00:00")) if since else None
     if when is not None and when.tzinfo is None:
-        from .payments import local_to_utc
-
         when = local_to_utc(when, connection.load(services.store.kv, member_id).tz)
     sync.run(services, member_id, refs=payload.get("refs"), since=when)
 
-
-def register(handlers: dict | None = None) -> dict:
-    handlers = EVENT_HANDLERS if handlers is None else handlers
-    handlers[f"{PUSH_KIND}:{PUSH_NAME}"] = run_push
-    from .gate import on_deal_update
-
-    _chain(handlers, "ONCRMDEALUPDATE", on_deal_update)
-    return handlers
-
-
-def _chain(handlers: dict, name: str, fn) -> None:
-    """The inbox keeps one handler per event name; other domains (maps) listen to deal updates too. Same
-    convention as maps.geocoding.chain (a ``chained`` tuple), so whichever registers first, all run."""
-    prev = handlers.get(name)
-    if prev is None:
-        handlers[name] = fn
-        return
-    members = getattr(prev, "chained", (prev,))
-    if fn in members:
-        return
-
-    def both(services, member_id, payload):
-        error = None
-        for h in both.chained:
-            try:
-                h(services, member_id, payload)
-            except Exception as exc:  # noqa: BLE001 - re-raised after the others ran
-                error = error or exc
-        if error is not None:
-            raise error
-
-    both.chained = members + (fn,)
-    handlers[name] = both

@@ -17,7 +17,6 @@ import logging
 from datetime import timedelta
 
 from b24app.errors import B24Error
-from b24app.scheduler import periodic
 from install.registry import NotInstalled, installed_ids
 
 from . import rules
@@ -172,7 +171,6 @@ def drain(services, member_id: str, limit: int = 2500) -> dict:
             return counts
 
 
-@periodic("visits.calendar", seconds=60, setting_key=KV_CALENDAR_SECONDS)
 def run(services, member_id: str) -> None:
     try:
         drain(services, member_id)

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 
 from b24app.errors import B24Error
-from install.idempotent import add_once
+from b24app.idempotent import add_once
 from install.registry import NotInstalled, installed_ids
 
 from . import calendar_sync, rules

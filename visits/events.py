@@ -55,13 +55,3 @@ def on_item_delete(services, member_id: str, payload: dict) -> None:
     if v is None:
         return
     VisitsLedger(services.store.engine, member_id).mark_dirty(item_id, deleted=True)
-
-
-def register(handlers: dict) -> None:
-    from maps.geocoding import (
-        chain,  # one handler per event name in the inbox; chain shares it
-    )
-
-    chain(handlers, "ONCRMDYNAMICITEMADD", on_item_change)
-    chain(handlers, "ONCRMDYNAMICITEMUPDATE", on_item_change)
-    chain(handlers, "ONCRMDYNAMICITEMDELETE", on_item_delete)

@@ -19,7 +19,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from b24app.scheduler import periodic
 from install.registry import NotInstalled, installed_ids
 
 from . import rules
@@ -171,7 +170,6 @@ def sweep(services, member_id: str, now: datetime | None = None) -> SweepStats:
     return stats
 
 
-@periodic("visits.sweep", seconds=300, setting_key=rules.KV_SWEEP_SECONDS)
 def run(services, member_id: str) -> None:
     try:
         stats = sweep(services, member_id)

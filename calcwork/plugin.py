@@ -1,0 +1,9 @@
+"""The calculation → work flow (seed 002) as a domain: a measured deal goes to Calculation, then Work."""
+from __future__ import annotations
+
+from . import robots
+
+
+def plugin(registry) -> None:
+    registry.robot("b24app_send_to_calculation", robots.send_to_calculation)
+    registry.robot("b24app_order_work", robots.order_work)
