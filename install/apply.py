@@ -198,7 +198,7 @@ def install(services, member_id: str, manifest=None, *, max_rounds: int = MAX_RO
 
 
 def install_or_raise(services, member_id: str, progress: Progress | None = None) -> None:
-    """The post-install hook: ``b24app.install_flow.POST_INSTALL_HOOKS.append(install_or_raise)``; the
+    """The install hook (``registry.on_install``, install/plugin.py) the "app:INSTALL" job runs; the
     install job passes ``progress``. An incomplete install raises so the install page shows the error and
     a retry button."""
     report = install(services, member_id, progress=progress)

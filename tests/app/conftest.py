@@ -77,10 +77,13 @@ class LiveApp:
             conn.execute(sa.delete(t_inbox).where(t_inbox.c.member_id == member_id, t_inbox.c.kind == "app",
                                                   t_inbox.c.status == "done"))
 
-    def worker(self, handlers):
+    def worker(self, handlers=None):
+        """A worker with exactly these handlers (see tests/registries.py), or the app's registry."""
         from b24app.inbox import Worker
+        from tests.registries import registry_of
 
-        return Worker(self.services, handlers, backoff=0.01, max_backoff=0.05)
+        registry = registry_of(handlers) if handlers is not None else None
+        return Worker(self.services, registry, backoff=0.01, max_backoff=0.05)
 
 
 def start_server(wsgi) -> tuple:

@@ -200,14 +200,14 @@ def test_two_portals_are_isolated(live_app, portal, cloud):
 
 def test_onofflineevent_ping_pulls_the_queue(installed):
     """Offline binding + the ONOFFLINEEVENT ping: the worker sweeps the queue and handles each change once."""
-    from b24app.inbox import EVENT_HANDLERS
+    from b24app.inbox import on_offline_event
 
     live_app, portal = installed
     # the installer bound the deal events offline and ONOFFLINEEVENT (minTimeout 1) to /events
     ids = _add_deals(live_app, portal.member_id, 2)
     assert portal.wait_events()
     seen = []
-    worker = live_app.worker({"ONOFFLINEEVENT": EVENT_HANDLERS["ONOFFLINEEVENT"],
+    worker = live_app.worker({"ONOFFLINEEVENT": on_offline_event,
                               "ONCRMDEALADD": lambda s, m, p: seen.append(p["data"]["FIELDS"]["ID"])})
     _drain(worker)
     assert sorted(map(int, seen)) == sorted(map(int, ids))

@@ -10,6 +10,7 @@ import requests
 from b24app import install_flow
 from b24app import session as page_sessions
 from tests import pagesession
+from tests.registries import with_installer
 
 
 def _session(html: str) -> str:
@@ -60,7 +61,7 @@ def test_failed_install_shows_errors_and_retry_runs_again(live_app, portal, monk
             raise RuntimeError("portal said no")
         progress(3, 3, "complete")
 
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [flaky_installer])
+    live_app.services.registry = with_installer(flaky_installer)
     result = live_app.install(portal, mode="frame", finish=False)
     assert result["progress"]["state"] == "failed"
     token = _session(result["text"])
@@ -115,7 +116,7 @@ def test_reinstall_during_a_running_job_keeps_the_newer_record(live_app, portal,
             reinstalled.append(live_app.install(portal, mode="event", wait=False)["status"])
         progress(2, 2, "complete")
 
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [installer])
+    live_app.services.registry = with_installer(installer)
     live_app.install(portal, mode="event", wait=False)
     first = install_flow.progress_of(live_app.store, portal.member_id)["job"]
     worker = Worker(live_app.services)

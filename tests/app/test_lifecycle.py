@@ -12,12 +12,13 @@ import requests
 import sqlalchemy as sa
 
 from b24app import lifecycle
-from b24app.inbox import EVENT_HANDLERS, Worker
+from b24app.inbox import Worker
 from b24app.install_flow import progress_of, run_install_job
 from b24app.sandbox.phpform import flatten
 from b24app.store.interface import INSTALLED, UNINSTALLED
 from b24app.store.sql import t_inbox
 from install.jobs import on_app_update
+from tests.registries import registry_of
 
 DEAD = "http://127.0.0.1:1/rest/"                 # nothing listens there: the portal is "unreachable"
 
@@ -58,6 +59,12 @@ def _checks(portal, since):
 def _set_endpoint(live_app, member_id, endpoint):
     store = live_app.store
     store.portals.upsert(replace(store.portals.get(member_id), client_endpoint=endpoint))
+
+
+def _recheck_only():
+    """A worker that runs the uninstall re-checks (and their give-up) and nothing else."""
+    key = f"{lifecycle.RECHECK_KIND}:{lifecycle.RECHECK_NAME}"
+    return registry_of({key: lifecycle.run_recheck}, give_up={lifecycle.RECHECK_KIND: lifecycle.recheck_gave_up})
 
 
 def _drain(live_app, handlers=None):
@@ -109,7 +116,7 @@ def test_unreachable_portal_forged_uninstall_is_rechecked_not_believed(installed
     pending = _items(live_app, mid, lifecycle.RECHECK_KIND)
     assert [s for s, _ in pending] == ["pending"]
     _set_endpoint(live_app, mid, endpoint)                                   # the portal answers again
-    _drain(live_app, {k: v for k, v in EVENT_HANDLERS.items() if k.startswith(lifecycle.RECHECK_KIND)})
+    _drain(live_app, _recheck_only())
     _untouched(live_app, portal)
     assert [s for s, _ in _items(live_app, mid, lifecycle.RECHECK_KIND)] == ["done"]
 
@@ -121,7 +128,7 @@ def test_unreachable_portal_genuine_uninstall_is_acted_on_later(installed):
     portal.uninstall_app(live_app.client_id, clean=True)
     assert portal.wait_events()
     assert live_app.store.portals.get(mid).status == INSTALLED               # nothing deleted on an unproven event
-    recheck = {k: v for k, v in EVENT_HANDLERS.items() if k.startswith(lifecycle.RECHECK_KIND)}
+    recheck = _recheck_only()
     # still unreachable, and the inbox gives up on the item: a fresh check is queued, nothing is lost
     Worker(live_app.services, recheck, max_attempts=1).run_once()
     assert live_app.store.portals.get(mid) is not None
@@ -139,7 +146,7 @@ def _items(live_app, member_id, kind, name=None):
         return [(r.status, r.name) for r in c.execute(q.order_by(i.id)) if name in (None, r.name)]
 
 
-UPDATE_AND_JOB = {"ONAPPUPDATE": on_app_update, "app:INSTALL": run_install_job}
+UPDATE_AND_JOB = registry_of({"ONAPPUPDATE": on_app_update, "app:INSTALL": run_install_job})
 
 
 def _install_jobs(live_app, member_id):

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from b24app.inbox import EVENT_HANDLERS, OFFLINE_MODE_KEY, pull_all_offline, pull_offline
+from b24app.inbox import OFFLINE_MODE_KEY, on_offline_event, pull_all_offline, pull_offline
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _recorder(live_app, seen):
     def on(name):
         return lambda s, m, p: seen.append((name, str(p["data"]["FIELDS"]["ID"])))
     handlers = {n: on(n) for n in ("ONCRMDEALADD", "ONCRMDEALUPDATE")}
-    handlers["ONOFFLINEEVENT"] = EVENT_HANDLERS["ONOFFLINEEVENT"]
+    handlers["ONOFFLINEEVENT"] = on_offline_event
     return live_app.worker(handlers)
 
 

@@ -94,6 +94,7 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
     """A failing install job: the page shows the error and a retry button; the retry runs the job again,
     the bar reaches 100% and the page calls BX24.installFinish()."""
     from b24app import install_flow
+    from tests.registries import with_installer
     from b24app.inbox import Worker
     from tests.conftest import chromium_executable
 
@@ -107,7 +108,7 @@ def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifac
             raise RuntimeError("QUERY_LIMIT_EXCEEDED: too many requests")
         progress(5, 5, "complete")
 
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [installer])
+    live_app.services.registry = with_installer(installer)
     worker = Worker(live_app.services)
     threading.Thread(target=worker.run_forever, kwargs={"poll": 0.05}, daemon=True).start()
     live_app.install(portal, mode="frame", finish=False, wait=False)

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 
 from b24app import install_flow, logsafe
 from b24app import session as page_sessions
-from b24app.inbox import Worker, handler_key
+from b24app.inbox import Worker
 from b24app.sandbox.frames import frame_data, with_query
 from b24app.store.sql import t_inbox
+from tests.registries import registry_of
 
 
 def _closed_port() -> int:
@@ -78,8 +79,8 @@ def test_refresh_error_leaks_no_secret_anywhere(live_app, portal, caplog):
     assert no_url, "a stored install error carries a URL"
 
     # 2. an event handler that calls the portal: the inbox records the failure for a retry
-    key = handler_key("event", "ONB24APPTESTCALL")
-    worker = Worker(live_app.services, {key: lambda svc, m, p: svc.client(m).call("user.current")},
+    calls_portal = registry_of({"ONB24APPTESTCALL": lambda svc, m, p: svc.client(m).call("user.current")})
+    worker = Worker(live_app.services, calls_portal,
                     backoff=0.01, max_backoff=0.05)
     assert live_app.store.inbox.put(member, "event", "ONB24APPTESTCALL", {}, "leak-test")
     assert worker.run_once() == 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import CLIENT_ID, CLIENT_SECRET, LOOPBACK, start_server
+from tests.registries import robots_only, with_installer
 
 
 @pytest.fixture
 def app_env(cloud, portal, sqlite_url, monkeypatch):
-    from b24app import install_flow
     from b24app.app import create_app
     from b24app.config import Settings
     from install.manifest import load
@@ -18,8 +18,7 @@ def app_env(cloud, portal, sqlite_url, monkeypatch):
     settings = Settings(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, oauth_server=cloud.oauth_url,
                         public_url=url, database_url=sqlite_url, allow_http_portals=True, secret_key="test",
                         outbound_allow=LOOPBACK)
-    app = create_app(settings)              # registers the hooks (domains.load) — so patch after it:
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [])     # the tests run the installer themselves
+    app = create_app(settings, registry=with_installer())      # the tests run the installer themselves
     holder["app"] = app
     services = app.extensions["b24"]
     services.client_options = {"backoff_base": 0.01, "backoff_cap": 0.05}
@@ -57,12 +56,11 @@ def robot(services, portal, code, document_id, props=None):
     """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
     from b24app.inbox import Worker
     from b24app.sandbox.robots import find_call, run_robot
-    from install.robots import register
 
     token = run_robot(portal, CLIENT_ID, code, document_id, props or {})
     call = find_call(portal, token)
     assert call.status == 200, call
-    Worker(services, register({}), backoff=0.01, max_backoff=0.05).run_once()
+    Worker(services, robots_only(), backoff=0.01, max_backoff=0.05).run_once()
     sent = [e for e in portal.db.bizproc_events if e["event_token"] == token]
     assert len(sent) == 1, portal.db.bizproc_events
     return sent[0], call

@@ -175,16 +175,17 @@ def test_install_handler_runs_the_installer(app_env, portal, monkeypatch):
     """The post-install hook: the portal's ONAPPINSTALL reaches the app, which installs app.json."""
     from b24app import install_flow
     from install.apply import install_or_raise
+    from tests.registries import with_installer
 
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [install_or_raise])
+    app_env.registry = with_installer(install_or_raise)
     result = portal.install_app("local.b24apptest0000000.00000001", mode="event")
     assert result["status"] == 200, result
     # the POST only queued the job; the worker runs it and records its progress
     assert install_flow.progress_of(app_env.store, portal.member_id)["state"] == "queued"
     assert app_env.store.kv.get(portal.member_id, KV_KEY) is None
     seen = []
-    install_flow.POST_INSTALL_HOOKS[:] = [lambda s, m, progress: install_or_raise(
-        s, m, progress=lambda d, t, step: (seen.append((d, t, step)), progress(d, t, step)))]
+    app_env.registry = with_installer(lambda s, m, progress: install_or_raise(
+        s, m, progress=lambda d, t, step: (seen.append((d, t, step)), progress(d, t, step))))
     worker = Worker(app_env)
     while worker.run_once():
         pass

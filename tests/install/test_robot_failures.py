@@ -11,9 +11,10 @@ import requests
 from b24app.inbox import Worker
 from b24app.sandbox.robots import find_call, run_robot
 from install.manifest import load
-from install.robots import ANSWER_KEY, register
+from b24app.robot_runtime import ANSWER_KEY
 
 from tests.app.conftest import CLIENT_ID
+from tests.registries import robots_only
 
 from .conftest import robot
 
@@ -53,7 +54,7 @@ def _drain(services, portal, worker, rounds=60):
 
 
 def _worker(services, attempts=8):
-    return Worker(services, register({}), backoff=0.01, max_backoff=0.02, max_attempts=attempts)
+    return Worker(services, robots_only(), backoff=0.01, max_backoff=0.02, max_attempts=attempts)
 
 
 def _requests(portal, method, status=None):
@@ -174,7 +175,7 @@ def test_dropped_answer_on_create_visit_makes_one_visit(installed, portal):
 
 def test_send_to_calculation_retry_does_not_double(installed, portal):
     """The same robot call handled twice (a crash before the answer was remembered) → one Calculation."""
-    from install.robots import handle_robot
+    from b24app.robot_runtime import handle_robot
 
     services, ids = installed
     deal = _deal(services, ids, portal.member_id, "measurements")
@@ -225,7 +226,7 @@ def test_check_paid_rejects_a_stage_of_another_pipeline_or_a_final_one(installed
 
 # --- remembered answers expire --------------------------------------------------------------------------
 def test_robot_answers_expire_after_30_days(installed, portal):
-    from install.jobs import expire_answers
+    from b24app.robot_runtime import expire_answers
 
     services, ids = installed
     deal = _deal(services, ids, portal.member_id)
@@ -243,10 +244,11 @@ def test_robot_answers_expire_after_30_days(installed, portal):
 
 
 def test_the_platform_wires_the_robot_give_up_answer(app_env):
-    """create_app() → domains.load(): the inbox's give-up hook for robots is ours, ONAPPUPDATE is handled."""
-    from b24app import inbox
+    """create_app() → domains.build(): the inbox's give-up hook for robots is ours, ONAPPUPDATE is handled."""
+    from b24app.robot_runtime import robot_gave_up
     from install.jobs import on_app_update
-    from install.robots import robot_gave_up
 
-    assert inbox.GIVE_UP_HANDLERS["robot"] is robot_gave_up
-    assert inbox.EVENT_HANDLERS["ONAPPUPDATE"] is on_app_update
+    GIVE_UP_HANDLERS = {kind: d.fn for kind, d in app_env.registry.give_up.items()}
+    EVENT_HANDLERS = {name: [d.fn for d in ds] for name, ds in app_env.registry.events.items()}
+    assert GIVE_UP_HANDLERS["robot"] is robot_gave_up
+    assert EVENT_HANDLERS["ONAPPUPDATE"] == [on_app_update]

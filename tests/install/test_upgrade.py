@@ -14,6 +14,7 @@ from install.manifest import load, validate
 from install.registry import installed_ids
 
 from tests.app.conftest import CLIENT_ID
+from tests.registries import with_installer
 
 
 def _old_manifest():
@@ -36,7 +37,7 @@ def old_install(app_env, portal, monkeypatch):
     report = install(app_env, portal.member_id, _old_manifest())
     assert report.complete, report.errors
     assert installed_ids(app_env.store, portal.member_id).version == 1
-    monkeypatch.setattr(install_flow, "POST_INSTALL_HOOKS", [install_or_raise])
+    app_env.registry = with_installer(install_or_raise)
     return app_env
 
 

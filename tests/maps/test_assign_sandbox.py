@@ -137,7 +137,7 @@ def test_new_deal_is_geocoded_by_the_worker_then_on_the_map(api, monkeypatch):
         for _ in range(2):                       # the second time is our own update echoing back
             accept_event(live.store, portal.member_id, {"event": "ONCRMDEALUPDATE", "ts": str(_),
                                                         "data": {"FIELDS": {"ID": str(deal)}}})
-            worker = live.worker(__import__("b24app.inbox", fromlist=["x"]).EVENT_HANDLERS)
+            worker = live.worker()
             while worker.run_once():
                 pass
         nominatim_calls = [c for c in rsps.calls if "nominatim" in c.request.url]

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import responses
 
-from b24app.inbox import EVENT_HANDLERS, accept_event
+from b24app.inbox import accept_event
 from install.manifest import load
 from install.registry import installed_ids
 from maps import geocoding
@@ -46,7 +46,7 @@ def test_company_move_moves_the_deals_that_use_its_address(api, monkeypatch):
     def drain(event, entity_id, ts):
         accept_event(live.store, portal.member_id, {"event": event, "ts": ts,
                                                     "data": {"FIELDS": {"ID": str(entity_id)}}})
-        w = live.worker(EVENT_HANDLERS)
+        w = live.worker()
         while w.run_once():
             pass
 

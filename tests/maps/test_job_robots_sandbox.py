@@ -62,11 +62,9 @@ def photo_server(tmp_path, api):
 
 
 def _robot(api, code, deal_id, props):
-    from b24app.inbox import EVENT_HANDLERS
-
     token = run_robot(api.portal, CLIENT_ID, code, f"DEAL_{deal_id}", props)
     assert find_call(api.portal, token).status == 200
-    worker = api.live.worker(EVENT_HANDLERS)
+    worker = api.live.worker()
     while worker.run_once():
         pass
     sent = [e for e in api.portal.db.bizproc_events if e["event_token"] == token]
@@ -84,8 +82,9 @@ def _a_job(api, pipeline="installation"):
 
 
 def test_finish_job_posts_comment_and_photos_to_the_timeline_once(api, photo_server):
+    from b24app.robot_runtime import RobotCall
     from install.manifest import load
-    from install.robots import RobotCall, finish_job
+    from maps.robots import finish_job
 
     portal, job = api.portal, _a_job(api)
     sent, _ = _robot(api, "b24app_start_job", job["id"], {"worker": f"user_{job['worker']}",
@@ -127,7 +126,7 @@ def test_finish_job_posts_comment_and_photos_to_the_timeline_once(api, photo_ser
 
 
 def test_travel_and_on_site_minutes_per_worker(api, monkeypatch):
-    from install import robots
+    from maps import robots
 
     jobs = [r for r in _rows(api("GET", "/api/maps/jobs")[1]) if r["assigned"]]
     worker = jobs[0]["worker"]
@@ -224,12 +223,12 @@ def test_day_route_keeps_agreed_times(api):
             ids.deal_field("worker"): worker, ids.deal_field("coordinates"): f"{lat},{lon}",
             ids.deal_field("job_duration"): 60,
             ids.deal_field("job_at"): datetime(2031, 3, 12, hour, 0, tzinfo=MSK).isoformat()}}))
-    from b24app.inbox import EVENT_HANDLERS, accept_event
+    from b24app.inbox import accept_event
 
     for k, d in enumerate(deal.values()):                        # the portal's ONCRMDEALADD, through the inbox
         accept_event(live.store, portal.member_id, {"event": "ONCRMDEALADD", "ts": str(k),
                                                     "data": {"FIELDS": {"ID": str(d)}}})
-    w = live.worker(EVENT_HANDLERS)
+    w = live.worker()
     while w.run_once():
         pass
     free = optimise_day(spots["A"][0], [Job(n, pt, 60) for n, (pt, _) in spots.items()], None, TravelModel(),

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import responses
 
-from b24app.inbox import EVENT_HANDLERS, accept_event
+from b24app.inbox import accept_event
 from install.registry import installed_ids
 from maps import geocoding
 from maps.geocode import RateLimiter
@@ -51,7 +51,7 @@ def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_di
     def drain(event, deal_id):
         accept_event(live_app.store, portal.member_id, {"event": event, "ts": str(next(ts)),
                                                         "data": {"FIELDS": {"ID": str(deal_id)}}})
-        w = live_app.worker(EVENT_HANDLERS)
+        w = live_app.worker()
         while w.run_once():
             pass
 

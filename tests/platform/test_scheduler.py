@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from b24app import scheduler as sched
 from b24app.config import Settings
+from b24app.registry import Registry
 from b24app.services import Services
 from b24app.store import open_store
 from b24app.store.interface import INSTALLED, UNINSTALLED, Portal
 
 
-def _services(db_url):
+def _services(db_url, registry=None):
     store = open_store(db_url)
-    return Services(Settings(database_url=db_url, client_id="c", client_secret="s"), store)
+    return Services(Settings(database_url=db_url, client_id="c", client_secret="s"), store,
+                    registry=registry if registry is not None else Registry())
 
 
 def _portal(member_id, status=INSTALLED):
@@ -18,20 +20,20 @@ def _portal(member_id, status=INSTALLED):
                   server_endpoint="https://oauth.bitrix.info/rest/", status=status)
 
 
-def test_jobs_per_installed_portal_and_single_instance(db_url, monkeypatch):
+def test_jobs_per_installed_portal_and_single_instance(db_url):
     ran = []
 
     def job(services, member_id):
         ran.append(member_id)
 
-    # only this job type: domain packages (sync_1c, ...) register their own when imported by other tests
-    monkeypatch.setattr(sched, "JOB_TYPES", {"test.job": sched.JobType("test.job", job, 3600, "test.interval")})
-    svc = _services(db_url)
+    only = Registry()                   # only this job type: the test's own registry, no domain's
+    only.every("test.job", 3600, job, "test.interval")
+    svc = _services(db_url, only)
     svc.store.portals.upsert(_portal("a" * 32))
     svc.store.portals.upsert(_portal("b" * 32))
     svc.store.kv.set("b" * 32, "test.interval", 120)
 
-    first, second = sched.Scheduler(svc), sched.Scheduler(_services(db_url))
+    first, second = sched.Scheduler(svc), sched.Scheduler(_services(db_url, only))
     try:
         assert first.start() is True
         assert second.start() is False, "a second scheduler process must stay idle"
@@ -51,7 +53,7 @@ def test_jobs_per_installed_portal_and_single_instance(db_url, monkeypatch):
         first.shutdown()
         second.shutdown()
 
-    third = sched.Scheduler(_services(db_url))
+    third = sched.Scheduler(_services(db_url, only))
     try:
         assert third.start() is True, "the lock is released with its holder"
         assert [j.id for j in third.aps.get_jobs()] == [f"test.job:{'a' * 32}"], "jobs live in the database"

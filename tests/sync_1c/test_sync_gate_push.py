@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from b24app.inbox import EVENT_HANDLERS, Worker
+from b24app import domains
+from b24app.inbox import Worker
 from b24app.sandbox.robots import run_robot
-from install.robots import register as register_robots
 from sync_1c import connection, gate
-from sync_1c.jobs import register as register_sync
 from tests.app.conftest import CLIENT_ID
 from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtures
 from tests.install.conftest import app_env  # noqa: F401 - fixture
 
 
 def _worker(services):
-    handlers = register_sync(register_robots({"ONOFFLINEEVENT": EVENT_HANDLERS["ONOFFLINEEVENT"]}))
-    return Worker(services, handlers, backoff=0.01, max_backoff=0.05)
+    # the robots, the 1C push and the gate, the offline-event ping: what sync_1c declares, and the core
+    return Worker(services, domains.build(["sync_1c"]), backoff=0.01, max_backoff=0.05)
 
 
 def _drain(worker, rounds=30):
@@ -157,28 +156,29 @@ def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
     assert http.get("/api/1c/review", headers=hdr(False)).status_code == 403
 
 
-def test_gate_is_chained_with_other_deal_update_handlers():
+def test_gate_is_one_of_several_deal_update_handlers():
+    """No chain(): the registry keeps a list per event, whichever domain declares first."""
     from sync_1c.gate import on_deal_update
 
     def other(services, member_id, payload):
         pass
 
+    def other_domain(registry):
+        registry.on_event("ONCRMDEALUPDATE", other)
+
     for first_other in (True, False):
-        handlers = {"ONCRMDEALUPDATE": other} if first_other else {}
-        register_sync(handlers)
-        register_sync(handlers)                                   # idempotent
-        if not first_other:
-            from maps.geocoding import chain
-            chain(handlers, "ONCRMDEALUPDATE", other)
-        members = handlers["ONCRMDEALUPDATE"].chained
+        order = [("other", other_domain), ("sync_1c", domains.plugin_of("sync_1c"))]
+        registry = domains.build([])
+        for name, plugin in (order if first_other else order[::-1]):
+            registry.use(name, plugin)
+        members = [d.fn for d in registry.events["ONCRMDEALUPDATE"]]
         assert set(members) == {other, on_deal_update} and len(members) == 2
 
 
 def test_periodic_job_and_changed_since_push(env, http):  # noqa: F811
-    from b24app.scheduler import JOB_TYPES
     from sync_1c import jobs
 
-    jt = JOB_TYPES["sync_1c.pull"]
+    jt = env.services.registry.periodic["sync_1c.pull"]
     assert jt.fn is jobs.pull and jt.setting_key == "sync_1c.interval" and jt.seconds == 600
     assert env.services.store.kv.get(env.member_id, "sync_1c.interval") == 600
     jobs.pull(env.services, "f" * 32)                             # a portal without 1C: quietly nothing

@@ -73,8 +73,9 @@ def test_bad_input_is_refused_with_a_reason(visits, when, vtype, company, error)
 
 def test_robot_creates_the_visit_and_its_event(visits):
     """The b24app_create_visit robot goes through visits.create: manager from the company, calendar event."""
+    from b24app.robot_runtime import RobotCall
     from install.manifest import load
-    from install.robots import RobotCall, create_visit
+    from visits.robots import create_visit
 
     company = visits.company(12)
     robot = load().robot("b24app_create_visit")

@@ -183,15 +183,14 @@ def test_5000_visits_swept_in_batches(visits):
 
 
 def test_wired_into_the_scheduler_and_the_inbox(visits):
-    from b24app import domains, inbox, scheduler
     from visits.events import on_item_change, on_item_delete
 
-    domains.load()
-    jt = scheduler.JOB_TYPES["visits.sweep"]
+    registry = visits.services.registry                  # what create_app built from the enabled domains
+    jt = registry.periodic["visits.sweep"]
     assert jt.setting_key == rules.KV_SWEEP_SECONDS
-    handler = inbox.EVENT_HANDLERS["ONCRMDYNAMICITEMUPDATE"]
-    assert on_item_change in getattr(handler, "chained", (handler,))
-    handler = inbox.EVENT_HANDLERS["ONCRMDYNAMICITEMDELETE"]
-    assert on_item_delete in getattr(handler, "chained", (handler,))
+    handler = [d.fn for d in registry.events["ONCRMDYNAMICITEMUPDATE"]]
+    assert on_item_change in handler
+    handler = [d.fn for d in registry.events["ONCRMDYNAMICITEMDELETE"]]
+    assert on_item_delete in handler
     jt.fn(visits.services, visits.member_id)              # the job as the scheduler runs it (real clock)
     assert visits.live.store.kv.get(visits.member_id, STATE_KEY)["wm"]
