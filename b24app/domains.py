@@ -31,8 +31,7 @@ def enabled_names(settings=None) -> list[str]:
     raw = str(getattr(settings, "domains", "") or "").strip()
     if not raw:
         return list(DOMAINS)
-    names = [n.strip() for n in raw.split(",") if n.strip()]
-    return names if "install" in names else ["install", *names]     # app.json is not optional
+    return [n.strip() for n in raw.split(",") if n.strip()]
 
 
 def plugin_of(name: str):
@@ -41,9 +40,11 @@ def plugin_of(name: str):
 
 
 def build(names: list[str] | None = None, settings=None) -> Registry:
-    """The platform plus each named domain (default: the settings' enabled ones)."""
+    """The platform, the installer (app.json is not optional: it declares the robots) and each named
+    domain (default: the settings' enabled ones)."""
+    names = enabled_names(settings) if names is None else names
     registry = Registry().use(CORE, core_plugin.plugin)
-    for name in (enabled_names(settings) if names is None else names):
+    for name in names if "install" in names else ["install", *names]:
         registry.use(name, plugin_of(name))
     return registry
 

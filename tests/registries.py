@@ -23,13 +23,17 @@ def registry_of(handlers: dict, give_up: dict | None = None) -> Registry:
     return registry
 
 
-def robots_only(names: list[str] | None = None, events: tuple[str, ...] = ()) -> Registry:
-    """The enabled domains' robots (runtime, give-up answer, app.json catalogue) and no other work — plus
-    the handlers of ``events`` and the domains' own inbox jobs when asked for."""
-    full = domains.build(names)
-    return dataclasses.replace(
-        full, events={k: v for k, v in full.events.items() if k in events},
-        jobs={k: v for k, v in full.jobs.items() if k.startswith("robot:") or k.split(":")[0] in events})
+def only(keys, registry: Registry | None = None) -> Registry:
+    """The enabled domains (or ``registry``) with only these inbox handlers — event names or "kind:name" —
+    and everything else (install hooks, robot catalogue, give-up answers) as declared."""
+    full = registry if registry is not None else domains.build()
+    return dataclasses.replace(full, events={k: v for k, v in full.events.items() if k in keys},
+                               jobs={k: v for k, v in full.jobs.items() if k in keys})
+
+
+def robots_only(names: list[str] | None = None) -> Registry:
+    """The robots of the named (default: enabled) domains, answered by the runtime, and no other work."""
+    return only(("robot:*",), domains.build(names))
 
 
 def with_installer(*hooks, names: list[str] | None = None) -> Registry:

@@ -13,12 +13,11 @@ import sqlalchemy as sa
 
 from b24app import lifecycle
 from b24app.inbox import Worker
-from b24app.install_flow import progress_of, run_install_job
+from b24app.install_flow import progress_of
 from b24app.sandbox.phpform import flatten
 from b24app.store.interface import INSTALLED, UNINSTALLED
 from b24app.store.sql import t_inbox
-from install.jobs import on_app_update
-from tests.registries import registry_of
+from tests.registries import only, registry_of
 
 DEAD = "http://127.0.0.1:1/rest/"                 # nothing listens there: the portal is "unreachable"
 
@@ -146,7 +145,7 @@ def _items(live_app, member_id, kind, name=None):
         return [(r.status, r.name) for r in c.execute(q.order_by(i.id)) if name in (None, r.name)]
 
 
-UPDATE_AND_JOB = registry_of({"ONAPPUPDATE": on_app_update, "app:INSTALL": run_install_job})
+UPDATE_AND_JOB = only(("ONAPPUPDATE", "app:INSTALL"))          # the app's install hook runs the job
 
 
 def _install_jobs(live_app, member_id):
