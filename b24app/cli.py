@@ -52,7 +52,7 @@ def main() -> None:
 @click.option("--port", default=8025, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the web app (installer, events, robots, frames) with werkzeug's threaded server."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import run_simple  # noqa: PLC0415 - the web server only for serve
 
     from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
 
@@ -171,7 +171,7 @@ def demo(host: str, portal_port: int, app_port: int) -> None:
 
 def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None = None) -> dict:
     """Start everything ``b24app demo`` runs and return the pieces (tests use this directly)."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import make_server  # noqa: PLC0415 - the web server only for demo
 
     from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
     from .sandbox import demo as demo_seed

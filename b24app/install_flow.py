@@ -22,8 +22,8 @@ import requests
 
 from .app_version import record_version
 from .errors import B24Error, OAuthError
-from .inbox import detect_offline_mode
 from .i18n import lang_of
+from .inbox import detect_offline_mode
 from .logsafe import error_record, public_message
 from .registry import enabled
 from .store.interface import INSTALLED, UNINSTALLED, Portal

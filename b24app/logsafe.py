@@ -18,6 +18,8 @@ import re
 import threading
 from typing import Any
 
+from .errors import B24Error, NeedsReinstall, OAuthError, PortalNotInstalled
+
 MASK = "***"
 
 # A credential's name: whole word (so "OAuth" is not "auth"), optionally inside a PHP-style bracket key.
@@ -152,8 +154,6 @@ def public_message(text: Any, limit: int = 500) -> str:
 def error_code(exc: BaseException) -> str:
     """A stable code for an exception: the platform's own code where it has one (B24Error, OAuthError),
     NEEDS_REINSTALL / NOT_INSTALLED, else the exception's type name."""
-    from .errors import B24Error, NeedsReinstall, OAuthError, PortalNotInstalled
-
     if isinstance(exc, (B24Error, OAuthError)) and exc.code:
         return scrub(exc.code)[:64]
     if isinstance(exc, NeedsReinstall):

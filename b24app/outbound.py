@@ -28,6 +28,9 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from .config import Settings
 
 log = logging.getLogger("b24app.outbound")
 
@@ -163,8 +166,6 @@ class OutboundGuard:
 def default_guard() -> OutboundGuard:
     """The deployment's guard when a caller has no Settings at hand: the same environment
     (``Settings.from_env``) the processes are configured from."""
-    from .config import Settings
-
     return OutboundGuard(Settings.from_env().outbound_allow)
 
 
@@ -201,8 +202,6 @@ class PinnedAdapter(HTTPAdapter):
 
 def _not_connected(exc: requests.ConnectionError) -> bool:
     """The connection itself failed (refused, unreachable, connect timeout): the request never left."""
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
     reason = getattr(exc.args[0] if exc.args else None, "reason", None)
     return isinstance(exc, requests.ConnectTimeout) or isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 

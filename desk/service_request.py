@@ -3,6 +3,7 @@ phone and the chosen equipment, in the default pipeline or the one an administra
 (kv ``desk.category_id``). Everything is checked before the one ``crm.deal.add``: nothing half-written."""
 from __future__ import annotations
 
+from b24app.errors import B24Error
 from install.registry import installed_ids
 
 from . import phone as phones
@@ -37,8 +38,6 @@ def category_of(kv, member_id: str) -> int:
 
 
 def _exists(client, method: str, rid: int) -> dict | None:
-    from b24app.errors import B24Error
-
     try:
         return client.call(method, {"id": rid})
     except B24Error as exc:
@@ -67,7 +66,6 @@ def create_request(services, member_id: str, body: dict, lang: str) -> dict:
     what = ""
     if equipment_id:
         eq = installed_ids(services.store, member_id).smart_process("equipment")
-        from b24app.errors import B24Error
         try:
             item = client.call("crm.item.get", {"entityTypeId": eq.entity_type_id, "id": equipment_id})["item"]
         except B24Error:

@@ -14,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from jsonschema import Draft202012Validator
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
 ENV_MANIFEST = "B24APP_MANIFEST"     # an integrator's own app.json, without editing the installed package
@@ -122,8 +124,6 @@ def _schema() -> dict:
 
 def schema_errors(data: Any) -> list[str]:
     """Shape errors from JSON Schema, sorted by path, each as ``$.path: message``."""
-    from jsonschema import Draft202012Validator
-
     validator = Draft202012Validator(_schema())
     out = []
     for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from b24app.errors import B24Error
+
 from .manifest import CRM_ENTITY_TYPE_IDS, Manifest
 from .params import stage_entity_id
 
@@ -61,8 +63,6 @@ def _robot_codes(result) -> list[str]:
 def _batch(client, cmds: dict) -> dict:
     """Run read commands in batches of 50; a failed read is an error, never an empty list (that would
     make the planner create duplicates)."""
-    from b24app.errors import B24Error
-
     out: dict = {}
     items = list(cmds.items())
     for start in range(0, len(items), 50):

@@ -17,7 +17,7 @@ from install.registry import installed_ids
 from maps import booking, service
 from maps.dispatch import best_slots, day_route, rank_candidates
 from maps.links import google_route_links, yandex_point_link, yandex_route_links
-from maps.orders import OrderJob, one_job
+from maps.orders import OrderJob, one_job, users
 from maps.routing import optimise_day
 from maps.schedule import Job, Worker, WorkerDay, worker_windows
 
@@ -119,8 +119,6 @@ def _job_out(j: OrderJob) -> dict:
 
 def pool_of(services, member_id: str, user_ids) -> list[Worker]:
     """Workers for an explicit list of users (a robot's candidates), with the portal's hours and homes."""
-    from maps.orders import users
-
     conf = service.settings(services, member_id)
     homes = conf.get("homes") or {}
     return [Worker(str(u["ID"]), u["name"], service.working_hours(conf, u["ID"]),

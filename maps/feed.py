@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Sequence
 
+from install.manifest import load
 from maps.orders import OrderJob
 
 COLUMNS = ("id", "lat", "lon", "color", "assigned", "stage", "pipeline", "worker", "title", "client",
@@ -71,8 +72,6 @@ def build(jobs: Sequence[OrderJob], version: int = 0, stage_names: dict | None =
 
 def stage_names(lang: str) -> dict:
     """"pipeline:stage" → {name, color} in the user's language, from the manifest."""
-    from install.manifest import load
-
     out = {}
     for p in load().pipelines:
         for s in p["stages"]:

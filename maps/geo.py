@@ -135,3 +135,18 @@ class OsrmTravelModel:
                 self._pairs[((a[0], a[1]), (b[0], b[1]))] = value
             out.append(row)
         return out
+
+
+# --- the portal's coordinates field: "55.751244,37.618423" -------------------------------------
+def format_point(lat: float, lon: float) -> str:
+    return f"{lat:.6f},{lon:.6f}"
+
+
+def parse_point(value) -> tuple[float, float] | None:
+    """"55.75,37.61" / "55.75;37.61" / "55.75, 37.61" → (lat, lon); anything else → None."""
+    parts = str(value or "").replace(";", ",").split(",")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None

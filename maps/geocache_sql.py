@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from maps.geocode import MANUAL, GeoResult
 
@@ -36,10 +37,7 @@ t_records = sa.Table(
 
 
 def _upsert(engine: sa.Engine, table: sa.Table, values: dict, keys: list[str]):
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
     stmt = insert(table).values(**values)
     return stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
                                       set_={k: v for k, v in values.items() if k not in keys})
@@ -170,8 +168,5 @@ class SqlRateLimiter:
 
 def _insert_ignore(engine: sa.Engine, table: sa.Table, values: dict):
     """First use of a limiter name from two processes at once: one insert wins, the other does nothing."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
     return insert(table).values(**values).on_conflict_do_nothing(index_elements=[table.c.name])

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from geopy.geocoders import Nominatim
+
 DEFAULT_USER_AGENT = "b24app/0.1 (+https://github.com/b24app)"
 
 OK, MANUAL, NOT_FOUND, ERROR = "ok", "manual", "not_found", "error"
@@ -118,8 +120,6 @@ class Geocoder:
                  limiter: RateLimiter | None = None, geocode_kwargs: dict[str, Any] | None = None,
                  retry_errors_after: float = 3600.0, now: Callable[[], float] = time.time):
         if geocoder is None:
-            from geopy.geocoders import Nominatim
-
             geocoder = Nominatim(user_agent=user_agent, timeout=10)
             geocode_kwargs = {"language": "ru"} if geocode_kwargs is None else geocode_kwargs
         self.cache = cache

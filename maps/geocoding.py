@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 import os
 
+from geopy.geocoders import Nominatim
+
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
 from maps import mapstate
+from maps.geo import format_point, parse_point
 from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
-from maps.geocode import Geocoder, GeoResult, normalise_address
+from maps.geocode import DEFAULT_USER_AGENT, Geocoder, GeoResult, normalise_address
+from maps.orders import PIPELINES
 
 log = logging.getLogger("b24app.maps.geocoding")
 
@@ -28,10 +32,6 @@ MIN_INTERVAL = float(os.environ.get("B24APP_GEOCODER_MIN_INTERVAL", "1.0"))
 def provider():
     if PROVIDER_FACTORY is not None:
         return PROVIDER_FACTORY()
-    from geopy.geocoders import Nominatim
-
-    from maps.geocode import DEFAULT_USER_AGENT
-
     url = os.environ.get("B24APP_NOMINATIM_URL", "https://nominatim.openstreetmap.org")
     scheme, _, domain = url.partition("://")
     return Nominatim(user_agent=os.environ.get("B24APP_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT),
@@ -45,20 +45,6 @@ def limiter_for(store):
 def geocoder_for(store, member_id: str) -> Geocoder:
     return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=limiter_for(store),
                     geocode_kwargs={"language": "ru"})
-
-
-def format_point(lat: float, lon: float) -> str:
-    return f"{lat:.6f},{lon:.6f}"
-
-
-def parse_point(value) -> tuple[float, float] | None:
-    """"55.75,37.61" / "55.75;37.61" / "55.75, 37.61" → (lat, lon); anything else → None."""
-    parts = str(value or "").replace(";", ",").split(",")
-    try:
-        lat, lon = float(parts[0]), float(parts[1])
-    except (ValueError, IndexError):
-        return None
-    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
 
 
 def company_address(company: dict) -> str:
@@ -162,8 +148,6 @@ def on_company_event(services, member_id: str, payload: dict) -> None:
 
 def deals_on_company_address(services, member_id: str, company_id: int) -> list[int]:
     """Open deals of the b24app pipelines bound to the company whose job address field is empty."""
-    from maps.orders import PIPELINES
-
     try:
         ids = installed_ids(services.store, member_id)
     except NotInstalled:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from maps.geocache_sql import _upsert
 
@@ -35,10 +36,7 @@ def bump(engine: sa.Engine, member_id: str) -> int:
 
 
 def _bump_stmt(engine, member_id):
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
     return insert(t_versions).values(member_id=member_id, version=1).on_conflict_do_update(
         index_elements=[t_versions.c.member_id], set_={"version": t_versions.c.version + 1})
 

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from install.manifest import load as load_manifest
 from install.registry import InstalledIds
-from maps.geocoding import parse_point
+from maps.geo import parse_point
 
 PIPELINES = ("measurements", "production", "installation")
 DEFAULT_DURATION = {"measurements": 60, "production": 60, "installation": 180}

@@ -18,6 +18,7 @@ from install.registry import installed_ids
 from maps import mapstate, orders
 from maps.geo import OsrmTravelModel, TravelModel
 from maps.schedule import Worker, WorkingHours
+from maps.settings import validate
 
 SETTINGS_KEY = "maps.settings"
 PORTAL_TZ_KEY = "visits.tz"                    # the portal's time zone as the visits pages keep it
@@ -79,8 +80,6 @@ def settings(services, member_id: str) -> dict:
 def save_settings(services, member_id: str, doc) -> dict:
     """Validate the whole document (``maps.settings.SettingsError`` on the first bad value, nothing written)
     and store it; the cached jobs stay valid, but open maps redraw with the new hours."""
-    from maps.settings import validate
-
     clean = validate(doc)
     services.store.kv.set(member_id, SETTINGS_KEY, clean)
     changed(services, member_id)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass, field
 
+import sqlalchemy as sa
+
 from b24app import secretbox
+from b24app.store.tables import kv as t_kv
 
 from . import profiles
 from .odata import ODataClient, ODataError
@@ -116,10 +119,6 @@ def reseal(kv, member_id: str) -> bool:
 def reseal_all(store, progress=None) -> int:
     """``b24app rotate-keys`` for sync_1c (registered in b24app.domains): every portal that has a 1C
     password or push secret stored."""
-    import sqlalchemy as sa
-
-    from b24app.store.tables import kv as t_kv
-
     with store.engine.connect() as c:
         ids = list(c.execute(sa.select(t_kv.c.member_id).where(t_kv.c.key.in_((KV_KEY, PUSH_SECRET_KEY)))
                              .distinct().order_by(t_kv.c.member_id)).scalars())

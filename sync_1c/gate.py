@@ -13,8 +13,13 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
+from b24app.errors import B24Error
+from install.registry import installed_ids
+
+from . import connection, sync
 from .connection import GATE_KEY, KV_KEY
 from .ledger_store import LedgerStore
+from .odata import ODataError
 from .payments import ledger_state
 
 log = logging.getLogger("b24app.sync_1c.gate")
@@ -96,9 +101,6 @@ def paid_from_1c(services, member_id: str, deal: dict, ids, *, fetch: bool = Tru
     if known is not None:
         return known, "ledger"
     if fetch:
-        from . import connection, sync
-        from .odata import ODataError
-
         try:
             state = sync.run_for_deal(services, member_id, deal).deals.get(int(deal["ID"]))
         except (connection.NotConfigured, sync.SyncProblem, sync.SyncIncomplete, ODataError) as exc:
@@ -111,8 +113,6 @@ def paid_from_1c(services, member_id: str, deal: dict, ids, *, fetch: bool = Tru
 
 def enforce(services, member_id: str, deal_id: int) -> dict:
     """Check one deal; returns what was done: {"action": "recorded" | "moved_back" | "none", ...}."""
-    from install.registry import installed_ids
-
     ids = installed_ids(services.store, member_id)
     client = services.client(member_id)
     ledger = LedgerStore(services.store.engine, member_id)
@@ -152,8 +152,6 @@ def on_deal_update(services, member_id: str, payload: dict) -> None:
     try:
         enforce(services, member_id, int(deal_id))
     except Exception as exc:  # noqa: BLE001 - a deal deleted meanwhile is not worth a retry storm
-        from b24app.errors import B24Error
-
         if isinstance(exc, B24Error) and exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR" \
                 and "not found" in str(exc.description or "").lower():
             return

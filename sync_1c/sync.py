@@ -23,6 +23,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from b24app.outbound import OutboundGuard
+from install.registry import installed_ids
 
 from . import connection, matching
 from .ledger_store import LedgerStore
@@ -76,8 +77,6 @@ def money(value: Decimal) -> str:
 
 
 def _fields(services, member_id: str) -> dict[str, str]:
-    from install.registry import installed_ids
-
     ids = installed_ids(services.store, member_id)
     return {k: ids.deal_field(k) for k in ("order_1c_number", "order_1c_key", "amount_paid", "paid_in_full")}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
 
 from . import rules
@@ -130,8 +131,6 @@ def company_card(services, member_id: str, company_id: int) -> dict:
 def visit_page(services, member_id: str, visit_id: int) -> dict:
     """One visit + its company card + the company's other visits: three reads."""
     v = _visit_ids(services.store, member_id)
-    from b24app.errors import B24Error
-
     try:
         item = services.client(member_id).call("crm.item.get", {"entityTypeId": v.entity_type_id,
                                                                 "id": int(visit_id)})["item"]

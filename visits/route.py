@@ -13,10 +13,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from install.registry import installed_ids
+from maps import service
 from maps.links import yandex_route_links
+from maps.routing import optimise_day
+from maps.schedule import Job
 
 from . import rules
 from .read import row, visit_fields
+from .settings import route_start
 
 VISIT_MINUTES = 45            # time at the client, for the arrivals of the stops that follow
 DAY_START = time(9, 0)        # when a day without an earlier agreed visit starts
@@ -74,12 +78,6 @@ def _open_visits(services, member_id: str, manager: int, d: date, zone) -> tuple
 
 def day_route(services, member_id: str, manager: int, day: str, start: tuple[float, float] | None = None) -> dict:
     """The manager's open visits of ``day`` in the best order; agreed times kept, late ones marked."""
-    from maps import service
-    from maps.routing import optimise_day
-    from maps.schedule import Job
-
-    from .settings import route_start
-
     zone = rules.settings_of(services.store.kv, member_id).zone
     d = date.fromisoformat(day)
     stops, unplaced = _open_visits(services, member_id, manager, d, zone)

@@ -6,9 +6,13 @@ all ``BEGIN IMMEDIATE`` (one writer, others wait ``busy_timeout``), and DDL is t
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
@@ -54,9 +58,6 @@ def create_engine(url: str) -> sa.Engine:
 def _set_wal(cur) -> None:
     """WAL is stored in the file, so only the first connection ever switches; that switch needs an
     exclusive lock and SQLite does not apply busy_timeout to it, hence the short retry loop."""
-    import sqlite3
-    import time
-
     deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
     while cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         try:
@@ -68,8 +69,6 @@ def _set_wal(cur) -> None:
 
 
 def alembic_config(connection=None):
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("path_separator", "os")
@@ -81,8 +80,6 @@ def alembic_config(connection=None):
 def migrate(engine: sa.Engine, revision: str = "heads") -> None:
     """Every head: each domain package (maps, visits, sync_1c, ...) keeps its own migration branch
     starting at 0001, so packages add tables without fighting over one linear chain."""
-    from alembic import command
-
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")

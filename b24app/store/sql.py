@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .. import secretbox
 from ..logsafe import scrub
 from .interface import KV, NEEDS_REINSTALL, Inbox, InboxItem, Portal, PortalStore, Store
+from .sessions import SQLDownloads, SQLPageSessions, SQLPhoneLinks, SQLUserTokens
 from .tables import inbox as t_inbox
 from .tables import kv as t_kv
 from .tables import portals as t_portals
@@ -281,8 +282,6 @@ class SQLStore(Store):
         self.portals = SQLPortalStore(engine)
         self.inbox = SQLInbox(engine)
         self.kv = SQLKV(engine)
-        from .sessions import SQLDownloads, SQLPageSessions, SQLPhoneLinks, SQLUserTokens
-
         self.user_tokens = SQLUserTokens(engine)
         self.page_sessions = SQLPageSessions(engine)
         self.phone_links = SQLPhoneLinks(engine)

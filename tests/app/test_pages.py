@@ -93,10 +93,9 @@ def test_installer_page_calls_install_finish(live_app, portal, artifacts_dir):
 def test_installer_page_shows_progress_error_and_retry(live_app, portal, artifacts_dir, monkeypatch):
     """A failing install job: the page shows the error and a retry button; the retry runs the job again,
     the bar reaches 100% and the page calls BX24.installFinish()."""
-    from b24app import install_flow
-    from tests.registries import with_installer
     from b24app.inbox import Worker
     from tests.conftest import chromium_executable
+    from tests.registries import with_installer
 
     exe = chromium_executable()
     runs, healthy = [], threading.Event()

@@ -9,10 +9,9 @@ import time
 import requests
 
 from b24app.inbox import Worker
+from b24app.robot_runtime import ANSWER_KEY
 from b24app.sandbox.robots import find_call, run_robot
 from install.manifest import load
-from b24app.robot_runtime import ANSWER_KEY
-
 from tests.app.conftest import CLIENT_ID
 from tests.registries import robots_only
 

@@ -8,7 +8,6 @@ from click.testing import CliRunner
 from install.apply import KV_KEY, install
 from install.manifest import load
 from install.registry import NotInstalled
-
 from tests.app.conftest import CLIENT_ID
 
 from .conftest import robot as _robot

@@ -12,7 +12,6 @@ from b24app.inbox import Worker
 from install.apply import install, install_or_raise
 from install.manifest import load, validate
 from install.registry import installed_ids
-
 from tests.app.conftest import CLIENT_ID
 from tests.registries import with_installer
 

@@ -8,8 +8,8 @@ from b24app.inbox import Worker
 from b24app.sandbox.robots import run_robot
 from sync_1c import connection, gate
 from tests.app.conftest import CLIENT_ID
-from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtures
 from tests.install.conftest import app_env  # noqa: F401 - fixture
+from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtures
 
 
 def _worker(services):
