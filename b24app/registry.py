@@ -53,6 +53,7 @@ class Registry:
     blueprints: list[str] = field(default_factory=list)                   # "handlers.maps"
     resealers: dict[str, Declared] = field(default_factory=dict)          # rotate-keys: fn(store, progress)
     robot_specs: Callable[[str], dict] | None = None                      # code → app.json entry (KeyError)
+    own_robot_specs: dict[str, dict] = field(default_factory=dict)        # robots a domain declares itself
     final_robot_errors: tuple[type, ...] = ()                             # answered at once, never retried
     domains: list[str] = field(default_factory=list)
     _domain: str = CORE
@@ -94,12 +95,15 @@ class Registry:
         self.give_up[kind] = self._d(fn)
         return fn
 
-    def robot(self, code: str, fn: Callable) -> Callable:
-        """``fn(call) -> (RETURN_VALUES, log text)`` for the app.json robot ``code`` (b24app/robot_runtime.py
-        parses the call, answers it and remembers the answer)."""
+    def robot(self, code: str, fn: Callable, spec: dict | None = None) -> Callable:
+        """``fn(call) -> (RETURN_VALUES, log text)`` for the robot ``code`` (b24app/robot_runtime.py parses
+        the call, answers it and remembers the answer). Its properties and name come from app.json, or
+        from ``spec`` (the same shape) for a robot the domain adds to the portal itself."""
         if code in self.robots:
             raise ValueError(f"robot {code!r} is declared twice ({self.robots[code].domain}, {self._domain})")
         self.robots[code] = self._d(fn)
+        if spec is not None:
+            self.own_robot_specs[code] = spec
         return fn
 
     def every(self, name: str, seconds: float, fn: JobFn, setting_key: str | None = None) -> JobFn:

@@ -178,6 +178,9 @@ def _lang(services, member_id: str) -> str:
 
 
 def _spec(registry, code: str) -> dict:
+    """The robot's declaration (properties, name): the domain's own, else app.json's; KeyError if none."""
+    if code in registry.own_robot_specs:
+        return registry.own_robot_specs[code]
     if registry.robot_specs is None:
         raise KeyError(code)
     return registry.robot_specs(code)
