@@ -49,6 +49,17 @@ def test_reinstall_treats_already_binded_as_success(live_app, portal):
     assert "event.bind" not in again["text"]        # no warning shown: 'already binded' is success
 
 
+def test_reinstall_binds_nothing_already_bound(live_app, portal):
+    """A reinstall reads event.get first and calls event.bind only for what is missing: no refused twin
+    (a real portal answers it 'Handler already binded' and counts the call against the app's budget)."""
+    live_app.install(portal, mode="frame")
+    mark = len(portal.log)
+    assert live_app.install(portal, mode="frame")["status"] == 200
+    binds = [r for r in portal.log[mark:] if r.method == "event.bind" and "ONAPPUNINSTALL" in str(r.params).upper()]
+    assert binds == [] and "event.get" in [r.method for r in portal.log[mark:]]
+    assert _bindings(portal, live_app.client_id).count(("ONAPPUNINSTALL", live_app.url + "/events")) == 1
+
+
 def test_spoofed_domain_changes_nothing(live_app, portal, attacker):
     """DOMAIN in the installer POST or in a frame points at an attacker: refused with 403 before the portal
     is called or anything is stored, and the attacker hears nothing."""
