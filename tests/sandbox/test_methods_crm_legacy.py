@@ -1,7 +1,6 @@
 """crm.deal/company/contact.* over HTTP: legacy rendering, empty error codes, paging, filters, events."""
 from __future__ import annotations
 
-import time
 
 import pytest
 import requests
