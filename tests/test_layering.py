@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from b24app.domains import DOMAINS
+
 ROOT = Path(__file__).resolve().parents[1]
 CORE = "b24app"
 COMPOSITION_ROOT = {"b24app.app", "b24app.cli", "b24app.domains"}
@@ -139,8 +141,6 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _domains() -> list[str]:
-    from b24app.domains import DOMAINS
-
     return sorted(set(DOMAINS.values()))
 
 
