@@ -24,7 +24,7 @@ import requests
 
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = re.compile(r'<script id="b24app-config" type="application/json">(.*?)</script>', re.S)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from maps.feed import UNASSIGNED_COLOR
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.app.test_pages import _in_thread

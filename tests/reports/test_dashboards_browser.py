@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 from tests.conftest import chromium_executable
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 
-from b24app.sandbox import demo
-from b24app.sandbox.crmschema import uf_to_camel
+from b24sandbox import demo
+from b24sandbox.crmschema import uf_to_camel
 
 from .methods_helpers import ok, rest
 

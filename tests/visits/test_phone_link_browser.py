@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 from tests.conftest import chromium_executable
 from tests.visits.test_day_route import DAY, MANAGER, _place, _visit
