@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from . import crmdefaults as cd
 from . import perms
-from .db import COMPANY, DEAL
+from .db import DEAL
 from .filters import MSK
 
 WORKERS = [("Алексей", "Смирнов", "Замерщик"), ("Дмитрий", "Кузнецов", "Замерщик"),

@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from b24sandbox.frames import frame_data
-from b24sandbox.phpform import flatten
+from b24sandbox.events import portal_form as flatten
 
 
 @pytest.fixture
