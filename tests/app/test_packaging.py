@@ -156,8 +156,10 @@ def test_installed_product_runs_without_the_sandbox(wheel, tmp_path):
 def test_sandbox_wheel_carries_both_emulators_and_their_pages(tmp_path):
     """The b24sandbox distribution (sandbox/pyproject.toml): the Bitrix24 emulator with its templates and
     bx24.js, the 1C emulator beside it, nothing of the product."""
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"),
-                        str(SANDBOX)], capture_output=True, text=True, timeout=300)
+    src = tmp_path / "src"
+    shutil.copytree(SANDBOX, src, ignore=JUNK)           # a clean copy: building in place leaves build/ behind
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     (whl,) = (tmp_path / "dist").glob("b24sandbox-*.whl")
     names = set(zipfile.ZipFile(whl).namelist())
