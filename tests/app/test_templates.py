@@ -56,6 +56,7 @@ def test_page_scripts_write_no_markup():
     ours = [p for p in STATIC.rglob("*.js") if "vendor" not in p.parts]
     assert ours
     for p in ours:
-        text = re.sub(r"/\*.*?\*/|(?<![:'\"])//[^\n]*", "", p.read_text(encoding="utf-8"), flags=re.S)  # comments say it
+        # comments may name what the code never does
+        text = re.sub(r"/\*.*?\*/|(?<![:'\"])//[^\n]*", "", p.read_text(encoding="utf-8"), flags=re.S)
         for bad in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
             assert bad not in text, f"{p.relative_to(STATIC)}: {bad}"

@@ -39,7 +39,7 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
             page.goto(url)
             frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
             frame.wait_for_selector("#count[data-count]", timeout=20000)
-            frame.wait_for_function("document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
+            frame.wait_for_function("() => document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
             out = {"count": int(frame.get_attribute("#count", "data-count")),
                    "layers": frame.evaluate("b24map.cluster.getLayers().length"),
                    # what the dispatcher sees: cluster totals + single markers on screen
