@@ -2,7 +2,8 @@
    session rides in the X-B24App-Session header (never in a URL); a body goes as JSON. A refusal rejects
    with an Error whose message is the server's error_description (else its error code, else "HTTP <n>"),
    with .status and .body (the parsed answer, {} when it was not JSON) for pages that word 403s apart.
-   api.raw(...) is the same call answering the checked Response (a CSV to save as a file). */
+   api.raw(...) is the same call answering the checked Response (a CSV to save as a file).
+   api.onRefusal = fn(error): a page that shows every refusal the same way (visits: a toast) says so once. */
 (function () {
   'use strict';
   var B24 = window.B24;
@@ -18,6 +19,7 @@
       return r.json().catch(function () { return {}; }).then(function (j) {
         var e = new Error((j && (j.error_description || j.error)) || ('HTTP ' + r.status));
         e.status = r.status; e.body = j || {};
+        if (typeof api.onRefusal === 'function') api.onRefusal(e);
         throw e;
       });
     });

@@ -6,15 +6,9 @@
   var S = B24.s, view = document.getElementById("view"), tabs = document.getElementById("tabs");
   var state = { month: null, by: "stage", mapObj: null };
 
-  function toast(msg) { B24.toast(msg); }
-  /* a refusal is shown as a toast too: every view just chains what it does on success */
-  function api(method, path, body) {
-    return B24.api(method, path, body).catch(function (e) {
-      var m = S.error + ": " + e.message;
-      toast(m);
-      throw new Error(m);
-    });
-  }
+  var api = B24.api, toast = B24.toast;
+  /* a refusal is shown as a toast: every view just chains what it does on success */
+  api.onRefusal = function (e) { toast(S.error + ": " + e.message); };
   function fmtDate(iso) {
     if (!iso) return "—";
     return B24.i18n.date(iso, { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
