@@ -69,7 +69,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
             out["canary_ran"] = frame.evaluate("""() => { const s = document.createElement('script');
                 s.textContent = 'window.__inlineRan = 1'; document.body.appendChild(s);
                 return !!window.__inlineRan; }""")
-            frame.wait_for_function("() => window.__csp.length > 0", timeout=5000)
+            frame.wait_for_function("() => window.__csp.length > 0", timeout=10000)
             out["canary"] = frame.evaluate("window.__csp.slice()")
 
             for handler, ready in READY.items():
