@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit
-
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g
 
