@@ -19,7 +19,9 @@ def _bindings(portal, client_id):
 def test_frame_install_stores_portal_from_app_info(live_app, portal):
     result = live_app.install(portal, mode="frame")
     assert result["status"] == 200, result
-    assert "BX24.installFinish" in result["text"]
+    # the installer's script is static/install/install.js (no inline script under the CSP)
+    assert "/static/install/install.js" in result["text"]
+    assert "BX24.installFinish" in requests.get(live_app.url + "/static/install/install.js", timeout=30).text
     assert live_app.settings.bx24_js_url in result["text"]
     p = live_app.store.portals.get(portal.member_id)
     assert p.status == INSTALLED
