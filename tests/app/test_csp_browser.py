@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 
 # runs in every frame before the page's own scripts (CDP injection: not subject to the page's CSP)
