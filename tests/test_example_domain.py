@@ -9,7 +9,7 @@ from b24app.app import create_app
 from b24app.config import Settings
 from b24app.domains import DOMAINS
 from b24app.registry import DISABLED_KEY
-from b24app.sandbox.robots import find_call, run_robot
+from b24sandbox.robots import find_call, run_robot
 from b24app.scheduler import Scheduler, run_job
 from install.manifest import load
 from tests.app.conftest import CLIENT_ID, CLIENT_SECRET, LOOPBACK, LiveApp, start_server

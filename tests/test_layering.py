@@ -8,7 +8,7 @@ module level or inside a function — a function-level import is still a depende
 * a domain package imports no handlers;
 * the packages' import graph has no cycle (a domain may use another domain, never both ways), and
   neither has the modules' — so no import needs to hide inside a function to break one;
-* nothing in the product imports the emulators (b24app/sandbox, b24sandbox, sync_1c/sandbox) but the CLI.
+* nothing in the product imports the emulators (b24sandbox, sandbox/ in the repository) but the CLI.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = "b24app"
 COMPOSITION_ROOT = {"b24app.app", "b24app.cli", "b24app.domains"}
 HANDLERS = "handlers"
-SANDBOXES = ("b24app.sandbox", "b24sandbox", "sync_1c.sandbox")
+SANDBOXES = ("b24sandbox",)
 
 
 def _module_name(root: Path, path: Path) -> str:
@@ -55,11 +55,11 @@ def _within(module: str, package: str) -> bool:
 
 
 def graph(root: Path, packages: list[str]) -> dict[str, set[str]]:
-    """module → the modules of ``packages`` it imports."""
+    """module → the modules of ``packages`` (and of the emulators) it imports."""
     out = {}
     for pkg in packages:
         for path in sorted((root / pkg).rglob("*.py")):
-            deps = {m for m in _imports(root, path) if any(_within(m, p) for p in packages)}
+            deps = {m for m in _imports(root, path) if any(_within(m, p) for p in (*packages, *SANDBOXES))}
             out[_module_name(root, path)] = deps
     return out
 
@@ -76,6 +76,8 @@ def violations(root: Path, domains: list[str]) -> list[str]:
         if any(_within(mod, s) for s in SANDBOXES):
             continue                                            # the emulators are test doubles, not layers
         for dep in sorted(deps):
+            if dep.rpartition(".")[0] in deps:
+                continue                                        # "from x import name": x is reported
             if any(_within(dep, s) for s in SANDBOXES) and mod != "b24app.cli":
                 found.append(f"{mod} imports the emulator {dep}")
             if top(mod) == CORE and mod not in COMPOSITION_ROOT and top(dep) in (HANDLERS, *domains):
@@ -182,6 +184,12 @@ def test_core_importing_a_domain_fails(tmp_path):
 def test_a_function_level_import_counts_too(tmp_path):
     root = _tree(tmp_path, {**BASE, "b24app/inbox.py": "def f():\n    from maps.geo import x\n"})
     assert "core b24app.inbox imports maps.geo" in violations(root, ["maps", "visits"])
+
+
+def test_the_product_importing_the_emulator_fails(tmp_path):
+    root = _tree(tmp_path, {**BASE, "visits/route.py": "from b24sandbox.robots import run_robot\n",
+                            "b24app/cli.py": "from b24sandbox import cli\n"})
+    assert violations(root, ["maps", "visits"]) == ["visits.route imports the emulator b24sandbox.robots"]
 
 
 def test_a_domain_importing_handlers_fails(tmp_path):

@@ -10,7 +10,7 @@ import requests
 
 from b24app.inbox import Worker
 from b24app.robot_runtime import ANSWER_KEY
-from b24app.sandbox.robots import find_call, run_robot
+from b24sandbox.robots import find_call, run_robot
 from install.manifest import load
 from tests.app.conftest import CLIENT_ID
 from tests.registries import robots_only

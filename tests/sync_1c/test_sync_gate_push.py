@@ -5,7 +5,7 @@ import pytest
 
 from b24app import domains
 from b24app.inbox import Worker
-from b24app.sandbox.robots import run_robot
+from b24sandbox.robots import run_robot
 from sync_1c import connection, gate
 from tests.app.conftest import CLIENT_ID
 from tests.install.conftest import app_env  # noqa: F401 - fixture
