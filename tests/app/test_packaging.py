@@ -117,7 +117,7 @@ def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path):
 
 
 # --- the emulators are not the product ------------------------------------------------------------------
-PRODUCT = {"b24app", "handlers", "maps", "sync_1c", "install", "visits", "reports", "desk"}
+PRODUCT = {"b24app", "handlers", "maps", "sync_1c", "install", "visits", "reports", "desk", "calcwork"}
 SANDBOX = ROOT / "sandbox"
 
 
