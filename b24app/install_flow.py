@@ -153,10 +153,11 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
         lang=lang_of(lang),
         user_id=int(user_id) if str(user_id or "").isdigit() else None,
     )
+    known = services.store.portals.get(member_id) is not None          # a reinstall: bindings may exist
     services.store.portals.upsert(portal)
     record_version(services.store, member_id, info)      # an ONAPPUPDATE to this version is not news
     log.info("installed on portal %s (%s)", member_id, portal.domain)
-    warnings = bind_lifecycle_events(services, member_id)
+    warnings = bind_lifecycle_events(services, member_id, look_first=known)
     job = queue_install_job(services, member_id)
     return InstallResult(portal=services.store.portals.get(member_id) or portal, lang=portal.lang,
                          warnings=warnings, job=job)
@@ -173,12 +174,14 @@ def _bound(client, handler: str) -> set[str] | None:
             if isinstance(r, dict) and str(r.get("handler") or "").rstrip("/") == handler.rstrip("/")}
 
 
-def bind_lifecycle_events(services, member_id: str) -> list[str]:
+def bind_lifecycle_events(services, member_id: str, look_first: bool = True) -> list[str]:
     """``event.bind`` ONAPPUNINSTALL → ``{public_url}/events``, only where ``event.get`` does not already
-    list it: a re-install binds nothing twice (a portal answers a second bind 'already binded', fine too)."""
+    list it: a reinstall binds nothing twice. A portal we never stored has no binding of ours, so a first
+    install (``look_first=False``) binds without the extra call — the portal's request budget is small
+    (2 req/s) and the install job needs it. A second bind would be answered 'already binded', fine too."""
     handler = services.settings.public_url.rstrip("/") + "/events"
     client = services.client(member_id)
-    bound = _bound(client, handler) or set()
+    bound = (_bound(client, handler) if look_first else None) or set()
     warnings = []
     for event in LIFECYCLE_EVENTS:
         if event in bound:
