@@ -33,7 +33,7 @@ def dispatcher_page():
     return frame_page(render)
 
 
-_api = json_api(phones.PhoneError, service_request.RequestError, need="desk")
+_api = json_api(need="desk")
 
 
 @bp.get("/api/desk/lookup")

@@ -19,7 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-DEFAULT_USER_AGENT = "b24app/0.1 (+https://github.com/b24app)"
+from b24app.config import Settings
+
+DEFAULT_USER_AGENT = Settings.geocoder_user_agent          # B24APP_GEOCODER_USER_AGENT overrides it
 
 OK, MANUAL, NOT_FOUND, ERROR = "ok", "manual", "not_found", "error"
 
