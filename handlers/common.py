@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import abort, current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, make_response, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
@@ -105,15 +105,21 @@ def open_session(svc, ctx) -> tuple[page_sessions.PageSession, str]:
     return sess, page_sessions.issue(svc.store, sess)
 
 
-def frame_page(render):
-    """The shape of a placement page: verify the frame (a refusal is an HTML error page with its status),
-    issue the page session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
+def verified_frame():
+    """This request's frame, verified with the portal; a refusal ends the request with the HTML error page
+    of its status before anything else runs."""
     data, q = form(), query()
-    svc = app_services()
     try:
-        ctx = verify_frame(svc, data, q)
+        return verify_frame(app_services(), data, q)
     except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+        abort(make_response(error_page(exc.status, exc.error, exc.description, q.get("LANG"))))
+
+
+def frame_page(render, ctx=None):
+    """The shape of a placement page: verify the frame (unless the caller has: ``ctx``), issue the page
+    session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
+    svc = app_services()
+    ctx = ctx or verified_frame()
     sess, token = open_session(svc, ctx)
     g.b24_session = sess
     return render(svc, ctx, lang_of(ctx.lang), token)

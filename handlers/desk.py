@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from desk import lookup as lookups
-from desk import phone as phones
 from desk import service_request
 from desk.strings import strings
 

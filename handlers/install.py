@@ -17,7 +17,7 @@ from b24app.errors import InstallError
 from b24app.i18n import lang_of, strings
 
 from . import errors
-from .common import error_page, form, json_error, page_session, query, services, session_error
+from .common import error_page, form, json_api, json_error, query, services
 
 bp = Blueprint("install", __name__)
 
@@ -80,22 +80,16 @@ def _status(svc, member_id: str, lang: str = "en", is_admin: bool = False) -> di
 
 
 @bp.get("/install/status")
-def install_status():
+@json_api()
+def install_status(sess):
     """How far the app.json install is, for the installer page (page session of that portal)."""
-    try:
-        sess = page_session()
-    except page_sessions.SessionError as exc:
-        return session_error(exc)
     return jsonify(_status(services(), sess.member_id, sess.lang, sess.is_admin))
 
 
 @bp.post("/install/retry")
-def install_retry():
+@json_api()
+def install_retry(sess):
     """Queue the install job again after a failure; only an admin's page session may."""
-    try:
-        sess = page_session()
-    except page_sessions.SessionError as exc:
-        return session_error(exc)
     if not sess.is_admin:
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
     svc = services()

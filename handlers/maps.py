@@ -56,10 +56,12 @@ _dispatch = json_api(need="dispatch")
 _admin = json_api(need="settings")
 
 
-def _own_or_team(sess, worker_id: int) -> None:
-    """A field worker sees his own day and route; anyone else's takes a dispatching role."""
+def _day_worker(sess) -> int:
+    """``?worker=``: a field worker sees his own day and route; anyone else's takes a dispatching role."""
+    worker_id = inputs.int_arg("worker")
     if worker_id != sess.user_id:
         require("jobs.all")
+    return worker_id
 
 
 @bp.get("/api/maps/jobs")
@@ -114,9 +116,7 @@ def assign(sess):
 @bp.get("/api/maps/worker-day")
 @_api
 def worker_day(sess):
-    worker = inputs.int_arg("worker")
-    _own_or_team(sess, worker)
-    return jsonify(dispatch.worker_day(services(), sess.member_id, worker, inputs.date_arg("date")))
+    return jsonify(dispatch.worker_day(services(), sess.member_id, _day_worker(sess), inputs.date_arg("date")))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
@@ -136,9 +136,7 @@ def swap(sess):
 @bp.get("/api/maps/route")
 @_api
 def route(sess):
-    worker = inputs.int_arg("worker")
-    _own_or_team(sess, worker)
-    return jsonify(dispatch.route(services(), sess.member_id, worker, inputs.date_arg("date")))
+    return jsonify(dispatch.route(services(), sess.member_id, _day_worker(sess), inputs.date_arg("date")))
 
 
 @bp.get("/api/maps/unplaced")

@@ -23,24 +23,13 @@ from b24app import session as page_sessions
 from b24app import websafety
 from b24app.errors import SettingsError
 from b24app.i18n import lang_of
-from b24app.verify import VerificationError, verify_frame
 from visits import act, create, overview, read, rules
 from visits import route as day_routes
 from visits import settings as visit_settings
 from visits.strings import strings
 
 from . import inputs
-from .common import (
-    app_services,
-    error_page,
-    form,
-    inline_json,
-    json_api,
-    open_session,
-    query,
-    require,
-    services,
-)
+from .common import app_services, current_session, error_page, frame_page, inline_json, json_api, require, services
 from .errors import BadInput
 
 bp = Blueprint("visits", __name__)
@@ -61,16 +50,11 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
 
 
 def _frame(view: str):
-    data, q = form(), query()
-    svc = app_services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    sess, token = open_session(svc, ctx)
-    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
-    company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
-    return _render(sess, token, view, company_id)
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
+        return _render(current_session(), token, view, company_id)
+    return frame_page(render)
 
 
 @bp.post("/placements/company-visits")
@@ -124,6 +108,11 @@ def _body() -> dict:
     return inputs.json_object(optional=True)
 
 
+def _created(sess, item: dict):
+    """201 with the new visit as the pages list it."""
+    return jsonify({"visit": read.row(item, read._visit_ids(services().store, sess.member_id))}), 201
+
+
 @bp.get("/api/visits/company/<int:company_id>")
 @_api
 def company_visits(sess, company_id: int):
@@ -139,8 +128,7 @@ def add_visit(sess):
         require("visits.team")
     item = create.create_visit(services(), sess.member_id, b.get("company_id"), b.get("date"),
                                b.get("type") or "planned", b.get("purpose"), manager)
-    v = read._visit_ids(services().store, sess.member_id)
-    return jsonify({"visit": read.row(item, v)}), 201
+    return _created(sess, item)
 
 
 @bp.get("/api/visits/month")
@@ -167,8 +155,7 @@ def result(sess, visit_id: int):
 @_api
 def repeat(sess, visit_id: int):
     item = create.plan_repeat(services(), sess.member_id, visit_id, _body().get("date"))
-    v = read._visit_ids(services().store, sess.member_id)
-    return jsonify({"visit": read.row(item, v)}), 201
+    return _created(sess, item)
 
 
 @bp.post("/api/visits/company/<int:company_id>")
