@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORTAL_PORT ?= 8024
 APP_PORT ?= 8025
+# Parallel test processes: the suite waits on loopback servers and Chromium more than on the CPU, so more
+# workers than cores pays (measured in bench/RESULTS.md, "make test").
+TEST_WORKERS ?= 4
 
 .PHONY: venv demo test test-fast bench chromium clean
 
@@ -26,10 +29,10 @@ demo: venv
 	$(BIN)/b24app demo --host $(HOST) --portal-port $(PORTAL_PORT) --app-port $(APP_PORT)
 
 test: venv chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 test-fast: venv
-	$(BIN)/python -m pytest -q -m "not browser"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser and not slow"
 
 bench: venv
 	$(BIN)/python -m bench

@@ -35,11 +35,8 @@ def _parse_seconds(app, body: str) -> tuple[float, Exception | None]:
 def test_twenty_thousand_appends_are_refused_at_once(live_app):
     seconds, exc = _parse_seconds(live_app.app, MANY)
     assert isinstance(exc, FormLimitError) and exc.error == "FORM_TOO_LARGE"
-    print(f"\nparse of 20,000 a[]= keys ({len(MANY)} bytes): {seconds * 1000:.3f} ms")
-    assert seconds < 1.0                               # the figure is in the report; this bound is generous
-    t0 = time.perf_counter()
+    # how fast: bench/form_limits.py (figures in bench/RESULTS.md), never a timing asserted here
     r = requests.post(live_app.url + "/events", data=MANY, headers=FORM, timeout=30)
-    print(f"HTTP round trip of the same POST: {(time.perf_counter() - t0) * 1000:.1f} ms")
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "FORM_TOO_LARGE" and set(r.json()) == {"error", "error_description"}
 
@@ -55,8 +52,6 @@ def test_every_form_edge_refuses_a_huge_or_deep_form(live_app, path):
 def test_ten_thousand_levels_are_refused_not_a_recursion_error(live_app):
     seconds, exc = _parse_seconds(live_app.app, DEEP)
     assert isinstance(exc, FormLimitError) and exc.error == "FORM_TOO_DEEP"
-    print(f"\nparse of one 10,000-level key: {seconds * 1000:.3f} ms")
-    assert seconds < 1.0
     # multipart forms go through the same limits
     r = requests.post(live_app.url + "/events", files={"a" + "[b]" * 10_000: (None, "1")}, timeout=30)
     assert r.status_code == 400 and r.json()["error"] == "FORM_TOO_DEEP", r.text[:300]
@@ -73,12 +68,10 @@ def test_limits_are_exact_and_the_parse_is_linear(monkeypatch):
     assert node == "1"
     with pytest.raises(FormLimitError):
         parse_pairs([(deepest + "[c]", "1")])
-    # without the field limit, 200,000 appends are still a linear walk (the old parser needed minutes)
+    # without the field limit, 200,000 appends still nest right (their linear cost: bench/form_limits.py)
     monkeypatch.setattr(forms, "MAX_FIELDS", 10**7)
-    t0 = time.perf_counter()
     out = parse_pairs([("a[]", "1")] * 200_000 + [("a[7]", "x")])
     assert len(out["a"]) == 200_000 and out["a"][7] == "x"
-    assert time.perf_counter() - t0 < 5.0
     assert parse_pairs([("a[²]", "1")]) == {"a": {"²": "1"}}       # a unicode digit is a key, not a 500
 
 
