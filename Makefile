@@ -12,10 +12,11 @@ TEST_WORKERS ?= 4
 
 .PHONY: venv demo test test-fast bench chromium clean
 
-$(STAMP): pyproject.toml
+# The product and, beside it, the sandbox (sandbox/: Bitrix24 + 1C emulators, not in the product's wheel).
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./sandbox
 	touch $(STAMP)
 
 venv: $(STAMP)

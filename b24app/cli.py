@@ -158,10 +158,25 @@ def rotate_keys() -> None:
 def sandbox(host: str, port: int, seed: str, webhook_code: str | None, plan: str, client_id: str | None,
             client_secret: str | None, app_url: str | None, install_mode: str | None) -> None:
     """Run one sandbox portal (REST, OAuth server, portal pages) until Ctrl-C."""
-    from .sandbox import cli as sandbox_cli
+    _need_sandbox()
+    from b24sandbox import cli as sandbox_cli
+    from install.demo_shape import demo_app
 
     sandbox_cli.main(host=host, port=port, seed=seed, webhook_code=webhook_code, plan=plan, client_id=client_id,
-                     client_secret=client_secret, app_url=app_url, install=install_mode)
+                     client_secret=client_secret, app_url=app_url, install=install_mode,
+                     demo_app=demo_app() if seed == "demo" else None)
+
+
+def _need_sandbox() -> None:
+    """The emulators are a development package of their own (sandbox/ in the repository), not in the
+    product's wheel: say how to get them instead of a traceback."""
+    import importlib.util
+
+    if importlib.util.find_spec("b24sandbox") is None:
+        raise click.ClickException(
+            "the sandbox portal is not installed: it is a development package kept beside b24app in its "
+            "repository (sandbox/). From a checkout run `make demo`, or `pip install -e ./sandbox` into this "
+            "environment.")
 
 
 @main.command()
@@ -170,6 +185,7 @@ def sandbox(host: str, port: int, seed: str, webhook_code: str | None, plan: str
 @click.option("--app-port", default=8025, show_default=True, type=int)
 def demo(host: str, portal_port: int, app_port: int) -> None:
     """Sandbox portal + this app installed in it; prints the URL to open; Ctrl-C stops both."""
+    _need_sandbox()
     _logging()
     stop = threading.Event()
     parts = start_demo(host, portal_port, app_port)
@@ -193,11 +209,13 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
 
     from .app import create_app
     from .config import Settings
-    from .sandbox import demo as demo_seed
-    from .inbox import Worker
-    from .sandbox import SandboxCloud
+    from b24sandbox import SandboxCloud
+    from b24sandbox import demo as demo_seed
+    from install.demo_shape import demo_app
 
-    cloud = SandboxCloud()
+    from .inbox import Worker
+
+    cloud = SandboxCloud(demo_app=demo_app())
     portal = cloud.add_portal(seed="demo", host=host, port=portal_port)
     client_id = f"local.{secrets.token_hex(7)}.{secrets.randbelow(10**8):08d}"
     client_secret = secrets.token_urlsafe(36)[:50]

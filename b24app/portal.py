@@ -18,6 +18,7 @@ from urllib.parse import quote
 from b24pysdk.api.callers.call import call as _sdk_call
 from b24pysdk.errors import BitrixAPIError, BitrixRequestError, BitrixResponseError
 
+from . import phpform
 from .errors import B24Error, B24TransportError
 from .logsafe import scrub
 
@@ -36,30 +37,10 @@ def is_read(method: str) -> bool:
 
 
 # --- PHP-style query strings for batch commands ----------------------------------------------------
-def _scalar(v: Any) -> str:
-    if v is True:
-        return "1"
-    if v is False:
-        return "0"
-    return str(v)
-
-
-def php_pairs(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
-    """Flatten like PHP's http_build_query: ``fields[TITLE]``, ``select[0]``, ``filter[>ID]``;
-    None and empty containers are omitted, as PHP does."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from php_pairs(v, f"{prefix}[{k}]")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from php_pairs(v, f"{prefix}[{i}]")
-    elif value is not None:
-        yield prefix, _scalar(value)
-
-
 def http_build_query(params: dict) -> str:
-    pairs = (p for k, v in params.items() for p in php_pairs(v, str(k)))
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+    """``fields[TITLE]``, ``select[0]``, ``filter[>ID]`` as PHP's http_build_query (phpform.encode:
+    None and empty arrays omitted), every key and value percent-encoded."""
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in phpform.encode(params))
 
 
 def command(method: str, params: dict | None) -> str:

@@ -7,6 +7,10 @@ nosniff`` everywhere. ``Content-Security-Policy: frame-ancestors`` is chosen per
 (``frame_ancestors(value)``, kept in ``flask.g``): a page rendered from a verified frame may be framed by
 that portal's own origin only, the phone page by ourselves only; anything else — JSON, error pages, a
 view that said nothing — by nobody. A page may be framed only when it rendered (status < 400) as HTML.
+An HTML answer also says where its scripts may come from: ``script-src 'self'`` plus the origin of BX24.js
+(``settings.bx24_js_url``) — no inline script, no ``eval``: page data travels as JSON in
+``<script type="application/json">`` (never executed), the code in static/ (tests/app/test_templates.py
+keeps it so) — and ``object-src 'none'; base-uri 'none'``.
 
 Access log: the phone link (``/m/<link>``) and a one-time download (``/api/reports/download/<token>``)
 are secrets that are URLs by nature; werkzeug logs every request line in full, so a filter on the
@@ -19,9 +23,10 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 NONE = "'none'"
 SELF = "'self'"
@@ -46,13 +51,49 @@ def portal_origin(settings, portal) -> str:
     return f"{'http' if http else 'https'}://{domain.lower()}"
 
 
+@lru_cache(maxsize=8)
+def script_origin(url: str) -> str | None:
+    """Where BX24.js comes from, as a CSP source: ``https://api.bitrix24.com`` for an absolute URL; for the
+    protocol-relative default ``//api.bitrix24.com/api/v1/`` the bare host — CSP matches a scheme-less
+    source against the page's own scheme, which is exactly what ``//`` loads. Anything else (no host, an
+    odd host, user:pw@, another scheme) gives None: it never becomes part of a header."""
+    url = str(url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = parts.netloc
+    if not _HOST.match(host):
+        return None
+    if parts.scheme in ("http", "https"):
+        return f"{parts.scheme}://{host.lower()}"
+    if not parts.scheme and url.startswith("//"):
+        return host.lower()
+    return None
+
+
+def page_policy(frame_ancestors_value: str, bx24_js_url: str | None) -> str:
+    """The whole CSP of an HTML answer; keep frame-ancestors first (what framed it is the headline)."""
+    scripts = " ".join(s for s in (SELF, script_origin(bx24_js_url or "")) if s)
+    return (f"frame-ancestors {frame_ancestors_value}; script-src {scripts}; object-src {NONE}; "
+            f"base-uri {NONE}")
+
+
+def _bx24_js_url() -> str | None:
+    services = current_app.extensions.get("b24")
+    return getattr(getattr(services, "settings", None), "bx24_js_url", None)
+
+
 def _apply_headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     allowed = g.get("b24_frame_ancestors") or NONE
     if response.status_code >= 400 or response.mimetype != "text/html":
         allowed = NONE
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {allowed}"
+    if response.mimetype == "text/html":        # pages, error pages included: scripts from us and BX24.js only
+        response.headers["Content-Security-Policy"] = page_policy(allowed, _bx24_js_url())
+    else:
+        response.headers["Content-Security-Policy"] = f"frame-ancestors {allowed}"
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from b24app.sandbox.demo import seed_deals
+from b24sandbox.demo import seed_deals
 
 from .setup import installed_portal
 

@@ -34,11 +34,12 @@ def _setup():
     from b24app.config import Settings
     from b24app.inbox import Worker
     from b24app.install_flow import progress_of
-    from b24app.sandbox import SandboxCloud
-    from b24app.sandbox import demo
+    from b24sandbox import SandboxCloud
+    from b24sandbox import demo
+    from install.demo_shape import demo_app
 
     os.environ["B24APP_TILES_URL"] = "http://127.0.0.1:9/{z}/{x}/{y}.png"       # offline: markers only
-    cloud = SandboxCloud()
+    cloud = SandboxCloud(demo_app=demo_app())
     portal = cloud.add_portal(seed="demo")
     server, holder, url = _serve(None)
     cid, secret = f"local.{secrets.token_hex(7)}.00000001", secrets.token_urlsafe(36)[:50]
@@ -67,7 +68,9 @@ def _add_jobs(portal, demo, n):
 
     rng = random.Random(3)
     db = portal.db
-    f = {k: demo.uf(k) for k in ("job_at", "job_duration", "worker", "job_address", "coordinates")}
+    from install.params import entity_field_name
+
+    f = {k: entity_field_name(k) for k in ("job_at", "job_duration", "worker", "job_address", "coordinates")}
     companies = list(db.companies.rows.values())
     now_iso = datetime.now().astimezone().isoformat(timespec="seconds")
     day0 = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -188,7 +191,7 @@ def run() -> None:
         if CHROMIUM is None:
             print("\n(no Chromium: first-paint rows skipped)")
             return
-        from b24app.sandbox.page import placements
+        from b24sandbox.page import placements
 
         item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))
         page_url = f"{portal.url}/marketplace/app/{cid}/?placement={item['id']}"

@@ -17,8 +17,8 @@ DATES = {">=createdTime": "2026-03-01T00:00:00+03:00", "<createdTime": "2026-04-
 
 
 def _portal(n: int):
-    from b24app.sandbox import SandboxCloud
-    from b24app.sandbox.demo import deal_row
+    from b24sandbox import SandboxCloud
+    from b24sandbox.demo import deal_row
 
     cloud = SandboxCloud()
     portal = cloud.add_portal(seed="empty")

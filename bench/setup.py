@@ -9,7 +9,7 @@ import requests
 
 from b24app.config import Settings
 from b24app.oauth import OAuthClient
-from b24app.sandbox import SandboxCloud
+from b24sandbox import SandboxCloud
 from b24app.services import Services
 from b24app.store import open_store
 from b24app.store.interface import INSTALLED, Portal

@@ -6,11 +6,11 @@ import math
 import time
 from datetime import datetime, timedelta
 
-from b24app.sandbox.demo import seed_deals
+from b24sandbox.demo import seed_deals
 from install.apply import install
 from install.registry import installed_ids
 from sync_1c import connection, sync
-from sync_1c.sandbox import start
+from b24sandbox.onec import start
 
 from .setup import installed_portal
 

@@ -14,7 +14,8 @@ How the pieces fit (1C is the system of record for money, Bitrix24 for deals):
                 `Ref_Key` (re-reading an un-posted or deleted document retracts its money).
 * `reader`    — profile-driven pull: a local-time `Date` window of payment documents → rows resolved to
                 orders (via `Catalog_ОбъектыРасчетов` or the composite `Заказ`) → `Payment` objects.
-* `sandbox`   — a real local HTTP server emulating a published УТ 11.5 / 11.4, БП 3.0 or УНФ infobase.
+* the 1C emulator (a real local HTTP server emulating a published УТ 11.5 / 11.4, БП 3.0 or УНФ infobase)
+                lives beside the Bitrix24 one, in `b24sandbox.onec` (sandbox/, development only).
 * `ledger_store`, `matching`, `sync` — our ledger, order ↔ deal, the full sync (`run`) and the scoped one
                 (`run_for_deal`, for the robot and the gate); `gate` — the paid gate (money only from 1C);
                 `pipeline_settings` — per-pipeline gate / auto-forward checked against installed ids;

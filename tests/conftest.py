@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -16,15 +17,29 @@ if not (os.environ.get("B24APP_ENCRYPTION_KEYS") or os.environ.get("B24APP_ENCRY
 
     os.environ["B24APP_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
 
+# This checkout's sandbox (sandbox/b24sandbox, a development package of its own) for the processes tests
+# start too, as pyproject's pytest `pythonpath` does for this one — also when the venv's editable install
+# belongs to another worktree.
+_SANDBOX = str(Path(__file__).resolve().parents[1] / "sandbox")
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SANDBOX, os.environ.get("PYTHONPATH")) if p)
+
 PG_ADMIN_URL = os.environ.get("B24APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture
-def cloud():
-    from b24app.sandbox import SandboxCloud
-    from b24app.sandbox.clock import FakeClock
+@pytest.fixture(scope="session")
+def demo_app():
+    """app.json in portal terms, what the sandbox's seed="demo" company is shaped for."""
+    from install.demo_shape import demo_app
 
-    c = SandboxCloud(clock=FakeClock())
+    return demo_app()
+
+
+@pytest.fixture
+def cloud(demo_app):
+    from b24sandbox import SandboxCloud
+    from b24sandbox.clock import FakeClock
+
+    c = SandboxCloud(clock=FakeClock(), demo_app=demo_app)
     yield c
     c.shutdown()
 

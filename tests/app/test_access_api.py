@@ -16,7 +16,7 @@ import requests
 from b24app import admin_strings
 from b24app import roles as app_roles
 from b24app import session as page_sessions
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 from tests import pagesession
 
 

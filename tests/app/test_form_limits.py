@@ -10,7 +10,7 @@ import requests
 
 from b24app import forms
 from b24app.forms import FormLimitError, parse_pairs
-from b24app.sandbox.phpform import flatten
+from b24sandbox.events import portal_form as flatten
 
 MANY = "&".join(["a[]=1"] * 20_000)
 DEEP = "a" + "[b]" * 10_000 + "=1"

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from b24app.inbox import accept_event, pull_offline
-from b24app.sandbox.phpform import flatten
+from b24sandbox.events import portal_form as flatten
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ def _bindings(portal, client_id):
 def test_frame_install_stores_portal_from_app_info(live_app, portal):
     result = live_app.install(portal, mode="frame")
     assert result["status"] == 200, result
-    assert "BX24.installFinish" in result["text"]
+    # the installer's script is static/install/install.js (no inline script under the CSP)
+    assert "/static/install/install.js" in result["text"]
+    assert "BX24.installFinish" in requests.get(live_app.url + "/static/install/install.js", timeout=30).text
     assert live_app.settings.bx24_js_url in result["text"]
     p = live_app.store.portals.get(portal.member_id)
     assert p.status == INSTALLED
@@ -52,7 +54,7 @@ def test_reinstall_treats_already_binded_as_success(live_app, portal):
 def test_spoofed_domain_changes_nothing(live_app, portal, attacker):
     """DOMAIN in the installer POST or in a frame points at an attacker: refused with 403 before the portal
     is called or anything is stored, and the attacker hears nothing."""
-    from b24app.sandbox.frames import frame_data
+    from b24sandbox.frames import frame_data
 
     att_url, hits = attacker
     live_app.install(portal, mode="frame")
@@ -78,7 +80,7 @@ def test_spoofed_domain_changes_nothing(live_app, portal, attacker):
 
 def test_spoofed_server_endpoint_is_ignored(live_app, portal, attacker):
     """SERVER_ENDPOINT is never used: the stored OAuth server is the configured one."""
-    from b24app.sandbox.frames import frame_data
+    from b24sandbox.frames import frame_data
 
     att_url, hits = attacker
     live_app.install(portal, mode="frame")                 # the portal knows the app; this POST re-installs
@@ -93,7 +95,7 @@ def test_spoofed_server_endpoint_is_ignored(live_app, portal, attacker):
 
 
 def test_installer_domain_compared_case_insensitively_with_port(live_app, portal):
-    from b24app.sandbox.frames import frame_data
+    from b24sandbox.frames import frame_data
 
     live_app.install(portal, mode="frame")
     query, form = frame_data(portal, live_app.client_id)
@@ -105,9 +107,9 @@ def test_installer_domain_compared_case_insensitively_with_port(live_app, portal
 
 
 def test_install_with_bad_token_stores_nothing(live_app, portal):
-    from b24app.sandbox.frames import frame_data
+    from b24sandbox.frames import frame_data
 
-    from b24app.sandbox.portal import AppInstall
+    from b24sandbox.portal import AppInstall
 
     # the portal knows the app, but the POST carries a token the OAuth server never issued
 
@@ -121,7 +123,7 @@ def test_install_with_bad_token_stores_nothing(live_app, portal):
 
 
 def test_install_with_other_portals_member_id_is_refused(live_app, portal, cloud):
-    from b24app.sandbox.frames import frame_data
+    from b24sandbox.frames import frame_data
 
     other = cloud.add_portal(seed="empty")
     live_app.install(other, mode="frame")

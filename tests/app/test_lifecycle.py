@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from b24app import lifecycle
 from b24app.inbox import EVENT_HANDLERS, Worker
 from b24app.install_flow import progress_of, run_install_job
-from b24app.sandbox.phpform import flatten
+from b24sandbox.events import portal_form as flatten
 from b24app.store.interface import INSTALLED, UNINSTALLED
 from b24app.store.sql import t_inbox
 from install.jobs import on_app_update

@@ -12,9 +12,9 @@ import requests
 
 from b24app import session as page_sessions
 from tests import pagesession
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 from sync_1c import connection
-from sync_1c.sandbox import start as start_1c
+from b24sandbox.onec import start as start_1c
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import requests
 
 from b24app import session as page_sessions
 from tests import pagesession
-from sync_1c.sandbox import start as start_1c
+from b24sandbox.onec import start as start_1c
 from tests.app.test_pages import _in_thread
 
 

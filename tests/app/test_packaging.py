@@ -114,3 +114,82 @@ def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     (whl,) = (tmp_path / "dist").glob("b24app-*.whl")
     assert zipfile.ZipFile(whl).read("install/app.json") == (ROOT / "app.json").read_bytes()
+
+
+# --- the emulators are not the product ------------------------------------------------------------------
+PRODUCT = {"b24app", "handlers", "maps", "sync_1c", "install", "visits", "reports", "desk"}
+SANDBOX = ROOT / "sandbox"
+
+
+def test_product_wheel_has_no_emulator_but_every_page(wheel):
+    """sandbox/ is its own distribution (b24sandbox): the product's wheel has neither emulator, yet keeps
+    app.json, its pages and their assets."""
+    wheel, _ = wheel
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert not [n for n in names if "sandbox" in n.lower() or "onec" in n.lower()]
+    assert {n.split("/")[0] for n in names if "/" in n and not n.split("/")[0].endswith(".dist-info")} <= PRODUCT
+    assert {"install/app.json", "b24app/templates/main.html", "b24app/static/maps/orders_map.js",
+            "b24app/phpform.py", "b24app/store/alembic.ini"} <= names
+
+
+def test_installed_product_runs_without_the_sandbox(wheel, tmp_path):
+    """From the wheel alone (b24sandbox made unimportable): the app imports and builds, and
+    ``b24app sandbox`` / ``b24app demo`` say how to get the emulator instead of a traceback."""
+    wheel, _ = wheel
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--target", str(target),
+                        str(wheel)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    probe = ("import sys; sys.modules['b24sandbox'] = None\n"
+             "import b24app.app, b24app.cli, b24app.domains, b24app.phpform, install.apply, install.demo_shape\n"
+             "assert b24app.__file__.startswith(sys.argv[1]), b24app.__file__\n"
+             "from b24app.cli import main\n"
+             "main([sys.argv[2]])\n")
+    for command in ("sandbox", "demo"):
+        r = subprocess.run([sys.executable, "-c", probe, str(target), command], capture_output=True, text=True,
+                           timeout=120, cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(target)})
+        assert r.returncode == 1, (command, r.stdout[-2000:], r.stderr[-3000:])
+        assert "the sandbox portal is not installed" in r.stderr and "pip install -e ./sandbox" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_sandbox_wheel_carries_both_emulators_and_their_pages(tmp_path):
+    """The b24sandbox distribution (sandbox/pyproject.toml): the Bitrix24 emulator with its templates and
+    bx24.js, the 1C emulator beside it, nothing of the product."""
+    src = tmp_path / "src"
+    shutil.copytree(SANDBOX, src, ignore=JUNK)           # a clean copy: building in place leaves build/ behind
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    (whl,) = (tmp_path / "dist").glob("b24sandbox-*.whl")
+    names = set(zipfile.ZipFile(whl).namelist())
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"b24sandbox"}, tops
+    pages = {p.relative_to(SANDBOX).as_posix() for p in (SANDBOX / "b24sandbox").rglob("*")
+             if p.is_file() and p.suffix in (".html", ".js")}
+    assert "b24sandbox/static/bx24.js" in pages and "b24sandbox/templates/layout.html" in pages
+    assert pages <= names and {"b24sandbox/onec/__init__.py", "b24sandbox/onec/server.py"} <= names
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+    return out
+
+
+def test_the_sandbox_uses_one_product_module_and_the_product_none_of_the_sandbox():
+    """The emulator imports only the PHP-form codec (b24app.phpform) of the product; the product reaches the
+    emulator only from the ``sandbox``/``demo`` commands (b24app/cli.py), which check it is there first."""
+    for path in (SANDBOX / "b24sandbox").rglob("*.py"):
+        for name in _imports(path):
+            if name.split(".")[0] in PRODUCT:
+                assert name == "b24app.phpform", (path.relative_to(ROOT).as_posix(), name)
+    users = sorted(p.relative_to(ROOT).as_posix() for pkg in PRODUCT for p in (ROOT / pkg).rglob("*.py")
+                   if any(n.split(".")[0] == "b24sandbox" for n in _imports(p)))
+    assert users == ["b24app/cli.py"]

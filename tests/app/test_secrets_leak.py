@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from b24app import install_flow, logsafe
 from b24app import session as page_sessions
 from b24app.inbox import Worker, handler_key
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 from b24app.store.sql import t_inbox
 
 

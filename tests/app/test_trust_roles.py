@@ -15,7 +15,7 @@ import requests
 
 from b24app import roles
 from b24app import session as page_sessions
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 from tests.app.conftest import live_app, store_url  # noqa: F401 - the live app fixture
 
 WORKER, OTHER_WORKER, MANAGER = 4, 5, 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from b24app.sandbox.frames import frame_data
-from b24app.sandbox.phpform import flatten
+from b24sandbox.frames import frame_data
+from b24sandbox.events import portal_form as flatten
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import requests
 
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.sandbox.frames import frame_data, with_query
+from b24sandbox.frames import frame_data, with_query
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = re.compile(r'<script id="b24app-config" type="application/json">(.*?)</script>', re.S)
@@ -49,7 +49,9 @@ def _session(html: str) -> str:
 
 
 def _csp(r) -> str:
-    return r.headers.get("Content-Security-Policy", "")
+    """The frame-ancestors directive: HTML answers carry script-src & co. after it (tested below)."""
+    policy = r.headers.get("Content-Security-Policy", "")
+    return next((d.strip() for d in policy.split(";") if d.strip().startswith("frame-ancestors")), "")
 
 
 def _common(r) -> None:
@@ -198,3 +200,31 @@ def test_no_template_or_page_script_builds_a_url_with_a_session():
              if re.search(r"[?&]session=|args\.get\(\s*[\"']session", line)]
     assert found == []
     assert URL_SESSION.search('fetch("/api/reports/jobs.csv?session=" + cfg.session)')     # the check itself works
+
+
+def test_html_answers_allow_scripts_from_us_and_bx24_js_only():
+    """script-src 'self' + BX24.js's origin (protocol-relative → a scheme-less host, matched against the
+    page's own scheme), object-src/base-uri 'none'; an odd BX24.js URL adds nothing."""
+    so = websafety.script_origin
+    assert so("//api.bitrix24.com/api/v1/") == "api.bitrix24.com"
+    assert so("https://API.bitrix24.com/api/v1/") == "https://api.bitrix24.com"
+    assert so("http://127.0.0.1:8081/api/v1/") == "http://127.0.0.1:8081"
+    for odd in ("", None, "/api/v1/", "javascript:alert(1)", "https://u:p@x.com/", "https://a b/", "ftp://x.com/",
+                "https://x.com;script-src *"):
+        assert so(odd) is None, odd
+    assert websafety.page_policy("'none'", "//api.bitrix24.com/api/v1/") == (
+        "frame-ancestors 'none'; script-src 'self' api.bitrix24.com; object-src 'none'; base-uri 'none'")
+    assert websafety.page_policy("'self'", "ftp://x/") == (
+        "frame-ancestors 'self'; script-src 'self'; object-src 'none'; base-uri 'none'")
+
+
+def test_pages_carry_the_script_policy_json_does_not(installed):
+    live, portal = installed
+    bx24 = websafety.script_origin(live.settings.bx24_js_url)
+    assert bx24 == portal.url                                   # the sandbox serves BX24.js in tests
+    for path in FRAME_PAGES:
+        r, _, _ = _frame(live, portal, path, options={"ID": 1} if path.endswith("company-visits") else None)
+        assert r.headers["Content-Security-Policy"] == (
+            f"frame-ancestors http://{portal.domain}; script-src 'self' {bx24}; object-src 'none'; base-uri 'none'")
+    r = requests.get(live.url + "/healthz", timeout=30)
+    assert r.headers["Content-Security-Policy"] == "frame-ancestors 'none'"

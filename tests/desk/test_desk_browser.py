@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 from tests.conftest import chromium_executable
 

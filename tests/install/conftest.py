@@ -56,7 +56,7 @@ def installed(app_env, portal):
 def robot(services, portal, code, document_id, props=None):
     """The portal POSTs the robot call to /robots/<code>; the worker answers it."""
     from b24app.inbox import Worker
-    from b24app.sandbox.robots import find_call, run_robot
+    from b24sandbox.robots import find_call, run_robot
     from install.robots import register
 
     token = run_robot(portal, CLIENT_ID, code, document_id, props or {})

@@ -70,7 +70,7 @@ def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal
 
 
 def test_hand_made_visit_is_adopted(app_env, portal):
-    from b24app.sandbox.methods.crm_types import create_type
+    from b24sandbox.methods.crm_types import create_type
 
     hand = create_type(portal.db, {"title": "Посещение", "isClientEnabled": "N"}, 1, "2025-01-01T00:00:00+03:00")
     report = install(app_env, portal.member_id)

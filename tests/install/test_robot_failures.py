@@ -9,7 +9,7 @@ import time
 import requests
 
 from b24app.inbox import Worker
-from b24app.sandbox.robots import find_call, run_robot
+from b24sandbox.robots import find_call, run_robot
 from install.manifest import load
 from install.robots import ANSWER_KEY, register
 

@@ -14,7 +14,7 @@ import requests
 
 from b24app import session as page_sessions
 from tests import pagesession
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 
 WORKER = "UF_CRM_B24APP_WORKER"

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.app.test_pages import _in_thread
 

@@ -13,7 +13,7 @@ import requests
 
 from b24app import session as page_sessions
 from tests import pagesession
-from b24app.sandbox.robots import find_call, run_robot
+from b24sandbox.robots import find_call, run_robot
 from install.registry import installed_ids
 from tests.app.conftest import CLIENT_ID
 from tests.maps.test_assign_sandbox import _rows, api, portal  # noqa: F401 - fixtures

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from maps.feed import UNASSIGNED_COLOR
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.app.test_pages import _in_thread
@@ -39,7 +39,7 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
             page.goto(url)
             frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
             frame.wait_for_selector("#count[data-count]", timeout=20000)
-            frame.wait_for_function("document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
+            frame.wait_for_function("() => document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
             out = {"count": int(frame.get_attribute("#count", "data-count")),
                    "layers": frame.evaluate("b24map.cluster.getLayers().length"),
                    # what the dispatcher sees: cluster totals + single markers on screen
@@ -65,7 +65,7 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
                                                             "els => els.map(e => +e.dataset.workerId)")
             out["ranked"] = _ranked(live_app, portal, deal)          # the server's ranking, before anything changes
             page.screenshot(path=str(artifacts_dir / "orders-map-candidates.png"))
-            li = frame.wait_for_selector("#cands li.fits", timeout=5000)
+            li = frame.wait_for_selector("#cands li.fits", timeout=20000)
             out["worker"] = int(li.get_attribute("data-worker-id"))
             li.query_selector("button[data-b24app=assign]").click()
             frame.wait_for_selector("#side[data-assigned]", timeout=20000)

@@ -22,13 +22,13 @@ def deals(portal) -> list[dict]:
 
 def seed_deals(portal, n: int) -> None:
     try:
-        from b24app.sandbox.demo import seed_deals as seed   # H2's helper, when it exists
+        from b24sandbox.demo import seed_deals as seed   # H2's helper, when it exists
         seed(portal.db, n)
         return
     except ImportError:
         pass
-    from b24app.sandbox.crmcore import create
-    from b24app.sandbox.registry import CallContext
+    from b24sandbox.crmcore import create
+    from b24sandbox.registry import CallContext
 
     ctx = CallContext(portal=portal, auth_kind="webhook", user_id=1, is_admin=True, client_id=None,
                       scope=frozenset())

@@ -190,7 +190,7 @@ def test_no_session_is_401_and_another_portal_is_403(known, cloud):
 def test_the_frame_opens_the_dashboards_not_the_generic_page(known):
     import json
 
-    from b24app.sandbox.frames import frame_data, with_query
+    from b24sandbox.frames import frame_data, with_query
 
     from b24app import roles
 

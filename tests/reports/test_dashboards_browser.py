@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 from tests.conftest import chromium_executable
 
@@ -65,7 +65,8 @@ def test_dashboards_show_the_known_numbers_in_russian_and_english(known, artifac
             # filter by region: the table narrows, the filter keeps every region of the period to choose from
             frame.select_option("#filters select[name=region]", "Москва")
             frame.click("[data-b24app=apply]")
-            frame.wait_for_function("document.querySelectorAll('table[data-b24app=regions] tbody tr').length === 2",
+            frame.wait_for_function("() => document.querySelectorAll('table[data-b24app=regions] tbody tr')"
+                                    ".length === 2",
                                     timeout=20000)
             out["moscow"] = _cells(frame, "regions")
             out["region_options"] = frame.evaluate(

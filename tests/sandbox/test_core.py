@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from b24app.sandbox.registry import method
+from b24sandbox.registry import method
 
 
 CID, SECRET = "local.5f3a9c.12345678", "s3cr3t"

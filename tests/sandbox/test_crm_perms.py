@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from b24app.sandbox.demo import deal_row
+from b24sandbox.demo import deal_row
 
 from .methods_helpers import CID, ok, rest
 
@@ -256,7 +256,7 @@ def test_admin_ignores_any_role(portal, crm):
 
 
 def test_demo_field_worker_sees_only_his_jobs(cloud):
-    from b24app.sandbox import demo
+    from b24sandbox import demo
 
     from .methods_helpers import SCOPES, SECRET
 
@@ -280,9 +280,9 @@ def test_demo_field_worker_sees_only_his_jobs(cloud):
 
 def test_restriction_keeps_the_compiled_id_bounds(portal, crm):
     """The permission is ANDed into the compiled filter, so a ``>ID`` bound still bisects the index."""
-    from b24app.sandbox import perms
-    from b24app.sandbox.filter_compiler import FieldGetter, compile_filter, restrict
-    from b24app.sandbox.registry import CallContext
+    from b24sandbox import perms
+    from b24sandbox.filter_compiler import FieldGetter, compile_filter, restrict
+    from b24sandbox.registry import CallContext
 
     portal.set_crm_role(crm["w"], {"deal": "department"})
     ctx = CallContext(portal=portal, auth_kind="oauth", user_id=crm["w"], is_admin=False, client_id=CID,

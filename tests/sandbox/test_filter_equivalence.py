@@ -10,14 +10,14 @@ import random
 
 import pytest
 
-from b24app.sandbox.crmschema import Schema, item_value, legacy_value
-from b24app.sandbox.db import COMPANY, CONTACT, DEAL, Table
-from b24app.sandbox.demo import deal_row
-from b24app.sandbox.filter_compiler import FieldGetter, compile_filter, select_table
-from b24app.sandbox.filters import page_of, parse_order, reference_filter, reference_select_rows
-from b24app.sandbox.methods.crm_item import _resolver
-from b24app.sandbox.methods.crm_legacy import legacy_order_resolver, legacy_resolver
-from b24app.sandbox.registry import B24Fault
+from b24sandbox.crmschema import Schema, item_value, legacy_value
+from b24sandbox.db import COMPANY, CONTACT, DEAL, Table
+from b24sandbox.demo import deal_row
+from b24sandbox.filter_compiler import FieldGetter, compile_filter, select_table
+from b24sandbox.filters import page_of, parse_order, reference_filter, reference_select_rows
+from b24sandbox.methods.crm_item import _resolver
+from b24sandbox.methods.crm_legacy import legacy_order_resolver, legacy_resolver
+from b24sandbox.registry import B24Fault
 
 from .methods_helpers import ok, rest
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import requests
 
-from b24app.sandbox.robots import run_robot
+from b24sandbox.robots import run_robot
 
 from .methods_helpers import CID, install, ok, rest
 

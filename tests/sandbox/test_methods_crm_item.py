@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 
-from b24app.sandbox import demo
-from b24app.sandbox.crmschema import uf_to_camel
+from b24sandbox import demo
+from b24sandbox.crmschema import uf_to_camel
 
 from .methods_helpers import ok, rest
 
@@ -30,6 +30,7 @@ def test_item_api_over_deals_shares_rows_with_legacy(portal, tok):
 
 
 def test_spa_type_stages_items_and_events(portal, tok, receiver):
+    portal.db.dynamic_type_seq = None       # a portal from before the 1030+ sequence: 128..191 first
     t = ok(portal, "crm.type.add", tok, fields={"title": "Выезды", "isCategoriesEnabled": "Y"})["result"]["type"]
     assert t["entityTypeId"] == 128 and t["id"] != t["entityTypeId"]
     t2 = ok(portal, "crm.type.add", tok, fields={"title": "Второй"})["result"]["type"]

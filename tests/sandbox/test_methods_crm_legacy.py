@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from b24app.sandbox import demo
+from b24sandbox import demo
 
 from .methods_helpers import ok, rest
 

@@ -125,12 +125,21 @@ def test_inbox_put_dedup_claim_done(store):
     assert store.inbox.counts("m1") == {"done": 1}
 
 
+def _frozen(store, start: float = 1_000_000.0) -> list[float]:
+    """The inbox's clock, moved only by the test (leases and retry times), so a loaded box cannot make a
+    lease run out between two lines."""
+    now = [start]
+    store.inbox.clock = lambda: now[0]
+    return now
+
+
 def test_inbox_fail_retry_and_give_up(store):
+    now = _frozen(store)
     store.inbox.put("m1", "event", "E", {}, "a")
     (item,) = store.inbox.claim("w1")
     assert store.inbox.fail(item.id, "portal said 500", retry_in=0.2, owner="w1")
     assert store.inbox.claim("w1") == []                       # not before retry_in
-    time.sleep(0.3)
+    now[0] += 0.3
     (again,) = store.inbox.claim("w2")
     assert again.id == item.id and again.attempts == 2 and again.last_error == "portal said 500"
     assert store.inbox.fail(again.id, "still broken", retry_in=None, owner="w2")
@@ -139,10 +148,11 @@ def test_inbox_fail_retry_and_give_up(store):
 
 
 def test_inbox_expired_lease_is_reclaimed(store):
+    now = _frozen(store)
     store.inbox.put("m1", "event", "E", {}, "a")
     (item,) = store.inbox.claim("crashed", lease_seconds=0.1)
     assert store.inbox.claim("w2") == []
-    time.sleep(0.2)
+    now[0] += 0.2
     (again,) = store.inbox.claim("w2")
     assert again.id == item.id and again.owner == "w2"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from sync_1c.odata import ODataClient
-from sync_1c.sandbox import start
+from b24sandbox.onec import start
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ import pytest
 from sync_1c import profiles
 from sync_1c.odata import ODataClient
 from sync_1c.profiles import UT_11_4, UT_11_5, check_against_metadata, metadata_index
-from sync_1c.sandbox.data import build_schema
-from sync_1c.sandbox.server import metadata_xml
+from b24sandbox.onec.data import build_schema
+from b24sandbox.onec.server import metadata_xml
 
 
 def test_ut115_profile_matches_ut115_metadata(client):
@@ -71,7 +71,7 @@ def test_each_profile_matches_its_own_metadata_only(profile_name, flavor):
 
 
 def test_bp_and_unf_metadata_carry_the_reference_link_fields():
-    from sync_1c.sandbox import start
+    from b24sandbox.onec import start
 
     bp = start(flavor="bp3_0")
     try:

@@ -20,7 +20,7 @@ def reader_for(sb, profile):
 
 @pytest.fixture(params=["ut11_5", "ut11_4"])
 def base(request):
-    from sync_1c.sandbox import start
+    from b24sandbox.onec import start
     sb = start(flavor=request.param)
     yield sb, (UT_11_5 if request.param == "ut11_5" else UT_11_4)
     sb.shutdown()
@@ -107,7 +107,7 @@ def test_find_orders_by_typed_number_respects_year(onec):
 
 
 def test_demo_seed_reads_as_expected(onec):
-    from sync_1c.sandbox.__main__ import seed_demo
+    from b24sandbox.onec.__main__ import seed_demo
 
     seed_demo(onec.infobase)
     payments = reader_for(onec, UT_11_5).read_window(*WINDOW)

@@ -2,7 +2,7 @@
 1C requests are counted in the 1C sandbox log, portal writes in the portal sandbox log."""
 from __future__ import annotations
 
-from b24app.sandbox.robots import run_robot
+from b24sandbox.robots import run_robot
 from sync_1c import sync
 from sync_1c.profiles import UT_11_5
 from tests.app.conftest import CLIENT_ID

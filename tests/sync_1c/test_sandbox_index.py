@@ -2,7 +2,7 @@
 across writes, over HTTP."""
 from __future__ import annotations
 
-from sync_1c.sandbox.filters import compile_filter
+from b24sandbox.onec.filters import compile_filter
 
 A, B = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 

@@ -10,7 +10,7 @@ from install.apply import install
 from install.registry import installed_ids
 from sync_1c import connection, sync
 from sync_1c.ledger_store import LedgerStore
-from sync_1c.sandbox import start
+from b24sandbox.onec import start
 from tests.install.conftest import app_env  # noqa: F401 - fixture
 
 WRITES = ("crm.deal.update", "crm.timeline.comment.add")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from b24app.inbox import EVENT_HANDLERS, Worker
-from b24app.sandbox.robots import run_robot
+from b24sandbox.robots import run_robot
 from install.robots import register as register_robots
 from sync_1c import connection, gate
 from sync_1c.jobs import register as register_sync

@@ -7,7 +7,7 @@ import pytest
 
 from install.apply import install
 from sync_1c import connection, sync
-from sync_1c.sandbox import start
+from b24sandbox.onec import start
 from tests.install.conftest import app_env  # noqa: F401 - fixture
 from tests.sync_1c.test_sync_flow import Env, recent
 

@@ -148,7 +148,7 @@ def test_robot_visit_types_are_the_smart_process_enum():
 def test_robot_on_a_company_takes_the_company_from_document_id(visits):
     """The portal POSTs the robot with its property default ``{=Document:ID}`` unresolved; the company comes
     from ``document_id`` ["crm", "CCrmDocumentCompany", "COMPANY_<id>"]. Answered via bizproc.event.send."""
-    from b24app.sandbox.robots import find_call, run_robot
+    from b24sandbox.robots import find_call, run_robot
 
     portal, v = visits.portal, visits.v
     company = visits.company(14)

@@ -269,7 +269,7 @@ def test_the_frame_of_an_administrator_gets_the_settings_and_the_portal_language
     import json
     import re
 
-    from b24app.sandbox.frames import frame_data, with_query
+    from b24sandbox.frames import frame_data, with_query
 
     vs = api.visits
     others = [u["ID"] for u in vs.portal.db.users.rows.values() if not u.get("IS_ADMIN")]

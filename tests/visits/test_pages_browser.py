@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 
 
@@ -55,7 +55,8 @@ def test_plan_visits_from_company_tab_and_map_then_see_them_in_the_calendar(visi
             frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
             frame.wait_for_selector("[data-b24app=calendar]", timeout=20000)
             frame.click("#tabs button[data-view=map]")
-            frame.wait_for_function("window.b24appVisitMarkers && Object.keys(window.b24appVisitMarkers).length >= 300",
+            frame.wait_for_function("() => window.b24appVisitMarkers && "
+                                    "Object.keys(window.b24appVisitMarkers).length >= 300",
                                     timeout=20000)
             out["markers"] = frame.evaluate("Object.keys(window.b24appVisitMarkers).length")
             frame.evaluate("(id) => window.b24appVisitMarkers[id].openPopup()", c_map["ID"])
@@ -66,7 +67,8 @@ def test_plan_visits_from_company_tab_and_map_then_see_them_in_the_calendar(visi
             frame.fill(f"{popup} input[name=date]", f"{day2}T14:00")
             page.screenshot(path=str(artifacts_dir / "visits-company-map-popup.png"))
             frame.click(f"{popup} button[type=submit]")
-            frame.wait_for_function("document.getElementById('toast').textContent.indexOf('#') > 0", timeout=20000)
+            frame.wait_for_function("() => document.getElementById('toast').textContent.indexOf('#') > 0",
+                                    timeout=20000)
             # 3. the calendar shows both
             frame.click("#tabs button[data-view=calendar]")
             frame.wait_for_selector("[data-b24app=calendar]", timeout=20000)

@@ -107,7 +107,7 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
             page.set_input_files("[data-b24app=result-form] input[type=file]",
                                  files=[{"name": "IMG_0042.png", "mimeType": "image/png", "buffer": photo}])
             page.tap("[data-b24app=result-form] button[type=submit]")
-            page.wait_for_function("!document.querySelector('[data-b24app=result-form]') && "
+            page.wait_for_function("() => !document.querySelector('[data-b24app=result-form]') && "
                                    "document.querySelector('[data-b24app=visit]')", timeout=30000)
             out["after_result"] = page.inner_text("[data-b24app=visit]")
             # the day route starts on the portal's today
@@ -115,7 +115,8 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
             out["route_day"] = page.input_value("[data-b24app=view] input[name=day]")
             # the company map: the configured period, the chosen popup fields as text
             page.tap("#tabs button[data-view=map]")
-            page.wait_for_function("window.b24appVisitMarkers && Object.keys(window.b24appVisitMarkers).length >= 300",
+            page.wait_for_function("() => window.b24appVisitMarkers && "
+                                   "Object.keys(window.b24appVisitMarkers).length >= 300",
                                    timeout=20000)
             out["period"] = page.input_value("[data-b24app=period]")
             out["period_label"] = page.evaluate(

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from b24app.sandbox.page import placements
+from b24sandbox.page import placements
 from tests.app.test_pages import _in_thread
 from tests.conftest import chromium_executable
 from tests.visits.test_day_route import DAY, MANAGER, _place, _visit
@@ -35,8 +35,8 @@ def test_phone_link_with_its_qr_code_and_the_route_link(visits, artifacts_dir, m
             frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
             frame.wait_for_selector("[data-b24app=calendar]", timeout=20000)
             frame.click("[data-b24app=phone-link]")
-            frame.wait_for_function("(() => { const i = document.querySelector('[data-b24app=phone-qr]');"
-                                    " return i && i.complete && i.naturalWidth > 0; })()", timeout=20000)
+            frame.wait_for_function("() => { const i = document.querySelector('[data-b24app=phone-qr]');"
+                                    " return i && i.complete && i.naturalWidth > 0; }", timeout=20000)
             out["url"] = frame.inner_text("[data-b24app=phone-url]")
             out["href"] = frame.get_attribute("[data-b24app=phone-url]", "href")
             out["src"] = frame.get_attribute("[data-b24app=phone-qr]", "src")

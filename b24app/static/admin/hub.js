@@ -39,14 +39,14 @@
   }
 
   function poll() {
-    A.api('GET', '/install/status').then(function (r) { if (r.ok) show(r.body); });
+    A.api('GET', '/install/status').then(show, function () { /* the next poll asks again */ });
   }
 
   if (retry) retry.addEventListener('click', function () {
     retry.disabled = true;
-    A.api('POST', '/install/retry').then(function (r) {
+    A.api('POST', '/install/retry').then(function (st) { retry.disabled = false; show(st); }, function (e) {
       retry.disabled = false;
-      if (r.ok) show(r.body); else { errs.textContent = ''; errs.appendChild(el('li', {text: A.failure(r)})); }
+      errs.textContent = ''; errs.appendChild(el('li', {text: A.failure(e)}));
     });
   });
 

@@ -11,10 +11,9 @@
     if (!window.confirm(S['links.revoke_confirm'])) return;
     var msg = box.querySelector('[data-b24app=msg-links]');
     A.say(msg, 'wait', S['saving']);
-    A.api('DELETE', '/api/access/phone-links/' + encodeURIComponent(link.id)).then(function (r) {
-      if (!r.ok) { A.say(box.querySelector('[data-b24app=msg-links]'), 'bad', A.failure(r)); return; }
+    A.api('DELETE', '/api/access/phone-links/' + encodeURIComponent(link.id)).then(function () {
       load().then(function () { A.say(box.querySelector('[data-b24app=msg-links]'), 'good', S['links.revoked_done']); });
-    });
+    }, function (e) { A.say(box.querySelector('[data-b24app=msg-links]'), 'bad', A.failure(e)); });
   }
 
   function render(links) {
@@ -44,10 +43,9 @@
   }
 
   function load() {
-    return A.api('GET', '/api/access/phone-links').then(function (r) {
-      if (!r.ok) { box.textContent = A.failure(r); return; }
-      render(r.body.links || []);
-    });
+    return A.api('GET', '/api/access/phone-links').then(function (body) {
+      render(body.links || []);
+    }, function (e) { box.textContent = A.failure(e); });
   }
 
   box.textContent = S['loading'];

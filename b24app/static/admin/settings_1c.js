@@ -74,7 +74,8 @@
     var st = doc.stats || null;
     form.appendChild(el('h4', {text: S['1c.status']}));
     form.appendChild(el('p', {'data-b24app': 'sync-status'}, [
-      S['1c.last_ok'] + ': ' + (doc.last_ok_at ? new Date(doc.last_ok_at).toLocaleString(A.cfg.lang) : S['1c.never']),
+      S['1c.last_ok'] + ': ' + (doc.last_ok_at ? B24.i18n.date(doc.last_ok_at, {year: 'numeric', month: 'numeric', day: 'numeric',
+        hour: 'numeric', minute: 'numeric', second: 'numeric'}) : S['1c.never']),
       st ? el('br') : null,
       st ? S['1c.counts'].replace(/\{(\w+)\}/g, function (_, k) { var v = st[k]; return Array.isArray(v) ? v.length : (v == null ? 0 : v); }) : null,
       doc.last_error ? el('br') : null,
@@ -87,14 +88,13 @@
     form.appendChild(el('p', {}, [S['1c.push_url'] + ': ', el('code', {'data-b24app': 'push-url', text: doc.push_url || ''})]));
     form.appendChild(el('button', {type: 'button', 'data-b24app': 'rotate-secret', text: S['1c.push_rotate'], on: {click: function () {
       if (!window.confirm(S['1c.push_confirm'])) return;
-      A.api('POST', '/api/1c/push-secret').then(function (r) {
+      A.api('POST', '/api/1c/push-secret').then(function (body) {
         pushOut.textContent = '';
-        if (!r.ok) { A.say(pushOut, 'bad', A.failure(r)); return; }
         pushOut.appendChild(el('p', {text: S['1c.push_secret']}));
-        pushOut.appendChild(el('code', {'class': 'secret', text: r.body.secret}));
-        pushOut.appendChild(el('p', {}, [S['1c.push_url'] + ': ', el('code', {text: r.body.push_url})]));
+        pushOut.appendChild(el('code', {'class': 'secret', text: body.secret}));
+        pushOut.appendChild(el('p', {}, [S['1c.push_url'] + ': ', el('code', {text: body.push_url})]));
         A.fit();
-      });
+      }, function (e) { pushOut.textContent = ''; A.say(pushOut, 'bad', A.failure(e)); });
     }}}));
     form.appendChild(pushOut);
 
@@ -106,11 +106,10 @@
 
     check.addEventListener('click', function () {
       A.say(msg, 'wait', S['1c.checking']);
-      A.api('POST', '/api/1c/check').then(function (r) {
-        if (!r.ok) A.say(msg, 'bad', A.failure(r));
-        else if (r.body.ok) A.say(msg, 'good', S['1c.check_ok']);
-        else A.say(msg, 'bad', S['1c.check_bad'], r.body.problems);
-      });
+      A.api('POST', '/api/1c/check').then(function (body) {
+        if (body.ok) A.say(msg, 'good', S['1c.check_ok']);
+        else A.say(msg, 'bad', S['1c.check_bad'], body.problems);
+      }, function (e) { A.say(msg, 'bad', A.failure(e)); });
     });
     A.fit();
   }
@@ -138,19 +137,19 @@
     e.preventDefault();
     var msg = form.querySelector('[data-b24app=msg-1c]');
     A.say(msg, 'wait', S['saving']);
-    A.api('POST', '/api/1c/settings', body()).then(function (r) {
-      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
+    A.api('POST', '/api/1c/settings', body()).then(function (doc) {
       var pw = form.querySelector('[name=password]');
       pw.value = '';
-      if (r.body.connection) pw.placeholder = r.body.connection.password_set ? S['1c.password_keep'] : S['1c.password_none'];
-      if (r.body.problems && r.body.problems.length) A.say(msg, 'bad', S['1c.saved_problems'], r.body.problems);
+      if (doc.connection) pw.placeholder = doc.connection.password_set ? S['1c.password_keep'] : S['1c.password_none'];
+      if (doc.problems && doc.problems.length) A.say(msg, 'bad', S['1c.saved_problems'], doc.problems);
       else A.say(msg, 'good', S['saved']);
-    });
+    }, function (e) { A.say(msg, 'bad', A.failure(e)); });
   });
 
   form.textContent = S['loading'];
-  Promise.all([A.api('GET', '/api/1c/settings'), A.api('GET', '/api/1c/review')]).then(function (rs) {
-    if (!rs[0].ok) { form.textContent = A.failure(rs[0]); return; }
-    render(rs[0].body, rs[1].ok ? rs[1].body.items : []);
-  });
+  // the review list is a bonus: a refused one shows as empty, the settings themselves must load
+  Promise.all([A.api('GET', '/api/1c/settings'),
+               A.api('GET', '/api/1c/review').catch(function () { return {items: []}; })]).then(function (rs) {
+    render(rs[0], rs[1].items);
+  }, function (e) { form.textContent = A.failure(e); });
 })();

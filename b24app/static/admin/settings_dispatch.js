@@ -98,16 +98,12 @@
     TEAMS.forEach(function (t) { var v = ids(form.querySelector('[name=team_' + t + ']').value); if (v.length) teams[t] = v; });
     doc.teams = teams;
     A.say(msg, 'wait', S['saving']);
-    A.api('PUT', '/api/maps/settings', doc).then(function (r) {
-      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
-      render(r.body);
+    A.api('PUT', '/api/maps/settings', doc).then(function (saved) {
+      render(saved);
       A.say(form.querySelector('[data-b24app=msg-dispatch]'), 'good', S['saved']);
-    });
+    }, function (e) { A.say(msg, 'bad', A.failure(e)); });
   });
 
   form.textContent = S['loading'];
-  A.api('GET', '/api/maps/settings').then(function (r) {
-    if (!r.ok) { form.textContent = A.failure(r); return; }
-    render(r.body);
-  });
+  A.api('GET', '/api/maps/settings').then(render, function (e) { form.textContent = A.failure(e); });
 })();

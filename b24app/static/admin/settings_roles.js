@@ -52,12 +52,14 @@
     if (!q) { box.textContent = ''; A.fit(); return; }
     box.textContent = '';
     box.appendChild(el('li', {'class': 'note', text: S['roles.searching']}));
-    A.api('GET', '/api/access/users?q=' + encodeURIComponent(q)).then(function (r) {
+    A.api('GET', '/api/access/users?q=' + encodeURIComponent(q)).then(function (body) {
+      return {users: body.users || []};
+    }, function (e) { return {error: e}; }).then(function (r) {
       if (seq !== searchSeq) return;             // a later keystroke has its own answer coming
       box.textContent = '';
       box.setAttribute('data-q', q);             // the question these answers belong to
-      if (!r.ok) { box.appendChild(el('li', {'class': 'bad', text: A.failure(r)})); A.fit(); return; }
-      var users = r.body.users || [];
+      if (r.error) { box.appendChild(el('li', {'class': 'bad', text: A.failure(r.error)})); A.fit(); return; }
+      var users = r.users;
       if (!users.length) box.appendChild(el('li', {'class': 'note', text: S['roles.no_match']}));
       users.forEach(function (u) {
         box.appendChild(el('li', {}, [el('button', {type: 'button', 'data-user-id': String(u.id), on: {click: function () {
@@ -138,31 +140,31 @@
   }
 
   function load() {
-    return A.api('GET', '/api/access/roles').then(function (r) {
-      if (!r.ok) { form.textContent = A.failure(r); return false; }
-      render(r.body);
+    return A.api('GET', '/api/access/roles').then(function (doc) {
+      render(doc);
       return true;
-    });
+    }, function (e) { form.textContent = A.failure(e); return false; });
   }
 
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     var msg = form.querySelector('[data-b24app=msg-roles]');
     A.say(msg, 'wait', S['saving']);
-    A.api('PUT', '/api/access/roles', collect()).then(function (r) {
-      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
+    A.api('PUT', '/api/access/roles', collect()).then(function () {
       // the stored document has ids only: read it back with names
       load().then(function (ok) {
         if (ok) A.say(form.querySelector('[data-b24app=msg-roles]'), 'good', S['saved'] + ' ' + S['roles.note']);
       });
-    });
+    }, function (e) { A.say(msg, 'bad', A.failure(e)); });
   });
 
   form.textContent = S['loading'];
-  A.api('GET', '/api/access/departments').then(function (r) {
-    departments = r.ok ? (r.body.departments || []) : A.failure(r);
-    var slot = form.querySelector('select[name=department]');
-    if (slot) slot.parentNode.replaceWith(departmentPicker());     // roles rendered first: fill the picker in
-  });
+  // [{id, name}], or the refusal's words in place of the picker
+  A.api('GET', '/api/access/departments').then(function (body) { return body.departments || []; }, A.failure)
+    .then(function (found) {
+      departments = found;
+      var slot = form.querySelector('select[name=department]');
+      if (slot) slot.parentNode.replaceWith(departmentPicker());     // roles rendered first: fill the picker in
+    });
   load();
 })();

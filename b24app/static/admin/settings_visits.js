@@ -43,16 +43,12 @@
     form.querySelectorAll('[name=popup]').forEach(function (c) { if (c.checked) popup.push(c.value); });
     A.say(msg, 'wait', S['saving']);
     A.api('POST', '/api/visits/settings', {repeat_days: num('repeat_days'), overdue_days: num('overdue_days'),
-                                           visited_period: period, popup_fields: popup}).then(function (r) {
-      if (!r.ok) { A.say(msg, 'bad', A.failure(r)); return; }
-      render(r.body);
+                                           visited_period: period, popup_fields: popup}).then(function (saved) {
+      render(saved);
       A.say(form.querySelector('[data-b24app=msg-visits]'), 'good', S['saved']);
-    });
+    }, function (e) { A.say(msg, 'bad', A.failure(e)); });
   });
 
   form.textContent = S['loading'];
-  A.api('GET', '/api/visits/settings').then(function (r) {
-    if (!r.ok) { form.textContent = A.failure(r); return; }
-    render(r.body);
-  });
+  A.api('GET', '/api/visits/settings').then(render, function (e) { form.textContent = A.failure(e); });
 })();

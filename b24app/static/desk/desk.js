@@ -2,36 +2,11 @@
    recent deals, and a new service request. Every portal string goes into the DOM via textContent. */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("b24app-config").textContent);
-  var S = cfg.s, statusEl = document.getElementById("status"), result = document.getElementById("result");
+  var cfg = B24.cfg, S = B24.s, el = B24.el, api = B24.api;
+  var statusEl = document.getElementById("status"), result = document.getElementById("result");
   var phoneEl = document.querySelector("[data-b24app=phone]");
 
-  function el(tag, attrs) {
-    var e = document.createElement(tag), a = attrs || {};
-    Object.keys(a).forEach(function (k) {
-      if (k === "text") e.textContent = a[k];
-      else if (k === "on") Object.keys(a.on).forEach(function (ev) { e.addEventListener(ev, a.on[ev]); });
-      else e.setAttribute(k, a[k]);
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      var c = arguments[i];
-      (Array.isArray(c) ? c : [c]).forEach(function (x) {
-        if (x != null) e.appendChild(typeof x === "string" ? document.createTextNode(x) : x);
-      });
-    }
-    return e;
-  }
-  function api(method, path, body) {
-    var opts = { method: method, headers: { "X-B24App-Session": cfg.session } };
-    if (body) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(path, opts).then(function (r) {
-      return r.json().then(function (j) {
-        if (!r.ok) throw new Error(j.error_description || j.error || String(r.status));
-        return j;
-      });
-    });
-  }
-  function status(text, cls) { statusEl.textContent = text || ""; statusEl.className = cls || "muted"; }
+  function status(text, cls) { B24.say(statusEl, text, cls || "muted"); }
   function open(path) {
     return el("a", { "class": "link", "data-path": path, text: S.open, on: { click: function (ev) {
       ev.preventDefault();
@@ -110,9 +85,8 @@
         requestForm(doc.phone, co.id, contact ? contact.id : null)));
     });
     document.body.setAttribute("data-b24app-loaded", doc.phone);
-    fit();
+    B24.fit();
   }
-  function fit() { if (window.BX24 && BX24.fitWindow) BX24.fitWindow(); }
   function find(ev) {
     if (ev) ev.preventDefault();
     document.body.removeAttribute("data-b24app-loaded");

@@ -2,13 +2,13 @@
  * and links for the phone), the swap preview of both days, the dates × workers grid of the date picker and
  * the list of addresses without coordinates (click one, then click the map or drag the marker) and moving
  * a placed job's pin ("move pin" in its popup, then the same click or drag).
- * Loaded before orders_map.js, which calls window.b24mapPanels(state) with its helpers (api, el, S).
+ * Loaded before orders_map.js, which calls window.b24mapPanels(state) with its helpers (status, dayOf …; the kit is B24).
  * Every portal string goes in through textContent or setAttribute — never as HTML. */
 (function () {
   'use strict';
 
   window.b24mapPanels = function (state) {
-    var S = state.S, el = state.el, api = state.api, map = state.map;
+    var S = B24.s, el = B24.el, api = B24.api, map = state.map;
     var layer = null, placing = null, placeMarker = null;
     var svg = L.svg();          // the route as an SVG path (markers use the canvas): visible to tests and print
 
@@ -62,7 +62,7 @@
       view('day');
       if (layer) { map.removeLayer(layer); layer = null; }
       var q = '?worker=' + encodeURIComponent(workerId) + '&date=' + encodeURIComponent(day);
-      return Promise.all([api('/api/maps/worker-day' + q), api('/api/maps/route' + q)]).then(function (r) {
+      return Promise.all([api('GET', '/api/maps/worker-day' + q), api('GET', '/api/maps/route' + q)]).then(function (r) {
         var wd = r[0], route = r[1];
         panel = side(wd.name, day);
         view('day');
@@ -191,7 +191,7 @@
     function showSwap(dealId, toWorker) {
       var panel = side(S.swap_preview, S.loading);
       view('swap');
-      return api('/api/maps/swap?deal=' + encodeURIComponent(dealId) + '&to=' + encodeURIComponent(toWorker))
+      return api('GET', '/api/maps/swap?deal=' + encodeURIComponent(dealId) + '&to=' + encodeURIComponent(toWorker))
         .then(function (p) {
           panel = side(p.title, S.swap_preview + ' · ' + dm(p.day) + (p.start ? ' ' + p.start.slice(11, 16) : ''));
           view('swap');
@@ -210,8 +210,7 @@
             apply.disabled = true;
             var body = {deal_id: p.deal_id, worker_id: p.to.worker_id};
             if (p.start) body.start = p.start;
-            api('/api/maps/assign', {method: 'POST', headers: {'Content-Type': 'application/json'},
-              body: JSON.stringify(body)}).then(function (res) {
+            api('POST', '/api/maps/assign', body).then(function (res) {
               state.status(S.swapped_ok + ': ' + res.worker);
               return state.reload().then(function () {
                 return showDay(p.to.worker_id, p.day);
@@ -229,7 +228,7 @@
       var panel = side(row.title, S.grid_title + ' · ' + S.loading);
       view('grid');
       from = from || document.getElementById('f-date').value || '';
-      return api('/api/maps/slots/' + encodeURIComponent(dealId) + '?days=7' + (from ? '&from=' + encodeURIComponent(from) : ''))
+      return api('GET', '/api/maps/slots/' + encodeURIComponent(dealId) + '?days=7' + (from ? '&from=' + encodeURIComponent(from) : ''))
         .then(function (g) {
           panel = side(row.title, S.grid_title);
           view('grid');
@@ -292,8 +291,7 @@
     function book(dealId, workerId, start, node) {
       if (node.getAttribute('data-busy')) return;
       node.setAttribute('data-busy', '1');
-      return api('/api/maps/assign', {method: 'POST', headers: {'Content-Type': 'application/json'},
-        body: JSON.stringify({deal_id: dealId, worker_id: workerId, start: start})}).then(function (res) {
+      return api('POST', '/api/maps/assign', {deal_id: dealId, worker_id: workerId, start: start}).then(function (res) {
         state.status(S.scheduled_ok + ' ' + state.fmtTime(start) + ': ' + res.worker);
         return state.reload().then(function () { return showGrid(dealId, start.slice(0, 10)); })
           .then(function () { document.getElementById('side').setAttribute('data-scheduled', workerId + '|' + start); });
@@ -304,7 +302,7 @@
     function showUnplaced() {
       var panel = side(S.unplaced_title, S.loading);
       view('unplaced');
-      return api('/api/maps/unplaced').then(function (u) {
+      return api('GET', '/api/maps/unplaced').then(function (u) {
         panel = side(S.unplaced_title, S.place_hint);
         view('unplaced');
         var ul = el('ul', {'class': 'unplaced', 'data-b24app': 'unplaced'});
@@ -349,8 +347,7 @@
     function savePin(ll) {
       if (!placing) return;
       var item = placing;
-      return api('/api/maps/pin', {method: 'POST', headers: {'Content-Type': 'application/json'},
-        body: JSON.stringify({entity: item.entity, id: item.id, lat: ll.lat, lon: ll.lng})}).then(function (res) {
+      return api('POST', '/api/maps/pin', {entity: item.entity, id: item.id, lat: ll.lat, lon: ll.lng}).then(function (res) {
         stopPlacing();
         var done = S.pinned_ok + ': ' + res.lat.toFixed(5) + ', ' + res.lon.toFixed(5);
         state.status(done);

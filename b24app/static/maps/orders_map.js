@@ -6,30 +6,11 @@
  * {unchanged: true} until something on this portal's map changed. */
 (function () {
   'use strict';
-  var cfg = JSON.parse(document.getElementById('b24app-config').textContent);
-  var S = cfg.s;
+  var cfg = B24.cfg, S = B24.s, el = B24.el, api = B24.api;
   var state = {version: null, rows: [], byId: {}, markers: {}, workers: {}, selected: null, loading: false};
   window.b24map = state;      // tests and the console look here
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    if (attrs) for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function api(path, opts) {
-    opts = opts || {};
-    opts.headers = Object.assign({'X-B24App-Session': cfg.session}, opts.headers || {});
-    return fetch(path, opts).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) throw new Error((body && (body.error_description || body.error)) || ('HTTP ' + r.status));
-        return body;
-      });
-    });
-  }
-
-  function status(text) { document.getElementById('status').textContent = text || ''; }
+  function status(text) { B24.say(document.getElementById('status'), text); }
 
   // --- map -----------------------------------------------------------------------------------
   var map = L.map('map', {preferCanvas: true}).setView([55.751, 37.618], 10);
@@ -167,7 +148,7 @@
     state.loading = true;
     var q = filters();
     if (!force && state.version !== null) q.push('since=' + state.version);
-    return api('/api/maps/jobs' + (q.length ? '?' + q.join('&') : '')).then(function (doc) {
+    return api('GET', '/api/maps/jobs' + (q.length ? '?' + q.join('&') : '')).then(function (doc) {
       if (!doc.unchanged) draw(doc);
       status('');
     }).catch(function (e) { status(S.failed + ': ' + e.message); })
@@ -210,7 +191,7 @@
     list.textContent = '';
     list.appendChild(el('li', null, S.loading));
     var day = document.getElementById('f-date').value;   // a job with no time is ranked for the chosen date
-    return api('/api/maps/candidates/' + dealId + (day ? '?date=' + encodeURIComponent(day) : ''))
+    return api('GET', '/api/maps/candidates/' + dealId + (day ? '?date=' + encodeURIComponent(day) : ''))
       .then(function (res) {
       list.textContent = '';
       list.setAttribute('data-day', res.day);
@@ -244,8 +225,7 @@
     button.disabled = true;
     var body = {deal_id: dealId, worker_id: workerId};
     if (start) body.start = start;
-    return api('/api/maps/assign', {method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify(body)}).then(function (res) {
+    return api('POST', '/api/maps/assign', body).then(function (res) {
       status(S.assigned_ok + ': ' + res.worker);
       document.getElementById('side').setAttribute('data-assigned', String(workerId));
       map.closePopup();
@@ -259,14 +239,13 @@
   });
 
   // what dispatch_panels.js builds on
-  state.api = api; state.el = el; state.S = S; state.cfg = cfg; state.status = status; state.dayOf = dayOf;
+  state.cfg = cfg; state.status = status; state.dayOf = dayOf;
   state.fmtTime = fmtTime; state.today = today;
 
   // --- start -----------------------------------------------------------------------------------
   fillFilters();
   state.panels = window.b24mapPanels ? window.b24mapPanels(state) : null;    // dispatch_panels.js
   if (state.panels) state.panels.init();
-  if (window.BX24 && BX24.init) BX24.init(function () { if (BX24.fitWindow) BX24.fitWindow(); });
   load(true).then(function () {
     if (cfg.deal_id) {
       focusJob(cfg.deal_id, true);

@@ -2,26 +2,11 @@
    download. Every portal string goes into the DOM through textContent (never innerHTML). */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("b24app-config").textContent);
-  var S = cfg.s, C = cfg.columns, statusEl = document.getElementById("status");
+  var cfg = B24.cfg, S = B24.s, C = cfg.columns, el = B24.el, api = B24.api;
+  var statusEl = document.getElementById("status");
   var known = { regions: {}, users: {} };      // filter options seen for the period (kept while filtering)
   var state = { period: "month", from: "", to: "", region: "", user: "" };
 
-  function el(tag, attrs) {
-    var e = document.createElement(tag), a = attrs || {};
-    Object.keys(a).forEach(function (k) {
-      if (k === "text") e.textContent = a[k];
-      else if (k === "on") Object.keys(a.on).forEach(function (ev) { e.addEventListener(ev, a.on[ev]); });
-      else e.setAttribute(k, a[k]);
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      var c = arguments[i];
-      (Array.isArray(c) ? c : [c]).forEach(function (x) {
-        if (x != null) e.appendChild(typeof x === "string" ? document.createTextNode(x) : x);
-      });
-    }
-    return e;
-  }
   function params(extra) {
     var q = [];
     if (state.period === "custom") q.push("from=" + encodeURIComponent(state.from), "to=" + encodeURIComponent(state.to));
@@ -30,19 +15,9 @@
     if (state.user) q.push("user=" + encodeURIComponent(state.user));
     return "?" + q.concat(extra || []).join("&");
   }
-  function fetchOk(path) {
-    return fetch(path, { headers: { "X-B24App-Session": cfg.session } }).then(function (r) {
-      if (r.ok) return r;
-      return r.json().then(function (j) { throw new Error(j.error_description || j.error || String(r.status)); },
-        function () { throw new Error(String(r.status)); });
-    });
-  }
-  function fmt(v) {
-    if (v == null) return "—";
-    return typeof v === "number" ? v.toLocaleString(cfg.lang === "ru" ? "ru-RU" : "en-GB") : String(v);
-  }
+  function fmt(v) { return B24.i18n.number(v); }
   function download(path, name) {
-    fetchOk(path).then(function (r) { return r.blob(); }).then(function (b) {
+    api.raw("GET", path).then(function (r) { return r.blob(); }).then(function (b) {
       var a = el("a", { href: URL.createObjectURL(b), download: name });
       document.body.appendChild(a); a.click(); a.remove();
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
@@ -67,6 +42,7 @@
       else { state.region = region.value; state.user = user.value; }
       load();
     });
+    f.addEventListener("submit", function (ev) { ev.preventDefault(); });   // Apply's click does the work
     f.replaceChildren(el("label", {}, S.period, period), range, el("label", {}, S.region, region),
       el("label", {}, S.employee, user), apply);
   }
@@ -115,14 +91,10 @@
   }
   function csvLink(path, out) {
     /* a one-time URL (60 s, one fetch) for Excel / Power BI "from web": the page session stays in headers */
-    fetch("/api/reports/download", { method: "POST", body: JSON.stringify({ path: path }),
-      headers: { "X-B24App-Session": cfg.session, "Content-Type": "application/json" } }).then(function (r) {
-      return r.json().then(function (j) {
-        if (!r.ok) throw new Error(j.error_description || j.error || String(r.status));
-        var input = el("input", { type: "text", readonly: "readonly", "data-b24app": "csv-url", value: j.url });
-        out.replaceChildren(input, " ", el("span", { "class": "muted", text: S.csv_link_hint }));
-        input.select();
-      });
+    api("POST", "/api/reports/download", { path: path }).then(function (j) {
+      var input = el("input", { type: "text", readonly: "readonly", "data-b24app": "csv-url", value: j.url });
+      out.replaceChildren(input, " ", el("span", { "class": "muted", text: S.csv_link_hint }));
+      input.select();
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
   }
   function section(name, title, csvPath, csvName, content, note) {
@@ -138,8 +110,7 @@
   function load() {
     statusEl.textContent = S.loading;
     var vq = params(), jq = params().replace(/&region=[^&]*/, "");
-    Promise.all([fetchOk("/api/reports/visits" + vq).then(function (r) { return r.json(); }),
-                 fetchOk("/api/reports/jobs" + jq).then(function (r) { return r.json(); })]).then(function (res) {
+    Promise.all([api("GET", "/api/reports/visits" + vq), api("GET", "/api/reports/jobs" + jq)]).then(function (res) {
       var v = res[0], j = res[1], p = v.period;
       v.options.regions.forEach(function (r) { known.regions[r] = true; });
       v.options.users.forEach(function (u) { known.users[u.id] = u.name; });
@@ -164,13 +135,7 @@
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
   }
 
-  function fit() { try { BX24.fitWindow(); } catch (e) { /* outside Bitrix24 */ } }
   filters();
   load();
-  if (window.BX24 && BX24.fitWindow) {          // the frame grows with the tables (BX24.fitWindow)
-    var fitTimer = null;
-    try { BX24.init(fit); } catch (e) { /* outside Bitrix24 */ }
-    new MutationObserver(function () { clearTimeout(fitTimer); fitTimer = setTimeout(fit, 100); })
-      .observe(document.body, { childList: true, subtree: true });
-  }
+  B24.fit.watch(document.body);                 // the frame grows with the tables
 })();

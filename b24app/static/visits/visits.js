@@ -2,46 +2,17 @@
    Every portal string goes into the DOM through textContent (never innerHTML). */
 (function () {
   "use strict";
-  var cfg = JSON.parse(document.getElementById("b24app-config").textContent);
-  var S = cfg.s, view = document.getElementById("view"), tabs = document.getElementById("tabs");
+  var cfg = B24.cfg, el = B24.el;
+  var S = B24.s, view = document.getElementById("view"), tabs = document.getElementById("tabs");
   var state = { month: null, by: "stage", mapObj: null };
 
-  function el(tag, attrs) {
-    var e = document.createElement(tag), a = attrs || {};
-    Object.keys(a).forEach(function (k) {
-      if (k === "text") e.textContent = a[k];
-      else if (k === "on") Object.keys(a.on).forEach(function (ev) { e.addEventListener(ev, a.on[ev]); });
-      else if (k === "style") e.setAttribute("style", a[k]);
-      else e.setAttribute(k, a[k]);
-    });
-    for (var i = 2; i < arguments.length; i++) {
-      var c = arguments[i];
-      if (c == null) continue;
-      if (Array.isArray(c)) c.forEach(function (x) { if (x != null) e.appendChild(typeof x === "string" ? document.createTextNode(x) : x); });
-      else e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    }
-    return e;
-  }
-  function toast(msg) {
-    var t = document.getElementById("toast");
-    t.textContent = msg; t.hidden = false;
-    clearTimeout(toast.timer); toast.timer = setTimeout(function () { t.hidden = true; }, 3500);
-  }
-  function api(method, path, body) {
-    var opts = { method: method, headers: { "X-B24App-Session": cfg.session } };
-    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(path, opts).then(function (r) {
-      return r.json().then(function (j) {
-        if (!r.ok) { var m = S.error + ": " + (j.error_description || j.error || r.status); toast(m); throw new Error(m); }
-        return j;
-      });
-    });
-  }
+  var api = B24.api, toast = B24.toast;
+  /* a refusal is shown as a toast: every view just chains what it does on success */
+  api.onRefusal = function (e) { toast(S.error + ": " + e.message); };
   function fmtDate(iso) {
     if (!iso) return "—";
-    var d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString(cfg.lang === "ru" ? "ru-RU" : "en-GB",
-      { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: cfg.tz });
+    return B24.i18n.date(iso, { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+                                timeZone: cfg.tz }, "en-GB");       // day-first in English too
   }
   function localNow() {
     // the portal's date and time (cfg.tz), whatever zone the phone or the browser is in
@@ -386,10 +357,5 @@
   if (!tabList.length) tabs.hidden = true;
   window.b24appVisits = { show: show };
   show(cfg.view in views ? cfg.view : "calendar");
-  if (cfg.frame && window.BX24 && BX24.fitWindow) {
-    var fitTimer = null, fit = function () { try { BX24.fitWindow(); } catch (e) { /* outside Bitrix24 */ } };
-    try { BX24.init(fit); } catch (e) { /* outside Bitrix24 */ }
-    new MutationObserver(function () { clearTimeout(fitTimer); fitTimer = setTimeout(fit, 100); })
-      .observe(view, { childList: true, subtree: true });
-  }
+  if (cfg.frame) B24.fit.watch(view);     // the phone page has no frame (and no BX24.js) to fit
 }());

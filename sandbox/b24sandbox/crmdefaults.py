@@ -119,15 +119,25 @@ def semantic_id(db, entity_type_id: int, category_id: int, stage_id: str | None)
 
 
 def next_entity_type_id(db) -> int:
-    """src TypeTable::getNextAvailableEntityTypeId: 128..191, then even ids from 1030."""
+    """The entityTypeId crm.type.add gives a type that names none (docs crm-type-add.md: an even id ≥ 1030
+    or 128..192). Current portals: src TypeTable::getNextAvailableEntityTypeId →
+    SequenceService::nextDynamicTypeId, the b_crm_sequences row "dynamic_type_id" (1030 at install,
+    crm/install/index.php) + 2 per new type, never reused — so 1032, 1034, …. A portal from before that
+    sequence (``db.dynamic_type_seq = None``) hands out the first free id of 128..191 first. The sandbox
+    steps over an id a client already took by hand, where a portal would fail on the unique key."""
     used = {t["entityTypeId"] for t in db.types.rows.values()}
-    for etid in range(128, 192):
-        if etid not in used:
-            return etid
-    etid = 1030
-    while etid in used:
-        etid += 2
-    return etid
+    if db.dynamic_type_seq is None:
+        free = next((etid for etid in range(128, 192) if etid not in used), None)
+        if free is not None:
+            return free
+        etid = 1030
+        while etid in used:
+            etid += 2
+        return etid
+    db.dynamic_type_seq += 2
+    while db.dynamic_type_seq in used:
+        db.dynamic_type_seq += 2
+    return db.dynamic_type_seq
 
 
 def valid_dynamic_id(etid: int) -> bool:

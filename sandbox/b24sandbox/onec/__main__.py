@@ -1,4 +1,4 @@
-"""`python -m sync_1c.sandbox [--port 8081] [--flavor ut11_4] [--demo]`: a 1C OData endpoint to point a
+"""`python -m b24sandbox.onec [--port 8081] [--flavor ut11_4] [--demo]`: a 1C OData endpoint to point a
 script, a browser or the sync at, printed with its credentials (Cyrillic login on purpose)."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def seed_demo(ib) -> None:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m sync_1c.sandbox")
+    ap = argparse.ArgumentParser(prog="python -m b24sandbox.onec")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081)
     ap.add_argument("--flavor", choices=list(FLAVORS), default="ut11_5")

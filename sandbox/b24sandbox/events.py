@@ -13,8 +13,16 @@ from datetime import datetime
 
 import requests
 
+from b24app import phpform
+
 from . import calls
-from .phpform import flatten
+
+
+def portal_form(payload) -> list[tuple[str, str]]:
+    """A payload as the portal posts it (events, robot calls, installs): PHP keys, every scalar a string
+    (strval: None and False → ""). The codec is the product's one (b24app.phpform), the sandbox's only
+    import from the product."""
+    return phpform.encode(payload, strval=True)
 
 
 @dataclass
@@ -150,7 +158,7 @@ class EventBus:
         self.post(b.client_id, b.event, b.handler, payload)
 
     def post(self, client_id: str, event: str, url: str, payload: dict) -> None:
-        self._queue.put(Delivery(client_id, event, url, flatten(payload), self.portal.clock.now()))
+        self._queue.put(Delivery(client_id, event, url, portal_form(payload), self.portal.clock.now()))
 
     def send_raw(self, client_id: str, event: str, data: dict, user_id: int | None = 1,
                  handler: str | None = None) -> list:

@@ -29,8 +29,9 @@ class AppRegistration:
 class SandboxCloud:
     """One OAuth server + N portals. ``cloud.oauth_url`` is served by the first portal's HTTP server."""
 
-    def __init__(self, clock=None):
+    def __init__(self, clock=None, demo_app=None):
         self.clock = clock or SystemClock()
+        self.demo_app = demo_app     # the app seed="demo" is shaped for (demo.DemoApp or its mapping)
         self.apps: dict[str, AppRegistration] = {}
         self.tokens = TokenBook(self.clock)
         self.portals: list = []

@@ -9,7 +9,7 @@ import secrets
 import requests
 
 from .frames import frame_data, with_query
-from .phpform import flatten
+from .events import portal_form
 
 
 def install_app(portal, client_id: str, mode: str = "frame", lang: str = "ru") -> dict:
@@ -35,7 +35,7 @@ def install_app(portal, client_id: str, mode: str = "frame", lang: str = "ru") -
                    "data": {"VERSION": app.version, "ACTIVE": "Y", "INSTALLED": "Y", "LANGUAGE_ID": lang},
                    "ts": int(portal.clock.now()),
                    "auth": portal.auth_block(client_id, inst.user_id, refresh=True)}
-        url, query, pairs = app.install_url, {}, flatten(payload)
+        url, query, pairs = app.install_url, {}, portal_form(payload)
     else:
         raise ValueError(f"mode must be 'frame' or 'event', not {mode!r}")
     result = {"url": url, "query": query, "form": dict(pairs), "status": None, "error": None, "text": ""}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .phpform import flatten
+from .events import portal_form
 
 DOC_CLASSES = {"DEAL": "CCrmDocumentDeal", "LEAD": "CCrmDocumentLead", "CONTACT": "CCrmDocumentContact",
                "COMPANY": "CCrmDocumentCompany", "QUOTE": "Bitrix\\Crm\\Integration\\BizProc\\Document\\Quote",
@@ -90,7 +90,7 @@ def run_robot(portal, client_id: str, code: str, document_id, properties: dict |
             "timeout_duration": int(timeout_duration), "ts": int(portal.clock.now()),
             "auth": portal.auth_block(client_id, auth_user, refresh=True)}
     call = RobotCall(token, client_id, code, workflow_id, doc, doc_type, props, robot["HANDLER"],
-                     form=flatten(body), ts=portal.clock.now())
+                     form=portal_form(body), ts=portal.clock.now())
     with portal.db.lock:
         portal.db.robot_calls.append(call)
     if post:

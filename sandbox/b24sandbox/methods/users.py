@@ -1,4 +1,4 @@
-"""user.current, user.get, user.admin, department.get.
+"""profile, user.current, user.get, user.admin, department.get.
 
 Reference §6; docs api-reference/user/user-current.md, user-get.md. Legacy-style output: ``ID`` as a
 string, ``ACTIVE`` a boolean, ``UF_DEPARTMENT`` a list of ints; user.get pages by 50 with ``start`` and
@@ -6,6 +6,9 @@ takes its filter either as ``FILTER`` or as top-level keys (``{"ID": 5}``); ``FI
 e-mail. The portal always has the admin user 1 (crmdefaults.install_defaults).
 """
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..filters import compile_filter, page_of, parse_order, select_rows
 from ..registry import B24Fault, Paged, method
@@ -27,6 +30,35 @@ def user_current(ctx, params):
     if u is None:
         raise B24Fault("NO_AUTH_FOUND", "Wrong authorization data", 401)
     return user_out(u)
+
+
+@method("profile")
+def profile(ctx, params):
+    """The caller's basic profile with no scope needed (scope "basic", any user; docs
+    api-reference/common/users/profile.md, src rest CRestProvider::getProfile): ID as a string, ADMIN,
+    NAME, LAST_NAME, PERSONAL_GENDER, PERSONAL_PHOTO only when the user has one, TIME_ZONE ("" when the
+    zone is automatic), TIME_ZONE_OFFSET = the user's seconds east of UTC (user offset + server's date('Z'),
+    an int). An inactive user gets an empty array."""
+    u = ctx.portal.db.users.get(ctx.user_id)
+    if u is None:
+        raise B24Fault("NO_AUTH_FOUND", "Wrong authorization data", 401)
+    if not u.get("ACTIVE", True):
+        return []
+    out = {"ID": str(u["ID"]), "ADMIN": bool(ctx.is_admin), "NAME": u.get("NAME") or "",
+           "LAST_NAME": u.get("LAST_NAME") or "", "PERSONAL_GENDER": u.get("PERSONAL_GENDER") or ""}
+    if u.get("PERSONAL_PHOTO"):
+        out["PERSONAL_PHOTO"] = u["PERSONAL_PHOTO"]
+    out["TIME_ZONE"] = "" if u.get("AUTO_TIME_ZONE") == "Y" else (u.get("TIME_ZONE") or "")
+    out["TIME_ZONE_OFFSET"] = _utc_offset(u, ctx.portal.clock.now())
+    return out
+
+
+def _utc_offset(u: dict, now: float) -> int:
+    try:
+        zone = ZoneInfo(u.get("TIME_ZONE") or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        return int(u.get("TIME_ZONE_OFFSET") or 0)
+    return int(datetime.fromtimestamp(now, zone).utcoffset().total_seconds())
 
 
 @method("user.admin")

@@ -111,6 +111,9 @@ class PortalDB:
     bizproc_events: list = field(default_factory=list)    # bizproc.event.send answers, in arrival order
     crm_roles: dict = field(default_factory=dict)         # user id -> {ENTITY: {ACTION: level}} (perms.py)
     crm_roles_version: int = 0
+    # b_crm_sequences "dynamic_type_id": the last smart-process entityTypeId handed out (1030 on a new portal,
+    # so the first type gets 1032); None = an old portal, 128..191 first (crmdefaults.next_entity_type_id)
+    dynamic_type_seq: int | None = 1030
 
     def __post_init__(self):
         from . import crmdefaults

@@ -10,13 +10,14 @@ from . import SandboxCloud
 def main(host: str = "127.0.0.1", port: int = 8024, seed: str = "demo", client_id: str | None = None,
          client_secret: str | None = None, app_url: str | None = None, webhook_code: str | None = None,
          install_url: str | None = None, scope=None, plan: str = "standard", install: str | None = None,
-         stop: threading.Event | None = None):
+         stop: threading.Event | None = None, demo_app=None):
     """Start the portal, register the app when ``client_id`` is given, print the URLs, block.
 
     ``install`` = "frame" | "event" installs the app at start-up (frame mode waits for installFinish).
     ``stop`` lets a caller (tests, the demo launcher) end the loop instead of Ctrl-C.
+    ``demo_app``: the app the demo seed is shaped for (demo.DemoApp or its mapping; needed for seed "demo").
     """
-    cloud = SandboxCloud()
+    cloud = SandboxCloud(demo_app=demo_app)
     portal = cloud.add_portal(seed=seed, host=host, port=port, plan=plan, webhook_code=webhook_code)
     if client_id:
         base = (app_url or "").rstrip("/")

@@ -1,6 +1,6 @@
 """REST method registry of the sandbox portal.
 
-Domain modules (b24app/sandbox/methods/*.py) register handlers with ``@method``; the server looks
+Domain modules (sandbox/b24sandbox/methods/*.py) register handlers with ``@method``; the server looks
 methods up lower-cased, as the real portal does (src rest/classes/general/rest.php lower-cases names).
 """
 from __future__ import annotations

@@ -74,7 +74,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _NoDB:
-    """Stand-in until b24app.sandbox.db exists (the domain tables are written separately)."""
+    """Stand-in until b24sandbox.db exists (the domain tables are written separately)."""
 
     def __init__(self, *a, **k):
         pass
@@ -213,7 +213,7 @@ class SandboxPortal:
         """Demo data dated by the portal's clock, so tests with a FakeClock get jobs around 'now'."""
         from . import demo
 
-        demo.seed(self.db, self.clock.now())
+        demo.seed(self.db, self.clock.now(), app=self.cloud.demo_app)
 
     def record(self, rec: RequestRecord) -> None:
         with self.lock:

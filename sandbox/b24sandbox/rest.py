@@ -10,8 +10,9 @@ import time as _time
 
 from werkzeug.wrappers import Request, Response
 
+from b24app import phpform
+
 from . import auth, calls
-from .phpform import parse_pairs
 from .portal import RequestRecord
 from .registry import B24Fault
 
@@ -33,7 +34,7 @@ def read_params(request: Request) -> dict:
             body_json = request.get_json(force=True, silent=True)
         else:
             pairs += list(request.form.items(multi=True))
-    params = parse_pairs(pairs)
+    params = phpform.decode(pairs)            # no limits: a portal's own are far above a test's
     if isinstance(body_json, dict):
         params.update(body_json)
     return params

@@ -6,7 +6,9 @@
 - deal pipelines 1 "Замеры", 2 "Производство", 3 "Монтаж" and deal/company user fields exactly as app.json
   declares them (stage ids ``C1:NEW``, ``C1:SCHEDULED``, ``C1:JOB_STARTED``…; fields ``UF_CRM_B24APP_JOB_AT``,
   ``UF_CRM_B24APP_WORKER``, ``UF_CRM_B24APP_COORDINATES``…), so installing the app adopts them and the orders
-  map shows the demo jobs at once (mirrored from the manifest through install.manifest, never typed twice);
+  map shows the demo jobs at once (mirrored from the app's manifest, never typed twice: the app hands its
+  shape in as a ``DemoApp`` — ``SandboxCloud(demo_app=...)``; b24app's is install.demo_shape.demo_app(),
+  so the sandbox imports nothing of the product for it);
 - 300 companies with ADDRESS and coordinates inside the MKAD, one contact with a phone each;
 - 200 current orders (deals): 90 measurements and 70 installations (the ~160 field jobs of the map; a job in
   the "new" stage waits for a worker, later stages have one) and 40 production orders;
@@ -21,45 +23,41 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import crmdefaults as cd
 from . import perms
-from .db import COMPANY, DEAL
+from .db import DEAL
 from .filters import MSK
 
 WORKERS = [("Алексей", "Смирнов", "Замерщик"), ("Дмитрий", "Кузнецов", "Замерщик"),
            ("Сергей", "Попов", "Замерщик"), ("Игорь", "Васильев", "Монтажник"),
            ("Николай", "Соколов", "Монтажник"), ("Павел", "Михайлов", "Монтажник"),
            ("Артём", "Новиков", "Монтажник"), ("Владимир", "Фёдоров", "Старший монтажник")]
-PIPELINE_KEYS = ("measurements", "production", "installation")
 FIELD_WORKER = 4                     # users 1..3 come with every portal; workers are 4..11
 FIELD_WORKER_ROLE = {"deal": "own", "company": {"READ": "all", "WRITE": "own", "ADD": "own"},
                      "contact": {"READ": "all", "WRITE": "own", "ADD": "own"}, "*": "own"}
-SEMANTICS = {"process": None, "success": "S", "failure": "F"}
 
 
-def manifest_shape() -> tuple[dict, dict]:
-    """(pipelines, fields) of app.json as the demo writes them: {ru name: [(code, ru name, sem, colour)]},
-    {"CRM_DEAL": [(UF name, type, ru label)], "CRM_COMPANY": [...]} — the names the installer adopts."""
-    from install.manifest import load
-    from install.params import entity_field_name
+@dataclass(frozen=True)
+class DemoApp:
+    """The app the demo company is shaped for, in portal terms — handed in by the app, so the data stays
+    whatever its manifest says and the emulator depends on no app. ``pipelines``: {ru name: [(code, ru name,
+    semantics None|"S"|"F", colour)]} ("Замеры", "Производство", "Монтаж"); ``fields``: {"CRM_DEAL": [(UF
+    name, type, ru label)], "CRM_COMPANY": [...]}; ``uf``: the app's field key → UF name (``job_at`` …)."""
 
-    m = load()
-    pipes = {}
-    for key in PIPELINE_KEYS:
-        p = m.pipeline(key)
-        pipes[p["name"]["ru"]] = [(st["code"], st["name"]["ru"], SEMANTICS[st["semantics"]], st.get("color"))
-                                  for st in p["stages"]]
-    fields = {f"CRM_{entity.upper()}": [(entity_field_name(f["key"]), f["type"], f["label"]["ru"]) for f in fs]
-              for entity, fs in m.fields.items()}
-    return pipes, fields
+    pipelines: dict
+    fields: dict
+    uf: dict
 
-
-def uf(key: str) -> str:
-    from install.params import entity_field_name
-
-    return entity_field_name(key)
+    @classmethod
+    def of(cls, value) -> "DemoApp":
+        """A DemoApp, or the plain mapping an app builds without importing the sandbox."""
+        if value is None:
+            raise ValueError("seed='demo' needs the app's shape: SandboxCloud(demo_app=...) "
+                             "(b24app: install.demo_shape.demo_app())")
+        return value if isinstance(value, cls) else cls(**value)
 
 
 STREETS = ["ул. Тверская", "ул. Арбат", "Ленинский пр-т", "Профсоюзная ул.", "ул. Вавилова", "Кутузовский пр-т",
@@ -134,8 +132,10 @@ def seed_deals(db, n: int, now: float | None = None) -> list[int]:
     return ids
 
 
-def seed(db, now: float | None = None) -> dict:
-    """Fill an empty PortalDB with the window company. Returns ids useful to tests and the demo script."""
+def seed(db, now: float | None = None, app=None) -> dict:
+    """Fill an empty PortalDB with the window company shaped for ``app`` (a DemoApp or its mapping).
+    Returns ids useful to tests and the demo script."""
+    app = DemoApp.of(app)
     now = now if now is not None else time.time()
     now_iso = _iso(now)
     rng = random.Random(42)
@@ -145,13 +145,13 @@ def seed(db, now: float | None = None) -> dict:
                                phone=f"+7 916 {100 + i:03d}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}")
                    for i, (fn, ln, pos) in enumerate(WORKERS)]
         measurers, installers = workers[:3], workers[3:]
-        pipelines, fields = manifest_shape()
+        pipelines, fields = app.pipelines, app.fields
         cats = {name: cd.add_category(db, DEAL, name, sort=(i + 1) * 100, stages=stages)["id"]
                 for i, (name, stages) in enumerate(pipelines.items())}
         for entity, rows in fields.items():
             for k, (name, utype, label) in enumerate(rows):
                 db.add_userfield(entity, name, utype, label=label, sort=100 + 10 * k)
-        F = {k: uf(k) for k in ("job_at", "job_duration", "worker", "job_address", "coordinates")}
+        F = {k: app.uf[k] for k in ("job_at", "job_duration", "worker", "job_address", "coordinates")}
 
         companies = []
         for i in range(300):

@@ -2,8 +2,9 @@
 
 Reference §5.1–5.3; docs api-reference/crm/universal/user-defined-object-types/crm-type-*.md,
 api-reference/crm/universal/category/*.md, api-reference/crm/status/*.md. Points that clients trip on:
-a type's ``id`` (row id, used in UF entity ids ``CRM_<id>``) differs from its ``entityTypeId`` (128…191,
-then even ids from 1030); a new type gets a default pipeline with stages ``DT<etid>_<cat>:NEW…FAIL``;
+a type's ``id`` (row id, used in UF entity ids ``CRM_<id>``) differs from its ``entityTypeId`` (even ids
+from 1032 on a current portal, 128…191 first on an old one: crmdefaults.next_entity_type_id); a new type
+gets a default pipeline with stages ``DT<etid>_<cat>:NEW…FAIL``;
 deal pipelines other than 0 have ``C<N>:`` stage ids and the ``DEAL_STAGE_<N>`` status list; crm.status.*
 is a legacy method set (strings, empty error codes).
 """

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from .frames import frame_data, with_query
 
-_env = Environment(loader=PackageLoader("b24app.sandbox", "templates"), autoescape=select_autoescape())
+_env = Environment(loader=PackageLoader("b24sandbox", "templates"), autoescape=select_autoescape())
 
 
 def _f(obj, *names, default=None):
@@ -124,7 +124,7 @@ def _entity(kind: str, code: str, table_names: tuple[str, ...]):
 
 
 def bx24_js(portal, request):
-    js = resources.files("b24app.sandbox").joinpath("static/bx24.js").read_text(encoding="utf-8")
+    js = resources.files("b24sandbox").joinpath("static/bx24.js").read_text(encoding="utf-8")
     return Response(js, mimetype="application/javascript", headers={"Access-Control-Allow-Origin": "*"})
 
 

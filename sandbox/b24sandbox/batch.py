@@ -4,11 +4,12 @@ parsed PHP-style (a whole-value reference keeps arrays, an embedded one interpol
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+from b24app import phpform
 
 from . import calls
 from .filter_compiler import result_cache
-from .phpform import parse_query
 from .portal import RequestRecord
 from .registry import B24Fault, CallContext
 
@@ -40,7 +41,7 @@ def _run(portal, ctx: CallContext, items: list, halt: bool, maps: dict) -> None:
             continue
         parts = urlsplit(command)
         method = parts.path.strip().lower().removesuffix(".json")
-        sub_params = _substitute(parse_query(parts.query), maps)
+        sub_params = _substitute(phpform.decode(parse_qsl(parts.query, keep_blank_values=True)), maps)
         if method in NOT_ALLOWED:
             out = calls.Outcome(error=B24Fault("ERROR_BATCH_METHOD_NOT_ALLOWED",
                                                "Method is not allowed for batch usage", 400))
