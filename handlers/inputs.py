@@ -60,11 +60,14 @@ def json_object(expected: str = "a JSON object is expected", *, optional: bool =
     return body
 
 
-def int_value(value, what: str) -> int:
-    """A body value that must be an integer (``what`` names it in the message)."""
-    if isinstance(value, bool):
-        raise BadInput(f"{what} must be an integer, got {value!r}")
-    return _int(value, what)
+def body_values(expected: str, read):
+    """``read(body)`` over the JSON body object: a key it misses or a value of the wrong type is the
+    caller's (BadInput ``expected``). Only the body's own values may be read there — never domain code."""
+    body = json_object(expected, optional=True)
+    try:
+        return read(body)
+    except (KeyError, TypeError, ValueError):
+        raise BadInput(expected) from None
 
 
 def _int(value, what: str) -> int:

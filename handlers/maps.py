@@ -102,13 +102,10 @@ def candidates(sess, deal_id: int):
 @bp.post("/api/maps/assign")
 @_dispatch
 def assign(sess):
-    expected = "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected"
-    body = inputs.json_object(expected, optional=True)
-    try:
-        deal_id, worker_id = int(body["deal_id"]), int(body["worker_id"])
-        start = datetime.fromisoformat(str(body["start"])) if body.get("start") else None
-    except (KeyError, TypeError, ValueError):          # only the body's own values are read here
-        raise BadInput(expected) from None
+    deal_id, worker_id, start = inputs.body_values(
+        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected",
+        lambda b: (int(b["deal_id"]), int(b["worker_id"]),
+                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None))
     return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
                                    sess.user_id, start=start))
 
@@ -148,13 +145,9 @@ def unplaced(sess):
 @bp.post("/api/maps/pin")
 @_dispatch
 def pin(sess):
-    expected = "JSON body {entity, id, lat, lon} expected"
-    body = inputs.json_object(expected, optional=True)
-    try:
-        entity, entity_id = str(body.get("entity") or "deal"), int(body["id"])
-        lat, lon = float(body["lat"]), float(body["lon"])
-    except (KeyError, TypeError, ValueError):          # only the body's own values are read here
-        raise BadInput(expected) from None
+    entity, entity_id, lat, lon = inputs.body_values(
+        "JSON body {entity, id, lat, lon} expected",
+        lambda b: (str(b.get("entity") or "deal"), int(b["id"]), float(b["lat"]), float(b["lon"])))
     if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise BadInput("entity deal|company and lat/lon in range expected")
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
