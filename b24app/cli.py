@@ -207,7 +207,7 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
                         public_url=app_url, database_url=f"sqlite:///{db_path}", allow_http_portals=True,
                         bx24_js_url=f"http://{host}:{portal.port}/api/v1/",
                         # the sandbox portal (its photo links) and a local 1C run on this machine
-                        outbound_allow=os.environ.get("B24APP_OUTBOUND_ALLOW") or f"127.0.0.0/8,::1/128,{host}")
+                        outbound_allow=Settings.from_env().outbound_allow or f"127.0.0.0/8,::1/128,{host}")
     app = create_app(settings)
     server = make_server(host, app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, args=(0.1,), name="b24app-http", daemon=True).start()

@@ -1,4 +1,9 @@
-"""Settings from the environment; defaults suit the embedded (single-server) mode."""
+"""Settings from the environment; defaults suit the embedded (single-server) mode.
+
+This is the one module that reads ``os.environ``: every variable README's "Configuration" table lists is a
+field here (tests/app/test_config.py holds the two equal). Services pass ``settings`` on; the two values
+that code without a Services reads (the encryption keys of secretbox, the manifest path) are read through
+``Settings.from_env()`` at the moment they are needed, so a rotated key is seen without a restart."""
 from __future__ import annotations
 
 import os
@@ -27,6 +32,13 @@ class Settings:
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
     photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
     domains: str = ""                  # B24APP_DOMAINS: enabled domains, comma-separated; empty = all (b24app/domains.py)
+    tiles_url: str = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"     # map tiles (orders map, company map)
+    nominatim_url: str = "https://nominatim.openstreetmap.org"                 # geocoder (maps/geocoding.py)
+    geocoder_user_agent: str = "b24app/0.1 (+https://github.com/b24app)"       # Nominatim's policy asks for one
+    geocoder_min_interval: float = 1.0  # seconds between geocoder requests, deployment-wide (maps_rate_limits)
+    osrm_url: str = ""                 # an OSRM router for travel times; "" = straight line × road factor
+    manifest: str = ""                 # B24APP_MANIFEST: an integrator's own app.json (install/manifest.py)
+    encryption_keys: str = field(default="", repr=False)   # B24APP_ENCRYPTION_KEYS (b24app/secretbox.py)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
@@ -43,5 +55,13 @@ class Settings:
             outbound_allow=env.get("B24APP_OUTBOUND_ALLOW", ""),
             photo_hosts=env.get("B24APP_PHOTO_HOSTS", ""),
             domains=env.get("B24APP_DOMAINS", ""),
+            tiles_url=env.get("B24APP_TILES_URL") or cls.tiles_url,
+            nominatim_url=(env.get("B24APP_NOMINATIM_URL") or cls.nominatim_url).rstrip("/"),
+            geocoder_user_agent=env.get("B24APP_GEOCODER_USER_AGENT") or cls.geocoder_user_agent,
+            geocoder_min_interval=float(env.get("B24APP_GEOCODER_MIN_INTERVAL") or cls.geocoder_min_interval),
+            osrm_url=env.get("B24APP_OSRM_URL", "").strip(),
+            manifest=env.get("B24APP_MANIFEST", "").strip(),
+            # B24APP_ENCRYPTION_KEY (one key) is the older spelling, still accepted
+            encryption_keys=(env.get("B24APP_ENCRYPTION_KEYS") or env.get("B24APP_ENCRYPTION_KEY") or "").strip(),
         )
         return replace(s, **overrides) if overrides else s

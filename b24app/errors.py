@@ -66,3 +66,38 @@ class UserSessionExpired(Exception):
         super().__init__(f"user {user_id} of portal {member_id}: portal tokens no longer valid"
                          + (f" ({reason})" if reason else ""))
         self.member_id, self.user_id = member_id, user_id
+
+
+class SettingsError(ValueError):
+    """A settings value that cannot be stored as given (maps, visits, 1C): nothing is written and the text
+    is shown under the form. ``path`` names where (``worker_hours.4.start``, ``gate``) when one value is
+    at fault; the message then starts with it."""
+
+    def __init__(self, message: str, *, path: str = ""):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path, self.message = path, message
+
+
+class InstallError(Exception):
+    """Installing the app did not happen: raised as is when the portal could not be brought to the
+    declared state (install/apply.py, after all rounds); the subclasses are the installer call refused
+    (b24app/install_flow.py) and say whose fault it is, for the edge's answer (handlers/errors.py)."""
+
+    def __init__(self, description: str, error: str = "INSTALL_FAILED"):
+        super().__init__(description)
+        self.error, self.description = error, description
+
+    def as_dict(self) -> dict:
+        return {"error": self.error, "error_description": self.description}
+
+
+class InstallRequestInvalid(InstallError):
+    """Not an installer call we understand (fields missing)."""
+
+
+class InstallNotConfirmed(InstallError):
+    """The OAuth server did not confirm the posted token."""
+
+
+class InstallRefused(InstallError):
+    """The token is real but not for us: another app, another portal, not an administrator, http."""

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .app_version import record_version
-from .errors import B24Error, OAuthError
+from .errors import B24Error, InstallError, InstallNotConfirmed, InstallRefused, InstallRequestInvalid, OAuthError
 from .i18n import lang_of
 from .inbox import detect_offline_mode
 from .logsafe import error_record, public_message
@@ -34,17 +34,6 @@ log = logging.getLogger("b24app.install")
 LIFECYCLE_EVENTS = ("ONAPPUNINSTALL",)
 
 
-class InstallError(Exception):
-    """Install refused: 400 bad input, 401 token not confirmed, 403 confirmed but not ours / not allowed."""
-
-    def __init__(self, status: int, error: str, description: str):
-        super().__init__(f"{status} {error}: {description}")
-        self.status, self.error, self.description = status, error, description
-
-    def as_dict(self) -> dict:
-        return {"error": self.error, "error_description": self.description}
-
-
 @dataclass
 class InstallResult:
     portal: Portal
@@ -53,18 +42,20 @@ class InstallResult:
     job: str | None = None          # the queued app.json install (progress: progress_of / GET /install/status)
 
 
-def _fail(status: int, error: str, description: str, member_id: str = "") -> InstallError:
-    log.warning("install rejected: %s %s: %s (member_id=%s)", status, error, description, member_id or "-")
-    return InstallError(status, error, description)
+def _fail(kind: type[InstallError], error: str, description: str, member_id: str = "") -> InstallError:
+    log.warning("install rejected: %s %s: %s (member_id=%s)", kind.__name__, error, description, member_id or "-")
+    return kind(description, error)
 
 
 def install_from_frame(services, form: dict, query: dict) -> InstallResult:
     """The installer page POST (UI app, reference §1.1 scenario 1): tokens of the admin opening it."""
     need = [k for k in ("AUTH_ID", "REFRESH_ID", "member_id", "APPLICATION_TOKEN") if not form.get(k)]
     if need:
-        raise _fail(400, "INVALID_REQUEST", "missing " + ", ".join(need), str(form.get("member_id") or ""))
+        raise _fail(InstallRequestInvalid, "INVALID_REQUEST", "missing " + ", ".join(need),
+                    str(form.get("member_id") or ""))
     if str(query.get("PROTOCOL", "1")) == "0" and not services.settings.allow_http_portals:
-        raise _fail(403, "HTTP_PORTAL_NOT_ALLOWED", "the portal uses http (PROTOCOL=0)", str(form["member_id"]))
+        raise _fail(InstallRefused, "HTTP_PORTAL_NOT_ALLOWED", "the portal uses http (PROTOCOL=0)",
+                    str(form["member_id"]))
     return _confirm_and_store(services, access=str(form["AUTH_ID"]), refresh=str(form["REFRESH_ID"]),
                               expires_in=form.get("AUTH_EXPIRES"), application_token=str(form["APPLICATION_TOKEN"]),
                               member_id=str(form["member_id"]), lang=query.get("LANG"),
@@ -74,12 +65,13 @@ def install_from_frame(services, form: dict, query: dict) -> InstallResult:
 def install_from_event(services, form: dict) -> InstallResult:
     """ONAPPINSTALL (API-only app, scenario 2): the same confirmation, tokens from ``auth[...]``."""
     if str(form.get("event") or "").upper() != "ONAPPINSTALL":
-        raise _fail(400, "INVALID_REQUEST", "expected the ONAPPINSTALL event")
+        raise _fail(InstallRequestInvalid, "INVALID_REQUEST", "expected the ONAPPINSTALL event")
     auth = form.get("auth") if isinstance(form.get("auth"), dict) else {}
     need = [f"auth[{k}]" for k in ("access_token", "refresh_token", "member_id", "application_token")
             if not auth.get(k)]
     if need:
-        raise _fail(400, "INVALID_REQUEST", "missing " + ", ".join(need), str(auth.get("member_id") or ""))
+        raise _fail(InstallRequestInvalid, "INVALID_REQUEST", "missing " + ", ".join(need),
+                    str(auth.get("member_id") or ""))
     data = form.get("data") if isinstance(form.get("data"), dict) else {}
     return _confirm_and_store(services, access=str(auth["access_token"]), refresh=str(auth["refresh_token"]),
                               expires_in=auth.get("expires_in"), application_token=str(auth["application_token"]),
@@ -93,20 +85,21 @@ def _confirm(services, access: str, member_id: str) -> dict:
     try:
         info = services.oauth.app_info(access)
     except OAuthError as exc:
-        raise _fail(401, "INVALID_AUTH", f"the OAuth server did not confirm the token ({exc.code})", member_id)
+        raise _fail(InstallNotConfirmed, "INVALID_AUTH", f"the OAuth server did not confirm the token ({exc.code})",
+                    member_id)
     install = info.get("install") if isinstance(info, dict) else None
     if not isinstance(install, dict):
-        raise _fail(401, "INVALID_AUTH", "app.info answered without an install block", member_id)
+        raise _fail(InstallNotConfirmed, "INVALID_AUTH", "app.info answered without an install block", member_id)
     if str(info.get("client_id") or "") != settings.client_id:
-        raise _fail(403, "WRONG_CLIENT", "the token belongs to another application", member_id)
+        raise _fail(InstallRefused, "WRONG_CLIENT", "the token belongs to another application", member_id)
     if str(install.get("member_id") or "") != member_id:
-        raise _fail(403, "WRONG_PORTAL", "the token belongs to another portal", member_id)
+        raise _fail(InstallRefused, "WRONG_PORTAL", "the token belongs to another portal", member_id)
     endpoint = str(install.get("client_endpoint") or "")
     parts = urlsplit(endpoint)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise _fail(403, "WRONG_ENDPOINT", "app.info gave no usable client_endpoint", member_id)
+        raise _fail(InstallRefused, "WRONG_ENDPOINT", "app.info gave no usable client_endpoint", member_id)
     if parts.scheme == "http" and not settings.allow_http_portals:
-        raise _fail(403, "HTTP_PORTAL_NOT_ALLOWED", "the portal's REST endpoint is http", member_id)
+        raise _fail(InstallRefused, "HTTP_PORTAL_NOT_ALLOWED", "the portal's REST endpoint is http", member_id)
     return info
 
 
@@ -131,9 +124,9 @@ def _confirm_and_store(services, access, refresh, expires_in, application_token,
     if posted_domain and normalize_domain(posted_domain) != normalize_domain(domain):
         # A genuine installer POST names the portal app.info names; another DOMAIN is a forged or
         # tampered request: refuse it before the portal is called or anything is stored.
-        raise _fail(403, "WRONG_DOMAIN", "DOMAIN is not the portal the token belongs to", member_id)
+        raise _fail(InstallRefused, "WRONG_DOMAIN", "DOMAIN is not the portal the token belongs to", member_id)
     if not _is_admin(endpoint, access):
-        raise _fail(403, "NOT_ADMIN", "only a portal administrator can install the app", member_id)
+        raise _fail(InstallRefused, "NOT_ADMIN", "only a portal administrator can install the app", member_id)
     try:
         seconds = int(expires_in or 3600)
     except (TypeError, ValueError):

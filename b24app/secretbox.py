@@ -11,10 +11,11 @@ before encryption existed: it is still read, and sealed on its next write (or by
 """
 from __future__ import annotations
 
-import os
 import threading
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from .config import Settings
 
 PREFIX = "fernet:"
 ENV_KEYS = "B24APP_ENCRYPTION_KEYS"
@@ -34,7 +35,7 @@ def generate_key() -> str:
 
 
 def _key_text() -> str:
-    return (os.environ.get(ENV_KEYS) or os.environ.get(ENV_KEY) or "").strip()
+    return Settings.from_env().encryption_keys
 
 
 def _box() -> MultiFernet:

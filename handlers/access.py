@@ -20,8 +20,8 @@ from .common import json_api, json_error, services
 
 bp = Blueprint("access", __name__)
 
-_settings = json_api(app_roles.RolesError, need="settings")
-_anyone = json_api(ValueError)
+_settings = json_api(need="settings")
+_anyone = json_api()
 
 
 def _name(u: dict) -> str:

@@ -1,20 +1,23 @@
-"""What every edge shares: the Services of this app, the parsed PHP-style form, one JSON error shape.
+"""What every edge shares: the Services of this app, the parsed PHP-style form, one JSON error shape
+(the statuses in handlers/errors.py).
 
 Like bolt-python's flask adapter: convert the request, call one function, convert the answer."""
 from __future__ import annotations
 
 import json
+from functools import wraps
 
-from flask import abort, current_app, g, jsonify, render_template, request
+from flask import abort, current_app, g, jsonify, make_response, render_template, request
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.errors import B24Error, UserSessionExpired
 from b24app.forms import FormLimitError, parse_request
 from b24app.i18n import lang_of, strings
 from b24app.verify import VerificationError, _ask_portal, verify_frame
-from install.registry import NotInstalled
+
+from . import errors
+from .errors import RoleRequired
 
 
 def app_services():
@@ -102,15 +105,21 @@ def open_session(svc, ctx) -> tuple[page_sessions.PageSession, str]:
     return sess, page_sessions.issue(svc.store, sess)
 
 
-def frame_page(render):
-    """The shape of a placement page: verify the frame (a refusal is an HTML error page with its status),
-    issue the page session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
+def verified_frame():
+    """This request's frame, verified with the portal; a refusal ends the request with the HTML error page
+    of its status before anything else runs."""
     data, q = form(), query()
-    svc = app_services()
     try:
-        ctx = verify_frame(svc, data, q)
+        return verify_frame(app_services(), data, q)
     except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+        abort(make_response(error_page(exc.status, exc.error, exc.description, q.get("LANG"))))
+
+
+def frame_page(render, ctx=None):
+    """The shape of a placement page: verify the frame (unless the caller has: ``ctx``), issue the page
+    session its JSON calls carry, then ``render(services, ctx, lang, token)``."""
+    svc = app_services()
+    ctx = ctx or verified_frame()
     sess, token = open_session(svc, ctx)
     g.b24_session = sess
     return render(svc, ctx, lang_of(ctx.lang), token)
@@ -120,18 +129,12 @@ def current_session() -> page_sessions.PageSession | None:
     return g.get("b24_session")
 
 
-def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict | None = None, session=None):
+def json_api(need: str | None = None, session=None):
     """A page's JSON endpoint: ``fn(sess, ...)`` behind the page session, acting as its person.
 
     ``need``: the action (b24app.roles.PERMISSIONS) the person's app role must allow, else 403 saying
-    which role it takes, in their language. ``bad_input`` exceptions are the caller's fault (400);
-    ``errors`` maps more domain exceptions to ``(status, code)``. A portal without our install is 409,
-    the portal refusing the person (their CRM rights) 403, any other portal refusal 502. ``session``: see
-    ``page_session(resolve)``."""
-    from functools import wraps
-
-    table = dict(errors or {})
-
+    which role it takes, in their language. What ``fn`` raises is answered by the one table in
+    handlers/errors.py; anything else is a bug and stays a 500. ``session``: see ``page_session(resolve)``."""
     def deco(fn):
         @wraps(fn)
         def wrapper(*a, **kw):
@@ -143,34 +146,13 @@ def json_api(*bad_input: type[Exception], need: str | None = None, errors: dict 
                 return json_error(403, "ROLE_REQUIRED", app_roles.needed_text(need, sess.lang))
             try:
                 return fn(sess, *a, **kw)
-            except RoleRequired as exc:
-                return json_error(403, "ROLE_REQUIRED", str(exc))
-            except tuple(table) as exc:
-                mapped = next(v for k, v in table.items() if isinstance(exc, k))
-                if mapped is None:          # the exception names its own answer (status, error, description)
-                    return json_error(exc.status, exc.error, exc.description)
-                return json_error(mapped[0], mapped[1], str(exc))
-            except bad_input as exc:
-                return json_error(400, "BAD_REQUEST", str(exc))
-            except NotInstalled as exc:
-                return json_error(409, "NOT_INSTALLED", str(exc))
-            except UserSessionExpired:
-                return json_error(401, "SESSION_EXPIRED", "your Bitrix24 sign-in for this app has expired: "
-                                  "reopen the app in Bitrix24")
-            except B24Error as exc:
-                if exc.code.upper() in PORTAL_DENIED or (not exc.code and "access denied" in exc.description.lower()):
-                    # crm.deal/company/contact.* refuse with an empty code and "Access denied." (HTTP 400)
-                    return json_error(403, "PORTAL_ACCESS_DENIED",
-                                      "Bitrix24 refused: your CRM permissions do not allow this "
-                                      f"({exc.code})")
-                if not exc.code and "not found" in exc.description.lower():   # legacy crm.*.get of no such id
-                    return json_error(404, "NOT_FOUND", exc.description)
-                return json_error(502, "PORTAL_ERROR", f"{exc.code}: {exc.description}")
+            except Exception as exc:
+                known = errors.answer(exc)
+                if known is None:
+                    raise
+                return json_error(*known)
         return wrapper
     return deco
-
-
-PORTAL_DENIED = {"ACCESS_DENIED", "INSUFFICIENT_SCOPE", "ERROR_ACCESS_DENIED"}
 
 
 def require(action: str):
@@ -178,9 +160,3 @@ def require(action: str):
     sess = current_session()
     if sess is None or not sess.can(action):
         raise RoleRequired(action, sess.lang if sess else "en")
-
-
-class RoleRequired(Exception):
-    def __init__(self, action: str, lang: str):
-        super().__init__(app_roles.needed_text(action, lang))
-        self.action = action

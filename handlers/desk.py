@@ -13,7 +13,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from desk import lookup as lookups
-from desk import phone as phones
 from desk import service_request
 from desk.strings import strings
 
@@ -33,7 +32,7 @@ def dispatcher_page():
     return frame_page(render)
 
 
-_api = json_api(phones.PhoneError, service_request.RequestError, need="desk")
+_api = json_api(need="desk")
 
 
 @bp.get("/api/desk/lookup")

@@ -13,9 +13,11 @@ from b24app import install_flow
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
+from b24app.errors import InstallError
 from b24app.i18n import lang_of, strings
 
-from .common import error_page, form, json_error, page_session, query, services, session_error
+from . import errors
+from .common import error_page, form, json_api, json_error, query, services
 
 bp = Blueprint("install", __name__)
 
@@ -27,16 +29,16 @@ def install():
     if str(data.get("event") or "").upper() == "ONAPPINSTALL":
         try:
             result = install_flow.install_from_event(svc, data)
-        except install_flow.InstallError as exc:
-            return json_error(exc.status, exc.error, exc.description)
+        except InstallError as exc:
+            return json_error(*errors.known(exc))
         return jsonify({"result": True, "member_id": result.portal.member_id, "warnings": result.warnings,
                         "job": result.job})
     if not data.get("AUTH_ID"):
         return json_error(400, "INVALID_REQUEST", "expected an installer frame POST or the ONAPPINSTALL event")
     try:
         result = install_flow.install_from_frame(svc, data, q)
-    except install_flow.InstallError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    except InstallError as exc:
+        return error_page(*errors.known(exc), q.get("LANG"))
     lang = lang_of(q.get("LANG") or result.lang)
     p = result.portal
     # install_flow confirmed this person is a portal administrator (user.admin); the page only polls the
@@ -78,22 +80,16 @@ def _status(svc, member_id: str, lang: str = "en", is_admin: bool = False) -> di
 
 
 @bp.get("/install/status")
-def install_status():
+@json_api()
+def install_status(sess):
     """How far the app.json install is, for the installer page (page session of that portal)."""
-    try:
-        sess = page_session()
-    except page_sessions.SessionError as exc:
-        return session_error(exc)
     return jsonify(_status(services(), sess.member_id, sess.lang, sess.is_admin))
 
 
 @bp.post("/install/retry")
-def install_retry():
+@json_api()
+def install_retry(sess):
     """Queue the install job again after a failure; only an admin's page session may."""
-    try:
-        sess = page_session()
-    except page_sessions.SessionError as exc:
-        return session_error(exc)
     if not sess.is_admin:
         return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
     svc = services()

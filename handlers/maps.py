@@ -16,21 +16,20 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
-import os
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import Blueprint, jsonify, render_template, request
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
 from maps import feed, geocoding, mapstate, service, swap as swaps, unplaced as unplaced_list
-from maps import settings as map_settings
 from maps.strings import strings
 
+from . import inputs
 from .common import current_session, frame_page, inline_json, json_api, json_error, require, services
+from .errors import BadInput
 
 bp = Blueprint("maps", __name__)
-TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
 POLL_SECONDS = 5
 
 
@@ -39,7 +38,7 @@ def _frame(placement_code: str):
         options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
         config = {"session": token, "lang": lang, "placement": ctx.placement, "mode": placement_code,
                   "deal_id": str(options.get("ID") or "") if ctx.placement == "CRM_DEAL_DETAIL_TAB" else "",
-                  "tiles": os.environ.get("B24APP_TILES_URL", TILES), "poll": POLL_SECONDS,
+                  "tiles": svc.settings.tiles_url, "poll": POLL_SECONDS,
                   "s": strings(lang), "stages": feed.stage_names(lang), "user_id": ctx.user_id,
                   "can": {a: current_session().can(a) for a in ("dispatch", "jobs.all", "settings")}}
         return render_template("maps/orders_map.html", s=strings(lang), lang=lang, config=inline_json(config),
@@ -52,44 +51,30 @@ def orders_map_page():
     return _frame("orders-map")
 
 
-_api = json_api(ValueError, KeyError, need="jobs.own", errors={dispatch.AssignError: None})
-_dispatch = json_api(ValueError, KeyError, need="dispatch", errors={dispatch.AssignError: None})
-_admin = json_api(ValueError, KeyError, need="settings", errors={dispatch.AssignError: None})
+_api = json_api(need="jobs.own")
+_dispatch = json_api(need="dispatch")
+_admin = json_api(need="settings")
 
 
-def _own_or_team(sess, worker_id: int) -> None:
-    """A field worker sees his own day and route; anyone else's takes a dispatching role."""
+def _day_worker(sess) -> int:
+    """``?worker=``: a field worker sees his own day and route; anyone else's takes a dispatching role."""
+    worker_id = inputs.int_arg("worker")
     if worker_id != sess.user_id:
         require("jobs.all")
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise ValueError(f"date YYYY-MM-DD expected, got {value!r}") from None
-
-
-def _int_arg(name: str) -> int:
-    try:
-        return int(request.args[name])
-    except KeyError:
-        raise ValueError(f"query parameter {name!r} is required") from None
-    except ValueError:
-        raise ValueError(f"query parameter {name!r} must be an integer") from None
+    return worker_id
 
 
 @bp.get("/api/maps/jobs")
 @_api
 def jobs(sess):
     svc, a = services(), request.args
-    since = a.get("since")
-    if since not in (None, "") and int(since) == mapstate.version(svc.store.engine, sess.member_id):
-        return jsonify({"version": int(since), "unchanged": True})
+    since = inputs.optional_int_arg("since")
+    if since is not None and since == mapstate.version(svc.store.engine, sess.member_id):
+        return jsonify({"version": since, "unchanged": True})
     version, current = service.jobs(svc, sess.member_id)
     if not sess.can("jobs.all"):
         current = service.own_jobs(svc, sess.member_id, current, sess.user_id)
-    picked = feed.filter_jobs(current, day=_date(a.get("date")), pipeline=a.get("pipeline", ""),
+    picked = feed.filter_jobs(current, day=inputs.date_arg("date"), pipeline=a.get("pipeline", ""),
                               stage=a.get("stage", ""), worker=a.get("worker", ""))
     return _compressed(jsonify(feed.build(picked, version)))
 
@@ -111,18 +96,16 @@ def _compressed(resp):
 @_dispatch
 def candidates(sess, deal_id: int):
     return jsonify(dispatch.candidates(services(), sess.member_id, deal_id, lang_of(sess.lang),
-                                       _date(request.args.get("date"))))
+                                       inputs.date_arg("date")))
 
 
 @bp.post("/api/maps/assign")
 @_dispatch
 def assign(sess):
-    body = request.get_json(silent=True) or {}
-    try:
-        deal_id, worker_id = int(body["deal_id"]), int(body["worker_id"])
-        start = datetime.fromisoformat(str(body["start"])) if body.get("start") else None
-    except (KeyError, TypeError, ValueError):
-        raise ValueError("JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected") from None
+    deal_id, worker_id, start = inputs.body_values(
+        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected",
+        lambda b: (int(b["deal_id"]), int(b["worker_id"]),
+                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None))
     return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
                                    sess.user_id, start=start))
 
@@ -130,36 +113,27 @@ def assign(sess):
 @bp.get("/api/maps/worker-day")
 @_api
 def worker_day(sess):
-    _own_or_team(sess, _int_arg("worker"))
-    return jsonify(dispatch.worker_day(services(), sess.member_id, _int_arg("worker"),
-                                       _date(request.args.get("date"))))
+    return jsonify(dispatch.worker_day(services(), sess.member_id, _day_worker(sess), inputs.date_arg("date")))
 
 
 @bp.get("/api/maps/slots/<int:deal_id>")
 @_dispatch
 def slots(sess, deal_id: int):
-    a = request.args
-    try:
-        days = int(a.get("days") or 7)
-    except ValueError:
-        raise ValueError("days must be an integer") from None
-    return jsonify(dispatch.slots(services(), sess.member_id, deal_id, lang_of(sess.lang), days,
-                                  _date(a.get("from"))))
+    return jsonify(dispatch.slots(services(), sess.member_id, deal_id, lang_of(sess.lang),
+                                  inputs.int_arg("days", 7), inputs.date_arg("from")))
 
 
 @bp.get("/api/maps/swap")
 @_dispatch
 def swap(sess):
-    return jsonify(swaps.preview(services(), sess.member_id, _int_arg("deal"), _int_arg("to"),
-                                 _date(request.args.get("date"))))
+    return jsonify(swaps.preview(services(), sess.member_id, inputs.int_arg("deal"), inputs.int_arg("to"),
+                                 inputs.date_arg("date")))
 
 
 @bp.get("/api/maps/route")
 @_api
 def route(sess):
-    _own_or_team(sess, _int_arg("worker"))
-    return jsonify(dispatch.route(services(), sess.member_id, _int_arg("worker"),
-                                  _date(request.args.get("date"))))
+    return jsonify(dispatch.route(services(), sess.member_id, _day_worker(sess), inputs.date_arg("date")))
 
 
 @bp.get("/api/maps/unplaced")
@@ -171,12 +145,11 @@ def unplaced(sess):
 @bp.post("/api/maps/pin")
 @_dispatch
 def pin(sess):
-    body = request.get_json(silent=True) or {}
-    try:
-        entity, entity_id = str(body.get("entity") or "deal"), int(body["id"])
-        lat, lon = float(body["lat"]), float(body["lon"])
-    except (KeyError, TypeError, ValueError):
-        raise ValueError("JSON body {entity, id, lat, lon} expected") from None
+    entity, entity_id, lat, lon = inputs.body_values(
+        "JSON body {entity, id, lat, lon} expected",
+        lambda b: (str(b.get("entity") or "deal"), int(b["id"]), float(b["lat"]), float(b["lon"])))
+    if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadInput("entity deal|company and lat/lon in range expected")
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
     service.changed(services(), sess.member_id)
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
@@ -196,18 +169,14 @@ def put_settings(sess):
     body = request.get_json(silent=True)
     if body is None:
         return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
-    try:
-        service.save_settings(services(), sess.member_id, body)
-    except map_settings.SettingsError as exc:
-        return json_error(400, "BAD_SETTINGS", str(exc))
+    service.save_settings(services(), sess.member_id, body)      # SettingsError: 400 BAD_SETTINGS, nothing written
     return jsonify(service.settings_view(services(), sess.member_id))
 
 
 @bp.get("/api/maps/job-stats")
-@json_api(ValueError, KeyError, need="jobs.all")
+@json_api(need="jobs.all")
 def job_stats(sess):
     """Per worker over [from, to] (portal dates): jobs finished, on-site and travel minutes."""
     from maps import stats
 
-    a = request.args
-    return jsonify(stats.job_stats(services(), sess.member_id, _date(a.get("from")), _date(a.get("to"))))
+    return jsonify(stats.job_stats(services(), sess.member_id, inputs.date_arg("from"), inputs.date_arg("to")))

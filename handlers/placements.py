@@ -14,11 +14,11 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from b24app import admin_strings, install_flow
-from b24app.i18n import lang_of, strings
-from b24app.verify import VerificationError, verify_frame
+from b24app.i18n import strings
 from install import hub as app_hub
 
-from .common import app_services, error_page, form, inline_json, open_session, query
+from .common import app_services, current_session, frame_page, inline_json, verified_frame
+from .install import _status as install_status
 
 bp = Blueprint("placements", __name__)
 
@@ -38,22 +38,18 @@ def _forward(ctx):
 
 
 def _page(placement_code: str | None):
-    data, q = form(), query()
-    svc = app_services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
+    ctx = verified_frame()
     main = placement_code is None
     if main:
         forwarded = _forward(ctx)
         if forwarded is not None:
             return forwarded
-    lang = lang_of(ctx.lang)
-    sess, token = open_session(svc, ctx)
-    is_admin = main and sess.is_admin
-    from .install import _status as install_status
+    return frame_page(lambda svc, ctx, lang, token: _render(svc, ctx, lang, token, placement_code), ctx)
 
+
+def _render(svc, ctx, lang: str, token: str, placement_code: str | None):
+    main = placement_code is None
+    is_admin = main and current_session().is_admin
     hub = app_hub.hub(lang)
     config = {"session": token, "lang": lang, "is_admin": is_admin, "s": admin_strings.strings(lang),
               "status": ctx.portal.status, "install": install_status(svc, ctx.member_id, lang, is_admin), "hub": hub,

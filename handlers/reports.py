@@ -41,7 +41,7 @@ def dashboards_page():
     return frame_page(render)
 
 
-_api = json_api(periods.ReportError, need="reports")
+_api = json_api(need="reports")
 
 
 def _period(sess, a):
@@ -147,7 +147,7 @@ def _download_session(store):
 
 
 @bp.get("/api/reports/download/<token>")
-@json_api(periods.ReportError, need="reports", session=_download_session)
+@json_api(need="reports", session=_download_session)
 def download(sess, token: str):
     """The file behind a one-time token: spent on the first fetch, acting as the person who asked."""
     spec = g.b24_download

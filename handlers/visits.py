@@ -14,7 +14,6 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
 """
 from __future__ import annotations
 
-import os
 import secrets
 
 from flask import Blueprint, jsonify, render_template, request
@@ -22,28 +21,18 @@ from flask import Blueprint, jsonify, render_template, request
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
+from b24app.errors import SettingsError
 from b24app.i18n import lang_of
-from b24app.verify import VerificationError, verify_frame
 from visits import act, create, overview, read, rules
 from visits import route as day_routes
 from visits import settings as visit_settings
 from visits.strings import strings
 
-from .common import (
-    app_services,
-    error_page,
-    form,
-    inline_json,
-    json_api,
-    json_error,
-    open_session,
-    query,
-    require,
-    services,
-)
+from . import inputs
+from .common import app_services, current_session, error_page, frame_page, inline_json, json_api, require, services
+from .errors import BadInput
 
 bp = Blueprint("visits", __name__)
-TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
 def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: str = "", frame: bool = True):
@@ -51,7 +40,7 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
     lang = lang_of(sess.lang)
     portal = svc.store.portals.get(sess.member_id)
     config = {"session": token, "lang": lang, "view": view, "company_id": company_id, "frame": frame,
-              "user_id": sess.user_id, "tiles": os.environ.get("B24APP_TILES_URL", TILES),
+              "user_id": sess.user_id, "tiles": svc.settings.tiles_url,
               "portal_url": f"https://{portal.domain}" if portal else "", "s": strings(lang),
               "tz": rules.settings_of(svc.store.kv, sess.member_id).tz, "is_admin": sess.is_admin,
               "can": {a: sess.can(a) for a in ("visits.team", "settings")},
@@ -61,16 +50,11 @@ def _render(sess: page_sessions.PageSession, token: str, view: str, company_id: 
 
 
 def _frame(view: str):
-    data, q = form(), query()
-    svc = app_services()
-    try:
-        ctx = verify_frame(svc, data, q)
-    except VerificationError as exc:
-        return error_page(exc.status, exc.error, exc.description, q.get("LANG"))
-    sess, token = open_session(svc, ctx)
-    options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
-    company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
-    return _render(sess, token, view, company_id)
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        company_id = str(options.get("ID") or "") if ctx.placement == "CRM_COMPANY_DETAIL_TAB" else ""
+        return _render(current_session(), token, view, company_id)
+    return frame_page(render)
 
 
 @bp.post("/placements/company-visits")
@@ -105,25 +89,28 @@ def phone_page(link: str):
     return _render(sess, token, request.args.get("view", "calendar"), request.args.get("company", ""), frame=False)
 
 
-_api = json_api(ValueError, KeyError, TypeError, create.CreateError, need="visits.own",
-                errors={act.PhotoTooLarge: (413, "PHOTO_TOO_LARGE"), visit_settings.SettingsError: (400, "BAD_SETTINGS"),
-                        read.NotFound: (404, "NOT_FOUND")})
-_team = json_api(ValueError, KeyError, TypeError, need="visits.team")
-_admin = json_api(ValueError, KeyError, TypeError, need="settings",
-                  errors={visit_settings.SettingsError: (400, "BAD_SETTINGS")})
+_api = json_api(need="visits.own")
+_team = json_api(need="visits.team")
+_admin = json_api(need="settings")
 
 
-def _manager(sess, value) -> int | None:
-    """Whose visits: one's own by default; anyone else's (or everyone's) takes a team role."""
+def _manager(sess) -> int | None:
+    """Whose visits (``?manager=``): one's own by default; anyone else's (or everyone's) takes a team role."""
+    manager = inputs.optional_int_arg("manager")
     if sess.can("visits.team"):
-        return int(value) if value not in (None, "") else None
-    if value not in (None, "") and int(value) != sess.user_id:
+        return manager
+    if manager is not None and manager != sess.user_id:
         require("visits.team")
     return sess.user_id
 
 
 def _body() -> dict:
-    return request.get_json(silent=True) or {}
+    return inputs.json_object(optional=True)
+
+
+def _created(sess, item: dict):
+    """201 with the new visit as the pages list it."""
+    return jsonify({"visit": read.row(item, read._visit_ids(services().store, sess.member_id))}), 201
 
 
 @bp.get("/api/visits/company/<int:company_id>")
@@ -141,15 +128,13 @@ def add_visit(sess):
         require("visits.team")
     item = create.create_visit(services(), sess.member_id, b.get("company_id"), b.get("date"),
                                b.get("type") or "planned", b.get("purpose"), manager)
-    v = read._visit_ids(services().store, sess.member_id)
-    return jsonify({"visit": read.row(item, v)}), 201
+    return _created(sess, item)
 
 
 @bp.get("/api/visits/month")
 @_api
 def month(sess):
-    a = request.args
-    return jsonify(read.month_visits(services(), sess.member_id, a.get("month"), _manager(sess, a.get("manager"))))
+    return jsonify(read.month_visits(services(), sess.member_id, inputs.month_arg(), _manager(sess)))
 
 
 @bp.get("/api/visits/<int:visit_id>")
@@ -170,8 +155,7 @@ def result(sess, visit_id: int):
 @_api
 def repeat(sess, visit_id: int):
     item = create.plan_repeat(services(), sess.member_id, visit_id, _body().get("date"))
-    v = read._visit_ids(services().store, sess.member_id)
-    return jsonify({"visit": read.row(item, v)}), 201
+    return _created(sess, item)
 
 
 @bp.post("/api/visits/company/<int:company_id>")
@@ -192,23 +176,24 @@ def company_map(sess):
     a = request.args
     # Which companies a person may see is the portal's to say (his token, his CRM permissions); the
     # manager filter here is only a view filter, open to everyone.
-    return jsonify(overview.company_map(services(), sess.member_id, a.get("period"), a.get("manager", type=int)))
+    return jsonify(overview.company_map(services(), sess.member_id, a.get("period"),
+                                        inputs.optional_int_arg("manager")))
 
 
 @bp.get("/api/visits/stats")
 @_team
 def stats(sess):
-    return jsonify(overview.stats(services(), sess.member_id, request.args.get("month")))
+    return jsonify(overview.stats(services(), sess.member_id, inputs.month_arg()))
 
 
 @bp.get("/api/visits/route")
 @_api
 def route(sess):
-    a = request.args
-    manager = _manager(sess, a.get("manager")) or sess.user_id
-    if not a.get("date"):
-        return json_error(400, "BAD_REQUEST", "query parameter 'date' (YYYY-MM-DD) is required")
-    return jsonify(day_routes.day_route(services(), sess.member_id, int(manager), a["date"]))
+    manager = _manager(sess) or sess.user_id
+    day = inputs.date_arg("date")
+    if day is None:
+        raise BadInput("query parameter 'date' (YYYY-MM-DD) is required")
+    return jsonify(day_routes.day_route(services(), sess.member_id, manager, day.isoformat()))
 
 
 def qr_svg(url: str) -> str:
@@ -229,7 +214,7 @@ def phone_link(sess):
     svc = services()
     link = secrets.token_urlsafe(32)
     link_id = svc.store.phone_links.add(link, sess.member_id, sess.user_id, sess.lang,
-                                        str((request.get_json(silent=True) or {}).get("label") or "")[:100])
+                                        str(_body().get("label") or "")[:100])
     url = f"{svc.settings.public_url.rstrip('/')}/m/{link}"
     return jsonify({"url": url, "id": link_id, "qr_svg": qr_svg(url)})
 
@@ -247,6 +232,5 @@ def save_settings(sess):
     route_starts: {user id: [lat, lon] | null}}."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return json_error(400, "BAD_SETTINGS",
-                          'a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}')
+        raise SettingsError('a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}')
     return jsonify(visit_settings.save(services(), sess.member_id, body))

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from b24app.errors import B24Error
+from b24app.errors import B24Error, InstallError
 
 from . import manifest as manifest_mod
 from .plan import CHANGING, Plan, Step, Target, event_key, make_plan
@@ -26,10 +26,6 @@ KV_KEY = "installed"
 MAX_ROUNDS = 6
 # Answers that mean "it is already there": a previous attempt landed, which is what we wanted.
 ALREADY = ("already binded", "already installed", "already exists", "error_activity_already_installed")
-
-
-class InstallError(Exception):
-    """The portal could not be brought to the declared state (after all rounds)."""
 
 
 @dataclass

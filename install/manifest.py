@@ -8,13 +8,14 @@ is fixed in one look rather than found by a failed install on a customer's porta
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator
+
+from b24app.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
@@ -32,7 +33,7 @@ def default_manifest_path() -> Path:
 
 def manifest_path() -> Path:
     """Where load() reads from: $B24APP_MANIFEST when set, else the shipped app.json."""
-    override = os.environ.get(ENV_MANIFEST, "").strip()
+    override = Settings.from_env().manifest
     return Path(override) if override else default_manifest_path()
 
 

@@ -23,9 +23,36 @@ from maps.schedule import Job, Worker, WorkerDay, worker_windows
 
 
 class AssignError(ValueError):
-    def __init__(self, status: int, error: str, description: str):
-        super().__init__(description)
-        self.status, self.error, self.description = status, error, description
+    """Dispatching cannot do what was asked; the subclass says why (handlers/errors.py answers it), the
+    text says it to a person (the assign robot logs it)."""
+
+    @property
+    def description(self) -> str:
+        return str(self)
+
+
+class NotAJob(AssignError):
+    """The deal is not an open deal of our pipelines (or not this portal's)."""
+
+
+class NoCoordinates(AssignError):
+    """The job's address is not placed yet: no distance to rank or route by."""
+
+
+class NotInTeam(AssignError):
+    """The person is not one of the field team the job may go to."""
+
+
+class NoWindow(AssignError):
+    """The worker has no free window for the job in the days looked at."""
+
+
+class BadDays(AssignError):
+    """The slots grid spans 1 to 31 days."""
+
+
+class PortalRefused(AssignError):
+    """The portal refused a command of the assignment batch (halted: nothing after it ran)."""
 
 
 def _aware(dt: datetime | None, tz) -> datetime | None:
@@ -85,9 +112,9 @@ def _context(services, member_id: str, deal_id: int, pool: list[Worker] | None =
                 raise
             job = None                                  # the legacy "Not found" of a deal id of no one here
     if job is None:
-        raise AssignError(404, "NOT_A_JOB", f"deal {deal_id} is not an open deal of the b24app pipelines")
+        raise NotAJob(f"deal {deal_id} is not an open deal of the b24app pipelines")
     if job.point is None:
-        raise AssignError(409, "NO_COORDINATES", f"deal {deal_id} has no coordinates yet (address not geocoded)")
+        raise NoCoordinates(f"deal {deal_id} has no coordinates yet (address not geocoded)")
     return conf, tz, current, job, pool if pool is not None else service.team(services, member_id, current)
 
 
@@ -101,7 +128,7 @@ def candidates(services, member_id: str, deal_id: int, lang: str = "ru", day: da
     day = sjob.start.date() if sjob.start else (day or _today(tz))
     workers = service.for_pipeline(conf, job.pipeline, workers, current)
     days = worker_days(services, member_id, day, current, workers, tz)
-    ranked = rank_candidates(sjob, days, service.travel())
+    ranked = rank_candidates(sjob, days, service.travel(services.settings))
     return {"deal_id": job.id, "day": day.isoformat(), "job": _job_out(job), "candidates": [{
         "worker_id": int(c.worker.id), "name": c.worker.name, "fits": c.fits,
         "extra_minutes": None if c.extra_minutes is None else round(c.extra_minutes),
@@ -138,7 +165,7 @@ def auto_assign(services, member_id: str, deal_id: int, user_ids, job_at: dateti
     days = [sjob.start.date()] if sjob.start else [_today(tz) + timedelta(days=k) for k in range(14)]
     for d in days:
         ranked = [c for c in rank_candidates(sjob, worker_days(services, member_id, d, current, workers, tz),
-                                             service.travel()) if c.fits]
+                                             service.travel(services.settings)) if c.fits]
         if ranked:
             best = ranked[0]
             out = assign(services, member_id, deal_id, int(best.worker.id), lang, pool=workers,
@@ -155,7 +182,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     conf, tz, current, job, workers = _context(services, member_id, deal_id, pool)
     worker = next((w for w in workers if int(w.id) == int(worker_id)), None)
     if worker is None:
-        raise AssignError(400, "NOT_IN_TEAM", f"user {worker_id} is not in the field team")
+        raise NotInTeam(f"user {worker_id} is not in the field team")
     sjob = to_job(job, tz)
     start = _aware(start, tz) or sjob.start    # an explicit time (date picker, swap) moves the job
     if start is None:                      # no agreed time: the worker's cheapest gap, today or later
@@ -163,12 +190,12 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
         for k in range(14):
             d = day + timedelta(days=k)
             wd = worker_days(services, member_id, d, current, [worker], tz)[0]
-            ranked = rank_candidates(sjob, [wd], service.travel())
+            ranked = rank_candidates(sjob, [wd], service.travel(services.settings))
             if ranked and ranked[0].fits:
                 start = ranked[0].insertion.arrival
                 break
         if start is None:
-            raise AssignError(409, "NO_WINDOW", f"{worker.name} has no free window in the next 14 days")
+            raise NoWindow(f"{worker.name} has no free window in the next 14 days")
     end = start + timedelta(minutes=job.duration_min)
     ids = installed_ids(services.store, member_id)
     lat, lon = job.point
@@ -191,7 +218,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     res = client.batch(cmds, halt=True)
     if res.errors:
         key, err = next(iter(res.errors.items()))
-        raise AssignError(502, "PORTAL_REFUSED", f"{key}: {getattr(err, 'description', None) or err}")
+        raise PortalRefused(f"{key}: {getattr(err, 'description', None) or err}")
     version = service.changed(services, member_id)
     task = (res.result.get("task") or {}).get("task") or {}
     return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),
@@ -209,7 +236,7 @@ def worker_day(services, member_id: str, worker_id: int, day: date | None = None
     if not workers:
         workers = [Worker(str(worker_id), f"#{worker_id}", service.working_hours(conf, worker_id))]
     wd = worker_days(services, member_id, day, current, workers, tz)[0]
-    r = day_route(wd, service.travel())
+    r = day_route(wd, service.travel(services.settings))
     jobs = {str(j.id): j for j in current}
     return {"worker_id": int(worker_id), "name": workers[0].name, "day": day.isoformat(),
             "drive_minutes": round(r.drive_minutes), "late_minutes": round(r.late_minutes),
@@ -218,7 +245,7 @@ def worker_day(services, member_id: str, worker_id: int, day: date | None = None
             "hours": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in wd.worker.hours.intervals(day)],
             "windows": [{"start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M"),
                          "minutes": round(w.minutes), "after": w.after_job, "before": w.before_job}
-                        for w in worker_windows(wd, service.travel())],
+                        for w in worker_windows(wd, service.travel(services.settings))],
             "stops": [{**_job_out(jobs[s.job_id]), "arrival": s.arrival.strftime("%H:%M"),
                        "start": s.start.strftime("%H:%M"), "end": s.end.strftime("%H:%M"),
                        "drive_minutes": round(s.drive_minutes), "late_minutes": round(s.late_minutes)}
@@ -228,7 +255,7 @@ def worker_day(services, member_id: str, worker_id: int, day: date | None = None
 def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7, first: date | None = None) -> dict:
     """The date picker: every (date, worker) cell with its load and added driving, and the best slots."""
     if not 1 <= int(days) <= 31:
-        raise AssignError(400, "BAD_DAYS", "days must be between 1 and 31")
+        raise BadDays("days must be between 1 and 31")
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = replace(to_job(job, tz), start=None)
     workers = service.for_pipeline(conf, job.pipeline, workers, current)
@@ -238,7 +265,7 @@ def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 
     for d in dates:
         for wd in worker_days(services, member_id, d, [j for j in current if j.id != job.id], workers, tz):
             load[(wd.worker.id, d)] = wd
-    grid = best_slots(sjob, workers, dates, service.travel(), load)
+    grid = best_slots(sjob, workers, dates, service.travel(services.settings), load)
     return {"deal_id": job.id, "days": [d.isoformat() for d in dates], "best": [{
         "worker_id": int(s.worker.id), "name": s.worker.name, "day": s.day.isoformat(),
         "arrival": s.insertion.arrival.strftime("%Y-%m-%dT%H:%M"), "extra_minutes": round(s.insertion.extra_minutes),
@@ -283,7 +310,7 @@ def route(services, member_id: str, worker_id: int, day: date | None = None) -> 
     depart = min(first.start, datetime.combine(day, hours.start, tz))
     fixed = {j.id: j.start for j in mine if j.start is not None}
     finish_by = max([datetime.combine(day, hours.end, tz)] + [j.end for j in mine if j.end is not None])
-    r = optimise_day(start_at, mine, fixed, service.travel(), depart_at=depart, finish_by=finish_by,
+    r = optimise_day(start_at, mine, fixed, service.travel(services.settings), depart_at=depart, finish_by=finish_by,
                      fixed_slack_min=float(conf.get("fixed_slack_min") or 0))
     by_id = {j.id: j for j in mine}
     # A booked job the worker cannot reach at its agreed time still happens (late): it stays in the route at

@@ -21,7 +21,9 @@ from typing import Any, Callable, Protocol
 
 from geopy.geocoders import Nominatim
 
-DEFAULT_USER_AGENT = "b24app/0.1 (+https://github.com/b24app)"
+from b24app.config import Settings
+
+DEFAULT_USER_AGENT = Settings.geocoder_user_agent          # B24APP_GEOCODER_USER_AGENT overrides it
 
 OK, MANUAL, NOT_FOUND, ERROR = "ok", "manual", "not_found", "error"
 

@@ -9,7 +9,6 @@ not be placed are listed (``failed_records``) for the dispatcher to fix or pin b
 from __future__ import annotations
 
 import logging
-import os
 
 from geopy.geocoders import Nominatim
 
@@ -18,7 +17,7 @@ from install.registry import NotInstalled, installed_ids
 from maps import mapstate
 from maps.geo import format_point, parse_point
 from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
-from maps.geocode import DEFAULT_USER_AGENT, Geocoder, GeoResult, normalise_address
+from maps.geocode import Geocoder, GeoResult, normalise_address
 from maps.orders import PIPELINES
 
 log = logging.getLogger("b24app.maps.geocoding")
@@ -26,25 +25,25 @@ log = logging.getLogger("b24app.maps.geocoding")
 # Tests and self-hosted deployments swap these: a provider with geopy's geocode(), and the limiter.
 PROVIDER_FACTORY = None          # () -> geopy-like geocoder; None = Nominatim (B24APP_NOMINATIM_URL)
 LIMITER = None                   # None = SqlRateLimiter on the store: 1 request/s for every process together
-MIN_INTERVAL = float(os.environ.get("B24APP_GEOCODER_MIN_INTERVAL", "1.0"))
 
 
-def provider():
+def provider(settings):
+    """The geocoder of the deployment: Nominatim at ``settings.nominatim_url`` with its user agent."""
     if PROVIDER_FACTORY is not None:
         return PROVIDER_FACTORY()
-    url = os.environ.get("B24APP_NOMINATIM_URL", "https://nominatim.openstreetmap.org")
-    scheme, _, domain = url.partition("://")
-    return Nominatim(user_agent=os.environ.get("B24APP_GEOCODER_USER_AGENT", DEFAULT_USER_AGENT),
-                     domain=domain.rstrip("/"), scheme=scheme, timeout=10)
+    scheme, _, domain = settings.nominatim_url.partition("://")
+    return Nominatim(user_agent=settings.geocoder_user_agent, domain=domain.rstrip("/"), scheme=scheme, timeout=10)
 
 
-def limiter_for(store):
-    return LIMITER if LIMITER is not None else SqlRateLimiter(store.engine, "nominatim", MIN_INTERVAL)
+def limiter_for(services):
+    if LIMITER is not None:
+        return LIMITER
+    return SqlRateLimiter(services.store.engine, "nominatim", services.settings.geocoder_min_interval)
 
 
-def geocoder_for(store, member_id: str) -> Geocoder:
-    return Geocoder(SqlGeoCache(store.engine, member_id), provider(), limiter=limiter_for(store),
-                    geocode_kwargs={"language": "ru"})
+def geocoder_for(services, member_id: str) -> Geocoder:
+    return Geocoder(SqlGeoCache(services.store.engine, member_id), provider(services.settings),
+                    limiter=limiter_for(services), geocode_kwargs={"language": "ru"})
 
 
 def company_address(company: dict) -> str:
@@ -90,7 +89,7 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
     seen = record_state(store.engine, member_id, entity, entity_id)
     if seen and seen["key"] == key and current is not None:
         return None              # this address was placed before; a hand-edited value stays
-    result = geocoder_for(store, member_id).lookup(address)
+    result = geocoder_for(services, member_id).lookup(address)
     save_record(store.engine, member_id, entity, entity_id, result)
     if result.found and (current is None or abs(current[0] - result.lat) > 1e-6
                          or abs(current[1] - result.lon) > 1e-6):
@@ -113,7 +112,7 @@ def pin_record(services, member_id: str, entity: str, entity_id: int, lat: float
     client = services.client(member_id)
     row = client.call(f"crm.{entity}.get", {"id": int(entity_id)})
     address = record_address(client, ids, entity, row) or f"{entity} {entity_id}"
-    result = geocoder_for(services.store, member_id).set_manual(address, lat, lon)
+    result = geocoder_for(services, member_id).set_manual(address, lat, lon)
     save_record(services.store.engine, member_id, entity, entity_id, result)
     client.call(f"crm.{entity}.update", {"id": int(entity_id), "fields": {coord_field: format_point(lat, lon)}})
     mapstate.bump(services.store.engine, member_id)

@@ -8,7 +8,6 @@ the time zone is the map's ``tz``, else the portal's time zone the visits pages 
 """
 from __future__ import annotations
 
-import os
 import threading
 import time as _time
 from datetime import time
@@ -152,6 +151,6 @@ def for_pipeline(conf: dict, pipeline: str, workers: list[Worker], current: list
     return picked or workers
 
 
-def travel():
-    url = os.environ.get("B24APP_OSRM_URL")
-    return OsrmTravelModel(url) if url else TravelModel()
+def travel(settings):
+    """Travel times: the deployment's OSRM router (``settings.osrm_url``), else straight line × road factor."""
+    return OsrmTravelModel(settings.osrm_url) if settings.osrm_url else TravelModel()

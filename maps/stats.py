@@ -15,6 +15,10 @@ from maps import service
 from maps.mapstate import t_facts
 
 
+class BadRange(ValueError):
+    """A statistics period that ends before it starts."""
+
+
 def _aware(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
@@ -54,7 +58,7 @@ def job_stats(services, member_id: str, day_from: date | None, day_to: date | No
     day_to = day_to or today
     day_from = day_from or day_to - timedelta(days=29)
     if day_from > day_to:
-        raise ValueError(f"from {day_from} is after to {day_to}")
+        raise BadRange(f"from {day_from} is after to {day_to}")
     lo = datetime.combine(day_from, datetime.min.time(), zone)
     hi = datetime.combine(day_to + timedelta(days=1), datetime.min.time(), zone)
     with services.store.engine.connect() as c:

@@ -9,9 +9,17 @@ from __future__ import annotations
 from datetime import date
 
 from maps import service
-from maps.assign import AssignError, _context, _today, pool_of, to_job, worker_days
+from maps.assign import AssignError, NotInTeam, _context, _today, pool_of, to_job, worker_days
 from maps.dispatch import DayRoute, swap_preview
 from maps.schedule import Worker
+
+
+class NotAssigned(AssignError):
+    """A swap needs a job someone does; an unassigned one is assigned instead."""
+
+
+class SameWorker(AssignError):
+    """The job already belongs to the person it would be swapped to."""
 
 
 def _day_out(r: DayRoute, titles: dict, moved_id: str) -> dict:
@@ -27,19 +35,19 @@ def preview(services, member_id: str, deal_id: int, to_worker: int, day: date | 
     """Both workers' days before and after moving ``deal_id`` to ``to_worker``."""
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     if not job.worker_id:
-        raise AssignError(409, "NOT_ASSIGNED", f"deal {deal_id} has no worker yet: assign it instead")
+        raise NotAssigned(f"deal {deal_id} has no worker yet: assign it instead")
     if int(job.worker_id) == int(to_worker):
-        raise AssignError(400, "SAME_WORKER", f"user {to_worker} already does deal {deal_id}")
+        raise SameWorker(f"user {to_worker} already does deal {deal_id}")
     by_id = {int(w.id): w for w in workers}
     if int(to_worker) not in by_id:
-        raise AssignError(400, "NOT_IN_TEAM", f"user {to_worker} is not in the field team")
+        raise NotInTeam(f"user {to_worker} is not in the field team")
     a = by_id.get(int(job.worker_id)) or next(iter(pool_of(services, member_id, [job.worker_id])), None) \
         or Worker(str(job.worker_id), f"#{job.worker_id}", service.working_hours(conf))
     b = by_id[int(to_worker)]
     sjob = to_job(job, tz)
     day = sjob.start.date() if sjob.start else (day or _today(tz))
     day_a, day_b = worker_days(services, member_id, day, current, [a, b], tz)
-    p = swap_preview(sjob, day_a, day_b, service.travel())
+    p = swap_preview(sjob, day_a, day_b, service.travel(services.settings))
     titles = {str(j.id): j.title for j in current}
     titles[str(job.id)] = job.title
     return {"deal_id": job.id, "day": day.isoformat(), "title": job.title,

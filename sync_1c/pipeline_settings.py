@@ -9,15 +9,9 @@ strictly after the source stage (forward-only, 1c-odata.md §3.6 step 6), and ev
 """
 from __future__ import annotations
 
+from b24app.errors import SettingsError
+
 from . import connection
-
-
-class SettingsError(ValueError):
-    """A setting that cannot be stored; `field` is the body key it came from."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 def _pipeline(ids, field: str, ref):
@@ -28,8 +22,8 @@ def _pipeline(ids, field: str, ref):
         p = ids.pipeline_of_category(int(ref))
         if p is not None:
             return p
-    raise SettingsError(field, f"unknown pipeline {ref!r}; the app's pipelines: "
-                               + ", ".join(f"{k} (CATEGORY_ID {v['categoryId']})" for k, v in pipelines.items()))
+    raise SettingsError(f"unknown pipeline {ref!r}; the app's pipelines: "
+                        + ", ".join(f"{k} (CATEGORY_ID {v['categoryId']})" for k, v in pipelines.items()), path=field)
 
 
 def _stage(pipeline, field: str, ref) -> tuple[int, str]:
@@ -37,8 +31,8 @@ def _stage(pipeline, field: str, ref) -> tuple[int, str]:
     order = list(pipeline.stages)
     key = ref if ref in pipeline.stages else pipeline.stage_key(str(ref))
     if key is None:
-        raise SettingsError(field, f"pipeline {pipeline.key} has no stage {ref!r}; its stages: "
-                                   + ", ".join(order))
+        raise SettingsError(f"pipeline {pipeline.key} has no stage {ref!r}; its stages: "
+                            + ", ".join(order), path=field)
     return order.index(key), pipeline.stages[key]
 
 
@@ -46,19 +40,19 @@ def parse_auto_forward(value, ids) -> dict[str, dict[str, str]]:
     """{pipeline: {from stage: to stage}} → {CATEGORY_ID: {from STATUS_ID: to STATUS_ID}}. {} switches it off."""
     field = "auto_forward"
     if not isinstance(value, dict):
-        raise SettingsError(field, "an object {pipeline: {from stage: to stage}} is expected")
+        raise SettingsError("an object {pipeline: {from stage: to stage}} is expected", path=field)
     out: dict[str, dict[str, str]] = {}
     for pref, moves in value.items():
         p = _pipeline(ids, field, pref)
         if not isinstance(moves, dict):
-            raise SettingsError(field, f"pipeline {pref!r}: an object {{from stage: to stage}} is expected")
+            raise SettingsError(f"pipeline {pref!r}: an object {{from stage: to stage}} is expected", path=field)
         cat = out.setdefault(str(p.category_id), {})
         for src, dst in moves.items():
             i, src_id = _stage(p, field, src)
             j, dst_id = _stage(p, field, dst)
             if j <= i:
-                raise SettingsError(field, f"pipeline {p.key}: {dst} is not after {src} — the app only moves "
-                                           "a deal forward when it is paid")
+                raise SettingsError(f"pipeline {p.key}: {dst} is not after {src} — the app only moves "
+                                    "a deal forward when it is paid", path=field)
             cat[src_id] = dst_id
     return out
 
@@ -68,20 +62,21 @@ def parse_gate(value, ids) -> dict:
     ({"enabled", "categories": [CATEGORY_ID] | None, "all_deals"}). `pipelines` null = every pipeline."""
     field = "gate"
     if not isinstance(value, dict):
-        raise SettingsError(field, 'an object {"enabled": true, "pipelines": [...], "all_deals": false} is expected')
+        raise SettingsError('an object {"enabled": true, "pipelines": [...], "all_deals": false} is expected',
+                            path=field)
     unknown = set(value) - {"enabled", "pipelines", "categories", "all_deals"}
     if unknown:
-        raise SettingsError(field, f"unknown key(s) {', '.join(sorted(unknown))}")
+        raise SettingsError(f"unknown key(s) {', '.join(sorted(unknown))}", path=field)
     out = {"enabled": True, "categories": None, "all_deals": False}
     for flag in ("enabled", "all_deals"):
         if flag in value:
             if not isinstance(value[flag], bool):
-                raise SettingsError(field, f"{flag} must be true or false")
+                raise SettingsError(f"{flag} must be true or false", path=field)
             out[flag] = value[flag]
     pipelines = value.get("pipelines", value.get("categories"))
     if pipelines is not None:
         if not isinstance(pipelines, list):
-            raise SettingsError(field, "pipelines must be a list of pipelines (or null for all)")
+            raise SettingsError("pipelines must be a list of pipelines (or null for all)", path=field)
         out["categories"] = sorted({_pipeline(ids, field, p).category_id for p in pipelines})
     return out
 

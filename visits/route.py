@@ -97,7 +97,7 @@ def day_route(services, member_id: str, manager: int, day: str, start: tuple[flo
     if agreed:
         depart = min(depart, min(agreed.values()))
     jobs = [Job(id=str(r["id"]), location=p, duration_min=VISIT_MINUTES, title=r["title"]) for r, p in stops]
-    route = optimise_day(origin, jobs, agreed, service.travel(), depart_at=depart,
+    route = optimise_day(origin, jobs, agreed, service.travel(services.settings), depart_at=depart,
                          engine="exact" if len(jobs) <= EXACT_UP_TO else "auto")
     # A late agreed visit stays at its agreed place in the day: before the first routed stop starting later.
     order = list(route.order)

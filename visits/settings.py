@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from b24app.errors import SettingsError
+
 from . import rules
 
 KV_POPUP_FIELDS = "visits.popup_fields"          # [{"code", "label", "items": {id: value}?}]
@@ -19,10 +21,6 @@ PERIODS = ("month", "quarter", "year")
 MAX_PERIOD_DAYS = 3660
 DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365)}
 KEYS = {"popup_fields", "visited_period", "route_starts", *DAY_LIMITS}
-
-
-class SettingsError(ValueError):
-    """A setting cannot be saved as given; the text says which value and why."""
 
 
 def check_period(value) -> str:

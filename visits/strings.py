@@ -1,16 +1,10 @@
-"""UI strings of the visit pages (ru/en by the portal user's LANG); stage names as app.json names them."""
+"""UI strings of the visit pages (ru/en by the portal user's LANG); the Visit stages' names and colours are
+read from app.json (the one declaration the installer puts on the portal), never copied here."""
 from __future__ import annotations
 
 from b24app.i18n import lang_of
+from install.manifest import load
 
-STAGES = {
-    "ru": {"draft": "Черновик", "in_work": "Взял в работу", "repeat_visit": "Повторный визит",
-           "overdue": "Просрочено", "done": "Визит проведен", "failed": "Визит не состоялся"},
-    "en": {"draft": "Draft", "in_work": "In work", "repeat_visit": "Repeat visit", "overdue": "Overdue",
-           "done": "Visit done", "failed": "Visit failed"},
-}
-STAGE_COLORS = {"draft": "#A5A5A5", "in_work": "#39A8EF", "repeat_visit": "#FFA900", "overdue": "#FF5752",
-                "done": "#7BD500", "failed": "#FF0000"}
 TYPES = {
     "ru": {"planned": "Плановый", "repeat": "Повторный", "unplanned": "Внеплановый",
            "merchandising": "Мерчендайзинг", "training": "Обучение"},
@@ -79,6 +73,15 @@ UI = {
 }
 
 
+def stages(lang: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The Visit smart process's stages from the manifest: (our key → name in ``lang``, key → colour)."""
+    lang = lang_of(lang)
+    declared = load().smart_process("visit")["stages"]
+    return ({st["key"]: st["name"].get(lang) or st["name"]["ru"] for st in declared},
+            {st["key"]: st.get("color") for st in declared})
+
+
 def strings(lang: str | None) -> dict:
     lang = lang_of(lang)
-    return {**UI[lang], "stages": STAGES[lang], "types": TYPES[lang], "colors": STAGE_COLORS}
+    names, colors = stages(lang)
+    return {**UI[lang], "stages": names, "types": TYPES[lang], "colors": colors}

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 import responses
 
+from b24app.config import Settings
 from b24app.store import open_store
 from maps import feed, geocoding, mapstate
 from maps.geocache_sql import SqlGeoCache, failed_records
@@ -104,6 +105,7 @@ class FakeClient:
 class FakeServices:
     def __init__(self, store, client):
         self.store, self._client = store, client
+        self.settings = Settings()
 
     def client(self, member_id):
         return self._client

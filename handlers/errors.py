@@ -1,0 +1,110 @@
+"""The one table from an exception to the JSON answer every edge gives: ``{error, error_description}`` and
+its HTTP status.
+
+Why one table: domain packages raise errors that say what went wrong (no job, no free window, a bad
+setting) and never choose an HTTP status; the web layer decides that here, once, for every endpoint.
+An exception that is not in the table is a bug: it is not caught, so it is a 500 a test notices — never
+a 400 that blames the caller (a ``KeyError`` from our own code used to read as "bad request").
+"""
+from __future__ import annotations
+
+from b24app import roles as app_roles
+from b24app.errors import (
+    B24Error,
+    InstallNotConfirmed,
+    InstallRefused,
+    InstallRequestInvalid,
+    SettingsError,
+    UserSessionExpired,
+)
+from desk.phone import PhoneError
+from desk.service_request import RequestError
+from install.registry import NotInstalled
+from maps import assign, swap
+from maps.stats import BadRange
+from reports.period import ReportError
+from visits.act import PhotoTooLarge
+from visits.create import CreateError
+from visits.read import NotFound as VisitNotFound
+
+
+class BadInput(ValueError):
+    """The request itself is malformed: a parameter missing, not a number or a date, a body that is not a
+    JSON object. Raised by handlers/inputs.py while parsing, before any domain code runs."""
+
+
+class RoleRequired(Exception):
+    """The person's app role does not allow the action (b24app.roles); the text says which role would."""
+
+    def __init__(self, action: str, lang: str):
+        super().__init__(app_roles.needed_text(action, lang))
+        self.action = action
+
+
+SESSION_EXPIRED = "your Bitrix24 sign-in for this app has expired: reopen the app in Bitrix24"
+
+# exception class → (HTTP status, error code); code None: the exception's own ``error`` (install refusals
+# keep their precise codes). Looked up along the exception's MRO, so a subclass may have its own row.
+TABLE: dict[type[BaseException], tuple[int, str | None]] = {
+    BadInput: (400, "BAD_REQUEST"),
+    BadRange: (400, "BAD_REQUEST"),
+    ReportError: (400, "BAD_REQUEST"),
+    PhoneError: (400, "BAD_REQUEST"),
+    RequestError: (400, "BAD_REQUEST"),
+    app_roles.RolesError: (400, "BAD_REQUEST"),
+    CreateError: (400, "BAD_REQUEST"),
+    PhotoTooLarge: (413, "PHOTO_TOO_LARGE"),
+    SettingsError: (400, "BAD_SETTINGS"),
+    VisitNotFound: (404, "NOT_FOUND"),
+    RoleRequired: (403, "ROLE_REQUIRED"),
+    NotInstalled: (409, "NOT_INSTALLED"),
+    UserSessionExpired: (401, "SESSION_EXPIRED"),
+    # dispatch (maps/assign.py, maps/swap.py)
+    assign.NotAJob: (404, "NOT_A_JOB"),
+    assign.NoCoordinates: (409, "NO_COORDINATES"),
+    assign.NotInTeam: (400, "NOT_IN_TEAM"),
+    assign.NoWindow: (409, "NO_WINDOW"),
+    assign.BadDays: (400, "BAD_DAYS"),
+    assign.PortalRefused: (502, "PORTAL_REFUSED"),
+    swap.NotAssigned: (409, "NOT_ASSIGNED"),
+    swap.SameWorker: (400, "SAME_WORKER"),
+    # the installer call (b24app/install_flow.py)
+    InstallRequestInvalid: (400, None),
+    InstallNotConfirmed: (401, None),
+    InstallRefused: (403, None),
+}
+
+PORTAL_DENIED = {"ACCESS_DENIED", "INSUFFICIENT_SCOPE", "ERROR_ACCESS_DENIED"}
+
+
+def answer(exc: BaseException) -> tuple[int, str, str] | None:
+    """``(status, error, description)`` for an exception the table knows, else None (let it be a 500)."""
+    for cls in type(exc).__mro__:
+        if cls in TABLE:
+            status, code = TABLE[cls]
+            if isinstance(exc, UserSessionExpired):
+                return status, code, SESSION_EXPIRED
+            return status, code or getattr(exc, "error", "ERROR"), str(exc)
+    if isinstance(exc, B24Error):
+        return portal_refusal(exc)
+    return None
+
+
+def known(exc: BaseException) -> tuple[int, str, str]:
+    """``answer(exc)`` for an edge that catches a family of errors itself; one the table does not know is
+    raised again (a bug, a 500)."""
+    found = answer(exc)
+    if found is None:
+        raise exc
+    return found
+
+
+def portal_refusal(exc: B24Error) -> tuple[int, str, str]:
+    """The portal refused a call made for a person: their CRM rights (403), a legacy "Not found" (404),
+    anything else the portal's failure (502)."""
+    if exc.code.upper() in PORTAL_DENIED or (not exc.code and "access denied" in exc.description.lower()):
+        # crm.deal/company/contact.* refuse with an empty code and "Access denied." (HTTP 400)
+        return 403, "PORTAL_ACCESS_DENIED", f"Bitrix24 refused: your CRM permissions do not allow this ({exc.code})"
+    if not exc.code and "not found" in exc.description.lower():       # legacy crm.*.get of no such id
+        return 404, "NOT_FOUND", exc.description
+    return 502, "PORTAL_ERROR", f"{exc.code}: {exc.description}"
