@@ -16,13 +16,16 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
 
 from flask import Blueprint, jsonify, render_template, request
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
-from maps import feed, geocoding, mapstate, service, swap as swaps, unplaced as unplaced_list
+from maps import feed, geocoding, mapstate, service, stats
+from maps import swap as swaps
+from maps import unplaced as unplaced_list
 from maps.strings import strings
 
 from . import inputs
@@ -84,8 +87,6 @@ def _compressed(resp):
     if "gzip" not in request.headers.get("Accept-Encoding", "") or resp.content_length is None \
             or resp.content_length < 16_384:
         return resp
-    import gzip
-
     resp.set_data(gzip.compress(resp.get_data(), compresslevel=5))
     resp.headers["Content-Encoding"] = "gzip"
     resp.headers["Vary"] = "Accept-Encoding"
@@ -177,6 +178,4 @@ def put_settings(sess):
 @json_api(need="jobs.all")
 def job_stats(sess):
     """Per worker over [from, to] (portal dates): jobs finished, on-site and travel minutes."""
-    from maps import stats
-
     return jsonify(stats.job_stats(services(), sess.member_id, inputs.date_arg("from"), inputs.date_arg("to")))

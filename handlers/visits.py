@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import secrets
 
+import qrcode
 from flask import Blueprint, jsonify, render_template, request
+from qrcode.image.svg import SvgPathImage
 
 from b24app import roles as app_roles
 from b24app import session as page_sessions
@@ -199,9 +201,6 @@ def route(sess):
 def qr_svg(url: str) -> str:
     """The link as a QR code (SVG paths, qrcode's own encoder): a phone's camera opens it, nobody types
     43 random characters. The page shows it as an <img> data: URL, never as markup in its DOM."""
-    import qrcode
-    from qrcode.image.svg import SvgPathImage
-
     return qrcode.make(url, image_factory=SvgPathImage).to_string(encoding="unicode")
 
 
