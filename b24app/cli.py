@@ -54,9 +54,9 @@ def main() -> None:
 @click.option("--port", default=8025, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the web app (installer, events, robots, frames) with werkzeug's threaded server."""
-    from werkzeug.serving import run_simple  # noqa: PLC0415 - the web server only for serve
+    from werkzeug.serving import run_simple  # the web server only for serve
 
-    from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
+    from .app import create_app  # flask + every blueprint: only serve/demo pay for them
 
     _logging()
     _require_key()
@@ -143,7 +143,7 @@ def sandbox(host: str, port: int, seed: str, webhook_code: str | None, plan: str
             client_secret: str | None, app_url: str | None, install_mode: str | None) -> None:
     """Run one sandbox portal (REST, OAuth server, portal pages) until Ctrl-C."""
     _need_sandbox()
-    from b24sandbox import cli as sandbox_cli  # noqa: PLC0415 - a development package, imported on use
+    from b24sandbox import cli as sandbox_cli  # a development package, imported on use
 
     sandbox_cli.main(host=host, port=port, seed=seed, webhook_code=webhook_code, plan=plan, client_id=client_id,
                      client_secret=client_secret, app_url=app_url, install=install_mode,
@@ -186,12 +186,12 @@ def demo(host: str, portal_port: int, app_port: int) -> None:
 
 def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None = None) -> dict:
     """Start everything ``b24app demo`` runs and return the pieces (tests use this directly)."""
-    from werkzeug.serving import make_server  # noqa: PLC0415 - the web server only for demo
+    from werkzeug.serving import make_server  # the web server only for demo
 
-    from .app import create_app  # noqa: PLC0415 - flask + every blueprint: only serve/demo pay for them
+    from .app import create_app  # flask + every blueprint: only serve/demo pay for them
     # The emulators are a development package (sandbox/), not in the product's wheel: imported on use.
-    from b24sandbox import SandboxCloud  # noqa: PLC0415
-    from b24sandbox import demo as demo_seed  # noqa: PLC0415
+    from b24sandbox import SandboxCloud
+    from b24sandbox import demo as demo_seed
 
     cloud = SandboxCloud(demo_app=demo_app())
     portal = cloud.add_portal(seed="demo", host=host, port=portal_port)

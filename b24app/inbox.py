@@ -199,7 +199,7 @@ class Worker:
             return
         try:
             declared.fn(self.services, item.member_id, item.payload, error)
-        except Exception:  # noqa: BLE001 - the item is already recorded as failed; only log
+        except Exception:  # the item is already recorded as failed; only log
             log.exception("inbox %s: give-up handler for %s failed", item.id, item.kind)
 
     def run_forever(self, poll: float | None = None, offline_every: float | None = None) -> None:
@@ -212,7 +212,7 @@ class Worker:
                 pull_all_offline(self.services)
             try:
                 n = self.run_once()
-            except Exception:  # noqa: BLE001 - the database may blink; the loop must survive it
+            except Exception:  # the database may blink; the loop must survive it
                 log.exception("inbox worker: claim failed")
                 n = 0
             if n == 0:

@@ -204,7 +204,7 @@ def post_install(services, member_id: str, progress=None) -> list[dict]:
                 fn(services, member_id, progress=progress)
             else:
                 fn(services, member_id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("post_install %s failed for %s", getattr(fn, "__name__", fn), member_id)
             warnings.append(error_record(exc, getattr(fn, "__name__", "hook")))
     return warnings

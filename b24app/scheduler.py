@@ -38,7 +38,7 @@ def run_job(name: str, member_id: str) -> None:
         return
     try:
         jt.fn(_services, member_id)
-    except Exception:  # noqa: BLE001 - one portal's failure must not stop the others' jobs
+    except Exception:  # one portal's failure must not stop the others' jobs
         log.exception("job %s for portal %s failed", name, member_id)
 
 

@@ -218,7 +218,7 @@ def _seconds(minutes: float) -> int:
 
 
 def _vroom_order(p: _Problem, exploration_level: int) -> list[int]:
-    import vroom  # noqa: PLC0415 - heavy optional solver (pyvroom): loaded only when a route asks for it
+    import vroom  # heavy optional solver (pyvroom): loaded only when a route asks for it
 
     inp = vroom.Input()
     inp.set_durations_matrix(profile="car", matrix_input=[[_seconds(v) for v in row] for row in p.matrix])
@@ -241,7 +241,7 @@ def _vroom_order(p: _Problem, exploration_level: int) -> list[int]:
 
 
 def _ortools_order(p: _Problem, time_limit_s: float) -> list[int]:
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # noqa: PLC0415 - heavy (OR-Tools), on use
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2  # heavy (OR-Tools), on use
 
     size = len(p.matrix)
     end = p.end_index if p.end_index is not None else size  # open route: a free dummy end node

@@ -151,7 +151,7 @@ def on_deal_update(services, member_id: str, payload: dict) -> None:
         return
     try:
         enforce(services, member_id, int(deal_id))
-    except Exception as exc:  # noqa: BLE001 - a deal deleted meanwhile is not worth a retry storm
+    except Exception as exc:  # a deal deleted meanwhile is not worth a retry storm
         if isinstance(exc, B24Error) and exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR" \
                 and "not found" in str(exc.description or "").lower():
             return

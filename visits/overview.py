@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from install.registry import NotInstalled, installed_ids
 
 from . import rules, settings
-from .read import month_bounds, row, user_names, visit_fields
+from .read import month_bounds, user_names
 
 VISITED = "#FFD400"
 NOT_VISITED = "#3D7BD9"

@@ -27,7 +27,7 @@ def portal(cloud):
 
 
 @pytest.fixture
-def demo(live_app, portal):  # noqa: F811
+def demo(live_app, portal):
     res = live_app.install(portal)
     assert res["status"] == 200, res
     return live_app, portal

@@ -81,7 +81,7 @@ def seed_caller(vs: Visits, today: date) -> Desk:
 
 
 @pytest.fixture
-def desk(visits):  # noqa: F811
+def desk(visits):
     from desk.lookup import today_of
 
     return seed_caller(visits, today_of(visits.services, visits.member_id))

@@ -18,7 +18,7 @@ def portal(cloud):
 
 
 @pytest.fixture
-def api(live_app, portal):  # noqa: F811
+def api(live_app, portal):
     res = live_app.install(portal)
     assert res["status"] == 200, res
     token = pagesession.for_live(live_app, page_sessions.PageSession(

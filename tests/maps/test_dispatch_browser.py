@@ -46,14 +46,14 @@ def _run(fn, timeout: float = 240):
     return box["result"]
 
 
-def _open_map(live_app, portal, monkeypatch):  # noqa: F811
+def _open_map(live_app, portal, monkeypatch):
     monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
     assert live_app.install(portal)["status"] == 200
     item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))
     return f"{portal.url}/marketplace/app/{live_app.client_id}/?placement={item['id']}"
 
 
-def _api(live_app, portal):  # noqa: F811
+def _api(live_app, portal):
     token = pagesession.for_live(live_app, page_sessions.PageSession(
         member_id=portal.member_id, user_id=1, lang="ru"))
 
@@ -95,7 +95,7 @@ def _bound_events(portal, deal_id):
 
 
 @pytest.mark.browser
-def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_dir, monkeypatch):
     url = _open_map(live_app, portal, monkeypatch)
     api = _api(live_app, portal)
     doc = api("GET", "/api/maps/jobs")
@@ -204,7 +204,7 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
 
 
 @pytest.mark.browser
-def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, portal, artifacts_dir,  # noqa: F811
+def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, portal, artifacts_dir,
                                                                    monkeypatch):
     url = _open_map(live_app, portal, monkeypatch)
     deal = next(d["ID"] for d in sorted(portal.db.deals.rows.values(), key=lambda d: d["ID"])
@@ -279,7 +279,7 @@ def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, port
 
 
 @pytest.mark.browser
-def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_dir, monkeypatch):
     url = _open_map(live_app, portal, monkeypatch)
     from install.registry import installed_ids
 

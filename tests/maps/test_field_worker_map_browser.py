@@ -38,7 +38,7 @@ def _his_jobs(portal, live_app) -> set[int]:
 
 
 @pytest.mark.browser
-def test_a_field_worker_sees_his_own_jobs_and_no_dispatching(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_a_field_worker_sees_his_own_jobs_and_no_dispatching(live_app, portal, artifacts_dir, monkeypatch):
     monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")    # no tile server
     assert live_app.install(portal)["status"] == 200
     item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))

@@ -18,7 +18,7 @@ def portal(cloud):
 
 
 @pytest.mark.browser
-def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir, monkeypatch):
     monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")    # no tile server
     assert live_app.install(portal)["status"] == 200
     item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))
@@ -115,7 +115,7 @@ def _ranked(live_app, portal, deal_id):
 
 
 @pytest.mark.browser
-def test_deal_tab_opens_on_that_deal_with_candidates(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_deal_tab_opens_on_that_deal_with_candidates(live_app, portal, artifacts_dir, monkeypatch):
     monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
     assert live_app.install(portal)["status"] == 200
     tab = next(p for p in placements(portal, "CRM_DEAL_DETAIL_TAB") if p["handler"].endswith("/placements/orders-map"))

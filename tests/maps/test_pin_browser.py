@@ -34,7 +34,7 @@ def _point(value: str) -> tuple[float, float]:
 
 
 @pytest.mark.browser
-def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_dir, monkeypatch):  # noqa: F811
+def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_dir, monkeypatch):
     url = _open_map(live_app, portal, monkeypatch)
     api = _api(live_app, portal)
     monkeypatch.setattr(geocoding, "LIMITER", RateLimiter(0.0))

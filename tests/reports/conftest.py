@@ -83,7 +83,7 @@ def add_jobs(vs: Visits) -> None:
 
 
 @pytest.fixture
-def known(visits):  # noqa: F811
+def known(visits):
     visits.live.store.kv.set(visits.member_id, "visits.plan", PLAN)
     k = Known(visits, add_visits(visits))
     add_jobs(visits)

@@ -12,7 +12,7 @@ from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtu
 
 
 @pytest.fixture
-def api(env):  # noqa: F811
+def api(env):
     from b24app import session as page_sessions
     from tests import pagesession
     from b24app.app import create_app
@@ -27,7 +27,7 @@ def api(env):  # noqa: F811
     return post
 
 
-def test_auto_forward_and_gate_by_our_keys_are_stored_as_portal_ids(env, api):  # noqa: F811
+def test_auto_forward_and_gate_by_our_keys_are_stored_as_portal_ids(env, api):
     inst, meas = env.ids.pipeline("installation"), env.ids.pipeline("measurements")
     r = api({"auto_forward": {"installation": {"job_done": "won"}},
              "gate": {"enabled": True, "pipelines": ["installation"]}})
@@ -58,7 +58,7 @@ def test_auto_forward_and_gate_by_our_keys_are_stored_as_portal_ids(env, api):  
     ({"gate": {"enabled": False}, "auto_forward": {"installation": {"won": "job_done"}}}, "is not after"),
     ({"gates": {}}, "unknown setting(s): gates"),
 ])
-def test_bad_pipeline_settings_are_400_and_store_nothing(env, api, body, why):  # noqa: F811
+def test_bad_pipeline_settings_are_400_and_store_nothing(env, api, body, why):
     r = api(body)
     assert r.status_code == 400 and r.json["error"] == "BAD_SETTINGS" and why in r.json["error_description"], r.json
     kv = env.services.store.kv
@@ -66,7 +66,7 @@ def test_bad_pipeline_settings_are_400_and_store_nothing(env, api, body, why):  
     assert kv.get(env.member_id, connection.GATE_KEY) is None
 
 
-def test_stored_settings_drive_the_sync_and_the_gate(env, api):  # noqa: F811
+def test_stored_settings_drive_the_sync_and_the_gate(env, api):
     inst, meas = env.ids.pipeline("installation"), env.ids.pipeline("measurements")
     assert api({"auto_forward": {"installation": {"job_done": "won"}},
                 "gate": {"pipelines": ["measurements"]}}).status_code == 200

@@ -13,13 +13,13 @@ from tests.sync_1c.test_sync_gate_push import _drain, _worker
 
 
 @pytest.fixture
-def http(env):  # noqa: F811
+def http(env):
     from b24app.app import create_app
 
     return create_app(env.services.settings, store=env.services.store).test_client()
 
 
-def _pushes(env):  # noqa: F811
+def _pushes(env):
     """Status of every queued 1C push of this portal (other inbox kinds — deal events — left out)."""
     import sqlalchemy as sa
 
@@ -31,14 +31,14 @@ def _pushes(env):  # noqa: F811
         return [r[0] for r in rows]
 
 
-def _push(env, http, body):  # noqa: F811
+def _push(env, http, body):
     secret = connection.push_secret(env.services.store.kv, env.member_id)
     r = http.post(f"/api/1c/push/{env.member_id}", json=body, headers={"X-B24App-1C-Secret": secret})
     assert r.status_code == 202, r.get_data(as_text=True)
     return r.json["duplicate"]
 
 
-def test_same_refs_pushed_after_an_unpost_are_pulled_again(env, http):  # noqa: F811
+def test_same_refs_pushed_after_an_unpost_are_pulled_again(env, http):
     order = env.ib.add_order(1000, recent(5), number="ТД00-002001")
     deal = env.deal("ТД00-002001", 1000)
     ref = env.ib.add_payment([(order, 1000)], recent(2))
@@ -57,7 +57,7 @@ def test_same_refs_pushed_after_an_unpost_are_pulled_again(env, http):  # noqa: 
     assert not [k for k in env.services.store.kv.items(env.member_id) if k.startswith(PENDING_PREFIX)]
 
 
-def test_data_version_and_message_id_make_the_key(env, http):  # noqa: F811
+def test_data_version_and_message_id_make_the_key(env, http):
     order = env.ib.add_order(500, recent(5), number="ТД00-002002")
     deal = env.deal("ТД00-002002", 500)
     ref = env.ib.add_payment([(order, 500)], recent(2))
@@ -79,7 +79,7 @@ def test_data_version_and_message_id_make_the_key(env, http):  # noqa: F811
     assert _push(env, http, {"refs": [ref], "id": "msg-2"}) is False
 
 
-def test_a_stale_marker_never_blocks_a_push(env):  # noqa: F811
+def test_a_stale_marker_never_blocks_a_push(env):
     from sync_1c.jobs import PENDING_TTL, accept_push
 
     store = env.services.store

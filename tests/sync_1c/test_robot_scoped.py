@@ -10,11 +10,11 @@ from tests.install.conftest import app_env  # noqa: F401 - fixture
 from tests.sync_1c.test_sync_flow import env, onec, recent  # noqa: F401 - fixtures
 from tests.sync_1c.test_sync_gate_push import _drain, _worker
 
-def _data_requests(onec, since):  # noqa: F811
+def _data_requests(onec, since):
     return [e for e in onec.log[since:] if not e.path.endswith("$metadata")]
 
 
-def test_robot_reads_only_the_deals_order(env):  # noqa: F811
+def test_robot_reads_only_the_deals_order(env):
     for i in range(250):                              # a busy base: a window read would page through these
         o = env.ib.add_order(100, recent(6), number=f"ТД00-00{3000 + i}")
         env.ib.add_payment([(o, 100)], recent(3))
@@ -60,7 +60,7 @@ def test_robot_reads_only_the_deals_order(env):  # noqa: F811
     assert len(env.comments(deal)) == 4                                # 3 payments + the un-post
 
 
-def test_robot_by_stored_key_and_when_the_number_is_ambiguous(env):  # noqa: F811
+def test_robot_by_stored_key_and_when_the_number_is_ambiguous(env):
     o1 = env.ib.add_order(500, recent(5), number="ТД00-002950")
     o2 = env.ib.add_order(500, recent(5), number="УТ-00002950")      # another prefix, same counter
     env.ib.add_payment([(o1, 500)], recent(1))

@@ -71,7 +71,7 @@ def recent(days_ago=1, hour=12):
 
 
 @pytest.fixture
-def env(app_env, portal, onec):  # noqa: F811
+def env(app_env, portal, onec):
     report = install(app_env, portal.member_id)
     assert report.complete, report.errors
     connection.save(app_env.store.kv, portal.member_id, base_url=onec.url, username=onec.username,

@@ -26,7 +26,7 @@ def _drain(worker, rounds=30):
         time.sleep(0.02)
 
 
-def test_unpaid_deal_moved_to_won_goes_back_and_the_user_is_told(env):  # noqa: F811
+def test_unpaid_deal_moved_to_won_goes_back_and_the_user_is_told(env):
     p = env.ids.pipeline("installation")
     order = env.ib.add_order(1000, recent(5), number="ТД00-000801")
     deal = env.deal("ТД00-000801", 1000, stage="job_done")
@@ -40,7 +40,7 @@ def test_unpaid_deal_moved_to_won_goes_back_and_the_user_is_told(env):  # noqa: 
     assert len(notes) == 1 and str(notes[0].get("USER_ID")) == "1" and "400.00 из 1000.00" in notes[0]["MESSAGE"]
 
 
-def test_paid_deal_may_be_won(env):  # noqa: F811
+def test_paid_deal_may_be_won(env):
     p = env.ids.pipeline("installation")
     order = env.ib.add_order(1000, recent(5), number="ТД00-000802")
     deal = env.deal("ТД00-000802", 1000, stage="job_done")
@@ -51,7 +51,7 @@ def test_paid_deal_may_be_won(env):  # noqa: F811
     assert env.get(deal)["STAGE_ID"] == p.stage("won")
 
 
-def test_robots_use_the_sync(env):  # noqa: F811
+def test_robots_use_the_sync(env):
     order = env.ib.add_order(1000, recent(5), number="ТД00-000803")
     deal = env.deal("ТД00-000803", 1000)
     env.ib.add_payment([(order, 250)], recent(2))
@@ -74,14 +74,14 @@ def test_robots_use_the_sync(env):  # noqa: F811
 
 
 @pytest.fixture
-def http(env):  # noqa: F811
+def http(env):
     from b24app.app import create_app
 
     app = create_app(env.services.settings, store=env.services.store)
     return app.test_client()
 
 
-def test_push_refuses_a_wrong_secret(env, http):  # noqa: F811
+def test_push_refuses_a_wrong_secret(env, http):
     secret = connection.push_secret(env.services.store.kv, env.member_id)
     url = f"/api/1c/push/{env.member_id}"
     assert http.post(url, json={"refs": ["x"]}).status_code == 401
@@ -91,7 +91,7 @@ def test_push_refuses_a_wrong_secret(env, http):  # noqa: F811
     assert env.services.store.inbox.counts(env.member_id).get("pending") is None
 
 
-def test_push_is_idempotent_and_pulls_the_named_payments(env, http):  # noqa: F811
+def test_push_is_idempotent_and_pulls_the_named_payments(env, http):
     secret = connection.push_secret(env.services.store.kv, env.member_id)
     order = env.ib.add_order(1000, recent(5), number="ТД00-000804")
     deal = env.deal("ТД00-000804", 1000)
@@ -114,7 +114,7 @@ def test_push_is_idempotent_and_pulls_the_named_payments(env, http):  # noqa: F8
     assert http.post(f"/api/1c/push/{env.member_id}", json={"nothing": 1}, headers=hdr).status_code == 400
 
 
-def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: F811
+def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):
     p = env.ids.pipeline("measurements")
     plain = int(env.client.call("crm.deal.add", {"fields": {
         "TITLE": "Замер", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("won"), "OPPORTUNITY": 500}}))
@@ -130,7 +130,7 @@ def test_gate_holds_only_1c_deals_and_trusts_1c_over_a_hand_edit(env):  # noqa: 
     assert env.get(deal)["STAGE_ID"] == inst.stage("job_done")
 
 
-def test_settings_api_never_returns_the_password(env, http):  # noqa: F811
+def test_settings_api_never_returns_the_password(env, http):
     from b24app import session as page_sessions
     from tests import pagesession
 
@@ -175,7 +175,7 @@ def test_gate_is_one_of_several_deal_update_handlers():
         assert set(members) == {other, on_deal_update} and len(members) == 2
 
 
-def test_periodic_job_and_changed_since_push(env, http):  # noqa: F811
+def test_periodic_job_and_changed_since_push(env, http):
     from sync_1c import jobs
 
     jt = env.services.registry.periodic["sync_1c.pull"]
@@ -195,7 +195,7 @@ def test_periodic_job_and_changed_since_push(env, http):  # noqa: F811
     assert env.ledger.cursor()["window_end"] is not None
 
 
-def test_auto_forward_to_won_passes_the_gate(env):  # noqa: F811
+def test_auto_forward_to_won_passes_the_gate(env):
     p = env.ids.pipeline("installation")
     env.services.store.kv.set(env.member_id, connection.AUTO_FORWARD_KEY,
                               {str(p.category_id): {p.stage("job_done"): p.stage("won")}})
@@ -210,7 +210,7 @@ def test_auto_forward_to_won_passes_the_gate(env):  # noqa: F811
     assert not [n for n in env.portal.db.notifications if "не может быть закрыта" in str(n.get("MESSAGE"))]
 
 
-def test_gate_never_trusts_a_hand_typed_amount_on_an_unmatched_deal(env):  # noqa: F811
+def test_gate_never_trusts_a_hand_typed_amount_on_an_unmatched_deal(env):
     """A deal with a 1C order number the sync has not matched yet, and amount_paid typed by hand: the
     gate reads the order from 1C now (scoped) and holds the deal by what 1C says."""
     inst = env.ids.pipeline("installation")
@@ -241,7 +241,7 @@ def test_gate_never_trusts_a_hand_typed_amount_on_an_unmatched_deal(env):  # noq
                                                                 "source": "ledger"}
 
 
-def test_check_paid_robot_uses_1c_not_the_field(env):  # noqa: F811
+def test_check_paid_robot_uses_1c_not_the_field(env):
     order = env.ib.add_order(1000, recent(5), number="ТД00-000812")
     env.ib.add_payment([(order, 100)], recent(2))
     deal = env.deal("ТД00-000812", 1000, **{env.f("amount_paid"): 1000})     # typed by hand, never synced
@@ -256,7 +256,7 @@ def test_check_paid_robot_uses_1c_not_the_field(env):  # noqa: F811
     assert sent[0]["return_values"] == {"paid_in_full": "N", "shortfall": 900.0}
 
 
-def test_no_1c_connection_no_gate(env):  # noqa: F811
+def test_no_1c_connection_no_gate(env):
     inst = env.ids.pipeline("installation")
     deal = env.deal("ТД00-000813", 1000, stage="job_done")
     env.services.store.kv.delete(env.member_id, connection.KV_KEY)

@@ -15,7 +15,7 @@ PROFILE_OF = {"ut11_4": "ut11_4", "bp3_0": "bp3_0", "unf": "unf"}
 
 
 @pytest.fixture(params=sorted(PROFILE_OF))
-def flavored(request, app_env, portal):  # noqa: F811
+def flavored(request, app_env, portal):
     sb = start(flavor=request.param)
     report = install(app_env, portal.member_id)
     assert report.complete, report.errors

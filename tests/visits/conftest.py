@@ -77,7 +77,7 @@ class Visits:
 
 
 @pytest.fixture
-def visits(live_app, portal, cloud):  # noqa: F811
+def visits(live_app, portal, cloud):
     res = live_app.install(portal)
     assert res["status"] == 200, res
     assert res["progress"]["state"] == "done", res

@@ -172,7 +172,7 @@ class _Parser:
         while self.peek()[0] == "or":
             self.take()
             left, right = node, self.and_()
-            node = _keyed(lambda env, l=left, r=right: V("bool", _bool(l(env)) or _bool(r(env))),  # noqa: E731
+            node = _keyed(lambda env, a=left, b=right: V("bool", _bool(a(env)) or _bool(b(env))),
                           _union(_keys_of(left), _keys_of(right)))
         return node
 
@@ -181,7 +181,7 @@ class _Parser:
         while self.peek()[0] == "and":
             self.take()
             left, right = node, self.unary()
-            node = _keyed(lambda env, l=left, r=right: V("bool", _bool(l(env)) and _bool(r(env))),  # noqa: E731
+            node = _keyed(lambda env, a=left, b=right: V("bool", _bool(a(env)) and _bool(b(env))),
                           _intersection(_keys_of(left), _keys_of(right)))
         return node
 
