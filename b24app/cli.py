@@ -222,8 +222,8 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
     portal.finish_install(client_id)        # what the installer page's BX24.installFinish() does
     if sched.start():
         threading.Thread(target=sched.run_forever, name="b24app-scheduler", daemon=True).start()
-    return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url, "app": app,
-            "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/",
+    return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url,
+            "app": app, "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/",
             "field_worker": demo_seed.FIELD_WORKER}
 
 

@@ -30,8 +30,10 @@ class Settings:
     frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
-    photo_hosts: str = ""              # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
-    domains: str = ""                  # B24APP_DOMAINS: enabled domains, comma-separated; empty = all (b24app/domains.py)
+    # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
+    photo_hosts: str = ""
+    # B24APP_DOMAINS: enabled domains, comma-separated; empty = all (b24app/domains.py)
+    domains: str = ""
     tiles_url: str = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"     # map tiles (orders map, company map)
     nominatim_url: str = "https://nominatim.openstreetmap.org"                 # geocoder (maps/geocoding.py)
     geocoder_user_agent: str = "b24app/0.1 (+https://github.com/b24app)"       # Nominatim's policy asks for one

@@ -3,8 +3,9 @@
 
 Adding a domain = one package with ``<package>/plugin.py: plugin(registry)`` + one line in ``DOMAINS``.
 A deployment switches domains off with ``B24APP_DOMAINS`` (``Settings.domains``: a comma-separated list of
-the enabled ones, empty = all; ``install`` is always on — app.json is what makes the app); a portal switches them off with kv ``domains.disabled``
-(b24app/registry.py) — the worker and the scheduler skip that domain's work for that portal.
+the enabled ones, empty = all; ``install`` is always on — app.json is what makes the app); a portal switches
+them off with kv ``domains.disabled`` (b24app/registry.py) — the worker and the scheduler skip that domain's
+work for that portal.
 """
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ def _confirm(services, access: str, member_id: str) -> dict:
         info = services.oauth.app_info(access)
     except OAuthError as exc:
         raise _fail(InstallNotConfirmed, "INVALID_AUTH", f"the OAuth server did not confirm the token ({exc.code})",
-                    member_id)
+                    member_id) from exc
     install = info.get("install") if isinstance(info, dict) else None
     if not isinstance(install, dict):
         raise _fail(InstallNotConfirmed, "INVALID_AUTH", "app.info answered without an install block", member_id)

@@ -202,7 +202,8 @@ def run() -> None:
         folium_path = _folium_page(doc["rows"])
         theirs = _paint(folium_path.as_uri(), "() => document.querySelectorAll('.leaflet-marker-icon').length >= %d"
                         % N, _local_only(VENDOR))
-        print("\n| page | bytes (HTML + data, without Leaflet) | first paint with markers, s | marker elements in DOM |")
+        print("\n| page | bytes (HTML + data, without Leaflet) | first paint with markers, s "
+              "| marker elements in DOM |")
         print("|---|---|---|---|")
         print(f"| b24app orders map (Leaflet.markercluster, JSON rows) | "
               f"{len(requests.get(url + '/api/maps/jobs', headers={'X-B24App-Session': token}).content) + len(html):,}"

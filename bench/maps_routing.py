@@ -12,7 +12,8 @@ from maps.route_bounds import exact_drive, one_tree_bound
 from maps.routing import _Problem, _window, optimise_day
 from maps.schedule import Job
 
-TITLE = "Route of one worker's day, 25 stops (Moscow box, haversine × 1.3 at 25 km/h + 5 min parking, 10–20 min per stop, back home)"
+TITLE = ("Route of one worker's day, 25 stops (Moscow box, haversine × 1.3 at 25 km/h + 5 min parking, "
+         "10–20 min per stop, back home)")
 DEPART = datetime(2025, 5, 14, 8, 0)
 HOME = (55.75, 37.62)
 

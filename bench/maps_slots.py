@@ -52,7 +52,8 @@ def run() -> None:
     print(f"| free windows of every worker-day | {len(load)} | {windows} windows | {dt:.3f} |")
     day = days[2]
     t = time.perf_counter()
-    ranked = rank_candidates(Job("N2", _point(rng), 60), [load.get((w.id, day)) or WorkerDay(w, day) for w in workers], travel)
+    ranked = rank_candidates(Job("N2", _point(rng), 60),
+                             [load.get((w.id, day)) or WorkerDay(w, day) for w in workers], travel)
     dt = time.perf_counter() - t
     print(f"| rank_candidates, one day | {len(ranked)} | {sum(c.fits for c in ranked)} | {dt:.3f} |")
 

@@ -78,7 +78,7 @@ def install_command(portal: str, dry_run: bool, uninstall: bool, manifest_path: 
     try:
         manifest = load(manifest_path)
     except ManifestError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if uninstall:
         errors = remove_bindings(svc, member_id)
         click.echo(f"bindings removed from {member_id}" + ("".join(f"\n  {e}" for e in errors)))

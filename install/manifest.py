@@ -167,7 +167,8 @@ def _check_fields(fields: list[dict], where: list, name_of) -> Iterator[str]:
     for i, f in enumerate(fields):
         name = name_of(f["key"])
         if len(name) > UF_NAME_MAX:
-            yield f"{_path(where + [i, 'key'])}: field name {name} is {len(name)} chars; the portal allows {UF_NAME_MAX}"
+            yield (f"{_path(where + [i, 'key'])}: field name {name} is {len(name)} chars; "
+                   f"the portal allows {UF_NAME_MAX}")
 
 
 def semantic_errors(data: dict) -> list[str]:

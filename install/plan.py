@@ -177,7 +177,8 @@ class _Planner:
             elif cat is None:
                 self.add("create", "pipeline", f"{key}.category",
                          [("crm.category.add", {"entityTypeId": etid,
-                                                "fields": {"name": P.text(sp["title"], self.t.lang), "isDefault": "Y"}})],
+                                                "fields": {"name": P.text(sp["title"], self.t.lang),
+                                                           "isDefault": "Y"}})],
                          "smart process has no pipeline")
                 self._stages_blocked(key, sp["stages"], f"{key}.category")
             else:

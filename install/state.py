@@ -23,7 +23,8 @@ class PortalState:
     types: list[dict] = field(default_factory=list)                    # crm.type.list rows
     categories: dict[int, list[dict]] = field(default_factory=dict)     # entityTypeId -> crm.category.list rows
     stages: dict[str, list[dict]] = field(default_factory=dict)         # ENTITY_ID -> crm.status.list rows
-    userfields: dict[str, list[dict]] = field(default_factory=dict)     # UF entityId -> {id, fieldName, userTypeId, labels}
+    # UF entityId -> {id, fieldName, userTypeId, labels}
+    userfields: dict[str, list[dict]] = field(default_factory=dict)
     placements: list[dict] = field(default_factory=list)                # placement.get rows
     events: list[dict] = field(default_factory=list)                    # event.get rows (offline: 1 = queued)
     robots: list[str] = field(default_factory=list)                     # bizproc.robot.list codes

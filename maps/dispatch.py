@@ -113,7 +113,8 @@ class SlotGrid:
 # --------------------------------------------------------------------------- ranking
 
 
-def rank_candidates(job: Job, worker_days: Sequence[WorkerDay], travel: Travel, *, round_to_min: int = 5) -> list[Candidate]:
+def rank_candidates(job: Job, worker_days: Sequence[WorkerDay], travel: Travel, *,
+                    round_to_min: int = 5) -> list[Candidate]:
     """Workers ordered by the extra driving the job costs them; those without a fitting window last.
 
     A job that already has a start time (the client agreed on it) is tested at exactly that time, on

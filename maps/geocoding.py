@@ -1,7 +1,7 @@
 """Background geocoding: when a deal or a company is added or changed, its address is geocoded once
-(through the shared cache and the deployment-wide Nominatim rate limiter, a row in our database) and the coordinates field is
-written back only if the value actually changed — our own update fires ONCRMDEALUPDATE again, and that
-second run must end without a write, or the portal and we would ping-pong forever.
+(through the shared cache and the deployment-wide Nominatim rate limiter, a row in our database) and the
+coordinates field is written back only if the value actually changed — our own update fires ONCRMDEALUPDATE
+again, and that second run must end without a write, or the portal and we would ping-pong forever.
 
 Rendering a map never calls the geocoder: the map reads the coordinates field, and addresses that could
 not be placed are listed (``failed_records``) for the dispatcher to fix or pin by hand.

@@ -136,7 +136,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     if refs is not None:
         fresh, gone = _read_refs(reader, ledger, [r.strip().lower() for r in refs if r and r.strip()])
     else:
-        start = since - timedelta(hours=1) if since else (cursor["window_end"] or now) - timedelta(days=conn.lookback_days)
+        start = (since - timedelta(hours=1) if since
+                 else (cursor["window_end"] or now) - timedelta(days=conn.lookback_days))
         report.window = (start.isoformat(), now.isoformat())
         fresh = reader.read_window(utc_to_local(start, conn.tz), utc_to_local(now, conn.tz))
         seen = {p.ref_key for p in fresh}
@@ -228,7 +229,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             continue
         for i, did in enumerate(dids):
             commands.append(("crm.timeline.comment.add", {"fields": {
-                "ENTITY_ID": did, "ENTITY_TYPE": "deal", "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
+                "ENTITY_ID": did, "ENTITY_TYPE": "deal",
+                "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
             after.append(("comment", ref, version, i == len(dids) - 1))
         if not dids:
             after.append(("mark", ref, version))
@@ -367,7 +369,8 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
             marks.append((ref, version))
             continue
         commands.append(("crm.timeline.comment.add", {"fields": {
-            "ENTITY_ID": did, "ENTITY_TYPE": "deal", "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
+            "ENTITY_ID": did, "ENTITY_TYPE": "deal",
+            "COMMENT": comment_text(p, commented is not None, lang, conn.tz)}}))
         after.append(("comment", ref, version))
     t0 = time.perf_counter()
     client = services.client(member_id)

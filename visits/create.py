@@ -90,7 +90,8 @@ def plan_repeat(services, member_id: str, visit_id: int, when, purpose: str | No
     """"Plan a repeat visit" in one tap: a new visit to the same company, same manager, stage Repeat visit,
     type Repeat — the sweep brings it back to In work a few days before its date."""
     v = installed_ids(services.store, member_id).smart_process("visit")
-    src = services.client(member_id).call("crm.item.get", {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
+    src = services.client(member_id).call("crm.item.get",
+                                          {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
     company_id = src.get("companyId") or src.get(v.field("company"))
     if not company_id:
         raise CreateError(f"visit {visit_id} has no company")

@@ -44,7 +44,8 @@ def settings_of(kv, member_id: str) -> RuleSettings:
             return max(0, int(kv.get(member_id, key, default)))
         except (TypeError, ValueError):
             return default
-    return RuleSettings(num(KV_REPEAT_DAYS, 3), num(KV_OVERDUE_DAYS, 5), str(kv.get(member_id, KV_TZ) or "Europe/Moscow"))
+    return RuleSettings(num(KV_REPEAT_DAYS, 3), num(KV_OVERDUE_DAYS, 5),
+                        str(kv.get(member_id, KV_TZ) or "Europe/Moscow"))
 
 
 @dataclass(frozen=True)

@@ -133,8 +133,8 @@ def sweep(services, member_id: str, now: datetime | None = None) -> SweepStats:
         fresh = []
         for m in todo:
             cur = current.get(m.item_id)
-            if cur is None or cur.get("stageId") != m.from_stage or str(cur.get("updatedTime") or "") != m.updated_time \
-                    or m.item_id in touched:
+            if cur is None or cur.get("stageId") != m.from_stage \
+                    or str(cur.get("updatedTime") or "") != m.updated_time or m.item_id in touched:
                 stats.skipped_changed += 1
                 continue
             fresh.append(m)

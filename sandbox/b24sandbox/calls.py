@@ -87,7 +87,7 @@ def call_method(portal, ctx: CallContext, name: str, params: dict) -> Outcome:
             out = Outcome(result=value.result, next=value.next, total=value.total)
     except B24Fault as fault:
         out = Outcome(error=fault)
-    except Exception:                                         # a bug in a handler: answer like the portal does
+    except Exception:  # noqa: BLE001 - a bug in a handler: answer like the portal does
         traceback.print_exc(file=sys.stderr)
         out = Outcome(error=B24Fault("INTERNAL_SERVER_ERROR", "Internal server error", 500))
     elapsed = _time.perf_counter() - t0

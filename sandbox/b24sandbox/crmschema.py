@@ -121,7 +121,8 @@ def coerce(ftype: str, value, multiple: bool = False):
     if multiple:
         if value in (None, "", False):
             return []
-        vals = list(value.values()) if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+        vals = (list(value.values()) if isinstance(value, dict)
+                else value if isinstance(value, (list, tuple)) else [value])
         return [c for c in (coerce(ftype, v) for v in vals) if c not in (None, "")]
     if value is None or (value == "" and ftype != "string"):
         return None

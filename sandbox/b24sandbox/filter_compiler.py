@@ -7,8 +7,8 @@ batch of 50 keyset pages cost seconds. Here each condition is compiled once per 
 parsed once), row-side conversions of strings are memoised (pure functions of the string), a top-level
 ``>ID``/``>=ID``/``<ID``/``<=ID`` bound bisects into the table's sorted id index, and ``ORDER ID ASC`` over
 that index needs no sort. Inside one ``batch`` (``result_cache``) the filtered, ordered rows of a query are
-kept for the offset pages that follow, until the table's ``data_version`` moves. Thread-safety: callers hold ``db.lock``; the memo dicts are only ever read,
-set or cleared whole (atomic under the GIL)."""
+kept for the offset pages that follow, until the table's ``data_version`` moves. Thread-safety: callers hold
+``db.lock``; the memo dicts are only ever read, set or cleared whole (atomic under the GIL)."""
 from __future__ import annotations
 
 import json

@@ -4,7 +4,8 @@ and write of the sandbox, so code acting with a user's own token sees what that 
 Verified (src ``yuliai/bitrix-modules``, docs ``bitrix24/b24restdocs``):
 - Levels (src crm/include.php ``BX_CRM_PERM_*``): ``''`` none, ``A`` own (responsible = the user), ``D`` own +
   department, ``F`` own + department + subdepartments, ``O`` all open, ``X`` all (what O adds to F — every item
-  with OPENED=Y — is from the role editor's wording, not traced in src). Role actions READ, ADD, WRITE, DELETE (the role editor; EXPORT/IMPORT are not modelled).
+  with OPENED=Y — is from the role editor's wording, not traced in src). Role actions READ, ADD, WRITE, DELETE
+  (the role editor; EXPORT/IMPORT are not modelled).
   Permission entities are per type — LEAD, DEAL, CONTACT, COMPANY, DYNAMIC_<entityTypeId> — and per pipeline
   (``DEAL_C<n>``, ``DYNAMIC_<etid>_C<n>``).
 - Legacy crm.deal/company/contact.* (src crm/classes/general/restservice.php, CCrm*RestProxy::inner*):

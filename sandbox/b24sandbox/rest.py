@@ -42,7 +42,8 @@ def read_params(request: Request) -> dict:
 
 def json_response(portal, body: dict, status: int, extra_headers: dict | None = None) -> Response:
     headers = dict(CORS)
-    headers["X-Bitrix-Rest-Time"] = str(body.get("time", {}).get("duration", 0)) if isinstance(body.get("time"), dict) else "0"
+    timing = body.get("time")
+    headers["X-Bitrix-Rest-Time"] = str(timing.get("duration", 0)) if isinstance(timing, dict) else "0"
     if extra_headers:
         headers.update(extra_headers)
     return Response(json.dumps(body, ensure_ascii=False, default=str), status=status,

@@ -178,7 +178,8 @@ def test_every_action_and_role_is_explained_in_both_languages():
     field = {h["key"]: h["may"] for h in admin_strings.role_help("ru")}[app_roles.FIELD_WORKER]
     assert field == "свои визиты, карточка компании, страница на телефоне; свои заявки и маршрут на карте"
     ru, en = admin_strings.strings("ru"), admin_strings.strings("en")
-    assert {k for k in ru if k.startswith(("roles.", "links."))} == {k for k in en if k.startswith(("roles.", "links."))}
+    prefixes = ("roles.", "links.")
+    assert {k for k in ru if k.startswith(prefixes)} == {k for k in en if k.startswith(prefixes)}
 
 
 def test_main_page_carries_the_role_help_only_for_an_administrator(installed):

@@ -173,7 +173,8 @@ def test_main_page_shows_a_failed_install_and_its_session_may_retry(installed):
         "state": install_flow.FAILED, "done": 2, "total": 5, "step": "create field deal worker",
         "errors": ["QUERY_LIMIT_EXCEEDED: too many requests"], "job": "j1", "updated": 0})
     cfg = _config(_open(live_app, portal).text)
-    assert cfg["install"]["state"] == "failed" and cfg["install"]["errors"] == ["QUERY_LIMIT_EXCEEDED: too many requests"]
+    assert cfg["install"]["state"] == "failed"
+    assert cfg["install"]["errors"] == ["QUERY_LIMIT_EXCEEDED: too many requests"]
     manager = portal.db.add_user("Ольга", "Смирнова", "olga@example.ru")
     mcfg = _config(_open(live_app, portal, user_id=manager).text)
     assert mcfg["install"]["state"] == "failed"

@@ -2,7 +2,8 @@
 see it: the hub opens the dispatcher in the portal's slider; the administrator saves dispatch working
 hours (a bad one first: the 400's words are shown), a visits setting and a 1C connection pointing at the
 1C sandbox, and "check connection" says OK — each checked through the JSON GET; a manager sees the hub
-without settings; after a sync, LANG=en gives the English page with the last sync and the review list. Playwright runs in its own thread (tests/app/test_pages)."""
+without settings; after a sync, LANG=en gives the English page with the last sync and the review list.
+Playwright runs in its own thread (tests/app/test_pages)."""
 from __future__ import annotations
 
 import os
@@ -24,7 +25,8 @@ def onec():
 
 
 def _text(frame, selector: str, contains: str, timeout=20000):
-    frame.wait_for_function("([s, t]) => { const n = document.querySelector(s); return n && n.textContent.indexOf(t) >= 0; }",
+    frame.wait_for_function("([s, t]) => { const n = document.querySelector(s);"
+                            " return n && n.textContent.indexOf(t) >= 0; }",
                             arg=[selector, contains], timeout=timeout)
     return frame.inner_text(selector)
 
@@ -123,7 +125,8 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     assert (visits["repeat_days"], visits["overdue_days"], visits["visited_period"]) == (4, 9, "quarter")
     onec_doc = requests.get(live_app.url + "/api/1c/settings", headers=admin, timeout=30).json()
     assert onec_doc["connection"]["base_url"] == onec.url and onec_doc["connection"]["password_set"] is True
-    assert out["password_after"] == "" and out["password_hint"].startswith("сохранён") and "Подключение работает" in out["1c_check"]
+    assert out["password_after"] == "" and out["password_hint"].startswith("сохранён")
+    assert "Подключение работает" in out["1c_check"]
     assert out["slider_mode"] == "dispatcher"
     assert "Карта заказов" in out["manager_hub"] and out["manager_settings"] == []
 

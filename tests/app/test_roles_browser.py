@@ -110,7 +110,8 @@ def test_admin_assigns_roles_by_name_and_revokes_a_phone_link(live_app, portal, 
             frame.wait_for_selector(f'{R} [data-role-row][data-kind=department]:has-text("Выездная служба")')
             out["rows"] = frame.inner_text(f"{R} [data-b24app=roles-rows]")
             out["ticked"] = frame.eval_on_selector_all(
-                f"{R} [data-role-row]", "rows => rows.map(r => [r.querySelector('[data-b24app=role-name]').textContent, "
+                f"{R} [data-role-row]",
+                "rows => rows.map(r => [r.querySelector('[data-b24app=role-name]').textContent, "
                 "Array.from(r.querySelectorAll('[name=role]:checked')).map(c => c.value)])")
             # remove the department, save
             frame.locator(f'{R} [data-role-row][data-kind=department]:has-text("Выездная служба") '

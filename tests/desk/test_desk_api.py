@@ -147,10 +147,12 @@ def test_a_private_caller_without_company_gets_their_own_deals_and_request(desk)
     client = desk.vs.client
     person = int(client.call("crm.contact.add", {"fields": {
         "NAME": "Анна", "LAST_NAME": "Фермерова", "PHONE": [{"VALUE": "+7 903 111-22-33", "VALUE_TYPE": "MOBILE"}]}}))
-    done = int(client.call("crm.deal.add", {"fields": {"TITLE": "ТО трактора", "CONTACT_ID": person, "STAGE_ID": "WON"}}))
+    done = int(client.call("crm.deal.add",
+                           {"fields": {"TITLE": "ТО трактора", "CONTACT_ID": person, "STAGE_ID": "WON"}}))
     doc = desk.get("/api/desk/lookup", params={"phone": "8 (903) 111 22 33"}).json()
     assert doc["companies"] == [] and [c["id"] for c in doc["contacts"]] == [person]
-    assert doc["contacts"][0]["deals"]["open"] == [] and [d["id"] for d in doc["contacts"][0]["deals"]["closed"]] == [done]
+    deals = doc["contacts"][0]["deals"]
+    assert deals["open"] == [] and [d["id"] for d in deals["closed"]] == [done]
     out = desk.post("/api/desk/request", {"phone": "89031112233", "contact_id": person}).json()
     deal = client.call("crm.deal.get", {"id": out["deal_id"]})
     assert deal["CONTACT_ID"] == str(person) and deal["COMPANY_ID"] in (None, "", "0")

@@ -125,7 +125,8 @@ def test_start_and_finish_job_record_facts(installed, portal):
 @pytest.mark.parametrize("code,doc,props,message", [
     ("b24app_create_visit", "CONTACT_1", {"company_id": "", "visit_date": "01.03.2025"}, "not on a company"),
     ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "tomorrow"}, "not a valid datetime"),
-    ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "01.03.2025"}, "company 999 cannot be read"),
+    ("b24app_create_visit", "COMPANY_1", {"company_id": "999", "visit_date": "01.03.2025"},
+     "company 999 cannot be read"),
     ("b24app_start_job", "DEAL_4242", {}, "deal 4242 cannot be read"),
     ("b24app_send_to_calculation", "DEAL_1", {"engineer": ""}, "'engineer' is required"),
     ("b24app_sync_payments_now", "COMPANY_1", {}, "works on deals only"),

@@ -75,7 +75,8 @@ def test_onappupdate_is_bound_and_queues_the_upgrade(old_install, portal):
     ids = installed_ids(services.store, portal.member_id)
     client = services.client(portal.member_id)
     amount = _uf(portal, "CRM_DEAL", ids.deal_field("amount_paid"))
-    client.call("crm.deal.userfield.update", {"id": amount["ID"], "fields": {"EDIT_FORM_LABEL": {"ru": "Оплачено (админ)"}}})
+    client.call("crm.deal.userfield.update",
+                {"id": amount["ID"], "fields": {"EDIT_FORM_LABEL": {"ru": "Оплачено (админ)"}}})
     mark = len(portal.log)
     portal.update_app(CLIENT_ID, "2")
     assert portal.events.flush()
@@ -117,4 +118,5 @@ def test_label_update_that_fails_is_retried_by_the_next_round(old_install, porta
     assert "update deal.field.worker: crm.deal.userfield.update" in report.sent
     ids = installed_ids(services.store, mid)
     worker = _uf(portal, "CRM_DEAL", ids.deal_field("worker"))
-    assert worker["EDIT_FORM_LABEL"]["ru"] == next(f for f in load().fields["deal"] if f["key"] == "worker")["label"]["ru"]
+    declared = next(f for f in load().fields["deal"] if f["key"] == "worker")
+    assert worker["EDIT_FORM_LABEL"]["ru"] == declared["label"]["ru"]

@@ -135,8 +135,10 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
                    "yandex_text": frame.eval_on_selector_all("a[data-b24app=yandex-link]",
                                                              "els => els.map(e => e.textContent)"),
                    "google": frame.eval_on_selector_all("a[data-b24app=google-link]", "els => els.map(e => e.href)"),
-                   "numbers": frame.eval_on_selector_all(".b24-stop .b24-stop-num", "els => els.map(e => e.textContent)"),
-                   "listed": frame.eval_on_selector_all(".stops li .b24-stop-num", "els => els.map(e => e.textContent)"),
+                   "numbers": frame.eval_on_selector_all(".b24-stop .b24-stop-num",
+                                                         "els => els.map(e => e.textContent)"),
+                   "listed": frame.eval_on_selector_all(".stops li .b24-stop-num",
+                                                        "els => els.map(e => e.textContent)"),
                    "route_path": frame.eval_on_selector_all("path.b24-route", "els => els.length")}
             _shot(page, artifacts_dir / "dispatch-worker-day.png")
 
@@ -243,9 +245,12 @@ def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, port
                                                            "els => els.map(e => e.dataset.start)")
             out["best_cells"] = frame.eval_on_selector_all("#slot-grid td.best",
                                                            "els => els.map(e => +e.dataset.rank)")
-            out["grid_days"] = frame.eval_on_selector_all("#slot-grid tr[data-day]", "els => els.map(e => e.dataset.day)")
-            out["coloured"] = frame.eval_on_selector_all("#slot-grid td.fits", "els => els.filter(e => e.style.background).length")
-            out["loads"] = frame.eval_on_selector_all("#slot-grid td[title]", "els => els.map(e => e.title.split(' · ')[1])")
+            out["grid_days"] = frame.eval_on_selector_all("#slot-grid tr[data-day]",
+                                                          "els => els.map(e => e.dataset.day)")
+            out["coloured"] = frame.eval_on_selector_all("#slot-grid td.fits",
+                                                         "els => els.filter(e => e.style.background).length")
+            out["loads"] = frame.eval_on_selector_all("#slot-grid td[title]",
+                                                      "els => els.map(e => e.title.split(' · ')[1])")
             cell = frame.query_selector_all("#slot-grid td.fits:not(.best)")[-1]
             out["cell"] = (int(cell.get_attribute("data-worker-id")), cell.get_attribute("data-start"))
             _shot(page, artifacts_dir / "dispatch-date-grid.png")
@@ -336,7 +341,8 @@ def test_unplaced_list_and_a_pin_dropped_on_the_map(live_app, portal, artifacts_
             out["dropped"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
                                             " return [ll.lat, ll.lng]; }", [cx + 80 - area["x"], cy + 50 - area["y"]])
             frame.wait_for_selector("#side[data-pinned]", timeout=20000)
-            out["left_after_drag"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]", "els => els.length")
+            out["left_after_drag"] = frame.eval_on_selector_all("[data-b24app=unplaced] li[data-id]",
+                                                                "els => els.length")
             _shot(page, artifacts_dir / "dispatch-pinned.png")
             # the worker filter opens that worker's day too
             wid = frame.eval_on_selector("#f-worker option[value='" + str(worker) + "']", "o => o.value")

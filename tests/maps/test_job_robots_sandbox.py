@@ -248,8 +248,10 @@ def test_day_route_keeps_agreed_times(api):
     deal["D"] = int(client.call("crm.deal.add", {"fields": {
         "TITLE": "Монтаж D", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("scheduled"),
         ids.deal_field("worker"): worker, ids.deal_field("coordinates"): "55.755,37.810",
-        ids.deal_field("job_duration"): 60, ids.deal_field("job_at"): datetime(2031, 3, 12, 13, 30, tzinfo=MSK).isoformat()}}))
-    accept_event(live.store, portal.member_id, {"event": "ONCRMDEALADD", "ts": "9", "data": {"FIELDS": {"ID": str(deal["D"])}}})
+        ids.deal_field("job_duration"): 60,
+        ids.deal_field("job_at"): datetime(2031, 3, 12, 13, 30, tzinfo=MSK).isoformat()}}))
+    accept_event(live.store, portal.member_id,
+                 {"event": "ONCRMDEALADD", "ts": "9", "data": {"FIELDS": {"ID": str(deal["D"])}}})
     while w.run_once():
         pass
     status, r = api("GET", f"/api/maps/route?worker={worker}&date={day}")

@@ -114,7 +114,8 @@ def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_di
                 page.mouse.move(cx + 90, cy + 60, steps=4)
                 page.mouse.up()
                 out["dropped"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
-                                                " return [ll.lat, ll.lng]; }", [cx + 90 - area["x"], cy + 60 - area["y"]])
+                                                " return [ll.lat, ll.lng]; }",
+                                                [cx + 90 - area["x"], cy + 60 - area["y"]])
                 frame.wait_for_selector(f"#side[data-pinned='deal:{dragged}']", state="attached",
                                         timeout=20000)
                 _shot(page, artifacts_dir / "pin-moved-drag.png")

@@ -70,7 +70,7 @@ def test_drive_across_lunch_uses_time_on_both_sides(line):
     assert all(w.after_job != "A" or w.before_job != "B" for w in ws)
 
 
-def _day(jobs=(), busy=(), hours=NINE_SIX, home=x(0), end=None):
+def _day(jobs=(), busy=(), hours=NINE_SIX, home=x(0), end=None):  # noqa: B008 - x(0) is an immutable tuple
     return WorkerDay(Worker("w1", "Петров", hours, home, end), DAY, tuple(jobs), tuple(busy))
 
 

@@ -192,7 +192,8 @@ def test_portal_pages_render_the_frame_form(cloud, portal, receiver):
     assert f'action="{receiver.url}/app?DOMAIN=' in page
     # like the real portal, every frame POST carries the app's application_token (the app requires it)
     token = portal.installs[CID].application_token
-    assert f'name="APPLICATION_TOKEN" value="{token}"' in page and f'name="member_id" value="{portal.member_id}"' in page
+    assert f'name="APPLICATION_TOKEN" value="{token}"' in page
+    assert f'name="member_id" value="{portal.member_id}"' in page
     assert "BX24" in requests.get(portal.url + "/api/v1/").text
     assert CID in requests.get(portal.url + "/").text
     frame = json.loads(page.split("var FRAME = ")[1].split(";\n")[0])

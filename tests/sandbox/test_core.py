@@ -151,7 +151,8 @@ def test_leaky_bucket_rejects_before_executing_and_drains_with_clock(cloud, port
     for _ in range(50):
         assert rest(portal, "server.time", app.access.token).status_code == 200
     r = rest(portal, "event.bind", app.access.token, event="ONCRMDEALADD", handler="http://a.example/h")
-    assert (r.status_code, r.json()) == (503, {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"})
+    assert (r.status_code, r.json()) == (503, {"error": "QUERY_LIMIT_EXCEEDED",
+                                               "error_description": "Too many requests"})
     assert portal.events.bindings == []                    # nothing executed
     cloud.clock.advance(1)                                 # 2 req/s drain
     assert rest(portal, "server.time", app.access.token).status_code == 200

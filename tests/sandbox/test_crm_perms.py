@@ -104,7 +104,8 @@ def test_add_needs_the_add_right_and_records_the_creator(portal, crm):
     n = len(portal.db.deals)
     portal.set_crm_role(w, {"deal": {"READ": "own", "WRITE": "own"}, "*": "all"})      # ADD missing = none
     assert rest(portal, "crm.deal.add", tok[w], fields={"TITLE": "новая"}) == (400, DENIED)
-    assert rest(portal, "crm.item.add", tok[w], entityTypeId=2, fields={"title": "новая"})[1]["error"] == "ACCESS_DENIED"
+    _, body = rest(portal, "crm.item.add", tok[w], entityTypeId=2, fields={"title": "новая"})
+    assert body["error"] == "ACCESS_DENIED"
     assert len(portal.db.deals) == n
     portal.set_crm_role(w, {"deal": "own", "*": "all"})
     did = ok(portal, "crm.deal.add", tok[w], fields={"TITLE": "новая"})["result"]

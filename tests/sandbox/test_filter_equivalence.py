@@ -32,10 +32,11 @@ def _seed(db, n: int = N, seed: int = 11) -> None:
     for name, t, multiple in UFS:
         db.add_userfield("CRM_DEAL", name, t, multiple=multiple)
     with db.lock:
-        for i in range(n):
+        for _ in range(n):
             iso = f"2026-{rng.choice([2, 3, 3, 4]):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00+03:00"
             cat = rng.choice([0, 0, 1, 2])
-            row = deal_row(db, iso, rng.choice(TITLES) or "", category_id=0, opportunity=rng.choice([0, 100, 1500.5, 99999]))
+            row = deal_row(db, iso, rng.choice(TITLES) or "", category_id=0,
+                           opportunity=rng.choice([0, 100, 1500.5, 99999]))
             if row["TITLE"] == "" and rng.random() < 0.5:
                 row["TITLE"] = None
             row.update(DATE_CREATE=iso if rng.random() > 0.05 else None, DATE_MODIFY=iso, CATEGORY_ID=cat,

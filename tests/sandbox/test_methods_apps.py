@@ -13,7 +13,8 @@ def test_placement_bind_get_unbind_and_errors(portal, tok, receiver):
     assert ok(portal, "placement.bind", tok, PLACEMENT="crm_deal_detail_tab", HANDLER=h, TITLE="Карта")["result"]
     assert rest(portal, "placement.bind", tok, PLACEMENT="CRM_DEAL_DETAIL_TAB", HANDLER=h) == (
         400, {"error": "ERROR_CORE", "error_description": "Unable to set placement handler: Handler already binded"})
-    assert rest(portal, "placement.bind", tok, PLACEMENT="DEFAULT", HANDLER=h)[1]["error"] == "ERROR_PLACEMENT_NOT_FOUND"
+    _, body = rest(portal, "placement.bind", tok, PLACEMENT="DEFAULT", HANDLER=h)
+    assert body["error"] == "ERROR_PLACEMENT_NOT_FOUND"
     status, body = rest(portal, "placement.bind", tok, HANDLER=h)
     assert status == 400 and body["error"] == "ERROR_ARGUMENT" and body["argument"] == "PLACEMENT"
     assert rest(portal, "placement.bind", tok, PLACEMENT="LEFT_MENU", HANDLER="ftp://x.ru/")[1]["error"] == \

@@ -6,7 +6,8 @@ from .methods_helpers import ok, rest
 
 
 def _add(portal, tok, entity, phone, **fields):
-    return ok(portal, f"crm.{entity}.add", tok, fields={**fields, "PHONE": [{"VALUE": phone, "VALUE_TYPE": "WORK"}]})["result"]
+    phones = [{"VALUE": phone, "VALUE_TYPE": "WORK"}]
+    return ok(portal, f"crm.{entity}.add", tok, fields={**fields, "PHONE": phones})["result"]
 
 
 def test_finds_contacts_and_companies_by_differently_written_phones(portal, tok):
@@ -28,7 +29,8 @@ def test_nothing_found_is_an_empty_array(portal, tok):
 
 def test_email_matches_case_insensitively(portal, tok):
     cid = ok(portal, "crm.contact.add", tok, fields={"NAME": "A", "EMAIL": [{"VALUE": "Ivan@Agro.ru"}]})["result"]
-    assert ok(portal, "crm.duplicate.findbycomm", tok, type="EMAIL", values=["ivan@agro.ru"])["result"] == {"CONTACT": [cid]}
+    found = ok(portal, "crm.duplicate.findbycomm", tok, type="EMAIL", values=["ivan@agro.ru"])["result"]
+    assert found == {"CONTACT": [cid]}
 
 
 def test_bad_params_are_400(portal, tok):

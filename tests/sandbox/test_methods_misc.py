@@ -50,8 +50,8 @@ def test_tasks_im_timeline(portal, tok):
     lst = ok(portal, "crm.timeline.comment.list", tok, filter={"ENTITY_ID": did, "ENTITY_TYPE": "deal"})["result"]
     assert [c["ID"] for c in lst] == [str(cid)]
     assert rest(portal, "crm.timeline.comment.add", tok, fields={"ENTITY_ID": 999, "ENTITY_TYPE": "deal",
-                                                                 "COMMENT": "x"}) == (400, {"error": "",
-                                                                                          "error_description": "Not found"})
+                                                                 "COMMENT": "x"}) \
+        == (400, {"error": "", "error_description": "Not found"})
     todo = ok(portal, "crm.activity.todo.add", tok, ownerTypeId=2, ownerId=did, deadline="2026-01-10T12:00:00",
               title="Позвонить")["result"]
     assert isinstance(todo["id"], int)

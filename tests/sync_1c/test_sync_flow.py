@@ -10,6 +10,7 @@ from install.apply import install
 from install.registry import installed_ids
 from sync_1c import connection, sync
 from sync_1c.ledger_store import LedgerStore
+from sync_1c.odata import ODataError
 from b24sandbox.onec import start
 from tests.install.conftest import app_env  # noqa: F401 - fixture
 
@@ -189,7 +190,7 @@ def test_1c_down_mid_sync_loses_and_doubles_nothing(env):
         env.ib.add_payment([(o, 100)], recent(2))
     env.onec.faults.down = True
     mark = env.mark()
-    with pytest.raises(Exception):
+    with pytest.raises(sync.SyncProblem):
         env.sync()
     assert env.writes(mark) == [] and env.ledger.cursor()["window_end"] is None
     assert env.ledger.cursor()["last_error"]
@@ -269,7 +270,7 @@ def test_1c_fails_after_the_first_page_then_retry_completes(env, monkeypatch):
 
     monkeypatch.setattr(PaymentReader, "_resolve_settlement_objects", go_down)
     mark, cursor = env.mark(), env.ledger.cursor()["window_end"]
-    with pytest.raises(Exception):
+    with pytest.raises(ODataError):
         env.sync()
     assert env.writes(mark) == [] and env.ledger.cursor()["window_end"] == cursor
     monkeypatch.setattr(PaymentReader, "_resolve_settlement_objects", original)

@@ -140,7 +140,8 @@ def test_robot_visit_types_are_the_smart_process_enum():
     from visits.strings import TYPES
 
     m = load()
-    enum = [e["xml_id"] for e in next(f for f in m.smart_process("visit")["fields"] if f["key"] == "visit_type")["enum"]]
+    visit_type = next(f for f in m.smart_process("visit")["fields"] if f["key"] == "visit_type")
+    enum = [e["xml_id"] for e in visit_type["enum"]]
     options = list(m.robot("b24app_create_visit")["properties"]["visit_type"]["options"])
     assert options == enum == list(vcreate.VISIT_TYPES) == list(TYPES["ru"]) == list(TYPES["en"])
     assert {"merchandising", "training"} <= set(options)
@@ -165,7 +166,8 @@ def test_robot_on_a_company_takes_the_company_from_document_id(visits):
     assert "visit_id" in answer["return_values"], answer
     vid = int(answer["return_values"]["visit_id"])
     item = visits.item(vid)
-    assert item["companyId"] == company["ID"] and item[v.field("visit_type")] == v.enum_id("visit_type", "merchandising")
+    assert item["companyId"] == company["ID"]
+    assert item[v.field("visit_type")] == v.enum_id("visit_type", "merchandising")
     assert item["assignedById"] == int(company["ASSIGNED_BY_ID"])
     # on a contact there is no company to take: a clear log message, no visit
     token = run_robot(portal, visits.live.client_id, "b24app_create_visit", "CONTACT_1", {"visit_date": "09.01.2026"})

@@ -59,9 +59,9 @@ def test_month_visit_page_result_repeat_and_company_edit(api):
     assert status == 200 and doc["changed"] == ["ADDRESS"]
     assert vs.portal.db.companies.get(company["ID"])["ADDRESS"] == "ул. Новая, 1"
 
-    status, doc = api("POST", f"/api/visits/{vid}/result", json={"result": "Заказ на 3 позиции", "comment": "ok",
-                                                                 "photo": {"name": "shelf.jpg",
-                                                                           "content": "data:image/jpeg;base64,/9j/4AAQ"}})
+    status, doc = api("POST", f"/api/visits/{vid}/result", json={
+        "result": "Заказ на 3 позиции", "comment": "ok",
+        "photo": {"name": "shelf.jpg", "content": "data:image/jpeg;base64,/9j/4AAQ"}})
     assert status == 200 and vs.stage_key(vid) == "done"
     assert any("Заказ на 3 позиции" in c for c in vs.comments(vid))
     status, doc = api("POST", f"/api/visits/{vid}/repeat", json={"date": "2026-02-02"})
@@ -123,7 +123,8 @@ def test_result_photo_lands_on_the_timeline_with_its_name_and_content(api):
     before = len(vs.portal.log)
     status, doc = api("POST", f"/api/visits/{vid}/result", json={
         "result": "Выкладка по планограмме", "comment": "фото полки",
-        "photo": {"name": "../../полка 1.jpg", "content": "data:image/jpeg;base64," + base64.b64encode(photo).decode()}})
+        "photo": {"name": "../../полка 1.jpg",
+                  "content": "data:image/jpeg;base64," + base64.b64encode(photo).decode()}})
     assert status == 200, doc
     assert doc["files"] == ["полка 1.jpg"] and vs.stage_key(vid) == "done"
     (row,) = [c for c in vs.portal.db.comments.rows.values()
@@ -171,7 +172,7 @@ def test_day_route_is_the_shortest_order_of_the_days_visits(api):
     for c, (lat, lon) in zip(companies, places):
         vs.client.call("crm.company.update", {"id": c["ID"], "fields": {coord_f: f"{lat},{lon}"}})
     day = "2026-01-20"
-    for i, c in enumerate(companies):
+    for c in companies:
         create_visit(vs.services, vs.member_id, c["ID"], f"{day}T00:00", responsible=4, sync_calendar=False)
     status, doc = api("GET", f"/api/visits/route?manager=4&date={day}")
     assert status == 200, doc
@@ -217,7 +218,8 @@ def test_admin_chooses_the_popup_fields_and_the_map_shows_them(api):
                        ({"visited_period": "2026-13"}, "'2026-13'"), ({"visited_period": "0d"}, "'0d'"),
                        ({"popup_fields": [f"F{i}" for i in range(9)]}, "at most 8"), ({}, "popup_fields")]:
         r = requests.post(url, headers=admin, json=body, timeout=30)
-        assert r.status_code == 400 and r.json()["error"] == "BAD_SETTINGS" and text in r.json()["error_description"], (body, r.text)
+        assert r.status_code == 400 and r.json()["error"] == "BAD_SETTINGS", (body, r.text)
+        assert text in r.json()["error_description"], (body, r.text)
     r = requests.post(url, headers=admin, data="nope", timeout=30)
     assert r.status_code == 400
     assert vs.live.store.kv.get(vs.member_id, "visits.popup_fields") is None
@@ -230,11 +232,13 @@ def test_admin_chooses_the_popup_fields_and_the_map_shows_them(api):
 
     c = vs.company(70)
     vs.client.call("crm.company.update", {"id": c["ID"], "fields": {
-        "COMMENTS": "<img src=x onerror=alert(1)>", region: "Юг", "PHONE": [{"VALUE": "+7 900 000-00-00", "VALUE_TYPE": "WORK"}]}})
+        "COMMENTS": "<img src=x onerror=alert(1)>", region: "Юг",
+        "PHONE": [{"VALUE": "+7 900 000-00-00", "VALUE_TYPE": "WORK"}]}})
     status, doc = api("GET", "/api/visits/map")
     assert status == 200 and doc["period"] == "14d"                    # the configured period by default
     m = next(x for x in doc["markers"] if x["id"] == c["ID"])
-    assert [(f["code"], f["value"]) for f in m["fields"][:2]] == [("COMMENTS", "<img src=x onerror=alert(1)>"), (region, "Юг")]
+    assert [(f["code"], f["value"]) for f in m["fields"][:2]] == [("COMMENTS", "<img src=x onerror=alert(1)>"),
+                                                                   (region, "Юг")]
     assert m["fields"][2]["code"] == "PHONE" and "+7 900 000-00-00" in m["fields"][2]["value"].split(", ")
     assert all(f["label"] for f in m["fields"])
     status, err = api("GET", "/api/visits/map?period=someday")

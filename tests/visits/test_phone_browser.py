@@ -120,7 +120,8 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
                                    timeout=20000)
             out["period"] = page.input_value("[data-b24app=period]")
             out["period_label"] = page.evaluate(
-                "(() => { const s = document.querySelector('[data-b24app=period]'); return s.options[s.selectedIndex].text; })()")
+                "(() => { const s = document.querySelector('[data-b24app=period]');"
+                " return s.options[s.selectedIndex].text; })()")
             page.evaluate("(id) => window.b24appVisitMarkers[id].openPopup()", shown["ID"])
             popup = f"[data-b24app=popup][data-company='{shown['ID']}']"
             page.wait_for_selector(popup, timeout=10000)

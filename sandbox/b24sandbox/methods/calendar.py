@@ -94,7 +94,8 @@ def _apply(db, e: dict, p: dict) -> None:
         e["ATTENDEES"] = _ids(p["attendees"])
     if "crm_fields" in p:
         v = p["crm_fields"]
-        e["CRM_FIELDS"] = [str(x) for x in (list(v.values()) if isinstance(v, dict) else v if isinstance(v, list) else [v])]
+        e["CRM_FIELDS"] = [str(x) for x in (list(v.values()) if isinstance(v, dict)
+                                            else v if isinstance(v, list) else [v])]
     if "rrule" in p:
         e["RRULE"] = p["rrule"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from .. import crmcore, perms
 from ..crmschema import Schema
 from ..db import COMPANY, CONTACT, DEAL
-from ..filters import compile_filter, page_of, parse_order, query_key, restrict, select_rows, select_table
+from ..filters import (compile_filter, page_of, parse_order, query_key, restrict, select_rows, select_table,
+                       upper_field)
 from ..registry import B24Fault, Paged, method
 
 ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
@@ -254,7 +255,8 @@ def _register_userfields(entity: str, up: str) -> None:
         db = ctx.portal.db
         with db.lock:
             if any(u["FIELD_NAME"] == name for u in db.userfields_of(entity_id)):
-                raise B24Fault("ERROR_CORE", f"Ошибка при добавлении пользовательского поля: {name} уже существует", 400)
+                raise B24Fault("ERROR_CORE",
+                               f"Ошибка при добавлении пользовательского поля: {name} уже существует", 400)
             uf = db.add_userfield(entity_id, name, str(fu["USER_TYPE_ID"]), label=fu.get("EDIT_FORM_LABEL") or
                                   fu.get("LABEL") or name)
             fu.pop("FIELD_NAME"), fu.pop("USER_TYPE_ID")
@@ -276,8 +278,8 @@ def _register_userfields(entity: str, up: str) -> None:
         gate(ctx)
         db = ctx.portal.db
         rows = db.userfields_of(entity_id)
-        pred = compile_filter(arg(params, "filter"), lambda n: (lambda r, k=n.upper(): r.get(k)))
-        order = parse_order(arg(params, "order") or {}, lambda n: (lambda r, k=n.upper(): r.get(k)))
+        pred = compile_filter(arg(params, "filter"), upper_field)
+        order = parse_order(arg(params, "order") or {}, upper_field)
         rows, _ = select_rows(rows, pred, order, 0, 10**9, True, id_ordered=False)
         return [uf_legacy(r) for r in rows]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import crmdefaults as cd
 from ..crmcore import now_iso
 from ..db import DEAL, Table
-from ..filters import compile_filter, parse_order, select_rows
+from ..filters import compile_filter, field_of, parse_order, select_rows, upper_field
 from ..registry import B24Fault, method
 from .crm_legacy import arg
 
@@ -105,7 +105,7 @@ def type_list(ctx, params):
     from ..registry import Paged
 
     db = ctx.portal.db
-    getter = (lambda n: (lambda r, k=n: r.get(k)))
+    getter = field_of
     pred = compile_filter(params.get("filter"), getter)
     order = parse_order(params.get("order") or {}, getter)
     offset, count = page_of(params.get("start"))
@@ -282,7 +282,7 @@ def _status(ctx, params) -> dict:
 
 @method("crm.status.list", scope="crm")
 def status_list(ctx, params):
-    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    getter = upper_field
     pred = compile_filter(arg(params, "filter"), getter)
     order = parse_order(arg(params, "order") or {"SORT": "ASC"}, getter)
     rows, _ = select_rows(ctx.portal.db.statuses.rows.values(), pred, order, 0, 10**9, True)

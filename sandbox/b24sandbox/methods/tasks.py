@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..crmcore import now_iso
 from ..crmschema import coerce, snake_to_camel
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, select_rows, upper_field
 from ..registry import B24Fault, Paged, method
 
 FIELDS = {"TITLE": "string", "DESCRIPTION": "string", "RESPONSIBLE_ID": "integer", "CREATED_BY": "integer",
@@ -113,7 +113,7 @@ def task_delete(ctx, params):
 
 @method("tasks.task.list", scope="task")
 def task_list(ctx, params):
-    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    getter = upper_field
     pred = compile_filter(params.get("filter"), getter)
     order = parse_order(params.get("order") or {}, getter)
     offset, count = page_of(params.get("start"))

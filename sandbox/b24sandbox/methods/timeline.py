@@ -12,7 +12,7 @@ import base64
 from .. import crmdefaults as cd
 from .. import perms
 from ..crmcore import now_iso
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, select_rows, upper_field
 from ..registry import B24Fault, Paged, method
 from .crm_legacy import arg, gate
 
@@ -124,7 +124,7 @@ def comment_get(ctx, params):
 @method("crm.timeline.comment.list", scope="crm")
 def comment_list(ctx, params):
     gate(ctx)
-    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    getter = upper_field
     pred = compile_filter(arg(params, "filter"), getter)
     db = ctx.portal.db
     if not perms.unrestricted(ctx):                 # only comments of owners the caller may read (UNVERIFIED)

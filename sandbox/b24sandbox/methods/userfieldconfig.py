@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, field_of, page_of, parse_order, select_rows
 from ..registry import B24Fault, Paged, method
 from .crm_legacy import apply_uf_fields
 
@@ -24,6 +24,11 @@ CAMEL = {"id": "ID", "entityId": "ENTITY_ID", "fieldName": "FIELD_NAME", "userTy
 UPPER = {v: k for k, v in CAMEL.items()}
 TYPES = {"string", "integer", "double", "boolean", "date", "datetime", "money", "url", "enumeration", "file",
          "employee", "crm", "crm_status", "address", "iblock_element", "iblock_section", "resourcebooking"}
+
+
+def _field(name: str):
+    """A filter/order key (camelCase, or the stored name in any case) → the getter of the stored field."""
+    return field_of(CAMEL.get(name, name.upper()))
 
 
 def field_out(uf: dict) -> dict:
@@ -97,9 +102,8 @@ def ufc_get(ctx, params):
 @method("userfieldconfig.list", scope="userfieldconfig")
 def ufc_list(ctx, params):
     _module(params)
-    getter = lambda n: (lambda r, k=CAMEL.get(n, n.upper()): r.get(k))  # noqa: E731
-    pred = compile_filter(params.get("filter"), getter)
-    order = parse_order(params.get("order") or {}, getter)
+    pred = compile_filter(params.get("filter"), _field)
+    order = parse_order(params.get("order") or {}, _field)
     offset, count = page_of(params.get("start"))
     rows, total = select_rows(ctx.portal.db.userfields.rows.values(), pred, order, offset, 50, True)
     out = [field_out(u) for u in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..filters import compile_filter, page_of, parse_order, select_rows
+from ..filters import compile_filter, page_of, parse_order, select_rows, upper_field
 from ..registry import B24Fault, Paged, method
 
 HIDDEN = {"IS_ADMIN", "ID"}
@@ -73,7 +73,7 @@ def user_get(ctx, params):
         filt = {k: v for k, v in params.items() if str(k).lower() not in CONTROL}
     filt = dict(filt)
     find = filt.pop("FIND", None) or filt.pop("find", None)
-    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    getter = upper_field
     pred = compile_filter(filt, getter)
     if find:
         needle = str(find).casefold()
@@ -96,7 +96,7 @@ def user_get(ctx, params):
 @method("department.get", scope="department")
 def department_get(ctx, params):
     filt = {k: v for k, v in params.items() if str(k).lower() not in CONTROL}
-    getter = (lambda n: (lambda r, k=n.upper(): r.get(k)))
+    getter = upper_field
     rows, total = select_rows(ctx.portal.db.departments.rows.values(), compile_filter(filt, getter), [], 0,
                               10**6, True)
     out = [{"ID": str(d["ID"]), "NAME": d["NAME"], "SORT": str(d["SORT"]),

@@ -1,6 +1,7 @@
 """A 1C OData sandbox: a real local HTTP server speaking the standard OData (v3) dialect of 1C:Enterprise
 8.3 for an УТ 11.5-shaped (or УТ 11.4-, БП 3.0-, УНФ-shaped: `flavor=`) infobase, so the client and the
-sync are tested over HTTP — percent-encoding, Basic auth with a Cyrillic login, `odata.error` bodies, HTML pages — not against patches.
+sync are tested over HTTP — percent-encoding, Basic auth with a Cyrillic login, `odata.error` bodies, HTML
+pages — not against patches.
 
     sb = start()                                   # 127.0.0.1, free port, user «Администратор»
     order = sb.infobase.add_order(1000, "2025-03-01T10:00:00")
