@@ -29,7 +29,9 @@ chromium:
 demo: venv
 	$(BIN)/b24app demo --host $(HOST) --portal-port $(PORTAL_PORT) --app-port $(APP_PORT)
 
+# The linter first (config: pyproject.toml [tool.ruff]): a lint error fails make test, and so CI.
 test: venv chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 test-fast: venv
