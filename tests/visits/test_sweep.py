@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import pytest
+
 from visits import rules
 from visits.create import create_visit
 from visits.ledger import VisitsLedger
@@ -142,6 +144,7 @@ def _http(portal, since: int) -> int:
     return sum(1 for r in portal.log[since:] if r.via == "http")
 
 
+@pytest.mark.slow
 def test_5000_visits_swept_in_batches(visits):
     from b24app.throttle import Throttle
 
