@@ -18,12 +18,12 @@ def _flag(value: str | None) -> bool:
 @dataclass(frozen=True)
 class Settings:
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)   # never in a repr: Settings may end up in a log line
     oauth_server: str = "https://oauth.bitrix.info"
     public_url: str = "http://127.0.0.1:8025"
     database_url: str = "sqlite:///b24app.db"
     allow_http_portals: bool = False
-    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     bx24_js_url: str = "//api.bitrix24.com/api/v1/"
     frame_check_ttl: int = 60          # seconds an AUTH_ID verified with the portal stays trusted
     frame_reject_ttl: int = 30         # seconds an AUTH_ID the portal refused is refused without asking

@@ -74,3 +74,13 @@ def test_no_module_but_config_reads_the_environment():
                 if re.search(r"os\.environ(?!\[[^\]]+\]\s*=)|os\.getenv", line) and not line.lstrip().startswith("#"):
                     readers.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert readers == []
+
+
+def test_no_secret_in_the_settings_repr():
+    """Settings may be logged or shown in a traceback; its repr must not carry what it guards."""
+    from b24app.config import Settings
+
+    s = Settings(client_secret="cs-" + "x" * 20, secret_key="sk-" + "y" * 20, encryption_keys="ek-" + "z" * 20)
+    text = repr(s)
+    assert "cs-xxxx" not in text and "sk-yyyy" not in text and "ek-zzzz" not in text
+    assert "client_id" in text                              # the rest is still there to read
