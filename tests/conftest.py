@@ -146,3 +146,13 @@ def artifacts_dir():
     d = Path(__file__).resolve().parent.parent / "test-artifacts"
     d.mkdir(exist_ok=True)
     return d
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first: slow (scale) tests, then browser tests, then the rest. With parallel workers the long
+    ones then start at once, side by side, instead of one of them being the last thing a run waits for."""
+    def weight(item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        return 1 if item.get_closest_marker("browser") is not None else 2
+    items.sort(key=weight)                    # stable: the order within each group is kept
