@@ -42,10 +42,6 @@ class UserTokenManager:
             raise UserSessionExpired(member_id, self.user_id, "no tokens of this user are kept")
         return replace(p, access_token=ut.access_token, refresh_token=None, token_version=ut.token_version)
 
-    def current(self, member_id: str) -> tuple[str | None, int]:
-        p = self.portal(member_id)
-        return p.access_token, p.token_version
-
     def refresh(self, member_id: str, seen_version: int) -> str:
         deadline = time.monotonic() + self.wait_seconds
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -95,10 +91,6 @@ class ActingServices:
 
     def __getattr__(self, name):
         return getattr(self._base, name)
-
-    @property
-    def app(self):
-        return self._base
 
     def client(self, member_id: str) -> PortalClient:
         if member_id != self.acting_member_id:

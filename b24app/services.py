@@ -38,10 +38,6 @@ class Services:
     # The app's own token, said explicitly where a read fills a cache every user shares (see acting.py).
     app_client = client
 
-    @property
-    def app(self):
-        return self
-
     def acting_as(self, member_id: str, user_id: int):
         """The same services, but portal calls carry this person's own token (b24app/acting.py)."""
         return ActingServices(self, member_id, user_id)
