@@ -7,9 +7,9 @@ import pytest
 import requests
 
 from b24app import session as page_sessions
-from b24sandbox.page import placements
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.app.test_pages import _in_thread
+from tests.maps.test_dispatch_browser import _browser, _frame, _open_map
 
 WORKER = 4
 
@@ -39,27 +39,17 @@ def _his_jobs(portal, live_app) -> set[int]:
 
 @pytest.mark.browser
 def test_a_field_worker_sees_his_own_jobs_and_no_dispatching(live_app, portal, artifacts_dir, monkeypatch):
-    monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")    # no tile server
-    assert live_app.install(portal)["status"] == 200
-    item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))
-    url = f"{portal.url}/marketplace/app/{live_app.client_id}/?placement={item['id']}&user={WORKER}"
+    url = _open_map(live_app, portal, monkeypatch) + f"&user={WORKER}"
 
     def drive():
-        import os
-
         from playwright.sync_api import sync_playwright
 
-        from tests.conftest import CHROMIUM_CANDIDATES
-
-        exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
-        if exe is None:
-            return {"skip": True}
         with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
+            b = _browser(pw)
+            if b is None:
+                return {"skip": True}
             page = b.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(url)
-            frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
-            frame.wait_for_selector("#count[data-count]", timeout=20000)
+            frame = _frame(page, url)
             out = {"ids": sorted(frame.evaluate("b24map.rows.map(r => r.id)")),
                    "workers": frame.evaluate("[...new Set(b24map.rows.map(r => r.worker))]"),
                    "session": frame.evaluate("JSON.parse(document.getElementById('b24app-config').textContent)"
