@@ -9,15 +9,11 @@ Only the web kit (handlers/common.py) builds one, from a verified page session â
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import time
-import uuid
 from dataclasses import replace
 
 from .errors import OAuthError, PortalNotInstalled, UserSessionExpired
-from .oauth import installed_portal
+from .oauth import installed_portal, refresh_once
 from .portal import PortalClient
 from .store.interface import Portal
 
@@ -43,21 +39,15 @@ class UserTokenManager:
         return replace(p, access_token=ut.access_token, refresh_token=None, token_version=ut.token_version)
 
     def refresh(self, member_id: str, seen_version: int) -> str:
-        deadline = time.monotonic() + self.wait_seconds
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        with self._local:
-            while True:
-                ut = self.store.user_tokens.get(member_id, self.user_id)
-                if ut is None:
-                    raise UserSessionExpired(member_id, self.user_id, "no tokens of this user are kept")
-                if ut.token_version != seen_version:
-                    return ut.access_token
-                if self.store.user_tokens.try_lease_refresh(member_id, self.user_id, seen_version, owner,
-                                                            self.lease_seconds):
-                    return self._do_refresh(ut, owner)
-                if time.monotonic() > deadline:
-                    raise OAuthError("REFRESH_TIMEOUT", "no new user token in time")
-                time.sleep(self.poll_seconds)
+        def read(_member_id):
+            ut = self.store.user_tokens.get(member_id, self.user_id)
+            if ut is None:
+                raise UserSessionExpired(member_id, self.user_id, "no tokens of this user are kept")
+            return ut.token_version, ut.access_token, ut
+        return refresh_once(self, member_id, seen_version, read,
+                            lambda owner: self.store.user_tokens.try_lease_refresh(
+                                member_id, self.user_id, seen_version, owner, self.lease_seconds),
+                            self._do_refresh, "no new user token in time")
 
     def _do_refresh(self, ut, owner: str) -> str:
         if not ut.refresh_token:

@@ -104,6 +104,24 @@ def installed_portal(store, member_id: str) -> Portal:
     return p
 
 
+def refresh_once(manager, member_id: str, seen_version: int, read, try_lease, do_refresh, timeout_text: str) -> str:
+    """The one refresh protocol for every token row (a portal's, a person's): whoever wins the lease on
+    version ``seen_version`` refreshes; the others poll until the version moves, then use what was saved.
+    ``read(member_id) -> (version, access_token, row)``; ``do_refresh(row, owner) -> access_token``."""
+    deadline = time.monotonic() + manager.wait_seconds
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    with manager._local:
+        while True:
+            version, access, row = read(member_id)
+            if version != seen_version:
+                return access
+            if try_lease(owner):
+                return do_refresh(row, owner)
+            if time.monotonic() > deadline:
+                raise OAuthError("REFRESH_TIMEOUT", timeout_text)
+            time.sleep(manager.poll_seconds)
+
+
 class TokenManager:
     def __init__(self, store, oauth: OAuthClient, lease_seconds: float = 30.0, wait_seconds: float = 45.0,
                  poll_seconds: float = 0.05):
@@ -121,18 +139,13 @@ class TokenManager:
     def refresh(self, member_id: str, seen_version: int) -> str:
         """The access token that replaces version ``seen_version``: ours if we win the lease, else
         whatever the winner saved."""
-        deadline = time.monotonic() + self.wait_seconds
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-        with self._local:
-            while True:
-                p = self.portal(member_id)
-                if p.token_version != seen_version:
-                    return p.access_token
-                if self.store.portals.try_lease_refresh(member_id, seen_version, owner, self.lease_seconds):
-                    return self._do_refresh(p, owner)
-                if time.monotonic() > deadline:
-                    raise OAuthError("REFRESH_TIMEOUT", f"no new token for {member_id} after {self.wait_seconds}s")
-                time.sleep(self.poll_seconds)
+        def read(_member_id):
+            p = self.portal(member_id)
+            return p.token_version, p.access_token, p
+        return refresh_once(self, member_id, seen_version, read,
+                            lambda owner: self.store.portals.try_lease_refresh(member_id, seen_version, owner,
+                                                                               self.lease_seconds),
+                            self._do_refresh, f"no new token for {member_id} after {self.wait_seconds}s")
 
     def _do_refresh(self, p: Portal, owner: str) -> str:
         try:
