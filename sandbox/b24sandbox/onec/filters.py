@@ -58,9 +58,12 @@ def tokenize(text: str) -> list[tuple[str, object]]:
             out.append(("lit", V("guid", m.group("g").lower())))
         elif kind == "datetime":
             try:
-                out.append(("lit", V("datetime", datetime.fromisoformat(m.group("d")))))
+                value = datetime.fromisoformat(m.group("d"))
             except ValueError:
                 raise FilterError(f"$filter: bad datetime literal {m.group(0)!r}") from None
+            if value.tzinfo is not None:     # 1C dates are naive local time: 'Z' / '+03:00' do not parse
+                raise FilterError(f"$filter: bad datetime literal {m.group(0)!r} (no time zone is allowed)")
+            out.append(("lit", V("datetime", value)))
         elif kind == "string":
             out.append(("lit", V("string", m.group("s").replace("''", "'"))))
         elif kind == "number":
