@@ -43,6 +43,7 @@ class Connection:
     tz: str = DEFAULT_TZ
     lookback_days: int = 35
     reread_days: int = 7                  # re-read every held document older than the window this often
+    reconcile_hours: int = 24             # open deals' orders against 1C's order-state register this often
     interval: int = 600
     timeout: float = 30.0
     retries: int = 3

@@ -57,8 +57,20 @@ def read_deals(client, number_field: str, key_field: str, extra: list[str] = ())
 
 
 def match(orders: list[Order], deals: list[dict], *, number_field: str, key_field: str, tz: str,
-          restarts_yearly: bool = True) -> MatchResult:
+          restarts_yearly: bool = True, pinned: dict[str, int] | None = None) -> MatchResult:
+    """`pinned`: order key → deal id an administrator bound it to (the review list's button); it wins
+    over keys and numbers, and that deal takes no other order."""
     res = MatchResult()
+    pinned = {k: int(v) for k, v in (pinned or {}).items()}
+    present = {int(d["ID"]) for d in deals}
+    for okey, did in pinned.items():
+        if did in present:
+            res.deal_of[okey] = did
+            if str(next(d for d in deals if int(d["ID"]) == did).get(key_field) or "").strip().lower() != okey:
+                res.bind[did] = okey
+    taken = set(res.deal_of.values())
+    deals = [d for d in deals if int(d["ID"]) not in taken]
+    orders = [o for o in orders if o.key not in res.deal_of]
     by_key: dict[str, list[dict]] = {}
     by_counter: dict[str, list[tuple[numbers.OrderNumber, int | None, dict]]] = {}
     for d in deals:
@@ -107,11 +119,46 @@ def match(orders: list[Order], deals: list[dict], *, number_field: str, key_fiel
     for did, okeys in claimed.items():
         if len(okeys) > 1:
             for okey in okeys:
+                if pinned.get(okey) == did:
+                    continue
                 res.deal_of.pop(okey, None)
                 res.review[okey] = ("ambiguous", {"deals": [did], "orders": okeys,
                                                   "why": "several 1C orders point at one deal"})
             res.bind.pop(did, None)
     return res
+
+
+def second_deals(res: MatchResult, orders: list[Order], deals: list[dict], *, number_field: str, key_field: str,
+                 tz: str, restarts_yearly: bool = True) -> dict[str, list[int]]:
+    """An order binds to at most one deal: the other deals that carry a bound order's key, or a number
+    (and year) compatible with it, are second deals — never paid by that order. order key → deal ids."""
+    bound_deals = set(res.deal_of.values())
+    by_counter: dict[str, list[tuple[numbers.OrderNumber, int | None, str]]] = {}
+    for o in orders:
+        if o.key in res.deal_of and o.number:
+            try:
+                n = numbers.parse(o.number)
+            except ValueError:
+                continue
+            by_counter.setdefault(n.counter, []).append((n, o.date.year if o.date else None, o.key))
+    out: dict[str, list[int]] = {}
+    for d in deals:
+        did = int(d["ID"])
+        if did in bound_deals:
+            continue
+        key = str(d.get(key_field) or "").strip().lower()
+        if key in res.deal_of:
+            out.setdefault(key, []).append(did)
+            continue
+        try:
+            n = numbers.parse(str(d.get(number_field) or ""))
+        except ValueError:
+            continue
+        year = deal_year(d, tz)
+        for on, oy, okey in by_counter.get(n.counter, []):
+            if on.compatible(n) and (not restarts_yearly or oy == year):
+                out.setdefault(okey, []).append(did)
+    return out
 
 
 def _detail(o: Order, deals: list[dict], why: str) -> dict:

@@ -72,6 +72,11 @@ class Profile:
     number_restarts_yearly: bool = True         # numberPeriodicity Year in УТ/ERP; verify per base
     posted_field: str = "Posted"
     deleted_field: str = "DeletionMark"
+    # 1C's own per-order paid total (1c-odata.md §1.8, §3.1 step 3, §3.6 step 5): an information register
+    # whose composite dimension names the order; None = the profile has none (the ledger decides alone)
+    state_register: str | None = None
+    state_order_field: str = "Заказ"
+    state_paid_field: str = "СуммаОплаты"
     verified: bool = False                      # names checked against configuration sources
     notes: str = ""
 
@@ -117,6 +122,9 @@ class Profile:
         if self.link == SETTLEMENT_OBJECT:
             req[self.settlement_set] = {"Ref_Key", "Объект", "Объект_Type"}
             req[self.order_set].add(self.order_settlement_field)
+        if self.state_register:
+            req[self.state_register] = {self.state_order_field, self.state_order_field + "_Type",
+                                        self.state_paid_field}
         return req
 
     def check_against_metadata(self, metadata_xml: str | bytes) -> list[str]:
@@ -143,8 +151,9 @@ UT_11_5 = Profile(
     name="ut11_5", title="Управление торговлей 11.5", order_set="Document_ЗаказКлиента",
     sources=_UT_SOURCES, link=SETTLEMENT_OBJECT, link_field="ОбъектРасчетов_Key",
     fallback_field="ОснованиеПлатежа", verified=True,
-    notes="Storno/corrections (Исправление, СторнируемыйДокумент) are not netted here; reconcile with "
-          "InformationRegister_СостоянияЗаказовКлиентов.СуммаОплаты.")
+    state_register="InformationRegister_СостоянияЗаказовКлиентов",
+    notes="The deal's paid amount is the order-state register's СуммаОплаты (it nets storno, corrections, "
+          "netting and documents older than the window); the documents give the timeline.")
 ERP_2_5 = replace(UT_11_5, name="erp2_5", title="1С:ERP 2.5 / КА 2.5", verified=False)
 
 UT_11_4 = replace(
