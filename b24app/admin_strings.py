@@ -56,6 +56,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.review.currency": "Оплаты в разных валютах",
         "1c.review.currency.do": "Проверьте в 1С валюту оплат этого заказа.",
         "1c.review.order": "Заказ", "1c.review.payment": "Оплата", "1c.review.deals": "Сделки",
+        "1c.review.ambiguous.do2": "Одна сделка — один заказ: выберите сделку, к которой относится заказ; "
+                                   "остальные сделки оплатой по нему не считаются.",
+        "1c.review.duplicate": "Заказ уже связан с другой сделкой",
+        "1c.review.duplicate.do": "Оплата по заказу засчитывается только связанной сделке. Если заказ относится "
+                                  "к другой сделке, выберите её.",
+        "1c.review.difference": "1С и документы оплаты расходятся",
+        "1c.review.difference.do": "Сделка показывает сумму из регистра 1С «Состояния заказов клиентов»; "
+                                   "проверьте документы оплаты заказа в 1С.",
+        "1c.review.hidden": "Часть документов оплаты скрыта правами 1С",
+        "1c.review.hidden.do": "Пользователю OData не видны документы (ограничение доступа на уровне записей). "
+                               "Дайте ему право читать документы оплат.",
+        "1c.review.count": "Документов", "1c.review.paid_1c": "В 1С", "1c.review.paid_docs": "По документам",
+        "1c.bind": "Связать с #{id}", "1c.bound": "Заказ связан со сделкой #{id}; он учтётся при следующей "
+                                                  "синхронизации.",
+        "1c.check_hidden": "Скрыто правами 1С документов оплаты за период чтения: {n}.",
+        "1c.gate_scope": "Какие сделки", "1c.gate_scope.linked": "сделки, связанные с заказом 1С",
+        "1c.gate_scope.all": "все сделки этой воронки (без номера заказа 1С сделку не закрыть)",
         "dispatch.title": "Диспетчеризация",
         "dispatch.tz": "Часовой пояс портала", "dispatch.hours": "Рабочее время (для всего портала)",
         "dispatch.start": "Начало", "dispatch.end": "Конец",
@@ -149,6 +166,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.review.currency": "Payments in several currencies",
         "1c.review.currency.do": "Check the currency of this order's payments in 1C.",
         "1c.review.order": "Order", "1c.review.payment": "Payment", "1c.review.deals": "Deals",
+        "1c.review.ambiguous.do2": "One deal per order: choose the deal the order belongs to; the other deals "
+                                   "are not paid by it.",
+        "1c.review.duplicate": "The order is bound to another deal already",
+        "1c.review.duplicate.do": "The order's payments count for the bound deal only. If the order belongs to "
+                                  "another deal, choose it.",
+        "1c.review.difference": "1C and the payment documents differ",
+        "1c.review.difference.do": "The deal shows the amount of 1C's order-state register; check the order's "
+                                   "payment documents in 1C.",
+        "1c.review.hidden": "Some payment documents are hidden by 1C's access rights",
+        "1c.review.hidden.do": "The OData user cannot see these documents (row-level security). Give it the "
+                               "right to read payment documents.",
+        "1c.review.count": "Documents", "1c.review.paid_1c": "In 1C", "1c.review.paid_docs": "By documents",
+        "1c.bind": "Bind to #{id}", "1c.bound": "The order is bound to deal #{id}; the next sync applies it.",
+        "1c.check_hidden": "Payment documents of the read period hidden by 1C's access rights: {n}.",
+        "1c.gate_scope": "Which deals", "1c.gate_scope.linked": "deals linked to a 1C order",
+        "1c.gate_scope.all": "all deals of this pipeline (a deal without a 1C order number cannot be closed)",
         "dispatch.title": "Dispatch",
         "dispatch.tz": "Portal time zone", "dispatch.hours": "Working hours (portal-wide)",
         "dispatch.start": "Start", "dispatch.end": "End",

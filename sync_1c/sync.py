@@ -507,6 +507,12 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
             return report
         order = found[0]
     okey = str(order["Ref_Key"]).lower()
+    claimed = _claimed_elsewhere(services, member_id, ledger, reader, f, conn, deal, order, by_number=not key)
+    if claimed:                                    # one order, one deal: this one is never paid by it
+        report.problems.append(claimed)
+        report.deals[did] = {"amount_paid": money(Decimal("0")), "paid_in_full": "N", "order_key": None,
+                             "opportunity": money(Decimal(str(deal.get("OPPORTUNITY") or 0))), "claimed": claimed}
+        return report
     fresh = reader.read_order(order)
     seen = {p.ref_key for p in fresh}
     missing = [p for p in ledger.payments_of_order(okey) if p.ref_key not in seen]
@@ -523,6 +529,10 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
     mine = {p.ref_key: p for p in ledger.payments_of_order(okey)}      # tombstones included
     st = ledger_state(mine.values()).get(okey)
     paid = st.amount_paid if st else Decimal("0")
+    register = reader.order_paid([okey]).get(okey)                     # 1C's own total, where there is one
+    if register is not None:
+        ledger.save_orders([(okey, {"paid_1c": register, "checked_at": datetime.now(timezone.utc)})])
+        paid = register
     total = Decimal(str(deal.get("OPPORTUNITY") or 0))
     full = total > 0 and paid >= total
     want = {"amount_paid": money(paid), "paid_in_full": "Y" if full else "N",
@@ -578,6 +588,82 @@ def _run_for_deal(services, member_id, conn, ledger: LedgerStore, deal: dict) ->
     if failed:
         raise SyncIncomplete(f"{len(failed)} of {len(commands)} portal writes failed: " + "; ".join(failed[:5]))
     return report
+
+
+def _claimed_elsewhere(services, member_id, ledger: LedgerStore, reader: PaymentReader, f: dict, conn,
+                       deal: dict, order: dict, *, by_number: bool = True) -> str | None:
+    """Why this deal may not be paid by `order` although it names it: an administrator bound the order to
+    another deal, another deal is bound to it already, or another unbound deal carries the same number
+    (then nobody is paid until an administrator binds it) — that last check only when the order was found
+    by the deal's number, not by a key the deal carries. None = the order is this deal's."""
+    did, okey = int(deal["ID"]), str(order["Ref_Key"]).lower()
+    pinned = (ledger.orders([okey]).get(okey) or {}).get("bound_deal")
+    if pinned:
+        return None if int(pinned) == did else f"the 1C order is bound to deal {pinned} by an administrator"
+    for other, row in ledger.deals().items():
+        if other != did and row.get("order_key") == okey and row.get("written"):
+            return f"the 1C order is bound to deal {other}"
+    client = services.client(member_id)
+    select = ["ID", f["order_1c_number"], f["order_1c_key"], "DATE_CREATE"]
+    by_key = [d for d in client.list_all("crm.deal.list", {"select": select, "filter": {f["order_1c_key"]: okey}},
+                                         id_key="ID") if int(d["ID"]) != did]
+    if by_key:
+        return f"the 1C order is bound to deal {by_key[0]['ID']}"
+    p = reader.profile
+    if not by_number:
+        return None
+    try:
+        wanted = numbers.parse(str(order.get(p.order_number_field) or ""))
+    except ValueError:
+        return None
+    year = _naive(order.get(p.order_date_field))
+    like = {"select": select, "filter": {f"%{f['order_1c_number']}": wanted.counter}}
+    for d in client.list_all("crm.deal.list", like, id_key="ID"):
+        if int(d["ID"]) == did or str(d.get(f["order_1c_key"]) or "").strip():
+            continue
+        try:
+            n = numbers.parse(str(d.get(f["order_1c_number"]) or ""))
+        except ValueError:
+            continue
+        if n.compatible(wanted) and (not p.number_restarts_yearly or
+                                     (year and matching.deal_year(d, conn.tz) == year.year)):
+            return f"deal {d['ID']} carries the same 1C order number: an administrator binds the order to one deal"
+    return None
+
+
+def count_hidden_now(services, member_id: str) -> int:
+    """The connection check's count of payment documents row-level security hides in the look-back
+    window (remembered for the review list until the next reconciliation)."""
+    conn = connection.load(services.store.kv, member_id)
+    reader = _reader(services, member_id, conn)
+    now = datetime.now(timezone.utc)
+    start = now - timedelta(days=conn.lookback_days)
+    count, exact = reader.count_hidden(utc_to_local(start, conn.tz), utc_to_local(now, conn.tz))
+    services.store.kv.set(member_id, HIDDEN_KEY, {"count": count, "exact": exact, "at": now.isoformat()})
+    return count
+
+
+def has_register(services, member_id: str) -> bool:
+    try:
+        return bool(connection.load(services.store.kv, member_id).profile_obj().state_register)
+    except (connection.NotConfigured, KeyError):
+        return False
+
+
+def order_paid_now(services, member_id: str, order_key: str | None) -> Decimal | None:
+    """1C's own paid total of one order, read now from the order-state register (the gate asks before
+    it decides) and remembered; None when the profile has no register or 1C does not list the order."""
+    if not order_key:
+        return None
+    conn = connection.load(services.store.kv, member_id)
+    if not conn.profile_obj().state_register:
+        return None
+    reader = _reader(services, member_id, conn)
+    paid = reader.order_paid([order_key]).get(order_key.lower())
+    if paid is not None:
+        LedgerStore(services.store.engine, member_id).save_orders(
+            [(order_key, {"paid_1c": paid, "checked_at": datetime.now(timezone.utc)})])
+    return paid
 
 
 def _reread_due(kv, member_id: str, now: datetime, days: int) -> bool:

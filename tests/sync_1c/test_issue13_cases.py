@@ -182,7 +182,8 @@ def test_case3_a_held_document_that_becomes_restricted_is_not_taken_as_deleted(e
 
 # --- 4. one order, two deals -----------------------------------------------------------------------------
 def _notes(env, deal):
-    return [c["COMMENT"] for c in env.comments(deal) if "одна сделка" in c["COMMENT"] or "one deal" in c["COMMENT"]]
+    return [c["COMMENT"] for c in env.comments(deal) if "одна сделка" in c["COMMENT"].lower()
+            or "one deal" in c["COMMENT"].lower()]
 
 
 def test_case4_one_order_two_deals_neither_paid_until_an_admin_binds(env, http):
