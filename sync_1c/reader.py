@@ -21,6 +21,13 @@ from .profiles import COMPOSITE, REFERENCE, SETTLEMENT_OBJECT, PaymentSource, Pr
 log = logging.getLogger(__name__)
 
 
+def _counter(number) -> str | None:
+    try:
+        return numbers.parse(str(number or "")).counter
+    except ValueError:
+        return None
+
+
 def _ref(value) -> str | None:
     s = str(value or "").strip().lower()
     return s if s and s != EMPTY_GUID else None
@@ -30,8 +37,10 @@ class PaymentReader:
     """Reads one infobase through one profile. Caches settlement objects and orders across calls (they
     are looked up by key, and a 1C `Ref_Key` never changes meaning)."""
 
-    def __init__(self, client: ODataClient, profile: Profile, *, tz: str = DEFAULT_TZ, page_size: int = 200):
+    def __init__(self, client: ODataClient, profile: Profile, *, tz: str = DEFAULT_TZ, page_size: int = 200,
+                 scan_page: int = 500):
         self.client, self.profile, self.tz, self.page_size = client, profile, tz, page_size
+        self.scan_page = scan_page                        # pages of narrow rows (the order-state register)
         self._settlement: dict[str, str | None] = {}     # settlement object → order Ref_Key (or None)
         self._orders: dict[str, dict] = {}
 
@@ -267,18 +276,34 @@ class PaymentReader:
 
     def order_paid(self, order_keys: Iterable[str]) -> dict[str, Decimal]:
         """1C's own paid total per order (`СуммаОплаты` of the order-state register), batched with a
-        `cast(…)` per order; orders the register does not list (or hides) are left out. {} when the
-        profile has no such register."""
+        `cast(…)` per order under the query-string limit — or, when that would take more requests than
+        reading the whole register page by page (go-live of a big base), the whole register; orders the
+        register does not list (or hides) are left out. {} when the profile has no such register."""
+        from .odata import or_filter
         from .payments import to_decimal
 
         p = self.profile
-        if not p.state_register:
+        keys = sorted({str(k).lower() for k in order_keys if k})
+        if not p.state_register or not keys:
             return {}
         f = p.state_order_field
-        rows = self.client.get_by_keys(p.state_register, order_keys, select=f"{f},{f}_Type,{p.state_paid_field}",
-                                       field=f, term=lambda k: f"{f} eq {cast(k, p.order_set)}")
-        return {k.lower(): to_decimal(r.get(p.state_paid_field) or 0) for k, r in rows.items()
+        select = f"{f},{f}_Type,{p.state_paid_field}"
+        chunks = self.client.pack(p.state_register, [f"{f} eq {cast(k, p.order_set)}" for k in keys], select=select)
+        rows: list[dict] = []
+        if len(chunks) > 3 and self._scan_is_cheaper(p.state_register, None, len(chunks), self.scan_page):
+            wanted = set(keys)
+            rows = [r for r in self.client.iter_all(p.state_register, select=select, orderby=f"{f} asc",
+                                                    page_size=self.scan_page) if str(r.get(f)).lower() in wanted]
+            chunks = []
+        for chunk in chunks:
+            rows += self.client.query(p.state_register, filter=or_filter(chunk), select=select, top=len(chunk) * 4)
+        return {str(r.get(f)).lower(): to_decimal(r.get(p.state_paid_field) or 0) for r in rows
                 if r.get(f + "_Type") == p.order_type}
+
+    def _scan_is_cheaper(self, entity_set: str, flt: str | None, batched_requests: int, page: int) -> bool:
+        """One `$count` to decide between `batched_requests` key lookups and paging through all rows."""
+        total = self.client.count(entity_set, filter=flt)
+        return -(-total // page) + 1 < batched_requests
 
     def find_orders_many(self, wanted: list[tuple[str, int | None]]) -> list[dict]:
         """Orders for many typed numbers at once (go-live): per order year, `endswith(Number, counter)`
@@ -304,13 +329,21 @@ class PaymentReader:
             def wrap(chunk, head=head):
                 return head + "(" + " or ".join(chunk) + ")"
             orderby = f"{p.order_date_field} asc,Ref_Key asc"
-            for chunk in self.client.pack(p.order_set, terms, select=self._order_select(), wrap=wrap,
-                                          orderby=orderby):
-                for row in self.client.iter_all(p.order_set, filter=wrap(chunk), select=self._order_select(),
-                                                orderby=orderby, page_size=self.page_size):
-                    key = str(row["Ref_Key"]).lower()
-                    out[key] = row
-                    self._orders[key] = row
+            chunks = self.client.pack(p.order_set, terms, select=self._order_select(), wrap=wrap, orderby=orderby)
+            span = head[:-len(" and ")] if head else None
+            if len(chunks) > 3 and self._scan_is_cheaper(p.order_set, span, len(chunks), self.page_size):
+                # many deals: the year's orders page by page (a sargable Date range) beat endswith() scans
+                rows = (r for r in self.client.iter_all(p.order_set, filter=span, select=self._order_select(),
+                                                        orderby=orderby, page_size=self.page_size)
+                        if _counter(r.get(p.order_number_field)) in counters)
+            else:
+                rows = (r for chunk in chunks
+                        for r in self.client.iter_all(p.order_set, filter=wrap(chunk), select=self._order_select(),
+                                                      orderby=orderby, page_size=self.page_size))
+            for row in rows:
+                key = str(row["Ref_Key"]).lower()
+                out[key] = row
+                self._orders[key] = row
         return list(out.values())
 
     def _load_orders(self, keys: Iterable[str]) -> None:

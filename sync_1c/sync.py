@@ -173,8 +173,16 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     stored = ledger.orders()
     held = ledger.deals()
     extra: dict[str, dict] = {}                   # 1C orders read for open deals (go-live, reconciliation)
+    history: set[str] = set()
     if reconcile:
         extra = _orders_of_open_deals(reader, deals, held, f, conn)
+        dates = [d for o in extra.values() if (d := _naive(o.get(profile.order_date_field)))]
+        if go_live and dates and min(dates) < utc_to_local(start, conn.tz):
+            # go-live: the open deals' orders are older than the window — read their payments too (a
+            # sargable Date range from the oldest such order; no timeline comment for this history)
+            hist = reader.read_window(min(dates), utc_to_local(start, conn.tz))
+            history = {p.ref_key for p in hist}
+            fresh += hist
         report.hidden, exact = reader.count_hidden(utc_to_local(start, conn.tz), utc_to_local(now, conn.tz))
         kv.set(member_id, HIDDEN_KEY, {"count": report.hidden, "exact": exact, "at": now.isoformat()})
     else:
@@ -188,6 +196,9 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     tombs = [replace(p, posted=False, deleted=True) for p in gone]
     report.changed = ledger.upsert_payments(fresh + tombs)
     report.gone = [p.ref_key for p in gone]
+    if history:
+        versions = ledger.versions()
+        ledger.mark_commented([(r, versions[r][0]) for r in report.changed if r in history])
     payments = ledger.payments()
     touched = {a.order_key for ref in report.changed for p in (before.get(ref), payments.get(ref)) if p
                for a in p.allocations if a.order_key}
@@ -227,6 +238,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
         differ = [k for k in bound if bound[k] in open_ids or k in touched]
         if profile.state_register:
             differ = [k for k in differ if k in paid_1c and paid_1c[k] != _ledger_paid(states, k)]
+        elif go_live:
+            differ = []                            # no register: the go-live history read is all we have
         if differ:
             docs = reader.read_orders(list(reader.orders_by_key(differ).values()))
             got = {p.ref_key for p in docs}

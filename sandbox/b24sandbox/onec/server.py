@@ -263,8 +263,8 @@ def _matching_rows(state: ServerState, edef: EntityDef, options: dict) -> list[d
     if flt:
         pred = compile_filter(flt)
         pred(_probe_row(edef), edef.props, edef.sections)   # type errors even when no row matches, as in 1C
-        if pred.keys is not None:
-            rows = [table[k] for k in sorted(pred.keys) if k in table]
+        if pred.keys is not None and {f for f, _k in pred.keys} == {edef.key[0]}:
+            rows = [table[k] for k in sorted(k for _f, k in pred.keys) if k in table]
         rows = [r for r in rows if pred(r, edef.props, edef.sections)]
     if orderby:
         rows = _order(rows, edef, orderby)
