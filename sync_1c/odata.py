@@ -44,6 +44,7 @@ EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 # IIS' default maxQueryString (1c-odata.md §1.3): a longer query string never reaches 1C (404.15). Batched
 # key lookups are packed to stay under it; `ODataClient.longest_query` keeps the longest one sent.
 MAX_QUERY = 2048
+PACK_MARGIN = 100      # bytes a packed look-up leaves free (a proxy or a longer $skip must not tip it over)
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ class ODataClient:
     def pack(self, entity_set: str, terms: list[str], *, select=None, batch: int = 40, wrap=None,
              orderby: str | None = None, page_digits: int = 5) -> list[list[str]]:
         """`terms` grouped into lists whose request — `$filter=wrap(terms)` (default `(a or b …)`) with
-        `$select`, `$orderby` and `$top`/`$skip` of up to `page_digits` digits — stays under `max_query`,
+        `$select`, `$orderby` and `$top`/`$skip` of up to `page_digits` digits — stays `PACK_MARGIN` under `max_query`,
         each at most `batch` long. A single term that does not fit is still sent (and refused by `_get`)."""
         wrap = wrap or or_filter
 
@@ -362,7 +363,7 @@ class ODataClient:
         out: list[list[str]] = []
         cur: list[str] = []
         for t in terms:
-            if cur and (len(cur) >= batch or size(cur + [t]) >= self.max_query):
+            if cur and (len(cur) >= batch or size(cur + [t]) > self.max_query - PACK_MARGIN):
                 out.append(cur)
                 cur = []
             cur.append(t)

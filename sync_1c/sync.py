@@ -164,7 +164,6 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             fresh += again
             gone = [p for p in missing if p.ref_key in set(gone_keys)]
 
-    report.read = len(fresh)
     # the portal's deals that carry a 1C order (number or key) — reconciliation needs their orders
     f = _fields(services, member_id)
     client = services.client(member_id)
@@ -187,6 +186,7 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
         kv.set(member_id, HIDDEN_KEY, {"count": report.hidden, "exact": exact, "at": now.isoformat()})
     else:
         report.hidden = int((kv.get(member_id, HIDDEN_KEY) or {}).get("count") or 0)
+    report.read = len(fresh)
     report.seconds["read_1c"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
 
@@ -347,8 +347,8 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
             commands.append(None)
     # a note on every deal of an order claimed twice (ambiguous / second deal), once per deal
     for okey, (reason, detail) in review.items():
-        if reason not in ("ambiguous", "duplicate"):
-            continue
+        if reason not in ("ambiguous", "duplicate") or len(detail.get("deals") or []) < 2:
+            continue                               # (one deal claimed by several orders: nothing to tell)
         okeys = detail.get("orders") or [okey]
         for k in okeys:
             told = set((stored.get(k) or {}).get("noted") or [])
