@@ -65,7 +65,7 @@ def seed(b, onec, orders: int, payments: int, open_deals: int):
             iso = when.strftime("%Y-%m-%dT%H:%M:%S+03:00")
             row = deal_row(db, iso, f"Заказ {number}", category_id=p.category_id, stage_id=p.stage("scheduled"),
                            opportunity=10000.0, **{f_num: number, "DATE_CREATE": iso})
-            deal_ids.append(db.deals.insert(row))
+            deal_ids.append((db.deals.insert(row), ref))
     return deal_ids
 
 
@@ -105,19 +105,20 @@ def run(orders: int = ORDERS, payments: int = PAYMENTS, open_deals: int = OPEN) 
                   f"{r.seconds.get('write', 0):.1f} |")
         ids = installed_ids(b.services.store, b.member_id)
         f_paid, f_full = ids.deal_field("amount_paid"), ids.deal_field("paid_in_full")
-        rows = [b.portal.db.deals.get(d) for d in deal_ids]
-        full = sum(1 for x in rows if str(x.get(f_full)).upper() in ("Y", "1"))
-        total = sum(float(x.get(f_paid) or 0) for x in rows)
-        # what 1C's register says for those orders, straight from the sandbox
+        rows = [(b.portal.db.deals.get(d), ref) for d, ref in deal_ids]
+        full = sum(1 for x, _r in rows if str(x.get(f_full)).upper() in ("Y", "1"))
+        # what 1C's register says for each deal's order, straight from the sandbox
         states = onec.infobase.order_states()
-        want = sum(float(states[k]["СуммаОплаты"]) for k in (str(x.get(ids.deal_field("order_1c_key")) or "")
-                                                             for x in rows) if k in states)
+        wrong = sum(1 for x, ref in rows if float(x.get(f_paid) or 0) != float(states[ref]["СуммаОплаты"]))
+        total = sum(float(x.get(f_paid) or 0) for x, _r in rows)
+        want = sum(float(states[ref]["СуммаОплаты"]) for _x, ref in rows)
         paths = {}
         for e in onec.log:
             name = urlsplit(e.path).path.rsplit("/", 1)[-1]
             paths[name] = paths.get(name, 0) + 1
-        print(f"\nOpen deals paid in full after go-live: {full} of {len(rows)}; their amount paid {total:,.0f} "
-              f"= 1C's register for their orders {want:,.0f}. 1C requests by entity set: "
+        print(f"\nOpen deals paid in full after go-live: {full} of {len(rows)}; deals whose amount paid differs "
+              f"from 1C's register for their order: {wrong}; amount paid on the deals {total:,.0f}, in 1C's "
+              f"register {want:,.0f}. 1C requests by entity set: "
               + ", ".join(f"{k} {v}" for k, v in sorted(paths.items(), key=lambda kv: -kv[1])))
         print(f"Setup (seeding both sandboxes): {setup:.1f} s")
     finally:
