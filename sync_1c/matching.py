@@ -57,10 +57,14 @@ def read_deals(client, number_field: str, key_field: str, extra: list[str] = ())
 
 
 def match(orders: list[Order], deals: list[dict], *, number_field: str, key_field: str, tz: str,
-          restarts_yearly: bool = True, pinned: dict[str, int] | None = None) -> MatchResult:
+          restarts_yearly: bool = True, pinned: dict[str, int] | None = None,
+          held: dict[int, str] | None = None) -> MatchResult:
     """`pinned`: order key → deal id an administrator bound it to (the review list's button); it wins
-    over keys and numbers, and that deal takes no other order."""
+    over keys and numbers, and that deal takes no other order. `held`: deal id → order key our own
+    records bind it to (the scoped sync paid it by that order) for deals whose key field is still empty —
+    as good as the key on the deal, and written there (`bind`) once it is the deal's alone."""
     res = MatchResult()
+    held = {int(k): v for k, v in (held or {}).items() if v}
     pinned = {k: int(v) for k, v in (pinned or {}).items()}
     present = {int(d["ID"]) for d in deals}
     for okey, did in pinned.items():
@@ -74,7 +78,7 @@ def match(orders: list[Order], deals: list[dict], *, number_field: str, key_fiel
     by_key: dict[str, list[dict]] = {}
     by_counter: dict[str, list[tuple[numbers.OrderNumber, int | None, dict]]] = {}
     for d in deals:
-        k = str(d.get(key_field) or "").strip().lower()
+        k = str(d.get(key_field) or "").strip().lower() or held.get(int(d["ID"]), "")
         if k:
             by_key.setdefault(k, []).append(d)
         raw = str(d.get(number_field) or "").strip()
@@ -88,6 +92,8 @@ def match(orders: list[Order], deals: list[dict], *, number_field: str, key_fiel
         exact = by_key.get(o.key, [])
         if len(exact) == 1:
             res.deal_of[o.key] = int(exact[0]["ID"])
+            if not str(exact[0].get(key_field) or "").strip():
+                res.bind[int(exact[0]["ID"])] = o.key
             continue
         if len(exact) > 1:
             res.review[o.key] = ("ambiguous", _detail(o, exact, "several deals carry this 1C order key"))
@@ -103,7 +109,8 @@ def match(orders: list[Order], deals: list[dict], *, number_field: str, key_fiel
         year = o.date.year if o.date else None
         cands = [d for n, y, d in by_counter.get(wanted.counter, [])
                  if n.compatible(wanted) and (not restarts_yearly or y == year)
-                 and not str(d.get(key_field) or "").strip()]          # a bound deal belongs to its order
+                 and not str(d.get(key_field) or "").strip()          # a bound deal belongs to its order
+                 and int(d["ID"]) not in held]
         if len(cands) == 1:
             did = int(cands[0]["ID"])
             res.deal_of[o.key] = did
@@ -129,7 +136,7 @@ def match(orders: list[Order], deals: list[dict], *, number_field: str, key_fiel
 
 
 def second_deals(res: MatchResult, orders: list[Order], deals: list[dict], *, number_field: str, key_field: str,
-                 tz: str, restarts_yearly: bool = True) -> dict[str, list[int]]:
+                 tz: str, restarts_yearly: bool = True, held: dict[int, str] | None = None) -> dict[str, list[int]]:
     """An order binds to at most one deal: the other deals that carry a bound order's key, or a number
     (and year) compatible with it, are second deals — never paid by that order. order key → deal ids."""
     bound_deals = set(res.deal_of.values())
@@ -146,7 +153,7 @@ def second_deals(res: MatchResult, orders: list[Order], deals: list[dict], *, nu
         did = int(d["ID"])
         if did in bound_deals:
             continue
-        key = str(d.get(key_field) or "").strip().lower()
+        key = str(d.get(key_field) or "").strip().lower() or (held or {}).get(did, "")
         if key in res.deal_of:
             out.setdefault(key, []).append(did)
             continue

@@ -223,8 +223,9 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
     pinned = {k: o["bound_deal"] for k, o in stored.items() if o["bound_deal"]}
     mkw = dict(number_field=f["order_1c_number"], key_field=f["order_1c_key"], tz=conn.tz,
                restarts_yearly=profile.number_restarts_yearly)
-    m = matching.match(list(orders.values()), deals, pinned=pinned, **mkw)
-    seconds = matching.second_deals(m, list(orders.values()), deals, **mkw)
+    held_keys = {did: h["order_key"] for did, h in held.items() if h.get("order_key") and h.get("written")}
+    m = matching.match(list(orders.values()), deals, pinned=pinned, held=held_keys, **mkw)
+    seconds = matching.second_deals(m, list(orders.values()), deals, held=held_keys, **mkw)
     deal_by_id = {int(d["ID"]): d for d in deals}
     open_ids = {int(d["ID"]) for d in deals if str(d.get("STAGE_SEMANTIC_ID") or "P") not in ("S", "F")}
 
@@ -289,8 +290,10 @@ def _run(services, member_id, conn, ledger: LedgerStore, now, refs, since) -> Sy
                 "why": "1C's order-state register and the payment documents differ; the deal shows the register"})
     hidden_now = max(report.hidden, len(set(hidden_keys)))
     if hidden_now:
-        review["hidden"] = ("hidden", {"count": hidden_now, "why": "row-level security in 1C hides payment "
-                                       "documents from the OData user; give it the right to read them"})
+        exact = bool((kv.get(member_id, HIDDEN_KEY) or {}).get("exact", True))
+        review["hidden"] = ("hidden", {"count": hidden_now, "exact": exact,
+                                       "why": "row-level security in 1C hides payment documents from the OData "
+                                              "user; give it the right to read them"})
 
     orders_of: dict[int, list[str]] = {}
     for okey, did in bound.items():

@@ -311,3 +311,50 @@ def test_every_request_of_a_sync_fits_a_publication_behind_iis(env):
     for i, d in enumerate(deals):
         flag = "Y" if str(rows[d][env.f("paid_in_full")]).upper() in ("1", "Y") else "N"
         assert (float(rows[d][env.f("amount_paid")]), flag) == ((1000.0, "Y") if i % 2 else (500.0, "N"))
+
+
+def test_case4_the_next_sync_undoes_a_second_deal_paid_by_the_order(env):
+    """What main left behind: both deals recorded as paid by the order, the second one shown PAID_IN_FULL.
+    The next sync puts the order on the review list and takes the money off both until an admin binds."""
+    order = env.ib.add_order(80000, ago(5), number=f"{env.prefix}000125")
+    env.ib.add_payment([(order, 80000)], ago(2))
+    d1 = env.deal(f"{env.prefix}000125", 80000)
+    d2 = env.deal(f"{env.prefix}000125", 75000, **{env.f("amount_paid"): 80000, env.f("paid_in_full"): "Y"})
+    for did, flag in ((d1, "N"), (d2, "Y")):
+        env.ledger.save_deal(did, order_key=order, written={"amount_paid": "80000.00", "paid_in_full": flag,
+                                                            "order_key": order})
+    env.sync()
+    assert [x["reason"] for x in env.ledger.review()] == ["ambiguous"]
+    assert env.paid(d2) == (0.0, "N") and env.paid(d1)[1] != "Y"
+    assert won(env, d2)["action"] == "moved_back"
+
+
+def test_case4_a_deal_the_robot_paid_first_keeps_the_order(env):
+    """The scoped sync (robot, gate) paid the first deal by its order; a second deal with the same number
+    created later is the second deal for the periodic sync too — and the first gets the key written."""
+    order = env.ib.add_order(80000, ago(5), number=f"{env.prefix}000126")
+    env.ib.add_payment([(order, 80000)], ago(2))
+    d1 = env.deal(f"{env.prefix}000126", 80000, stage="job_done")
+    assert won(env, d1)["action"] == "none"                       # run_for_deal: the order is d1's alone
+    d2 = env.deal(f"{env.prefix}000126", 75000, stage="job_done")
+    env.sync()
+    assert env.paid(d1) == (80000.0, "Y") and env.get(d1)[env.f("order_1c_key")] == order
+    assert env.paid(d2)[1] != "Y" and [x["reason"] for x in env.ledger.review()] == ["duplicate"]
+    assert won(env, d2)["action"] == "moved_back"
+
+
+def test_register_and_documents_differ_logged_and_on_the_review_list(env, caplog):
+    """1C's register counts a payment the OData user may not read: the deal shows 1C's total, the
+    difference is logged and listed (with the hidden document) for a person to look at."""
+    only(*REGISTER)(env.ib.flavor)
+    order = env.ib.add_order(1000, ago(5), number=f"{env.prefix}000401")
+    deal = env.deal(f"{env.prefix}000401", 1000)
+    env.ib.add_payment([(order, 400)], ago(2))
+    env.onec.restrict(env.ib.add_payment([(order, 600)], ago(2)))
+    with caplog.at_level("WARNING", logger="b24app.sync_1c"):
+        env.sync()
+    assert env.paid(deal) == (1000.0, "Y")
+    items = {x["reason"]: x["detail"] for x in env.ledger.review()}
+    assert items["difference"]["paid_1c"] == "1000.00" and items["difference"]["paid_documents"] == "400.00"
+    assert items["difference"]["deals"] == [deal] and items["hidden"]["count"] == 1
+    assert any("register says 1000" in r.getMessage() for r in caplog.records)

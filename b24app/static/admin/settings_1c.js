@@ -15,7 +15,7 @@
     if (d.order_number) facts.push(S['1c.review.order'] + ' ' + d.order_number + (d.order_date ? ' (' + String(d.order_date).slice(0, 10) + ')' : ''));
     if (d.number) facts.push(S['1c.review.payment'] + ' ' + d.number + (d.amount ? ', ' + d.amount : ''));
     if (d.deals && d.deals.length) facts.push(S['1c.review.deals'] + ': ' + d.deals.map(function (x) { return '#' + x; }).join(', '));
-    if (d.count != null) facts.push(S['1c.review.count'] + ': ' + d.count);
+    if (d.count != null) facts.push(S['1c.review.count'] + ': ' + (d.exact === false ? '≥ ' : '') + d.count);
     if (d.paid_1c != null) facts.push(S['1c.review.paid_1c'] + ': ' + d.paid_1c + ', ' + S['1c.review.paid_docs'] + ': ' + d.paid_documents);
     var todo = S['1c.review.' + reason + '.do'] || String(d.why || '');
     var claimed = (reason === 'ambiguous' || reason === 'duplicate') && d.order_key && d.deals && d.deals.length > 1;
