@@ -128,12 +128,12 @@ def check_connection(sess):
         guard.check(conn.base_url)
     except OutboundRefused as exc:
         return json_error(400, "URL_NOT_ALLOWED", f"base_url: {exc}")
-    problems = connection.check(conn, guard=guard)
+    problems, warnings = connection.check_full(conn, guard=guard)
     hidden = None
     if not problems:        # how many payment documents of the window row-level security hides from the user
         hidden = sync.count_hidden_now(svc, sess.member_id)
-    return jsonify({"ok": not problems, "problems": problems, "base_url": conn.base_url, "profile": conn.profile,
-                    "hidden": hidden})
+    return jsonify({"ok": not problems, "problems": problems, "warnings": warnings, "base_url": conn.base_url,
+                    "profile": conn.profile, "hidden": hidden})
 
 
 @bp.get("/api/1c/review")

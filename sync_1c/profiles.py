@@ -122,10 +122,15 @@ class Profile:
         if self.link == SETTLEMENT_OBJECT:
             req[self.settlement_set] = {"Ref_Key", "Объект", "Объект_Type"}
             req[self.order_set].add(self.order_settlement_field)
-        if self.state_register:
-            req[self.state_register] = {self.state_order_field, self.state_order_field + "_Type",
-                                        self.state_paid_field}
         return req
+
+    def optional_requirements(self) -> dict[str, set[str]]:
+        """What the profile uses when the base publishes it and does without otherwise: the order-state
+        register (without it the deal's amount comes from the payment documents alone)."""
+        if not self.state_register:
+            return {}
+        return {self.state_register: {self.state_order_field, self.state_order_field + "_Type",
+                                      self.state_paid_field}}
 
     def check_against_metadata(self, metadata_xml: str | bytes) -> list[str]:
         return check_against_metadata(metadata_xml, self)
@@ -242,6 +247,21 @@ def metadata_index(metadata_xml: str | bytes) -> dict[str, set[str]]:
                 row_type = ptype[len("Collection("):-1].rsplit(".", 1)[-1]
                 index[f"{set_name}/{prop}"] = set(types.get(row_type, {}))
     return index
+
+
+def missing_optional(metadata_xml: str | bytes, profile: Profile) -> list[str]:
+    """Warnings (not problems): optional names the base does not publish, phrased as the fix."""
+    try:
+        index = metadata_index(metadata_xml)
+    except ET.ParseError:
+        return []
+    out = []
+    for entity, props in profile.optional_requirements().items():
+        if entity not in index or props - index[entity]:
+            out.append(f"{entity} is not published (or lacks {', '.join(sorted(props))}): deals show the total of "
+                       f"the payment documents only, not 1C's own paid total — add it to the OData composition "
+                       f"({profile.title} profile)")
+    return out
 
 
 def check_against_metadata(metadata_xml: str | bytes, profile: Profile = UT_11_5) -> list[str]:

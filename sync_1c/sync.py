@@ -38,6 +38,7 @@ BATCH = 50
 RECONCILED_KEY = "sync_1c.reconciled_at"   # last reconciliation of open deals against 1C (UTC ISO)
 HIDDEN_KEY = "sync_1c.hidden"              # {"count", "exact", "at"}: documents row-level security hides
 _checked: dict[tuple, float] = {}            # (member_id, base_url, profile) → monotonic time of a clean check
+_register_ok: dict[tuple, bool] = {}         # same key → the base publishes the profile's order-state register
 _readers: dict[tuple, PaymentReader] = {}    # one per portal+base in this process: keeps the reader's
                                              # settlement-object and order caches between runs
 
@@ -86,15 +87,20 @@ def _fields(services, member_id: str) -> dict[str, str]:
     return {k: ids.deal_field(k) for k in ("order_1c_number", "order_1c_key", "amount_paid", "paid_in_full")}
 
 
-def ensure_checked(member_id: str, conn: connection.Connection, client) -> None:
-    """`$metadata` + profile check once per hour per process (it is big on a real base)."""
+def ensure_checked(member_id: str, conn: connection.Connection, client) -> bool:
+    """`$metadata` + profile check once per hour per process (it is big on a real base). Returns whether
+    the base publishes the profile's order-state register (warnings are logged, the sync runs without)."""
     key = (member_id, conn.base_url, conn.profile)
     if time.monotonic() - _checked.get(key, -CHECK_TTL * 2) < CHECK_TTL:
-        return
-    problems = connection.check(conn, client)
+        return _register_ok.get(key, True)
+    problems, warnings = connection.check_full(conn, client)
     if problems:
         raise SyncProblem(problems)
+    for w in warnings:
+        log.warning("1C sync %s: %s", member_id, w)
+    _register_ok[key] = not warnings
     _checked[key] = time.monotonic()
+    return _register_ok[key]
 
 
 def run(services, member_id: str, *, now: datetime | None = None, refs: list[str] | None = None,
@@ -124,7 +130,8 @@ def _reader(services, member_id: str, conn: connection.Connection) -> PaymentRea
             del _readers[old]
         reader = _readers[key] = PaymentReader(conn.client(OutboundGuard.from_settings(services.settings)),
                                                conn.profile_obj(), tz=conn.tz)
-    ensure_checked(member_id, conn, reader.client)
+    if not ensure_checked(member_id, conn, reader.client) and reader.profile.state_register:
+        reader.profile = replace(reader.profile, state_register=None)    # not published: documents only
     return reader
 
 
@@ -661,7 +668,9 @@ def count_hidden_now(services, member_id: str) -> int:
 
 def has_register(services, member_id: str) -> bool:
     try:
-        return bool(connection.load(services.store.kv, member_id).profile_obj().state_register)
+        conn = connection.load(services.store.kv, member_id)
+        published = _register_ok.get((member_id, conn.base_url, conn.profile), True)
+        return bool(conn.profile_obj().state_register) and published
     except (connection.NotConfigured, KeyError):
         return False
 
@@ -675,6 +684,8 @@ def order_paid_now(services, member_id: str, order_key: str | None) -> Decimal |
     if not conn.profile_obj().state_register:
         return None
     reader = _reader(services, member_id, conn)
+    if not reader.profile.state_register:
+        return None
     paid = reader.order_paid([order_key]).get(order_key.lower())
     if paid is not None:
         LedgerStore(services.store.engine, member_id).save_orders(

@@ -358,3 +358,22 @@ def test_register_and_documents_differ_logged_and_on_the_review_list(env, caplog
     assert items["difference"]["paid_1c"] == "1000.00" and items["difference"]["paid_documents"] == "400.00"
     assert items["difference"]["deals"] == [deal] and items["hidden"]["count"] == 1
     assert any("register says 1000" in r.getMessage() for r in caplog.records)
+
+
+def test_without_a_published_register_the_documents_decide(env, http):
+    """A base whose OData composition lacks the order-state register: the check warns (it does not fail),
+    the sync runs on the documents alone — go-live still reads the open deals' older payments."""
+    only(*REGISTER)(env.ib.flavor)
+    env.onec.unpublish("InformationRegister_СостоянияЗаказовКлиентов")
+    order = env.ib.add_order(10000, ago(45), number=f"{env.prefix}000501")
+    deal = env.deal(f"{env.prefix}000501", 10000, stage="job_done")
+    env.ib.add_payment([(order, 6000)], ago(40))
+    env.ib.add_payment([(order, 4000)], ago(0))
+    mark = len(env.onec.log)
+    env.sync()
+    assert env.paid(deal) == (10000.0, "Y")
+    assert won(env, deal)["action"] == "none"
+    assert not any("СостоянияЗаказовКлиентов" in e.path for e in env.onec.log[mark:])
+    got = http.post("/api/1c/check", headers=_hdr(env, True)).json
+    assert got["ok"] is True and got["problems"] == []
+    assert len(got["warnings"]) == 1 and "InformationRegister_СостоянияЗаказовКлиентов" in got["warnings"][0]

@@ -136,7 +136,8 @@
     check.addEventListener('click', function () {
       A.say(msg, 'wait', S['1c.checking']);
       A.api('POST', '/api/1c/check').then(function (body) {
-        if (body.ok) A.say(msg, 'good', S['1c.check_ok'] + (body.hidden ? ' ' + S['1c.check_hidden'].replace('{n}', String(body.hidden)) : ''));
+        if (body.ok) A.say(msg, 'good', S['1c.check_ok'] + (body.hidden ? ' ' + S['1c.check_hidden'].replace('{n}', String(body.hidden)) : ''),
+                           body.warnings && body.warnings.length ? body.warnings : undefined);
         else A.say(msg, 'bad', S['1c.check_bad'], body.problems);
       }, function (e) { A.say(msg, 'bad', A.failure(e)); });
     });

@@ -75,6 +75,12 @@ class OneCSandbox:
             self._server.server_close()
             self._server = None
 
+    def unpublish(self, entity_set: str) -> None:
+        """Take an entity set out of the OData composition: gone from `$metadata`, requests get 404 / code 8."""
+        with self.infobase.lock:
+            self.infobase.schema.pop(entity_set, None)
+            self.state.query_cache.clear()
+
     def restrict(self, *refs: str) -> None:
         """Row-level security: the OData user may not read these documents (or these orders' register
         records) — a query touching one fails with 401 / code 20 unless it asks `$allowedOnly=true`."""
