@@ -68,6 +68,7 @@ def test_gate_scope_and_binding_an_order_on_the_settings_page(live_app, portal, 
             out["scope_default"] = frame.input_value(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
             out["scope_options"] = frame.inner_text(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
             frame.select_option(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]", "all")
+            frame.fill(f"{c} [name=reconcile_hours]", "6")
             frame.click(f"{c} button[type=submit]")
             out["saved"] = _text(frame, "[data-b24app=msg-1c]", "Сохранено")
             out["review"] = frame.inner_text(f"{c} [data-b24app=review-1c]")
@@ -84,7 +85,7 @@ def test_gate_scope_and_binding_an_order_on_the_settings_page(live_app, portal, 
     admin = {page_sessions.HEADER: pagesession.for_live(live_app, page_sessions.PageSession(
         member, 1, "ru", is_admin=True))}
     doc = requests.get(live_app.url + "/api/1c/settings", headers=admin, timeout=30).json()
-    assert doc["gate"]["scope"]["installation"] == "all"
+    assert doc["gate"]["scope"]["installation"] == "all" and doc["connection"]["reconcile_hours"] == 6
     assert LedgerStore(svc.store.engine, member).orders([order])[order]["bound_deal"] == d1
     sync.run(svc, member)
     rows = {int(r["ID"]): r for r in portal.db.deals if int(r["ID"]) in (d1, d2)}

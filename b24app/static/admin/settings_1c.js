@@ -58,7 +58,8 @@
     [field(S['1c.base_url'], input('base_url', c.base_url, 'url')), field(S['1c.username'], input('username', c.username)),
      field(S['1c.password'], pw), field(S['1c.profile'], profile), field(S['1c.tz'], input('tz', c.tz || 'Europe/Moscow')),
      field(S['1c.interval'], input('interval', c.interval || 600, 'number')),
-     field(S['1c.lookback_days'], input('lookback_days', c.lookback_days || 35, 'number'))].forEach(function (n) { form.appendChild(n); });
+     field(S['1c.lookback_days'], input('lookback_days', c.lookback_days || 35, 'number')),
+     field(S['1c.reconcile_hours'], input('reconcile_hours', c.reconcile_hours || 24, 'number'))].forEach(function (n) { form.appendChild(n); });
 
     // per-pipeline paid gate and auto-forward
     var gate = doc.gate || {enabled: true, pipelines: null, scope: {}};
@@ -147,7 +148,7 @@
   function body() {
     var v = function (n) { return form.querySelector('[name=' + n + ']').value.trim(); };
     var out = {base_url: v('base_url'), username: v('username'), password: v('password'), profile: v('profile'), tz: v('tz')};
-    ['interval', 'lookback_days'].forEach(function (k) { var x = v(k); out[k] = /^\d+$/.test(x) ? parseInt(x, 10) : x; });
+    ['interval', 'lookback_days', 'reconcile_hours'].forEach(function (k) { var x = v(k); out[k] = /^\d+$/.test(x) ? parseInt(x, 10) : x; });
     var sets = form.querySelectorAll('fieldset[data-pipeline]');
     if (sets.length) {
       var inGate = [], af = {}, all = true, scope = {};
