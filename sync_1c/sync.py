@@ -715,9 +715,9 @@ def _read_refs(reader: PaymentReader, ledger: LedgerStore, refs: list[str]) -> t
 
 TEXTS = {
     "ru": {"receipt": "Оплата", "refund": "Возврат", "new": "получен(а) из 1С", "changed": "изменен(а) в 1С",
-           "unposted": "проведение отменено", "deleted": "удален(а) в 1С", "doc": "документ"},
+           "unposted": "проведение отменено", "deleted": "удален(а) в 1С", "doc": "документ", "storno": "Сторно"},
     "en": {"receipt": "Payment", "refund": "Refund", "new": "received from 1C", "changed": "changed in 1C",
-           "unposted": "un-posted", "deleted": "deleted in 1C", "doc": "document"},
+           "unposted": "un-posted", "deleted": "deleted in 1C", "doc": "document", "storno": "Storno"},
 }
 
 
@@ -725,6 +725,9 @@ def comment_text(p: Payment, changed: bool, lang: str = "ru", tz: str = "Europe/
     t = TEXTS.get(lang, TEXTS["en"])
     what = t["refund"] if p.kind == REFUND else t["receipt"]
     status = t["deleted"] if p.deleted else t["unposted"] if not p.posted else t["changed"] if changed else t["new"]
-    amount = money(sum((a.amount for a in p.allocations), Decimal("0")) if p.allocations else p.amount)
+    total = sum((a.amount for a in p.allocations), Decimal("0")) if p.allocations else p.amount
+    if total < 0:                                  # a storno document (negated rows) takes the money back
+        what, total = f"{t['storno']} ({what.lower()})", -total
+    amount = money(total)
     local = p.date.astimezone(ZoneInfo(tz)).strftime("%d.%m.%Y")
     return f"1С: {what} {amount} ({t['doc']} {p.number or p.ref_key} {local}) — {status}"

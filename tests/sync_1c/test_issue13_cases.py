@@ -149,6 +149,8 @@ def test_case2_money_leaving_an_order_is_recomputed(env, how):
     assert env.paid(da)[1] == ("Y" if want_a >= 5000 else "N")
     if how == "advance":
         assert "unallocated" in reasons(env)
+    if how == "storno":
+        assert any(c["COMMENT"].startswith("1С: Сторно (оплата) 5000.00") for c in env.comments(da))
 
 
 # --- 3. row-level security -------------------------------------------------------------------------------
