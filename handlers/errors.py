@@ -16,11 +16,12 @@ from b24app.errors import (
     InstallRequestInvalid,
     SettingsError,
     UserSessionExpired,
+    text_of,
 )
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from install.registry import NotInstalled
-from maps import assign, swap
+from maps import assign, booking_rules, swap
 from maps.stats import BadRange
 from reports.period import ReportError
 from visits.act import PhotoTooLarge
@@ -66,6 +67,9 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     assign.NoWindow: (409, "NO_WINDOW"),
     assign.BadDays: (400, "BAD_DAYS"),
     assign.PortalRefused: (502, "PORTAL_REFUSED"),
+    booking_rules.InThePast: (409, "BOOKING_IN_PAST"),
+    booking_rules.OutsideHours: (409, "OUTSIDE_HOURS"),
+    booking_rules.WorkerBusy: (409, "WORKER_BUSY"),      # the map asks to confirm, then sends override: true
     swap.NotAssigned: (409, "NOT_ASSIGNED"),
     swap.SameWorker: (400, "SAME_WORKER"),
     # the installer call (b24app/install_flow.py)
@@ -77,23 +81,24 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
 PORTAL_DENIED = {"ACCESS_DENIED", "INSUFFICIENT_SCOPE", "ERROR_ACCESS_DENIED"}
 
 
-def answer(exc: BaseException) -> tuple[int, str, str] | None:
-    """``(status, error, description)`` for an exception the table knows, else None (let it be a 500)."""
+def answer(exc: BaseException, lang: str | None = "en") -> tuple[int, str, str] | None:
+    """``(status, error, description)`` for an exception the table knows, else None (let it be a 500).
+    The description is in ``lang`` (the portal user's LANG) when the message was raised ``said(en, ru)``."""
     for cls in type(exc).__mro__:
         if cls in TABLE:
             status, code = TABLE[cls]
             if isinstance(exc, UserSessionExpired):
                 return status, code, SESSION_EXPIRED
-            return status, code or getattr(exc, "error", "ERROR"), str(exc)
+            return status, code or getattr(exc, "error", "ERROR"), text_of(exc, lang)
     if isinstance(exc, B24Error):
         return portal_refusal(exc)
     return None
 
 
-def known(exc: BaseException) -> tuple[int, str, str]:
+def known(exc: BaseException, lang: str | None = "en") -> tuple[int, str, str]:
     """``answer(exc)`` for an edge that catches a family of errors itself; one the table does not know is
     raised again (a bug, a 500)."""
-    found = answer(exc)
+    found = answer(exc, lang)
     if found is None:
         raise exc
     return found

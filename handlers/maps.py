@@ -4,7 +4,8 @@ Pages:  POST /placements/orders-map   (frame: verify_frame → the map page; /pl
         intake screen in handlers/desk.py)
 JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/candidates/<deal_id>?date=
-        POST /api/maps/assign {deal_id, worker_id[, start]}  (also reassign / reschedule: event and task move)
+        POST /api/maps/assign {deal_id, worker_id[, start][, override]}  (also reassign / reschedule: event and
+             task move; never in the past / outside hours; a busy worker only with override: true, noted on the deal)
         GET  /api/maps/worker-day?worker=&date=
         GET  /api/maps/slots/<deal_id>?from=&days=   (dates × workers cells + best slots)
         GET  /api/maps/swap?deal=&to=[&date=]        (both workers' days before / after)
@@ -103,12 +104,19 @@ def candidates(sess, deal_id: int):
 @bp.post("/api/maps/assign")
 @_dispatch
 def assign(sess):
-    deal_id, worker_id, start = inputs.body_values(
-        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected",
+    deal_id, worker_id, start, override = inputs.body_values(
+        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM][, override: true]} expected",
         lambda b: (int(b["deal_id"]), int(b["worker_id"]),
-                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None))
+                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None,
+                   _flag(b.get("override", False))))
     return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
-                                   sess.user_id, start=start))
+                                   sess.user_id, start=start, override=override))
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("override must be true or false")
+    return value
 
 
 @bp.get("/api/maps/worker-day")

@@ -45,7 +45,7 @@ def preview(services, member_id: str, deal_id: int, to_worker: int, day: date | 
         or Worker(str(job.worker_id), f"#{job.worker_id}", service.working_hours(conf))
     b = by_id[int(to_worker)]
     sjob = to_job(job, tz)
-    day = sjob.start.date() if sjob.start else (day or _today(tz))
+    day = sjob.start.date() if sjob.start else (day or _today(services, tz))
     day_a, day_b = worker_days(services, member_id, day, current, [a, b], tz)
     p = swap_preview(sjob, day_a, day_b, service.travel(services.settings))
     titles = {str(j.id): j.title for j in current}
