@@ -179,6 +179,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     travel = service.travel(services.settings)
     now = _now(services, tz)
     start = _aware(start, tz) or sjob.start    # an explicit time (date picker, swap) moves the job
+    wd = None
     if start is None:                      # no agreed time: the worker's cheapest gap from now on
         day = _today(services, tz)
         for k in range(14):
@@ -191,7 +192,8 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
         if start is None:
             raise NoWindow(said(f"{worker.name} has no free window in the next 14 days",
                                 f"у сотрудника {worker.name} нет свободного окна в ближайшие 14 дней"))
-    wd = worker_days(services, member_id, start.date(), current, [worker], tz)[0]
+    if wd is None or wd.day != start.date():       # the day searched above is read once
+        wd = worker_days(services, member_id, start.date(), current, [worker], tz)[0]
     overridden = booking_rules.check(wd, replace(sjob, start=start), travel, now, override=override)
     end = start + timedelta(minutes=job.duration_min)
     ids = installed_ids(services.store, member_id)
