@@ -17,6 +17,7 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
+from b24app.errors import said
 import gzip
 from datetime import datetime
 
@@ -158,7 +159,8 @@ def pin(sess):
         "JSON body {entity, id, lat, lon} expected",
         lambda b: (str(b.get("entity") or "deal"), int(b["id"]), float(b["lat"]), float(b["lon"])))
     if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise BadInput("entity deal|company and lat/lon in range expected")
+        raise BadInput(said("entity deal|company and lat/lon in range expected",
+                            "нужны entity deal|company и координаты lat/lon в допустимых пределах"))
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
     service.changed(services(), sess.member_id)
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})

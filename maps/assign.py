@@ -221,7 +221,8 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     res = client.batch(cmds, halt=True)
     if res.errors:
         key, err = next(iter(res.errors.items()))
-        raise PortalRefused(f"{key}: {getattr(err, 'description', None) or err}")
+        said_by_portal = getattr(err, 'description', None) or err
+        raise PortalRefused(said(f"{key}: {said_by_portal}", f"Битрикс24 отказал ({key}): {said_by_portal}"))
     version = service.changed(services, member_id)
     task = (res.result.get("task") or {}).get("task") or {}
     return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),

@@ -186,11 +186,11 @@ def test_bad_input_and_other_portals(api, cloud):
     assigned = next(r for r in rows if r["assigned"] and r["time"])
     unassigned = next(r for r in rows if not r["assigned"])
     cases = [
-        ("GET", "/api/maps/swap?deal=x&to=1", 400, "'deal' must be an integer"),
-        ("GET", f"/api/maps/swap?deal={assigned['id']}", 400, "'to' is required"),
-        ("GET", f"/api/maps/swap?deal={assigned['id']}&to={assigned['worker']}", 400, "already does"),
-        ("GET", f"/api/maps/swap?deal={assigned['id']}&to=1", 400, "not in the field team"),
-        ("GET", f"/api/maps/swap?deal={unassigned['id']}&to={assigned['worker']}", 409, "assign it instead"),
+        ("GET", "/api/maps/swap?deal=x&to=1", 400, "'deal': нужно целое число"),           # the session's LANG
+        ("GET", f"/api/maps/swap?deal={assigned['id']}", 400, "не указан параметр 'to'"),
+        ("GET", f"/api/maps/swap?deal={assigned['id']}&to={assigned['worker']}", 400, "уже выполняет"),
+        ("GET", f"/api/maps/swap?deal={assigned['id']}&to=1", 400, "не входит в выездную команду"),
+        ("GET", f"/api/maps/swap?deal={unassigned['id']}&to={assigned['worker']}", 409, "назначьте его"),
         ("GET", f"/api/maps/slots/{unassigned['id']}?days=0", 400, "от 1 до 31"),       # the portal's LANG
         ("GET", f"/api/maps/slots/{unassigned['id']}?days=x", 400, "integer"),
         ("GET", f"/api/maps/slots/{unassigned['id']}?from=2025-13-01", 400, "YYYY-MM-DD"),
