@@ -19,7 +19,8 @@ MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
 PERIODS = ("month", "quarter", "year")
 MAX_PERIOD_DAYS = 3660
-DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365)}
+DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365),
+              "work_days": (rules.KV_WORK_DAYS, 0, 365)}
 KEYS = {"popup_fields", "visited_period", "route_starts", *DAY_LIMITS}
 
 
@@ -124,7 +125,7 @@ def current(services, member_id: str) -> dict:
     kv = services.store.kv
     cfg = rules.settings_of(kv, member_id)
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
-            "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days,
+            "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days, "work_days": cfg.work_days,
             "route_starts": route_starts(kv, member_id), "company_fields": company_fields(services.client(member_id))}
 
 
@@ -143,7 +144,9 @@ def save(services, member_id: str, body: dict) -> dict:
     writes = {}
     for name, (key, _lo, _hi) in DAY_LIMITS.items():
         if name in body:
-            writes[key] = check_days(name, body[name])
+            # the draft rule may be switched off (null): drafts then wait for a person
+            off = name == "work_days" and body[name] in (None, "off")
+            writes[key] = rules.OFF if off else check_days(name, body[name])
     if "route_starts" in body:
         writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id))
     if "visited_period" in body:
