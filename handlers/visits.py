@@ -160,6 +160,13 @@ def repeat(sess, visit_id: int):
     return _created(sess, item)
 
 
+@bp.post("/api/visits/<int:visit_id>/reschedule")
+@_api
+def reschedule(sess, visit_id: int):
+    """{date}: the visit moves (and its calendar event with it); 400 in the person's language otherwise."""
+    return jsonify(act.reschedule(services(), sess.member_id, visit_id, _body().get("date")))
+
+
 @bp.post("/api/visits/company/<int:company_id>")
 @_api
 def company_update(sess, company_id: int):

@@ -10,7 +10,8 @@ import re
 from b24app.errors import B24Error, said
 from install.registry import NotInstalled, installed_ids
 
-from .create import CreateError
+from . import calendar_sync, rules
+from .create import CreateError, normalise_date
 from .read import NotFound
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024      # as base64 in JSON it stays under the app's 4 MB request bound
@@ -92,3 +93,31 @@ def update_company(services, member_id: str, company_id: int, changes: dict) -> 
         raise CreateError(said("the company name cannot be empty", "название компании не может быть пустым"))
     services.client(member_id).call("crm.company.update", {"id": int(company_id), "fields": fields})
     return {"id": int(company_id), "changed": sorted(k for k in changes if k in allowed)}
+
+
+def reschedule(services, member_id: str, visit_id: int, when) -> dict:
+    """Move a visit to another date/time from its card: the date field (an Overdue visit goes back to In
+    work — it has a date again), then its calendar event at once (calendar_sync.sync_item). Never into the
+    past (the portal's now) and never a finished visit; bad input → CreateError, nothing written."""
+    v = installed_ids(services.store, member_id).smart_process("visit")
+    zone = rules.settings_of(services.store.kv, member_id).zone
+    when_iso = normalise_date(when, zone)
+    if rules.parse_dt(when_iso, zone) < services.now(zone):
+        raise CreateError(said(f"{when_iso[:16].replace('T', ' ')} is in the past: pick a later time",
+                               f"{when_iso[:16].replace('T', ' ')} уже прошло: выберите время позже"))
+    client = services.client(member_id)
+    try:
+        item = client.call("crm.item.get", {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
+    except B24Error as err:
+        _raise(err, visit_id)
+    key = v.stage_key(item.get("stageId"))
+    if key in ("done", "failed"):
+        raise CreateError(said("a visit that took place (or failed) is not moved: plan a repeat visit instead",
+                               "проведённый или несостоявшийся визит не переносят: запланируйте повторный"))
+    fields = {v.field("visit_date"): when_iso}
+    if key == "overdue":
+        fields["stageId"] = v.stage("in_work")
+    item = client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": int(visit_id),
+                                           "fields": fields})["item"]
+    calendar_sync.sync_item(services, member_id, v, item, int(visit_id))
+    return {"id": int(visit_id), "date": item.get(v.field("visit_date")), "stage": v.stage_key(item.get("stageId"))}

@@ -238,6 +238,14 @@
         });
         parts.push(el("div", { "class": "card" }, f));
       }
+      if (v.stage !== "done" && v.stage !== "failed") {
+        // move the visit from its card: the server refuses the past and finished visits, in the page's language
+        var ndate = el("input", { type: "datetime-local", name: "reschedule_date" });
+        parts.push(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.reschedule_date + " ", ndate),
+          el("button", { type: "button", "class": "primary", "data-b24app": "reschedule", text: S.reschedule, on: { click: function () {
+            api("POST", "/api/visits/" + v.id + "/reschedule", { date: ndate.value }).then(function () { toast(S.rescheduled); views.visit(v.id); });
+          } } }))));
+      }
       var rdate = el("input", { type: "date", name: "repeat_date" });
       parts.push(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.repeat_date + " ", rdate),
         el("button", { type: "button", "class": "primary", "data-b24app": "repeat", text: S.repeat, on: { click: function () {
