@@ -100,6 +100,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "links.active": "действует", "links.revoked": "отозвана", "links.never": "не открывалась",
         "links.revoke": "Отозвать", "links.revoke_confirm": "Ссылка перестанет открываться. Отозвать?",
         "links.revoked_done": "Ссылка отозвана.", "links.empty": "Ссылок пока нет.",
+        "domains.title": "Разделы приложения на этом портале",
+        "domains.note": "Отключённый раздел перестаёт работать только на этом портале: его роботы отвечают, "
+                        "что раздел отключён, события и расписание для него не обрабатываются. "
+                        "Данные в Битрикс24 остаются; включите раздел снова — и он продолжит работу.",
+        "domains.save": "Сохранить", "domains.saved": "Сохранено.",
     },
     "en": {
         "hub.title": "Application pages",
@@ -194,6 +199,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "links.active": "active", "links.revoked": "revoked", "links.never": "never opened",
         "links.revoke": "Revoke", "links.revoke_confirm": "The link will stop opening. Revoke it?",
         "links.revoked_done": "The link was revoked.", "links.empty": "No phone links yet.",
+        "domains.title": "Parts of the app on this portal",
+        "domains.note": "A part switched off stops only on this portal: its robots answer that it is off, and "
+                        "its events and scheduled work are not processed. Data in Bitrix24 stays; switch it "
+                        "on again and it carries on.",
+        "domains.save": "Save", "domains.saved": "Saved.",
     },
 }
 
@@ -224,6 +234,34 @@ ACTIONS: dict[str, dict[str, str]] = {
         "jobs.own": "own jobs and route on the map",
     },
 }
+
+
+# The domains (b24app/domains.py) as an administrator reads them on the main page.
+DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
+    "ru": {
+        "maps": ("Карта заказов и диспетчеризация", "замеры и монтажи на карте, назначение сотрудников, маршруты"),
+        "visits": ("Визиты", "визиты к компаниям: канбан, карта компаний, маршрут дня, календарь"),
+        "sync_1c": ("Оплаты из 1С", "оплаты по номеру заказа в сделке, закрытие только оплаченных сделок"),
+        "calcwork": ("Расчёты и работы", "заявки инженерам на расчёт и заказ работ из сделки"),
+        "desk": ("Сервис: рабочее место диспетчера", "клиент по номеру телефона, техника и гарантия, обращения"),
+        "reports": ("Отчёты", "план и факт, визиты по регионам, выгрузка"),
+    },
+    "en": {
+        "maps": ("Orders map and dispatch", "measurements and installations on a map, assigning workers, routes"),
+        "visits": ("Visits", "visits to companies: kanban, company map, day route, calendar"),
+        "sync_1c": ("Payments from 1C", "payments by order number in the deal, only paid deals closed"),
+        "calcwork": ("Calculations and work", "requests to engineers for a calculation and ordering work"),
+        "desk": ("Service desk", "the caller by phone number, their machines and warranty, requests"),
+        "reports": ("Reports", "plan vs fact, visits by region, export"),
+    },
+}
+
+
+def domain_words(lang: str | None, name: str) -> dict[str, str]:
+    """A domain's title and what it does; a domain without words here (a plugin shipped separately) is
+    shown by its name."""
+    title, description = DOMAINS[lang_of(lang)].get(name, (name, ""))
+    return {"title": title, "description": description}
 
 
 def role_help(lang: str | None) -> list[dict]:
