@@ -101,3 +101,26 @@ def test_a_busy_worker_takes_a_confirmed_override_kept_on_the_deal(api):
     assert int(portal.db.deals.get(job["id"])[WORKER]) == cand["worker_id"]
     (note,) = _deal_comments(portal, job["id"])
     assert "Назначено поверх занятости" in note and cand["name"] in note and "[USER=1]" in note
+
+
+def test_the_assign_robot_obeys_the_rules(api, cloud):
+    """The robot's "assign the nearest free worker" (maps.assign.auto_assign): a job whose agreed time is
+    over is assigned to nobody; a job without a time gets the first free slot from now on, never before."""
+    from datetime import datetime
+
+    from maps import assign as dispatch
+
+    live, portal = api.live, api.portal
+    cloud.clock.advance(9 * 3600)                       # 2026-01-01 12:00 in Moscow
+    _, doc = api("GET", "/api/maps/jobs")
+    rows = _rows(doc)
+    past = next(r for r in rows if r["time"] and r["time"] < "2026-01-01T12:00")
+    team = sorted({r["worker"] for r in rows if r["assigned"] and r["pipeline"] == past["pipeline"]})
+    before = portal.db.deals.get(past["id"])[WORKER]
+    assert dispatch.auto_assign(live.services, portal.member_id, past["id"], team) is None
+    assert portal.db.deals.get(past["id"])[WORKER] == before                 # nothing written
+    free = next(r for r in rows if not r["assigned"] and not r["time"])
+    team = sorted({r["worker"] for r in rows if r["assigned"] and r["pipeline"] == free["pipeline"]})
+    out = dispatch.auto_assign(live.services, portal.member_id, free["id"], team)
+    assert out is not None and out["override"] is False
+    assert datetime.fromisoformat(out["start"]).strftime("%Y-%m-%dT%H:%M") >= "2026-01-01T12:00"
