@@ -11,8 +11,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 
 
-def _positive_int(env, name: str, default: int) -> int:
-    raw = str(env.get(name) or "").strip()
+def _positive_int(value: str | None, name: str, default: int) -> int:
+    raw = str(value or "").strip()
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
@@ -72,7 +72,8 @@ class Settings:
             nominatim_url=(env.get("B24APP_NOMINATIM_URL") or cls.nominatim_url).rstrip("/"),
             geocoder_user_agent=env.get("B24APP_GEOCODER_USER_AGENT") or cls.geocoder_user_agent,
             geocoder_min_interval=float(env.get("B24APP_GEOCODER_MIN_INTERVAL") or cls.geocoder_min_interval),
-            inbox_per_portal=_positive_int(env, "B24APP_INBOX_PER_PORTAL", cls.inbox_per_portal),
+            inbox_per_portal=_positive_int(env.get("B24APP_INBOX_PER_PORTAL"), "B24APP_INBOX_PER_PORTAL",
+                                           cls.inbox_per_portal),
             osrm_url=env.get("B24APP_OSRM_URL", "").strip(),
             manifest=env.get("B24APP_MANIFEST", "").strip(),
             # B24APP_ENCRYPTION_KEY (one key) is the older spelling, still accepted
