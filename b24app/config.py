@@ -40,6 +40,8 @@ class Settings:
     worker_poll_seconds: float = 0.5
     # B24APP_INBOX_PER_PORTAL: most inbox items of one portal in flight across every worker (store claim)
     inbox_per_portal: int = 10
+    # B24APP_REDIS_URL: the portals' request budgets shared through Redis (else PostgreSQL; b24app/throttle.py)
+    redis_url: str = field(default="", repr=False)      # may carry a password
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
     # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
     photo_hosts: str = ""
@@ -72,6 +74,7 @@ class Settings:
             nominatim_url=(env.get("B24APP_NOMINATIM_URL") or cls.nominatim_url).rstrip("/"),
             geocoder_user_agent=env.get("B24APP_GEOCODER_USER_AGENT") or cls.geocoder_user_agent,
             geocoder_min_interval=float(env.get("B24APP_GEOCODER_MIN_INTERVAL") or cls.geocoder_min_interval),
+            redis_url=env.get("B24APP_REDIS_URL", "").strip(),
             inbox_per_portal=_positive_int(env.get("B24APP_INBOX_PER_PORTAL"), "B24APP_INBOX_PER_PORTAL",
                                            cls.inbox_per_portal),
             osrm_url=env.get("B24APP_OSRM_URL", "").strip(),

@@ -11,7 +11,7 @@ from .acting import ActingServices
 from .core_plugin import core_registry
 from .oauth import OAuthClient, TokenManager, installed_portal
 from .portal import PortalClient
-from .throttle import Throttle
+from .throttle import Throttle, shared_throttle
 
 
 class Services:
@@ -23,7 +23,7 @@ class Services:
         self.tokens = TokenManager(store, self.oauth)
         burst = getattr(settings, "rate_burst", 50)
         drain = getattr(settings, "rate_drain", 2.0)
-        self.throttle = throttle or Throttle.process_default(burst, drain)
+        self.throttle = throttle or shared_throttle(settings, getattr(store, "engine", None), burst, drain)
         self.client_options = client_options or {}
         # "Now" for domain rules that refuse the past (maps.booking_rules): the wall clock in production;
         # tests hand in the sandbox portal's clock, so the demo's days are the portal's days.

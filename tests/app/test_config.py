@@ -34,6 +34,7 @@ VALUES = {
     "B24APP_MANIFEST": ("/etc/b24app/app.json", "manifest", "/etc/b24app/app.json"),
     "B24APP_DOMAINS": ("install,maps", "domains", "install,maps"),
     "B24APP_INBOX_PER_PORTAL": ("4", "inbox_per_portal", 4),
+    "B24APP_REDIS_URL": ("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0"),
 }
 
 
