@@ -152,7 +152,7 @@ def pin(sess):
     if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise BadInput("entity deal|company and lat/lon in range expected")
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
-    service.changed(services(), sess.member_id)
+    service.changed(services(), sess.member_id, [entity_id] if entity == "deal" else ())
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
 
 
