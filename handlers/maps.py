@@ -23,7 +23,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
-from maps import feed, geocoding, mapstate, service, stats
+from maps import feed, geocoding, service, stats
 from maps import swap as swaps
 from maps import unplaced as unplaced_list
 from maps.strings import strings
@@ -72,7 +72,7 @@ def _day_worker(sess) -> int:
 def jobs(sess):
     svc, a = services(), request.args
     since = inputs.optional_int_arg("since")
-    if since is not None and since == mapstate.version(svc.store.engine, sess.member_id):
+    if since is not None and since == service.poll_version(svc, sess.member_id):
         return jsonify({"version": since, "unchanged": True})
     version, current = service.jobs(svc, sess.member_id)
     if not sess.can("jobs.all"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -36,8 +37,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b24app.errors import B24Error
+from install.manifest import manifest_path
 from install.registry import InstalledIds, installed_ids
 from maps import mapstate, orders
+
+log = logging.getLogger("b24app.maps.jobcache")
 
 SAFETY_EVERY = 300.0          # seconds between "changed since" reads
 OVERLAP = timedelta(seconds=60)   # re-read the last minute: DATE_MODIFY is per second and commits interleave
@@ -95,9 +99,25 @@ def _from_data(d: dict) -> orders.OrderJob:
     return orders.OrderJob(**d)
 
 
+_colors_memo: tuple | None = None
+
+
+def _colors() -> dict:
+    """The manifest's stage colours, read again only when the manifest file changes (polls ask every 5 s)."""
+    global _colors_memo
+    path = manifest_path()
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        stamp = (str(path), None)
+    if _colors_memo is None or _colors_memo[0] != stamp:
+        _colors_memo = (stamp, orders.stage_colors())
+    return _colors_memo[1]
+
+
 def fingerprint(ids: InstalledIds) -> str:
     """What a full re-read depends on: the installed ids (fields, categories, stages) and the colours."""
-    colors = sorted((f"{p}/{s}", c) for (p, s), c in orders.stage_colors().items())
+    colors = sorted((f"{p}/{s}", c) for (p, s), c in _colors().items())
     text = json.dumps([ids.data, colors], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -159,7 +179,8 @@ def _write(engine, member_id: str, changes: dict[int, dict | None], *, full: boo
         values = dict(fields)
         if full:
             c.execute(sa.delete(t_jobs).where(j.member_id == member_id))
-            values["gen"] = int(st.gen) + 1
+            # unique across re-installs too (forget() drops the state row; a process's copy must not match)
+            values["gen"] = max(int(st.gen) + 1, int(time.time() * 1000))
         if changes:
             values["seq"] = seq
             if full:
@@ -210,8 +231,14 @@ def load(engine, member_id: str) -> dict[int, orders.OrderJob]:
 
 
 def current(services, member_id: str) -> list[orders.OrderJob]:
-    """What polls answer: the cached jobs, built by a full read when missing or stale by fingerprint, and
-    checked by the safety net when it is overdue (a poll that finds another process at it does not wait)."""
+    """What polls answer: the cached jobs (``maintain`` first)."""
+    maintain(services, member_id)
+    return sorted(load(services.store.engine, member_id).values(), key=lambda j: j.id)
+
+
+def maintain(services, member_id: str) -> None:
+    """Before a poll answers: a full read when the cache is missing or stale by fingerprint, the safety net
+    when it is overdue (a poll that finds another process at it does not wait)."""
     engine = services.store.engine
     ids = installed_ids(services.store, member_id)
     fp = fingerprint(ids)
@@ -226,7 +253,10 @@ def current(services, member_id: str) -> list[orders.OrderJob]:
             safety_net(services, member_id, wait=0)
         except Busy:
             pass
-    return sorted(load(engine, member_id).values(), key=lambda j: j.id)
+        except Exception as exc:  # noqa: BLE001 - the poll still answers from the cache; retried in SAFETY_EVERY
+            log.warning("portal %s: map safety net failed: %s: %s", member_id, type(exc).__name__, exc)
+            with engine.begin() as c:
+                c.execute(sa.update(t_state).where(t_state.c.member_id == member_id).values(checked_at=CLOCK()))
 
 
 # --- writing it -----------------------------------------------------------------------------------------
@@ -255,7 +285,7 @@ def full_read(services, member_id: str, ids: InstalledIds | None = None) -> int:
     if cats:
         rows = list(client.list_all(
             "crm.deal.list", {"select": _select(ids), "filter": {"@CATEGORY_ID": cats, "STAGE_SEMANTIC_ID": "P"}}))
-    colors = orders.stage_colors()
+    colors = _colors()
     pairs = [(orders.job_from_deal(r, ids, colors), _modified(r)) for r in rows]
     pairs = [(j, m) for j, m in pairs if j is not None]
     named = orders.fill_names(services.app_client(member_id), [j for j, _ in pairs]) if pairs else []
@@ -294,7 +324,7 @@ def _apply(services, member_id: str, ids: InstalledIds, rows: dict[int, dict | N
            stale_companies=(), **fields) -> int:
     """Deal rows as read (None = gone) into the cache: only the ones that differ are written."""
     engine = services.store.engine
-    colors = orders.stage_colors()
+    colors = _colors()
     jobs, gone = [], []
     for deal_id, row in rows.items():
         job = None

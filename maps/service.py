@@ -30,6 +30,13 @@ def jobs(services, member_id: str) -> tuple[int, list[orders.OrderJob]]:
     return mapstate.version(services.store.engine, member_id), data
 
 
+def poll_version(services, member_id: str) -> int:
+    """The map's version for ``?since=``, after the cache's upkeep (built, safety net when overdue), so a map
+    that only ever asks "anything new?" still gets changes whose events were lost."""
+    jobcache.maintain(services, member_id)
+    return mapstate.version(services.store.engine, member_id)
+
+
 def own_jobs(services, member_id: str, current: list[orders.OrderJob], user_id: int | None) -> list:
     """A field worker's map: the jobs he is the worker of, and of those only the deals the portal lets
     him read — asked with his own token (``services`` acts as him), a page of at most 50 ids per call."""

@@ -121,3 +121,22 @@ def test_deleted_and_closed_deals_leave_the_map_by_their_events(api):
     _drain(live)
     left = jobcache.load(live.store.engine, member)
     assert gone not in left and won not in left and len(left) == len(cached) - 2
+
+
+def test_a_poll_runs_the_overdue_safety_net_and_answers_from_the_cache(api, monkeypatch):
+    live, portal = api.live, api.portal
+    member = portal.member_id
+    portal.clock.advance(300)
+    status, doc = api("GET", "/api/maps/jobs")
+    deal = sorted(jobcache.load(live.store.engine, member))[0]
+    live.services.client(member).call("crm.deal.update", {"id": deal, "fields": {"TITLE": "Без события"}})
+    since = len(portal.log)
+    assert api("GET", "/api/maps/jobs")[0] == 200                     # not overdue: the cache, no portal call
+    assert _http(portal, since) == []
+    later = jobcache.CLOCK() + jobcache.SAFETY_EVERY + 1
+    monkeypatch.setattr(jobcache, "CLOCK", lambda: later)
+    status, after = api("GET", f"/api/maps/jobs?since={doc['version']}")
+    assert status == 200 and len(_http(portal, since)) == 1           # one batch: the safety net
+    assert {r["id"]: r["title"] for r in _rows(after)}[deal] == "Без события"
+    since = len(portal.log)
+    assert api("GET", "/api/maps/jobs")[0] == 200 and _http(portal, since) == []
