@@ -7,6 +7,8 @@ is fixed in one look rather than found by a failed install on a customer's porta
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -123,9 +125,14 @@ def _schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+@functools.lru_cache(maxsize=1)
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(_schema())
+
+
 def schema_errors(data: Any) -> list[str]:
     """Shape errors from JSON Schema, sorted by path, each as ``$.path: message``."""
-    validator = Draft202012Validator(_schema())
+    validator = _validator()
     out = []
     for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         out.append(f"{_path(err.absolute_path)}: {err.message}")
@@ -259,4 +266,13 @@ def load(path: str | Path | None = None) -> Manifest:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ManifestError([f"$: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"], p.name) from exc
-    return validate(data, p.name)
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    if digest in _VALID_TEXTS:                    # every install reads the same file: check it once per process
+        return Manifest(data)
+    manifest = validate(data, p.name)
+    _VALID_TEXTS.add(digest)
+    return manifest
+
+
+# Digests of manifest texts that passed validate(): a changed file has another digest and is checked again.
+_VALID_TEXTS: set[bytes] = set()

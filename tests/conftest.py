@@ -49,14 +49,47 @@ def portal(cloud):
     return cloud.add_portal(seed="empty")
 
 
-def _pg_database():
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+_PG_TEMPLATE: dict = {}
+
+
+def _pg_template(admin) -> str:
+    """This process's migrated PostgreSQL database, created once and copied for every test (CREATE DATABASE
+    … TEMPLATE): migrating a fresh database costs ~0.3 s of server time per test, a copy ~0.03 s. The
+    tests of migration itself ask for ``fresh_db_url``."""
+    if "name" not in _PG_TEMPLATE:
+        import atexit
+
+        from b24app.store import create_engine, migrate
+
+        name = f"b24t_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine = create_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+        migrate(engine)
+        engine.dispose()                          # a template must have no open connection
+        _PG_TEMPLATE["name"] = name
+
+        def drop_template():
+            import sqlalchemy as sa
+
+            eng = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with eng.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            eng.dispose()
+
+        atexit.register(drop_template)
+    return _PG_TEMPLATE["name"]
+
+
+def _pg_database(migrated: bool = True):
+    """A PostgreSQL database for one test, dropped afterwards: a copy of the migrated template, or empty."""
     import sqlalchemy as sa
 
     name = "b24t_" + uuid.uuid4().hex[:12]
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    template = f' TEMPLATE "{_pg_template(admin)}"' if migrated else ""
     with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
     def drop():
@@ -70,20 +103,31 @@ def _pg_database():
     return url, drop
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    """Both storage backends: a SQLite file and a throwaway PostgreSQL database."""
+def _backend_url(request, tmp_path, migrated: bool):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/b24app.db"
-    else:
-        try:
-            url, drop = _pg_database()
-        except Exception as exc:  # noqa: BLE001 - any connection failure means "no PostgreSQL here"
-            if _require("B24APP_REQUIRE_POSTGRES"):
-                pytest.fail(f"PostgreSQL is not reachable: {exc}")
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
-        yield url
-        drop()
+        return
+    try:
+        url, drop = _pg_database(migrated)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no PostgreSQL here"
+        if _require("B24APP_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    yield url
+    drop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """Both storage backends: a SQLite file and a throwaway PostgreSQL database (already migrated: a copy
+    of this process's template; the app migrates it again on open, a no-op)."""
+    yield from _backend_url(request, tmp_path, migrated=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_db_url(request, tmp_path):
+    """Both backends, empty: for the tests of migrating itself."""
+    yield from _backend_url(request, tmp_path, migrated=False)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ inbox's ``put`` retries that once.
 """
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
@@ -104,12 +106,27 @@ def alembic_config(connection=None):
     return cfg
 
 
+@functools.lru_cache(maxsize=1)
+def script_heads() -> frozenset[str]:
+    """The migration heads this code ships, read from the scripts once per process."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _at_heads(conn) -> bool:
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return False
+    return set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()) == script_heads()
+
+
 def migrate(engine: sa.Engine, revision: str = "heads") -> None:
     """Every head: each domain package (maps, visits, sync_1c, ...) keeps its own migration branch
-    starting at 0001, so packages add tables without fighting over one linear chain."""
+    starting at 0001, so packages add tables without fighting over one linear chain. A database already at
+    the heads is left alone without loading every migration script (each web and worker process opens it)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        if revision == "heads" and _at_heads(conn):
+            return
         command.upgrade(alembic_config(conn), revision)
 
 

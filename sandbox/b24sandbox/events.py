@@ -80,7 +80,7 @@ class EventBus:
     def __init__(self, portal):
         self.portal = portal
         self.bindings: list[Binding] = []
-        self.offline: list[OfflineRow] = []
+        self.offline = []
         self._ids = 0
         self._row_ids = 0
         self._lock = threading.RLock()
@@ -89,6 +89,19 @@ class EventBus:
         self._last_offline_ping: dict[str, float] = {}
         self._thread = threading.Thread(target=self._worker, name="sandbox-events", daemon=True)
         self._thread.start()
+
+    @property
+    def offline(self) -> list[OfflineRow]:
+        return self._offline
+
+    @offline.setter
+    def offline(self, rows: list[OfflineRow]) -> None:
+        """Rows by (app, connector, MESSAGE_ID) beside the list, so a bulk change of 15,000 items dedups
+        each event in O(1) instead of scanning the whole queue (the list stays the order of record)."""
+        self._offline = list(rows)
+        self._by_message: dict[tuple, list[OfflineRow]] = {}
+        for r in self._offline:
+            self._by_message.setdefault((r.client_id, r.connector, r.MESSAGE_ID), []).append(r)
 
     # --- bindings -----------------------------------------------------------------------------------
     def bind(self, client_id, event, handler, auth_type=0, offline=False, connector="", options=None,
@@ -176,14 +189,15 @@ class EventBus:
         message_id = hashlib.md5(json.dumps([b.event, data], sort_keys=True).encode()).hexdigest()
         now = self.portal.clock.now()
         with self._lock:
-            for row in self.offline:
-                if (row.client_id == b.client_id and row.connector == b.connector and row.MESSAGE_ID == message_id
-                        and not row.PROCESS_ID):
+            key = (b.client_id, b.connector, message_id)
+            for row in self._by_message.get(key, ()):
+                if not row.PROCESS_ID:
                     row.TIMESTAMP_X = now          # 1000 updates of one deal → one row, last timestamp
                     return
             self._row_ids += 1
-            self.offline.append(OfflineRow(self._row_ids, b.client_id, b.connector, b.event, data, {},
-                                           message_id, now))
+            row = OfflineRow(self._row_ids, b.client_id, b.connector, b.event, data, {}, message_id, now)
+            self._offline.append(row)
+            self._by_message.setdefault(key, []).append(row)
         self._ping_offline(b.client_id)
 
     def _ping_offline(self, client_id: str) -> None:

@@ -3,6 +3,7 @@ and compare it with the source tree (static/maps, static/vendor/leaflet/images, 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,14 +28,32 @@ def _data_files() -> set[str]:
     return out
 
 
+@pytest.fixture(scope="session")
+def build_backend(tmp_path_factory) -> Path:
+    """The build requirements pyproject.toml names (``setuptools>=77``, ``wheel``; the venv's own setuptools
+    may be older), installed once: every build below runs that backend, as pip's isolated build would,
+    without pip making and filling a fresh isolated environment for each one."""
+    backend = tmp_path_factory.mktemp("backend")
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(backend), "setuptools>=77",
+                        "wheel"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return backend
+
+
+def _pip_wheel(src: Path, dist: Path, backend: Path) -> subprocess.CompletedProcess:
+    """``pip wheel`` of a source tree with the build backend above (``--no-build-isolation``)."""
+    env = {**os.environ, "PYTHONPATH": str(backend)}
+    return subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                           str(dist), str(src)], capture_output=True, text=True, timeout=300, env=env)
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def wheel(tmp_path_factory, build_backend):
     """The wheel ``pip install .`` would build, from a clean copy of the tree; (path, build log)."""
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=JUNK)
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp / "dist"), str(src)],
-                       capture_output=True, text=True, timeout=300)
+    r = _pip_wheel(src, tmp / "dist", build_backend)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     (whl,) = (tmp / "dist").glob("b24app-*.whl")
     return whl, r.stdout + r.stderr
@@ -88,17 +107,13 @@ def test_wheel_carries_app_json_and_an_installed_copy_loads_it(wheel, tmp_path):
     assert got["robots"] == sorted(r["code"] for r in shipped["robots"][1:])
 
 
-def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path):
+def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path, build_backend):
     """``python -m build`` goes source tree → sdist → wheel: app.json must survive both steps."""
     import tarfile
 
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=JUNK)
-    # the build backend pyproject.toml asks for (the venv's own setuptools may be older), as pip would use it
-    backend = tmp_path / "backend"
-    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(backend), "setuptools>=77",
-                        "wheel"], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    backend = build_backend
     code = "import sys; from setuptools import build_meta as b; print(b.build_sdist(sys.argv[1]))"
     r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "sdist")], cwd=src, capture_output=True,
                        text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(backend)})
@@ -108,9 +123,7 @@ def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path):
         top = tar.getnames()[0].split("/")[0]
         assert f"{top}/app.json" in tar.getnames() and f"{top}/setup.py" in tar.getnames()
         tar.extractall(tmp_path / "unpacked", filter="data")
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"),
-                        str(tmp_path / "unpacked" / top)],
-                       capture_output=True, text=True, timeout=300)
+    r = _pip_wheel(tmp_path / "unpacked" / top, tmp_path / "dist", backend)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     (whl,) = (tmp_path / "dist").glob("b24app-*.whl")
     assert zipfile.ZipFile(whl).read("install/app.json") == (ROOT / "app.json").read_bytes()
@@ -153,13 +166,12 @@ def test_installed_product_runs_without_the_sandbox(wheel, tmp_path):
         assert "Traceback" not in r.stderr
 
 
-def test_sandbox_wheel_carries_both_emulators_and_their_pages(tmp_path):
+def test_sandbox_wheel_carries_both_emulators_and_their_pages(tmp_path, build_backend):
     """The b24sandbox distribution (sandbox/pyproject.toml): the Bitrix24 emulator with its templates and
     bx24.js, the 1C emulator beside it, nothing of the product."""
     src = tmp_path / "src"
     shutil.copytree(SANDBOX, src, ignore=JUNK)           # a clean copy: building in place leaves build/ behind
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "dist"), str(src)],
-                       capture_output=True, text=True, timeout=300)
+    r = _pip_wheel(src, tmp_path / "dist", build_backend)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     (whl,) = (tmp_path / "dist").glob("b24sandbox-*.whl")
     names = set(zipfile.ZipFile(whl).namelist())

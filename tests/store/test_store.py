@@ -25,7 +25,8 @@ def store(db_url):
     s.close()
 
 
-def test_open_twice_is_idempotent_and_concurrent(db_url):
+def test_open_twice_is_idempotent_and_concurrent(fresh_db_url):
+    db_url = fresh_db_url
     results, errors = [], []
 
     def opener():
@@ -261,7 +262,8 @@ def _open_in_process(url: str) -> int:
     return n
 
 
-def test_processes_opening_a_fresh_database_do_not_race(db_url):
+def test_processes_opening_a_fresh_database_do_not_race(fresh_db_url):
+    db_url = fresh_db_url
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(3) as pool:
