@@ -46,6 +46,7 @@ log = logging.getLogger("b24app.maps.jobcache")
 SAFETY_EVERY = 300.0          # seconds between "changed since" reads
 OVERLAP = timedelta(seconds=60)   # re-read the last minute: DATE_MODIFY is per second and commits interleave
 LEASE_SECONDS = 120.0
+BATCH = 50                    # commands in one batch call (reference §7.2)
 CLOCK = time.time             # benches on a compressed clock replace it
 REFRESH_KIND, REFRESH_NAME = "maps", "refresh"
 
@@ -359,20 +360,33 @@ def queue_refresh(services, member_id: str) -> None:
                              while_pending=True)
 
 
-def _read(services, member_id: str, deal_ids) -> tuple[dict[int, dict | None], B24Error | None]:
-    """``crm.deal.get`` for each id, 50 per batch call: {id: row or None when deleted}, first other error."""
+def _read(services, member_id: str, deal_ids, extra: dict | None = None):
+    """``crm.deal.get`` for each id, 50 per batch call: ({id: row or None when deleted}, first other error,
+    the last batch's result when ``extra`` commands rode in it)."""
     order = sorted({int(x) for x in deal_ids})
-    results = services.app_client(member_id).batch_many([("crm.deal.get", {"id": i}) for i in order])
+    client = services.app_client(member_id)
     rows: dict[int, dict | None] = {}
     failed: B24Error | None = None
-    for deal_id, res in zip(order, results):
-        if res.ok:
-            rows[deal_id] = res.result
-        elif _not_found(res.error):
-            rows[deal_id] = None
-        else:
-            failed = failed or res.error
-    return rows, failed
+    last = None
+    chunks = [order[i:i + BATCH] for i in range(0, len(order), BATCH)]
+    for k, chunk in enumerate(chunks):
+        cmds = {f"d{i}": ("crm.deal.get", {"id": i}) for i in chunk}
+        if extra and k == len(chunks) - 1:
+            cmds.update(extra)
+        br = client.batch(cmds)
+        for deal_id in chunk:
+            key = f"d{deal_id}"
+            if key in br.errors:
+                if _not_found(br.errors[key]):
+                    rows[deal_id] = None
+                else:
+                    failed = failed or br.errors[key]
+            elif key in br.result:
+                rows[deal_id] = br.result[key]
+            else:
+                failed = failed or B24Error("BATCH_HALTED", f"crm.deal.get {deal_id}: not executed")
+        last = br
+    return rows, failed, (last if extra else None)
 
 
 def _apply_if_built(services, member_id: str, rows: dict, stale_companies=()) -> int:
@@ -388,15 +402,33 @@ def _apply_if_built(services, member_id: str, rows: dict, stale_companies=()) ->
 def refresh(services, member_id: str, *, stale_companies=()) -> dict[int, dict | None]:
     """Read every dirty deal (``crm.deal.get`` × 50 per batch call) and update the cache with them;
     returns the rows read (None = deleted) for whoever needs them too (geocoding). A deal that could not
-    be read stays dirty and the error is raised after the rest was applied."""
+    be read stays dirty and the error is raised after the rest was applied.
+
+    When the safety net is half due and the last batch has room, its three commands ride along in it: on
+    a portal that changes at all, the safety net costs no call of its own."""
     engine = services.store.engine
     d = t_dirty.c
     with engine.connect() as c:
         marked = {int(k): at for k, at in c.execute(sa.select(d.deal_id, d.at).where(d.member_id == member_id))}
     if not marked:
         return {}
-    rows, failed = _read(services, member_id, marked)
-    _apply_if_built(services, member_id, rows, stale_companies)
+    ids = installed_ids(services.store, member_id)
+    st = state(engine, member_id)
+    built = st is not None and bool(st.gen) and st.fingerprint == fingerprint(ids)
+    extra = None
+    if built and CLOCK() - float(st.checked_at or 0) > SAFETY_EVERY / 2 and 0 < len(marked) % BATCH <= BATCH - 3:
+        extra = _safety_cmds(ids, st)
+    started = CLOCK()
+    rows, failed, br = _read(services, member_id, marked, extra[0] if extra else None)
+    with _Lease(engine, member_id, wait=LEASE_SECONDS):
+        st = state(engine, member_id)
+        if st is not None and st.gen and st.fingerprint == fingerprint(ids):
+            _apply(services, member_id, ids, rows, stale_companies=stale_companies)
+            if extra is not None and br is not None:
+                try:
+                    _safety_finish(services, member_id, ids, st, br, extra[1], extra[2], started)
+                except B24Error as exc:      # the standalone safety net runs when it is fully due
+                    log.warning("portal %s: safety net in the refresh failed: %s", member_id, exc)
     with engine.begin() as c:
         for deal_id in rows:
             c.execute(sa.delete(t_dirty).where(d.member_id == member_id, d.deal_id == deal_id,
@@ -409,7 +441,7 @@ def refresh(services, member_id: str, *, stale_companies=()) -> dict[int, dict |
 def update_deals(services, member_id: str, deal_ids) -> int:
     """We changed these deals ourselves (an assignment, a pin): read them now, so the dispatcher's next
     poll shows it; their dirty marks stay for the refresh job (geocoding reads them there)."""
-    rows, failed = _read(services, member_id, deal_ids)
+    rows, failed, _ = _read(services, member_id, deal_ids)
     n = _apply_if_built(services, member_id, rows)
     if failed is not None:
         raise failed
@@ -426,6 +458,43 @@ def cached_deals_of_company(engine, member_id: str, company_id: int) -> list[int
     return [j.id for j in load(engine, member_id).values() if j.company_id == int(company_id)]
 
 
+def _safety_cmds(ids: InstalledIds, st) -> tuple[dict, dict, dict] | None:
+    """The safety net's batch commands: the portal's time, what changed since the mark (keyset) and the
+    open count; None when there are no pipelines to read."""
+    cats = _cats(ids)
+    if not cats:
+        return None
+    since = orders.parse_dt(st.mark)
+    filt = {"@CATEGORY_ID": cats}
+    if since is not None:
+        filt[">=DATE_MODIFY"] = (since - OVERLAP).isoformat()
+    listing = {"select": _select(ids), "filter": filt, "order": {"ID": "ASC"}, "start": -1}
+    cmds = {"now": ("server.time", {}), "changed": ("crm.deal.list", listing),
+            "count": ("crm.deal.list", {"select": ["ID"], "start": 0, "filter": {
+                "@CATEGORY_ID": cats, "STAGE_SEMANTIC_ID": "P"}})}
+    return cmds, listing, filt
+
+
+def _safety_finish(services, member_id: str, ids: InstalledIds, st, br, listing: dict, filt: dict,
+                   started: float) -> dict:
+    """Apply what the safety net's commands answered (under the lease); a count that still differs from the
+    cache after the changes is drift → full re-read."""
+    for key in ("now", "changed", "count"):
+        if key in br.errors:
+            raise br.errors[key]
+    page = list(br.result.get("changed") or [])
+    rows = list(page)
+    if len(page) == 50:
+        rows += list(services.app_client(member_id).list_all("crm.deal.list", {**listing, "filter": {
+            **filt, ">ID": page[-1]["ID"]}}))
+    total = int((br.total or {}).get("count") or 0)
+    changed = _apply(services, member_id, ids, {int(r["ID"]): r for r in rows},
+                     mark=str(br.result.get("now") or "") or _max_mark(st.mark, rows), checked_at=started)
+    if total != len(load(services.store.engine, member_id)):
+        return {"full": full_read(services, member_id, ids), "changed": changed, "drift": True}
+    return {"full": 0, "changed": changed, "drift": bool(changed)}
+
+
 def safety_net(services, member_id: str, *, wait: float = LEASE_SECONDS) -> dict:
     """What changed since the mark (keyset, one call when nothing did) and the open-deal count in one batch
     call; lost changes are corrected in place, a count that still differs triggers a full re-read."""
@@ -436,31 +505,12 @@ def safety_net(services, member_id: str, *, wait: float = LEASE_SECONDS) -> dict
         if not st.gen or st.fingerprint != fingerprint(ids):
             return {"full": full_read(services, member_id, ids), "changed": 0, "drift": True}
         started = CLOCK()
-        cats = _cats(ids)
-        if not cats:
+        found = _safety_cmds(ids, st)
+        if found is None:
             return {"full": 0, "changed": 0, "drift": False}
-        since = orders.parse_dt(st.mark)
-        filt = {"@CATEGORY_ID": cats}
-        if since is not None:
-            filt[">=DATE_MODIFY"] = (since - OVERLAP).isoformat()
-        client = services.app_client(member_id)
-        listing = {"select": _select(ids), "filter": filt, "order": {"ID": "ASC"}, "start": -1}
-        br = client.batch({"now": ("server.time", {}), "changed": ("crm.deal.list", listing),
-                           "count": ("crm.deal.list", {"select": ["ID"], "start": 0, "filter": {
-                               "@CATEGORY_ID": cats, "STAGE_SEMANTIC_ID": "P"}})})
-        for err in br.errors.values():
-            raise err
-        page = list(br.result.get("changed") or [])
-        rows = list(page)
-        if len(page) == 50:
-            rows += list(client.list_all("crm.deal.list", {**listing, "filter": {
-                **filt, ">ID": page[-1]["ID"]}}))
-        total = int((br.total or {}).get("count") or 0)
-        changed = _apply(services, member_id, ids, {int(r["ID"]): r for r in rows},
-                         mark=str(br.result.get("now") or "") or _max_mark(st.mark, rows), checked_at=started)
-        if total != len(load(engine, member_id)):
-            return {"full": full_read(services, member_id, ids), "changed": changed, "drift": True}
-        return {"full": 0, "changed": changed, "drift": bool(changed)}
+        cmds, listing, filt = found
+        br = services.app_client(member_id).batch(cmds)
+        return _safety_finish(services, member_id, ids, st, br, listing, filt, started)
 
 
 def safety_net_job(services, member_id: str) -> None:

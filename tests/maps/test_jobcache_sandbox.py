@@ -29,6 +29,12 @@ def _http(portal, since: int) -> list:
     return [r for r in portal.log[since:] if r.via == "http" and not r.method.startswith("event.offline.")]
 
 
+def _quiet(portal):
+    """The portal's own event POSTs (ONOFFLINEEVENT → a pull of the offline queue) are lost: the test hands
+    the events to the inbox itself, so what reaches us — and when — is the test's choice."""
+    portal.faults.drop_events = 1.0
+
+
 def _drain(live):
     w = live.worker()
     while w.run_once():
@@ -38,6 +44,7 @@ def _drain(live):
 def test_a_burst_of_deal_updates_costs_ceil_n_over_50_reads(api, monkeypatch):
     live, portal = api.live, api.portal
     member = portal.member_id
+    _quiet(portal)
     live.store.kv.set(member, DISABLED_KEY, ["sync_1c"])     # its stage gate reads deals too: count the map only
     monkeypatch.setattr(geocoding, "LIMITER", RateLimiter(0.0))
     status, doc = api("GET", "/api/maps/jobs")                # the first poll builds the cache
@@ -75,6 +82,7 @@ def test_a_burst_of_deal_updates_costs_ceil_n_over_50_reads(api, monkeypatch):
 def test_a_lost_event_is_corrected_by_the_safety_net(api):
     live, portal = api.live, api.portal
     member = portal.member_id
+    _quiet(portal)
     services = live.services
     portal.clock.advance(300)            # the seed's DATE_MODIFY is now older than the safety net's overlap
     api("GET", "/api/maps/jobs")
@@ -102,6 +110,7 @@ def test_a_lost_event_is_corrected_by_the_safety_net(api):
 def test_deleted_and_closed_deals_leave_the_map_by_their_events(api):
     live, portal = api.live, api.portal
     member = portal.member_id
+    _quiet(portal)
     live.store.kv.set(member, DISABLED_KEY, ["sync_1c"])
     api("GET", "/api/maps/jobs")
     cached = jobcache.load(live.store.engine, member)
@@ -126,6 +135,7 @@ def test_deleted_and_closed_deals_leave_the_map_by_their_events(api):
 def test_a_poll_runs_the_overdue_safety_net_and_answers_from_the_cache(api, monkeypatch):
     live, portal = api.live, api.portal
     member = portal.member_id
+    _quiet(portal)
     portal.clock.advance(300)
     status, doc = api("GET", "/api/maps/jobs")
     deal = sorted(jobcache.load(live.store.engine, member))[0]
@@ -140,3 +150,26 @@ def test_a_poll_runs_the_overdue_safety_net_and_answers_from_the_cache(api, monk
     assert {r["id"]: r["title"] for r in _rows(after)}[deal] == "Без события"
     since = len(portal.log)
     assert api("GET", "/api/maps/jobs")[0] == 200 and _http(portal, since) == []
+
+
+def test_the_safety_net_rides_in_a_refresh_batch_when_half_due(api, monkeypatch):
+    live, portal = api.live, api.portal
+    member = portal.member_id
+    _quiet(portal)
+    live.store.kv.set(member, DISABLED_KEY, ["sync_1c"])
+    portal.clock.advance(300)
+    api("GET", "/api/maps/jobs")
+    evented, lost = sorted(jobcache.load(live.store.engine, member))[:2]
+    client = live.services.client(member)
+    client.call("crm.deal.update", {"id": evented, "fields": {"TITLE": "С событием"}})
+    client.call("crm.deal.update", {"id": lost, "fields": {"TITLE": "Событие потеряно"}})
+    later = jobcache.CLOCK() + jobcache.SAFETY_EVERY / 2 + 1
+    monkeypatch.setattr(jobcache, "CLOCK", lambda: later)
+    since = len(portal.log)
+    accept_event(live.store, member, {"event": "ONCRMDEALUPDATE", "ts": "1", "data": {"FIELDS": {"ID": str(evented)}}})
+    _drain(live)
+    calls = _http(portal, since)
+    assert len(calls) == 1 and "server.time" in str(calls[0].params)   # one batch: the get and the safety net
+    cached = jobcache.load(live.store.engine, member)
+    assert cached[evented].title == "С событием" and cached[lost].title == "Событие потеряно"
+    assert jobcache.state(live.store.engine, member).checked_at == later
