@@ -5,6 +5,7 @@ Package-specific fixtures live in tests/<package>/conftest.py.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -49,14 +50,14 @@ def portal(cloud):
     return cloud.add_portal(seed="empty")
 
 
-_PG_TEMPLATE: dict = {}
+_TEMPLATES: dict = {}
 
 
 def _pg_template(admin) -> str:
     """This process's migrated PostgreSQL database, created once and copied for every test (CREATE DATABASE
     … TEMPLATE): migrating a fresh database costs ~0.3 s of server time per test, a copy ~0.03 s. The
     tests of migration itself ask for ``fresh_db_url``."""
-    if "name" not in _PG_TEMPLATE:
+    if "postgres" not in _TEMPLATES:
         import atexit
 
         from b24app.store import create_engine, migrate
@@ -67,7 +68,7 @@ def _pg_template(admin) -> str:
         engine = create_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
         migrate(engine)
         engine.dispose()                          # a template must have no open connection
-        _PG_TEMPLATE["name"] = name
+        _TEMPLATES["postgres"] = name
 
         def drop_template():
             import sqlalchemy as sa
@@ -78,7 +79,7 @@ def _pg_template(admin) -> str:
             eng.dispose()
 
         atexit.register(drop_template)
-    return _PG_TEMPLATE["name"]
+    return _TEMPLATES["postgres"]
 
 
 def _pg_database(migrated: bool = True):
@@ -103,9 +104,30 @@ def _pg_database(migrated: bool = True):
     return url, drop
 
 
+def _sqlite_url(tmp_path, migrated: bool = True) -> str:
+    """A SQLite file for one test: a copy of this process's migrated template file, or a new empty one."""
+    path = tmp_path / "b24app.db"
+    if migrated:
+        if "sqlite" not in _TEMPLATES:
+            import atexit
+            import tempfile
+
+            from b24app.store import create_engine, migrate
+
+            folder = tempfile.mkdtemp(prefix="b24t_tpl_")
+            atexit.register(shutil.rmtree, folder, True)
+            tpl = Path(folder) / "template.db"
+            engine = create_engine(f"sqlite:///{tpl}")
+            migrate(engine)
+            engine.dispose()                      # the last connection checkpoints the WAL into the file
+            _TEMPLATES["sqlite"] = tpl
+        shutil.copyfile(_TEMPLATES["sqlite"], path)
+    return f"sqlite:///{path}"
+
+
 def _backend_url(request, tmp_path, migrated: bool):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/b24app.db"
+        yield _sqlite_url(tmp_path, migrated)
         return
     try:
         url, drop = _pg_database(migrated)
@@ -132,7 +154,8 @@ def fresh_db_url(request, tmp_path):
 
 @pytest.fixture
 def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path}/b24app.db"
+    """A migrated SQLite file (see ``_sqlite_url``)."""
+    return _sqlite_url(tmp_path)
 
 
 def _require(flag: str) -> bool:
