@@ -4,6 +4,8 @@ PortalClient per portal on demand."""
 from __future__ import annotations
 
 import copy
+import time
+from datetime import datetime
 
 from .acting import ActingServices
 from .core_plugin import core_registry
@@ -23,6 +25,13 @@ class Services:
         drain = getattr(settings, "rate_drain", 2.0)
         self.throttle = throttle or Throttle.process_default(burst, drain)
         self.client_options = client_options or {}
+        # "Now" for domain rules that refuse the past (maps.booking_rules): the wall clock in production;
+        # tests hand in the sandbox portal's clock, so the demo's days are the portal's days.
+        self.clock = time.time
+
+    def now(self, tz) -> datetime:
+        """The current time in ``tz`` by ``self.clock``."""
+        return datetime.fromtimestamp(self.clock(), tz)
 
     def client(self, member_id: str) -> PortalClient:
         installed_portal(self.store, member_id)          # refuse early: not installed / needs reinstall

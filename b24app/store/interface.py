@@ -97,8 +97,10 @@ class Inbox(ABC):
         same key makes a new item — for keys that recur for genuine later changes (online events)."""
 
     @abstractmethod
-    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
-        """Pending items (and items whose lease ran out), each given to exactly one claimer."""
+    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60,
+              per_portal: int = 10) -> list[InboxItem]:
+        """Pending items (and items whose lease ran out), each given to exactly one claimer: robots and
+        lifecycle first, then the portals in turn, at most ``per_portal`` of one portal in flight."""
 
     @abstractmethod
     def renew(self, item_id: int, *, owner: str, lease_seconds: float = 60) -> bool:

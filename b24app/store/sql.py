@@ -187,6 +187,12 @@ class SQLPortalStore(PortalStore):
                     c.execute(sa.delete(table).where(table.c.member_id == member_id))
 
 
+# Kinds a person or the portal is waiting on right now (a robot holds the portal's automation; the app's own
+# install and lifecycle checks): claimed before any domain's bulk work. ONAPP* events likewise (by name).
+URGENT_KINDS = ("robot", "app", "lifecycle")
+PER_PORTAL_IN_FLIGHT = 10
+
+
 class SQLInbox(Inbox):
     def __init__(self, engine: sa.Engine, clock=time.time):
         self.engine = engine
@@ -247,22 +253,40 @@ class SQLInbox(Inbox):
         return sa.or_(sa.and_(i.status == "pending", i.available_at <= now),
                       sa.and_(i.status == "working", i.lease_until < now))   # a crashed worker's lease ran out
 
-    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
+    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60,
+              per_portal: int = PER_PORTAL_IN_FLIGHT) -> list[InboxItem]:
+        """Fair, not oldest-first: robots and the app's lifecycle before bulk domain events, then one item
+        of each portal in turn (a portal importing 100,000 deals waits its turn like the others), and at
+        most ``per_portal`` items of one portal in flight across every worker — its handlers share that
+        portal's 2 req/s anyway, so more in flight only holds other portals back."""
         now = self.clock()
         i = t_inbox.c
-        pick = sa.select(i.id).where(self._ready(now)).order_by(i.id).limit(limit)
-        if self.engine.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+        urgent = sa.or_(i.kind.in_(URGENT_KINDS), i.name.like("ONAPP%"))
+        prio = sa.case((urgent, 0), else_=1).label("prio")
+        busy = (sa.select(i.member_id, sa.func.count().label("n"))
+                .where(i.status == "working", i.lease_until >= now).group_by(i.member_id).subquery("busy"))
+        ready = (sa.select(i.id, i.member_id, prio,
+                           sa.func.row_number().over(partition_by=i.member_id, order_by=(prio, i.id)).label("rn"))
+                 .where(self._ready(now)).subquery("ready"))
+        room = per_portal - sa.func.coalesce(busy.c.n, 0)
+        pick = (sa.select(ready.c.id).select_from(ready.outerjoin(busy, busy.c.member_id == ready.c.member_id))
+                .where(ready.c.rn <= room).order_by(ready.c.prio, ready.c.rn, ready.c.id).limit(limit))
         with self.engine.begin() as c:
-            ids = list(c.execute(pick).scalars())
-            if not ids:
+            order = {row_id: n for n, row_id in enumerate(c.execute(pick).scalars())}
+            if not order:
                 return []
+            ids = list(order)
+            if self.engine.dialect.name == "postgresql":    # a row another claimer holds is skipped
+                ids = list(c.execute(sa.select(i.id).where(i.id.in_(ids)).with_for_update(skip_locked=True))
+                           .scalars())
+                if not ids:
+                    return []
             c.execute(sa.update(t_inbox).where(i.id.in_(ids), self._ready(now))
                       .values(status="working", owner=owner, lease_until=now + lease_seconds,
                               attempts=i.attempts + 1, updated_at=_now()))
             rows = c.execute(sa.select(t_inbox).where(i.id.in_(ids), i.owner == owner,
-                                                      i.lease_until == now + lease_seconds).order_by(i.id))
-            return [_item(r) for r in rows]
+                                                      i.lease_until == now + lease_seconds))
+            return sorted((_item(r) for r in rows), key=lambda item: order[item.id])
 
     def _mine(self, item_id: int, owner: str):
         i = t_inbox.c
