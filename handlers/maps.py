@@ -25,7 +25,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
-from maps import feed, geocoding, mapstate, service, stats
+from maps import feed, geocoding, service, stats
 from maps import swap as swaps
 from maps import unplaced as unplaced_list
 from maps.strings import strings
@@ -74,7 +74,7 @@ def _day_worker(sess) -> int:
 def jobs(sess):
     svc, a = services(), request.args
     since = inputs.optional_int_arg("since")
-    if since is not None and since == mapstate.version(svc.store.engine, sess.member_id):
+    if since is not None and since == service.poll_version(svc, sess.member_id):
         return jsonify({"version": since, "unchanged": True})
     version, current = service.jobs(svc, sess.member_id)
     if not sess.can("jobs.all"):
@@ -162,7 +162,7 @@ def pin(sess):
         raise BadInput(said("entity deal|company and lat/lon in range expected",
                             "нужны entity deal|company и координаты lat/lon в допустимых пределах"))
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
-    service.changed(services(), sess.member_id)
+    service.changed(services(), sess.member_id, [entity_id] if entity == "deal" else ())
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
 
 

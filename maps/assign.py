@@ -223,7 +223,7 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
         key, err = next(iter(res.errors.items()))
         said_by_portal = getattr(err, 'description', None) or err
         raise PortalRefused(said(f"{key}: {said_by_portal}", f"Битрикс24 отказал ({key}): {said_by_portal}"))
-    version = service.changed(services, member_id)
+    version = service.changed(services, member_id, [job.id])
     task = (res.result.get("task") or {}).get("task") or {}
     return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),
             "event_id": res.result.get("event"), "task_id": task.get("id") or task.get("ID"),

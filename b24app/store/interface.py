@@ -54,6 +54,12 @@ class PortalStore(ABC):
     @abstractmethod
     def get(self, member_id: str) -> Portal | None: ...
 
+    def get_cached(self, member_id: str, fresh: bool = False) -> Portal | None:
+        """``get`` for the hot path (every event and robot call): an implementation may answer from a
+        per-process copy as long as a change of ``token_version`` or ``status`` is seen within seconds;
+        ``fresh`` reads the database and renews the copy."""
+        return self.get(member_id)
+
     @abstractmethod
     def upsert(self, portal: Portal) -> Portal:
         """Install / re-install: writes every field, bumps token_version, keeps installed_at."""

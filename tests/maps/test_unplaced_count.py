@@ -3,8 +3,8 @@ re-geocode failed were listed as unplaced. Now the panel lists exactly the open 
 the feed's ``unplaced`` the button counts."""
 from __future__ import annotations
 
+from b24app.inbox import accept_event
 from install.registry import installed_ids
-from maps import service
 from maps.geocache_sql import save_record
 from maps.geocode import GeoResult
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
@@ -21,7 +21,11 @@ def test_the_button_counts_the_rows_the_panel_lists(api):
     p = installed_ids(live.store, portal.member_id).pipeline("measurements")
     new = int(live.services.client(portal.member_id).call("crm.deal.add", {"fields": {
         "TITLE": "Замер без адреса", "CATEGORY_ID": p.category_id, "STAGE_ID": p.stage("new")}}))
-    service.changed(live.services, portal.member_id)
+    accept_event(live.store, portal.member_id, {"event": "ONCRMDEALADD", "ts": "1",      # the portal's event
+                                                "data": {"FIELDS": {"ID": str(new)}}})
+    w = live.worker()                       # marks the deal; the map's refresh job reads it into the cache
+    while w.run_once():
+        pass
     _, doc = api("GET", "/api/maps/jobs")
     status, un = api("GET", "/api/maps/unplaced")
     assert status == 200
