@@ -42,6 +42,7 @@ class Settings:
     inbox_per_portal: int = 10
     # B24APP_REDIS_URL: the portals' request budgets shared through Redis (else PostgreSQL; b24app/throttle.py)
     redis_url: str = field(default="", repr=False)      # may carry a password
+    metrics_token: str = field(default="", repr=False)  # B24APP_METRICS_TOKEN: Bearer token for GET /metrics
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
     # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
     photo_hosts: str = ""
@@ -75,6 +76,7 @@ class Settings:
             geocoder_user_agent=env.get("B24APP_GEOCODER_USER_AGENT") or cls.geocoder_user_agent,
             geocoder_min_interval=float(env.get("B24APP_GEOCODER_MIN_INTERVAL") or cls.geocoder_min_interval),
             redis_url=env.get("B24APP_REDIS_URL", "").strip(),
+            metrics_token=env.get("B24APP_METRICS_TOKEN", "").strip(),
             inbox_per_portal=_positive_int(env.get("B24APP_INBOX_PER_PORTAL"), "B24APP_INBOX_PER_PORTAL",
                                            cls.inbox_per_portal),
             osrm_url=env.get("B24APP_OSRM_URL", "").strip(),

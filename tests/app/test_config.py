@@ -35,6 +35,7 @@ VALUES = {
     "B24APP_DOMAINS": ("install,maps", "domains", "install,maps"),
     "B24APP_INBOX_PER_PORTAL": ("4", "inbox_per_portal", 4),
     "B24APP_REDIS_URL": ("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0"),
+    "B24APP_METRICS_TOKEN": ("m-tok", "metrics_token", "m-tok"),
 }
 
 
