@@ -17,6 +17,7 @@ from b24app.errors import (
     SettingsError,
     UserSessionExpired,
 )
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from install.registry import NotInstalled
@@ -68,6 +69,12 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     assign.PortalRefused: (502, "PORTAL_REFUSED"),
     swap.NotAssigned: (409, "NOT_ASSIGNED"),
     swap.SameWorker: (400, "SAME_WORKER"),
+    # the calculation → work flow (calcwork/)
+    CalcInvalid: (400, "BAD_REQUEST"),
+    CalcNotFound: (404, "NOT_FOUND"),
+    CalcConflict: (409, "CALC_CONFLICT"),
+    NotInGroup: (403, "NOT_IN_GROUP"),
+    ApprovalRequired: (409, "APPROVAL_REQUIRED"),
     # the installer call (b24app/install_flow.py)
     InstallRequestInvalid: (400, None),
     InstallNotConfirmed: (401, None),

@@ -1,0 +1,161 @@
+"""The calculation → work flow's JSON edge (seed 002) — thin: page session + role → calcwork.* → answer.
+
+Who (b24app/roles.py): ``calc.request`` (sales manager, service head, admin) sends a deal to calculation,
+answers the engineer, picks a variant, orders work; ``calc.engineer`` (engineer, service head, admin)
+takes, asks, builds variants, finishes the calculation and the work; ``calc.view`` reads. Whether the
+person is *this* calculation's engineer / group / manager is the domain's check (403 NOT_IN_GROUP).
+
+    GET  /api/calc/deal/<deal>            the deal tab: calculations with variants side by side, works
+    GET  /api/calc/<calc>                 one calculation
+    GET  /api/calc/catalog[?section=]     directions (catalog sections) and products
+    POST /api/calc/request                {deal_id, target?: {kind: user|department|queue, id?}, comment?}
+    POST /api/calc/<calc>/take | /done
+    POST /api/calc/<calc>/question {text} | /answer {text}
+    POST /api/calc/<calc>/variants {name, lines}        PUT /api/calc/<calc>/variants/<vid> {name, lines}
+    POST /api/calc/<calc>/choose {variant, amounts?: {line n: amount}}
+    POST /api/work/order {deal_id, lines?, contract?, engineer_id?, comment?}
+    POST /api/work/<work>/accept | /on-site | /finish {report, files?: [{name, content (base64)}]}
+    GET|PUT /api/calc/settings            administrators (calcwork/settings.py)
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from calcwork import catalog, flow, settings, work
+from calcwork.context import Actor
+
+from .common import json_api, services
+from .inputs import BadInput, body_values, json_object, optional_int_arg
+
+bp = Blueprint("calcwork", __name__)
+
+_view = json_api(need="calc.view")
+_manager = json_api(need="calc.request")
+_engineer = json_api(need="calc.engineer")
+_admin = json_api(need="settings")
+
+
+def _actor(sess) -> Actor:
+    return Actor(services(), sess.member_id, sess.user_id, sess.lang, tuple(sess.roles))
+
+
+def _text(body) -> str:
+    value = body["text"]
+    if not isinstance(value, str):
+        raise TypeError
+    return value
+
+
+@bp.get("/api/calc/deal/<int:deal_id>")
+@_view
+def deal_tab(sess, deal_id):
+    return jsonify(flow.for_deal(_actor(sess), deal_id))
+
+
+@bp.get("/api/calc/<int:calc_id>")
+@_view
+def one(sess, calc_id):
+    actor = _actor(sess)
+    return jsonify(flow.view(actor, flow.record(actor, calc_id)))
+
+
+@bp.get("/api/calc/catalog")
+@_view
+def catalog_page(sess):
+    client = services().client(sess.member_id)
+    return jsonify({"directions": catalog.directions(client),
+                    "products": catalog.products(client, optional_int_arg("section"))})
+
+
+@bp.post("/api/calc/request")
+@_manager
+def request_calc(sess):
+    deal_id, target, comment = body_values(
+        "{deal_id, target?: {kind, id?}, comment?} is expected",
+        lambda b: (int(b["deal_id"]), b.get("target"), str(b.get("comment") or "")))
+    if target is not None and not isinstance(target, dict):
+        raise BadInput("target: {kind: user|department|queue, id?} is expected")
+    res = flow.request(_actor(sess), deal_id, target, comment)
+    return jsonify(res), 201 if res["created"] else 200
+
+
+@bp.post("/api/calc/<int:calc_id>/take")
+@_engineer
+def take(sess, calc_id):
+    return jsonify(flow.take(_actor(sess), calc_id))
+
+
+@bp.post("/api/calc/<int:calc_id>/question")
+@_engineer
+def question(sess, calc_id):
+    return jsonify(flow.ask(_actor(sess), calc_id, body_values("{text} is expected", _text)))
+
+
+@bp.post("/api/calc/<int:calc_id>/answer")
+@_manager
+def answer(sess, calc_id):
+    return jsonify(flow.answer(_actor(sess), calc_id, body_values("{text} is expected", _text)))
+
+
+@bp.post("/api/calc/<int:calc_id>/variants")
+@_engineer
+def add_variant(sess, calc_id):
+    return jsonify(flow.save_variant(_actor(sess), calc_id, json_object("{name, lines} is expected")))
+
+
+@bp.put("/api/calc/<int:calc_id>/variants/<vid>")
+@_engineer
+def put_variant(sess, calc_id, vid):
+    return jsonify(flow.save_variant(_actor(sess), calc_id, json_object("{name, lines} is expected"), vid))
+
+
+@bp.post("/api/calc/<int:calc_id>/done")
+@_engineer
+def calc_done(sess, calc_id):
+    return jsonify(flow.done(_actor(sess), calc_id))
+
+
+@bp.post("/api/calc/<int:calc_id>/choose")
+@_manager
+def choose(sess, calc_id):
+    variant, amounts = body_values("{variant, amounts?: {line: amount}} is expected",
+                                   lambda b: (str(b["variant"]), dict(b.get("amounts") or {})))
+    return jsonify(flow.choose(_actor(sess), calc_id, variant, amounts))
+
+
+@bp.post("/api/work/order")
+@_manager
+def order_work(sess):
+    def read(b):
+        lines = b.get("lines")
+        if lines is not None and (not isinstance(lines, list) or not all(str(x).isdigit() for x in lines)):
+            raise ValueError
+        eng = b.get("engineer_id")
+        return (int(b["deal_id"]), lines, str(b.get("contract") or ""), int(eng) if eng else None,
+                str(b.get("comment") or ""))
+    deal_id, lines, contract, engineer, comment = body_values(
+        "{deal_id, lines?: [line numbers], contract?, engineer_id?, comment?} is expected", read)
+    res = work.order(_actor(sess), deal_id, lines, contract, engineer, comment)
+    return jsonify(res), 201 if res["created"] else 200
+
+
+@bp.post("/api/work/<int:work_id>/<any(accept, 'on-site', finish):action>")
+@_engineer
+def work_step(sess, work_id, action):
+    body = json_object("{report?, files?: [{name, content}]} is expected", optional=True)
+    files = body.get("files")
+    if files is not None and not isinstance(files, list):
+        raise BadInput("files: a list of {name, content} is expected")
+    return jsonify(work.step(_actor(sess), work_id, action.replace("-", "_"), str(body.get("report") or ""), files))
+
+
+@bp.get("/api/calc/settings")
+@_admin
+def get_settings(sess):
+    return jsonify(settings.load(services().store.kv, sess.member_id))
+
+
+@bp.put("/api/calc/settings")
+@_admin
+def put_settings(sess):
+    return jsonify(settings.save(services().store.kv, sess.member_id, json_object()))
