@@ -408,7 +408,7 @@ def choose(actor: Actor, calc_id: int, variant_id: str, amounts: dict | None = N
     if beyond and not (actor.has(*HEADS) or _robot(actor)):
         line, new, low, high = beyond[0]
         raise ApprovalRequired(actor.lang, "out_of_range", line=line["name"], amount=new, low=low, high=high,
-                               pct=pct.normalize())
+                               pct=format(pct.normalize(), "f"))
     total = str(money(sum((Decimal(x["price"]) * Decimal(x["quantity"]) for x in lines), Decimal(0))))
     signature = {"variant": variant_id, "amounts": {k: str(money(Decimal(str(v).replace(",", "."))))
                                                     for k, v in amounts.items()}}
