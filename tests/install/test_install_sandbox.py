@@ -168,7 +168,7 @@ def test_upgrade_adds_only_what_is_new(app_env, portal):
     assert report.complete, report.errors
     assert sorted(creates(portal, mark)) == ["bizproc.robot.add", "userfieldconfig.add"]
     ids = installed_ids(app_env.store, portal.member_id)
-    assert ids.version == 3 and ids.smart_process("visit").field("region").endswith("Region")
+    assert ids.version == 2 and ids.smart_process("visit").field("region").endswith("Region")
 
 
 def test_install_handler_runs_the_installer(app_env, portal, monkeypatch):
