@@ -158,6 +158,9 @@ def notify(actor: Actor, user_ids, message: str, tag: str) -> list[int]:
     return sent
 
 
-def timeline(actor: Actor, entity_type: str, entity_id: int, comment: str) -> int:
-    return actor.app.call("crm.timeline.comment.add", {"fields": {"ENTITY_ID": int(entity_id),
-                                                                  "ENTITY_TYPE": entity_type, "COMMENT": comment}})
+def timeline(actor: Actor, entity_type: str, entity_id: int, comment: str, files: list | None = None) -> int:
+    """A timeline comment; ``files`` = [[name, base64], ...] attached (FILES: a direct call, never a batch)."""
+    fields = {"ENTITY_ID": int(entity_id), "ENTITY_TYPE": entity_type, "COMMENT": comment}
+    if files:
+        fields["FILES"] = files
+    return actor.app.call("crm.timeline.comment.add", {"fields": fields})

@@ -17,7 +17,7 @@ from b24app import roles as app_roles
 from b24app.errors import B24Error, SettingsError
 from b24app.idempotent import add_once, xml_id
 
-from . import catalog, settings
+from . import catalog, documents, settings
 from .context import (Actor, deal_record, department_name, engineers, is_engineer, notify, now_iso, portal_url,
                       record, save, save_deal, timeline, departments_of)
 from .errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
@@ -437,6 +437,12 @@ def _after_choose(actor: Actor, rec: dict) -> dict:
     name = next(v["name"] for v in rec["variants"] if v["id"] == chosen["variant"])
     once(actor, rec, f"chosen{chosen['n']}.timeline", lambda: timeline(
         actor, "deal", rec["deal_id"], text(actor.lang, "t.chosen", name=name, total=chosen["total"])))
+
+    def proposal():
+        fname, content = documents.proposal(actor.lang, deal, name, chosen["lines"], chosen["at"][:10])
+        return timeline(actor, "deal", rec["deal_id"], text(actor.lang, "t.proposal", name=fname),
+                        [documents.as_file(fname, content)])
+    once(actor, rec, f"chosen{chosen['n']}.proposal", proposal)
     return view(actor, rec)
 
 

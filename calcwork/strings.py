@@ -51,6 +51,8 @@ RU = {
     "t.chosen": "Выбран вариант «{name}» на {total} ₽.",
     "t.work_ordered": "Заказаны работы: {lines}. Договор: {contract}.",
     "t.work_stage": "Работа: {stage} ({who}).",
+    "t.proposal": "Коммерческое предложение: {name}.",
+    "t.act": "Акт выполненных работ: {name}.",
     "target.user": "инженер {name}", "target.department": "отдел {name}", "target.queue": "общая очередь",
     "no_contract": "не указан",
 }
@@ -99,6 +101,8 @@ EN = {
     "t.chosen": "Variant \"{name}\" chosen, {total} RUB.",
     "t.work_ordered": "Work ordered: {lines}. Contract: {contract}.",
     "t.work_stage": "Work: {stage} ({who}).",
+    "t.proposal": "Commercial proposal: {name}.",
+    "t.act": "Act of completed work: {name}.",
     "target.user": "engineer {name}", "target.department": "department {name}", "target.queue": "shared queue",
     "no_contract": "none",
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from b24app.idempotent import add_once, xml_id
 
-from . import flow
+from . import documents, flow
 from .context import Actor, deal_record, notify, now_iso, portal_url, save_deal, save_work, timeline, work_record
 from .errors import CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from .strings import text
@@ -54,6 +54,7 @@ def view(actor: Actor, rec: dict, item: dict | None = None) -> dict:
             "stage": sp.stage_key(item["stageId"]), "stage_id": item["stageId"], "engineer_id": rec["engineer_id"],
             "manager_id": rec.get("manager_id"), "lines": rec.get("lines", []), "contract": rec.get("contract"),
             "times": rec.get("times", {}), "report": rec.get("report"), "files": rec.get("files", []),
+            "act": rec.get("act"),
             "path": f"/crm/type/{sp.entity_type_id}/details/{rec['id']}/"}
 
 
@@ -190,12 +191,17 @@ def _after_step(actor: Actor, rec: dict, action: str, to: str, words: str, item:
     if action == "finish":
         line = f"{line}\n{rec.get('report') or ''}"
 
-    def post():
-        fields = {"ENTITY_ID": rec["id"], "ENTITY_TYPE": f"dynamic_{work_sp(actor).entity_type_id}",
-                  "COMMENT": line}
-        if files:
-            fields["FILES"] = [[f["name"], f["content"]] for f in files]
-        return actor.app.call("crm.timeline.comment.add", {"fields": fields})
-    once(actor, rec, f"{to}.work_timeline", post)
+    entity = f"dynamic_{work_sp(actor).entity_type_id}"
+    once(actor, rec, f"{to}.work_timeline", lambda: timeline(
+        actor, entity, rec["id"], line, [[f["name"], f["content"]] for f in files or []]))
     once(actor, rec, f"{to}.deal_timeline", lambda: timeline(actor, "deal", rec["deal_id"], line))
+    if action == "finish":
+        def act():
+            fname, content = documents.act(actor.lang, deal, rec, who, rec.get("report") or "",
+                                           rec["times"].get("done", now_iso())[:10])
+            rec["act"] = fname
+            words = text(actor.lang, "t.act", name=fname)
+            timeline(actor, entity, rec["id"], words, [documents.as_file(fname, content)])
+            return timeline(actor, "deal", rec["deal_id"], words, [documents.as_file(fname, content)])
+        once(actor, rec, "done.act", act)
     return view(actor, rec, item)

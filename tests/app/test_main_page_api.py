@@ -133,7 +133,7 @@ def test_1c_settings_refuse_bad_values_in_words_and_store_nothing(installed, one
     assert live_app.store.kv.get(portal.member_id, connection.KV_KEY) is None
     r = requests.get(url, headers=admin, timeout=30).json()
     assert r["connection"] is None and {p["key"] for p in r["pipeline_choices"]} == \
-        {"measurements", "production", "installation"}
+        {"measurements", "production", "installation", "services"}
     assert {p["name"] for p in r["profiles"]} >= {"ut11_5", "unf"}
 
 

@@ -1,7 +1,7 @@
 """The installed app on the demo sandbox portal, set up for the calculation → work flow: a manager (user
 2, sales manager), the field department (workers 4..11) holding the engineer role, one engineer outside
-it (user 3), an administrator (user 1); a catalog with two directions; a deal of the Measurements
-pipeline at "Measurement done" managed by user 2. Ids come from installed_ids and the portal's answers."""
+it (user 3), an administrator (user 1); a catalog with two directions; a deal of the
+pipeline "Service sales" managed by user 2. Ids come from installed_ids and the portal's answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,16 +56,16 @@ class Flow:
         return requests.request(method, self.vs.live.url + path, headers=headers, json=body, timeout=60)
 
     def new_deal(self, title: str = "Окна в новостройке, 3 шт.") -> int:
-        meas = self.ids.pipeline("measurements")
+        pipe = self.ids.pipeline("services")
         return int(self.client.call("crm.deal.add", {"fields": {
-            "TITLE": title, "CATEGORY_ID": meas.category_id, "STAGE_ID": meas.stage("job_done"),
+            "TITLE": title, "CATEGORY_ID": pipe.category_id, "STAGE_ID": pipe.stage("new"),
             "ASSIGNED_BY_ID": MANAGER}}))
 
     def deal(self, deal_id: int) -> dict:
         return self.client.call("crm.deal.get", {"id": deal_id})
 
     def deal_stage(self, deal_id: int) -> str | None:
-        return self.ids.pipeline("measurements").stage_key(self.deal(deal_id)["STAGE_ID"])
+        return self.ids.pipeline("services").stage_key(self.deal(deal_id)["STAGE_ID"])
 
     def item(self, key: str, item_id: int) -> dict:
         sp = self.ids.smart_process(key)

@@ -32,6 +32,25 @@ def _robot_items(f) -> dict:
         return {status: n for status, n in c.execute(q)}
 
 
+def _files(f, entity_type: str, entity_id: int, prefix: str) -> list[dict]:
+    return [x for c in f.portal.db.comments.rows.values()
+            if c["ENTITY_TYPE"] == entity_type and int(c["ENTITY_ID"]) == int(entity_id)
+            for x in c.get("FILES") or [] if x["name"].startswith(prefix)]
+
+
+def _xlsx_text(content: bytes) -> list[str]:
+    """Every cell of the workbook's first sheet, in order, as text (numbers as written)."""
+    import io
+    import zipfile
+    from xml.etree import ElementTree
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"} <= set(z.namelist())
+        root = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    return ["".join(c.itertext()) for c in root.iter(f"{ns}c")]
+
+
 def _tags(f, since: int) -> list[tuple[int, str]]:
     return [(u, t) for u, t, _ in f.notes()[since:]]
 
@@ -171,6 +190,12 @@ def test_deal_to_calculation_to_variants_to_work_and_act(flow):
         (f.products["glass"], "Замена стеклопакета", 4950.0, 3.0), (f.products["sill"], "Подоконник ПВХ", 3000.0, 3.0)]
     assert f.deal(deal)["OPPORTUNITY"] == "23850.00" and f.deal_stage(deal) == "proposal_approval"
     assert f.log("crm.item.productrow.set")[-1].user_id == MANAGER
+    # the commercial proposal, rendered as XLSX (the sandbox portal, like many, has no document generator)
+    prop = _files(f, "deal", deal, "proposal-deal-")[-1]
+    cells = _xlsx_text(prop["content"])
+    assert "Коммерческое предложение" in cells and "С подоконниками" in cells
+    assert ["Подоконник ПВХ", "3", "3000.00", "9000.00"] == cells[cells.index("Подоконник ПВХ"):][:4]
+    assert cells[cells.index("Итого") + 1] == "23850.00"
     sets = len(f.log("crm.item.productrow.set"))
     _ok(f.call("POST", f"/api/calc/{calc}/choose", MANAGER, {"variant": "v2", "amounts": {"2": "9000.00"}}))
     assert len(f.log("crm.item.productrow.set")) == sets
@@ -207,8 +232,16 @@ def test_deal_to_calculation_to_variants_to_work_and_act(flow):
     assert fin["stage"] == "done" and f.stage("work", work) == "done" and f.deal_stage(deal) == "work_done"
     assert _tags(f, n6) == [(MANAGER, f"b24app:work:{work}:{s}:{MANAGER}") for s in ("accepted", "on_site", "done")]
     work_entity = f"dynamic_{f.ids.smart_process('work').entity_type_id}"
-    last = [c for c in f.portal.db.comments.rows.values() if c["ENTITY_TYPE"] == work_entity][-1]
-    assert "Установлено 3 окна" in last["COMMENT"] and [x["name"] for x in last["FILES"]] == ["act-15.txt"]
+    done_line = [c for c in f.portal.db.comments.rows.values()
+                 if c["ENTITY_TYPE"] == work_entity and "Установлено 3 окна" in c["COMMENT"]]
+    assert [[x["name"] for x in c["FILES"]] for c in done_line] == [["act-15.txt"]]
+    assert done_line[0]["FILES"][0]["content"] == "Акт выполненных работ № 15".encode()
+    for where in (("deal", deal), (work_entity, work)):                     # the act, on both timelines
+        (act_file,) = _files(f, *where, "act-work-")
+        cells = _xlsx_text(act_file["content"])
+        assert cells[:1] == ["Акт выполненных работ"] and "Д-15/2026" in cells and "Установлено 3 окна" in cells
+        assert "Дмитрий Кузнецов" in cells and cells[cells.index("Итого") + 1] == "23850.00"
+    assert fin["act"] == f"act-work-{work}.xlsx"
     n7 = len(f.notes())
     _ok(f.call("POST", f"/api/work/{work}/finish", ENGINEER, {"report": "Установлено 3 окна"}))
     assert len(f.notes()) == n7
