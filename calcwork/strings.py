@@ -111,3 +111,30 @@ EN = {
 def text(lang: str | None, key: str, **values) -> str:
     words = EN if lang_of(lang) == "en" else RU
     return words[key].format(**values)
+
+
+# the deal tab's words (templates/calcwork/deal.html, static/calcwork/deal.js)
+UI = {
+    "ru": {"title": "Расчёт и работы", "none": "Расчёта по сделке ещё нет.", "send": "Отправить на расчёт",
+           "comment": "Что рассчитать", "stage": "Этап", "question": "Вопрос инженера", "answer": "Ответить",
+           "your_answer": "Ваш ответ", "variants": "Варианты расчёта", "no_variants": "Инженер ещё готовит варианты.",
+           "name": "Услуга", "qty": "Кол-во", "coef": "Коэф.", "price": "Цена", "amount": "Сумма",
+           "total": "Итого", "margin": "Маржа", "choose": "Выбрать этот вариант", "chosen": "Выбран",
+           "order": "Заказать работы", "contract": "Договор", "works": "Работы", "error": "Ошибка",
+           "stages": {"new": "Запрос на расчёт", "in_work": "Взят в работу", "info_requested": "Запрошена информация",
+                      "done": "Расчёт завершён", "cancelled": "Отменён", "accepted": "Принята в работу",
+                      "on_site": "Выезд на объект"}},
+    "en": {"title": "Calculation and work", "none": "This deal has no calculation yet.", "send": "Send for calculation",
+           "comment": "What to calculate", "stage": "Stage", "question": "The engineer asks", "answer": "Answer",
+           "your_answer": "Your answer", "variants": "Variants", "no_variants": "The engineer is preparing variants.",
+           "name": "Service", "qty": "Qty", "coef": "Coef.", "price": "Price", "amount": "Amount",
+           "total": "Total", "margin": "Margin", "choose": "Choose this variant", "chosen": "Chosen",
+           "order": "Order work", "contract": "Contract", "works": "Work", "error": "Error",
+           "stages": {"new": "Calculation requested", "in_work": "In work", "info_requested": "Information requested",
+                      "done": "Calculation done", "cancelled": "Cancelled", "accepted": "Accepted",
+                      "on_site": "On site"}},
+}
+
+
+def ui(lang: str | None) -> dict:
+    return UI["en" if lang_of(lang) == "en" else "ru"]

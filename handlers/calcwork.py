@@ -5,6 +5,7 @@ answers the engineer, picks a variant, orders work; ``calc.engineer`` (engineer,
 takes, asks, builds variants, finishes the calculation and the work; ``calc.view`` reads. Whether the
 person is *this* calculation's engineer / group / manager is the domain's check (403 NOT_IN_GROUP).
 
+    POST /placements/calc-deal            the deal tab's page (CRM_DEAL_DETAIL_TAB, PLACEMENT_OPTIONS {ID})
     GET  /api/calc/deal/<deal>            the deal tab: calculations with variants side by side, works
     GET  /api/calc/<calc>                 one calculation
     GET  /api/calc/catalog[?section=]     directions (catalog sections) and products
@@ -19,12 +20,13 @@ person is *this* calculation's engineer / group / manager is the domain's check 
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, render_template
 
 from calcwork import catalog, flow, settings, work
 from calcwork.context import Actor
+from calcwork.strings import ui
 
-from .common import json_api, services
+from .common import current_session, frame_page, inline_json, json_api, services
 from .inputs import BadInput, body_values, json_object, optional_int_arg
 
 bp = Blueprint("calcwork", __name__)
@@ -33,6 +35,19 @@ _view = json_api(need="calc.view")
 _manager = json_api(need="calc.request")
 _engineer = json_api(need="calc.engineer")
 _admin = json_api(need="settings")
+
+
+@bp.post("/placements/calc-deal")
+def deal_page():
+    """CRM_DEAL_DETAIL_TAB: the deal's calculation, the variants side by side, choice and work order."""
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        sess = current_session()
+        config = {"session": token, "lang": lang, "deal_id": str(options.get("ID") or ""), "s": ui(lang),
+                  "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer")}}
+        return render_template("calcwork/deal.html", s=ui(lang), lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
 
 
 def _actor(sess) -> Actor:
