@@ -11,6 +11,7 @@ SLA hook (issue 15, the rules engine): ``rec["times"]`` = {requested, taken, don
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from b24app import roles as app_roles
@@ -452,3 +453,41 @@ def for_deal(actor: Actor, deal_id: int) -> dict:
     calcs = [view(actor, record(actor, c)) for c in reversed(drec["calcs"])]
     return {"deal_id": int(deal_id), "calculations": calcs, "open": drec.get("open"),
             "works": drec.get("works", []), "open_work": drec.get("open_work")}
+
+
+SCOPES = ("mine", "group", "unassigned", "all")
+
+
+def engineers_board(actor: Actor, scope: str = "mine") -> dict:
+    """The engineers' list: open calculations as a kanban by stage. ``mine`` = taken by me; ``group`` =
+    waiting to be taken by me (addressed to me, my department or the queue); ``unassigned`` = the shared
+    queue, not taken; ``all`` (heads) = every open one. Waiting = hours since the request (since the
+    question, while one waits for the manager)."""
+    sp = calc_sp(actor)
+    rows = actor.app.list_all("crm.item.list", {
+        "entityTypeId": sp.entity_type_id, "filter": {"@stageId": [sp.stage(k) for k in OPEN]},
+        "select": ["id", "title", "stageId", "assignedById", "parentId2"]})
+    now = datetime.now(UTC)
+    columns: dict[str, list] = {k: [] for k in OPEN}
+    for row in rows:
+        rec = actor.kv.get(actor.member_id, f"calcwork.calc:{int(row['id'])}")
+        if not rec:
+            continue
+        stage = sp.stage_key(row["stageId"])
+        mine = rec.get("engineer_id") == actor.user_id
+        waiting_for_me = stage == "new" and in_group(actor, rec["target"]) and \
+            (rec["target"]["kind"] != "queue" or actor.has(app_roles.ENGINEER, *HEADS))
+        keep = {"mine": mine, "group": waiting_for_me,
+                "unassigned": stage == "new" and rec["target"]["kind"] == "queue",
+                "all": actor.has(*HEADS)}[scope]
+        if not keep:
+            continue
+        pending = [q for q in rec.get("questions", []) if q.get("answer") is None]
+        since = pending[0]["at"] if pending else rec["times"].get("taken") or rec["times"]["requested"]
+        if stage == "new":
+            since = rec["times"]["requested"]
+        hours = (now - datetime.fromisoformat(since)).total_seconds() / 3600
+        columns[stage].append({"id": int(row["id"]), "title": row["title"], "deal_id": rec["deal_id"],
+                               "stage": stage, "engineer_id": rec.get("engineer_id"), "target": rec["target"],
+                               "waiting_hours": round(max(hours, 0.0), 1), "since": since})
+    return {"scope": scope, "columns": columns}

@@ -7,6 +7,7 @@ person is *this* calculation's engineer / group / manager is the domain's check 
 
     POST /placements/calc-deal            the deal tab's page (CRM_DEAL_DETAIL_TAB, PLACEMENT_OPTIONS {ID})
     GET  /api/calc/deal/<deal>            the deal tab: calculations with variants side by side, works
+    GET  /api/calc/board?scope=mine|group|unassigned|all   the engineers' list: open calculations by stage
     GET  /api/calc/<calc>                 one calculation
     GET  /api/calc/catalog[?section=]     directions (catalog sections) and products
     POST /api/calc/request                {deal_id, target?: {kind: user|department|queue, id?}, comment?}
@@ -20,7 +21,7 @@ person is *this* calculation's engineer / group / manager is the domain's check 
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, request
 
 from calcwork import catalog, flow, settings, work
 from calcwork.context import Actor
@@ -65,6 +66,15 @@ def _text(body) -> str:
 @_view
 def deal_tab(sess, deal_id):
     return jsonify(flow.for_deal(_actor(sess), deal_id))
+
+
+@bp.get("/api/calc/board")
+@_view
+def board(sess):
+    scope = request.args.get("scope") or "mine"
+    if scope not in flow.SCOPES:
+        raise BadInput(f"query parameter 'scope': one of {', '.join(flow.SCOPES)}")
+    return jsonify(flow.engineers_board(_actor(sess), scope))
 
 
 @bp.get("/api/calc/<int:calc_id>")

@@ -302,3 +302,27 @@ def test_manager_of_another_deal_and_a_foreign_portal(flow, cloud):
                                                                     roles=("admin",)))
     r = f.call("POST", f"/api/calc/{calc}/take", token=tok)
     assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND"
+
+
+def test_engineers_board_mine_group_unassigned(flow):
+    f = flow
+    made = {}
+    for key, target in (("dept", {"kind": "department", "id": f.dept}), ("queue", {"kind": "queue"}),
+                        ("other", {"kind": "user", "id": OUTSIDER})):
+        made[key] = _ok(f.call("POST", "/api/calc/request", MANAGER,
+                               {"deal_id": f.new_deal(f"Сделка {key}"), "target": target}), 201)["id"]
+    _ok(f.call("POST", f"/api/calc/{made['dept']}/take", ENGINEER))
+
+    def board(user, scope):
+        cols = _ok(f.call("GET", f"/api/calc/board?scope={scope}", user))["columns"]
+        return {k: [c["id"] for c in v] for k, v in cols.items() if v}
+
+    assert board(ENGINEER, "mine") == {"in_work": [made["dept"]]}
+    assert board(ENGINEER, "group") == {"new": [made["queue"]]}
+    assert board(OUTSIDER, "group") == {"new": [made["queue"], made["other"]]}
+    assert board(ENGINEER, "unassigned") == {"new": [made["queue"]]}
+    assert board(ADMIN, "all") == {"new": [made["queue"], made["other"]], "in_work": [made["dept"]]}
+    card = _ok(f.call("GET", "/api/calc/board?scope=group", OUTSIDER))["columns"]["new"][0]
+    assert card["title"].startswith("Сделка queue") and card["waiting_hours"] >= 0 and card["target"] == {
+        "kind": "queue"}
+    assert f.call("GET", "/api/calc/board?scope=everything", ENGINEER).status_code == 400
