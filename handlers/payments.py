@@ -72,8 +72,8 @@ def get_settings(sess):
         pipelines = pipeline_settings.current(svc.store.kv, sess.member_id, ids)
     except NotInstalled:
         ids, pipelines = None, {}
-    return jsonify({"connection": conn, "profiles": [{"name": p.name, "title": p.title} for p in
-                                                     profiles.PROFILES.values()],
+    return jsonify({"connection": conn, "profiles": [{"name": p.name, "title": p.title, "verified": p.verified}
+                                                     for p in profiles.PROFILES.values()],
                     "pipeline_choices": _pipeline_choices(ids, sess.lang),
                     "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
                     "last_error": cur["last_error"], "stats": cur["stats"], **pipelines,

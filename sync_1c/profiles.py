@@ -162,14 +162,14 @@ UT_11_5 = Profile(
 ERP_2_5 = replace(UT_11_5, name="erp2_5", title="1С:ERP 2.5 / КА 2.5", verified=False)
 
 UT_11_4 = replace(
-    UT_11_5, name="ut11_4", title="Управление торговлей 11.4 (inferred)", link=COMPOSITE, link_field="Заказ",
+    UT_11_5, name="ut11_4", title="Управление торговлей 11.4", link=COMPOSITE, link_field="Заказ",
     fallback_field="ОснованиеПлатежа", verified=False,
     notes="Row attribute Заказ/Заказ_Type is inferred (it survives as УдалитьЗаказ in 11.5); verify.")
-ERP_2_4 = replace(UT_11_4, name="erp2_4", title="1С:ERP 2.4 / КА 2.4 (inferred)")
+ERP_2_4 = replace(UT_11_4, name="erp2_4", title="1С:ERP 2.4 / КА 2.4")
 
 _BP_OP = "ВидОперации"
 BP_3_0 = Profile(
-    name="bp3_0", title="Бухгалтерия предприятия 3.0 (unverified)", order_set="Document_СчетНаОплатуПокупателю",
+    name="bp3_0", title="Бухгалтерия предприятия 3.0", order_set="Document_СчетНаОплатуПокупателю",
     sources=(
         _incoming("Document_ПоступлениеНаРасчетныйСчет", _BP_OP, ["ОплатаПокупателя"],
                   currency_field="ВалютаДокумента_Key"),
@@ -191,7 +191,7 @@ BP_3_0 = Profile(
 
 _UNF_OP = "ВидОперации"
 UNF = Profile(
-    name="unf", title="Управление нашей фирмой (unverified)", order_set="Document_ЗаказПокупателя",
+    name="unf", title="Управление нашей фирмой", order_set="Document_ЗаказПокупателя",
     sources=(
         _incoming("Document_ПоступлениеНаСчет", _UNF_OP, ["ОтПокупателя"], currency_field="ВалютаДенежныхСредств_Key"),
         _incoming("Document_ПоступлениеВКассу", _UNF_OP, ["ОтПокупателя"], currency_field="ВалютаДенежныхСредств_Key"),

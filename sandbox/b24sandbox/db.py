@@ -32,6 +32,7 @@ class Table:
         self.version = 0                       # bumped by every insert/delete (the id index follows it)
         self.data_version = 0                  # bumped by every write, in-place updates included (touch)
         self._index: tuple | None = None
+        self._dates: dict[str, tuple] = {}
 
     def insert(self, row: dict, id_key: str = "ID") -> int:
         rid = self.next_id
@@ -75,6 +76,18 @@ class Table:
         index = (ids, rows) if ok else None
         self._index = (stamp, index)
         return index
+
+    def date_index(self, field: str, parse) -> tuple[list, list[dict]]:
+        """(keys, rows) sorted by the parsed ``field`` (rows without a value left out): the secondary index
+        a portal keeps on DATE_MODIFY. Rebuilt after any write (``data_version``)."""
+        cached = self._dates.get(field)
+        if cached is not None and cached[0] == self.data_version:
+            return cached[1], cached[2]
+        pairs = [(parse(r.get(field)), r) for r in self.rows.values()]
+        pairs = sorted(((k.timestamp(), r) for k, r in pairs if k is not None), key=lambda p: p[0])
+        keys, rows = [k for k, _ in pairs], [r for _, r in pairs]
+        self._dates[field] = (self.data_version, keys, rows)
+        return keys, rows
 
     def __iter__(self) -> Iterator[dict]:
         return iter(list(self.rows.values()))

@@ -119,7 +119,7 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
 
     out = _in_thread(drive)
     assert "установлено" in out["install"]
-    assert "hours.end" in out["bad_hours"] and "end after it starts" in out["bad_hours"]
+    assert "hours.end" in out["bad_hours"] and "заканчиваться позже, чем начинается" in out["bad_hours"]
     admin = {page_sessions.HEADER: pagesession.for_live(live_app, page_sessions.PageSession(
         portal.member_id, 1, "ru", is_admin=True))}
     maps = requests.get(live_app.url + "/api/maps/settings", headers=admin, timeout=30).json()

@@ -49,7 +49,8 @@
     var msg = el('div', {'class': 'msg', 'data-b24app': 'msg-1c'});
     var profile = el('select', {name: 'profile'});
     (doc.profiles || []).forEach(function (p) {
-      var o = el('option', {value: p.name, text: p.title}); if (p.name === (c.profile || 'ut11_5')) o.selected = true; profile.appendChild(o);
+      // a profile not yet checked on a live base says so in words, not with a developer's "(unverified)"
+      var o = el('option', {value: p.name, text: p.verified === false ? p.title + ' — ' + S['1c.profile_check'] : p.title}); if (p.name === (c.profile || 'ut11_5')) o.selected = true; profile.appendChild(o);
     });
     var pw = input('password', '', 'password');
     pw.placeholder = c.password_set ? S['1c.password_keep'] : S['1c.password_none'];
