@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 
 KV_KEY = "calcwork.settings"
 DEFAULTS = {"tolerance_pct": "10", "coefficients": {}, "default_target": {"kind": "queue"}}
@@ -20,37 +20,40 @@ def _dec(value, path: str, low: Decimal, high: Decimal) -> str:
     try:
         d = Decimal(str(value).replace(",", "."))
     except InvalidOperation:
-        raise SettingsError(f"{path}: a number is expected", path=path) from None
+        raise SettingsError(said("a number is expected", "нужно число"), path=path) from None
     if not d.is_finite() or not low <= d <= high:
-        raise SettingsError(f"{path}: must be between {low} and {high}", path=path)
+        raise SettingsError(said(f"must be between {low} and {high}", f"должно быть от {low} до {high}"), path=path)
     return str(d)
 
 
 def target(value, path: str = "default_target") -> dict:
     if not isinstance(value, dict) or value.get("kind") not in KINDS:
-        raise SettingsError(f"{path}: {{kind: user|department|queue, id}} is expected", path=path)
+        raise SettingsError(said("{kind: user|department|queue, id} is expected",
+                                 "нужен объект {kind: user|department|queue, id}"), path=path)
     if value["kind"] == "queue":
         return {"kind": "queue"}
     if not str(value.get("id") or "").isdigit() or int(value["id"]) <= 0:
-        raise SettingsError(f"{path}.id: the {value['kind']}'s id is expected", path=f"{path}.id")
+        raise SettingsError(said(f"the {value['kind']}'s id is expected", "нужен id"), path=f"{path}.id")
     return {"kind": value["kind"], "id": int(value["id"])}
 
 
 def validate(doc) -> dict:
     if not isinstance(doc, dict):
-        raise SettingsError("a JSON object is expected", path="$")
+        raise SettingsError(said("a JSON object is expected", "нужен JSON-объект"), path="$")
     extra = set(doc) - set(DEFAULTS)
     if extra:
-        raise SettingsError(f"unknown key {sorted(extra)[0]!r}", path=sorted(extra)[0])
+        raise SettingsError(said("unknown key", "неизвестный ключ"), path=sorted(extra)[0])
     out = {"tolerance_pct": _dec(doc.get("tolerance_pct", DEFAULTS["tolerance_pct"]), "tolerance_pct",
                                  Decimal(0), Decimal(100))}
     coeffs = doc.get("coefficients") or {}
     if not isinstance(coeffs, dict):
-        raise SettingsError("coefficients: {section id: coefficient} is expected", path="coefficients")
+        raise SettingsError(said("{section id: coefficient} is expected", "нужен объект {id раздела: коэффициент}"),
+                            path="coefficients")
     out["coefficients"] = {}
     for k, v in coeffs.items():
         if not str(k).isdigit():
-            raise SettingsError(f"coefficients.{k}: a catalog section id is expected", path=f"coefficients.{k}")
+            raise SettingsError(said("a catalog section id is expected", "нужен id раздела каталога"),
+                                path=f"coefficients.{k}")
         out["coefficients"][str(int(k))] = _dec(v, f"coefficients.{k}", Decimal("0.01"), Decimal(100))
     out["default_target"] = target(doc.get("default_target", DEFAULTS["default_target"]))
     return out

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
+from b24app.errors import said
 from calcwork import catalog, flow, settings, work
 from calcwork.context import Actor
 from calcwork.strings import ui
@@ -73,7 +74,8 @@ def deal_tab(sess, deal_id):
 def board(sess):
     scope = request.args.get("scope") or "mine"
     if scope not in flow.SCOPES:
-        raise BadInput(f"query parameter 'scope': one of {', '.join(flow.SCOPES)}")
+        raise BadInput(said(f"query parameter 'scope': one of {', '.join(flow.SCOPES)}",
+                            f"параметр 'scope': одно из {', '.join(flow.SCOPES)}"))
     return jsonify(flow.engineers_board(_actor(sess), scope))
 
 
@@ -99,7 +101,8 @@ def request_calc(sess):
         "{deal_id, target?: {kind, id?}, comment?} is expected",
         lambda b: (int(b["deal_id"]), b.get("target"), str(b.get("comment") or "")))
     if target is not None and not isinstance(target, dict):
-        raise BadInput("target: {kind: user|department|queue, id?} is expected")
+        raise BadInput(said("target: {kind: user|department|queue, id?} is expected",
+                            "target: нужен объект {kind: user|department|queue, id?}"))
     res = flow.request(_actor(sess), deal_id, target, comment)
     return jsonify(res), 201 if res["created"] else 200
 
@@ -170,7 +173,8 @@ def work_step(sess, work_id, action):
     body = json_object("{report?, files?: [{name, content}]} is expected", optional=True)
     files = body.get("files")
     if files is not None and not isinstance(files, list):
-        raise BadInput("files: a list of {name, content} is expected")
+        raise BadInput(said("files: a list of {name, content} is expected",
+                            "files: нужен список {name, content}"))
     return jsonify(work.step(_actor(sess), work_id, action.replace("-", "_"), str(body.get("report") or ""), files))
 
 
