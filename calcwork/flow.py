@@ -241,6 +241,55 @@ def _after_take(actor: Actor, rec: dict, item: dict) -> dict:
     return view(actor, rec, item)
 
 
+def handover(actor: Actor, calc_id: int, target: dict, reason: str) -> dict:
+    """Hand the calculation to another engineer, department or the queue, with a reason: back to
+    "Calculation requested" for the new recipients (notified), the reason on the deal's timeline. Whoever
+    may take it (its group) or its engineer may hand it over; the same hand-over again writes nothing."""
+    rec = record(actor, calc_id)
+    reason = _clean(actor, reason)
+    try:
+        target = settings.target(target, "target")
+    except SettingsError:
+        raise CalcInvalid(actor.lang, "no_target") from None
+    item = calc_item(actor, calc_id)
+    stage = stage_of(actor, item)
+    last = (rec.get("handovers") or [None])[-1]
+    if stage == "new" and last and last["to"] == target and last["reason"] == reason:
+        return _after_handover(actor, rec, last)
+    if stage == "new":
+        if not in_group(actor, rec["target"]):
+            raise NotInGroup(actor.lang, "not_in_group")
+    elif stage in ("in_work", "info_requested"):
+        check_engineer(actor, rec)
+    else:
+        raise CalcConflict(actor.lang, "wrong_stage", stage=stage_name(actor, "calculation", stage))
+    if target["kind"] == "user" and not is_engineer(actor, target["id"]):
+        raise CalcInvalid(actor.lang, "not_engineer", user=target["id"])
+    sp = calc_sp(actor)
+    fields = {"stageId": sp.stage("new"), sp.field("engineer"): target["id"] if target["kind"] == "user" else None,
+              "assignedById": target["id"] if target["kind"] == "user" else (rec.get("manager_id") or 1)}
+    actor.client.call("crm.item.update", {"entityTypeId": sp.entity_type_id, "id": rec["id"], "fields": fields})
+    h = {"n": len(rec.get("handovers") or []) + 1, "from": rec["target"], "to": target, "by": actor.user_id,
+         "reason": reason, "at": now_iso()}
+    rec.setdefault("handovers", []).append(h)
+    rec.update(target=target, engineer_id=None)
+    rec["times"]["requested"] = h["at"]                  # the SLA clock of the new recipients starts now
+    save(actor, rec)
+    return _after_handover(actor, rec, h)
+
+
+def _after_handover(actor: Actor, rec: dict, h: dict) -> dict:
+    deal = get_deal(actor, rec["deal_id"], actor.app)
+    title = deal.get("TITLE") or f"#{deal['ID']}"
+    once(actor, rec, f"h{h['n']}.notify", lambda: notify(
+        actor, recipients(actor, h["to"]), text(actor.lang, "n.requested", title=title,
+                                                url=deal_url(actor, deal["ID"])), f"calc:{rec['id']}:h{h['n']}"))
+    once(actor, rec, f"h{h['n']}.timeline", lambda: timeline(
+        actor, "deal", rec["deal_id"], text(actor.lang, "t.handover", who=actor.name(h["by"]),
+                                            target=target_words(actor, h["to"]), reason=h["reason"])))
+    return view(actor, rec)
+
+
 def _clean(actor: Actor, value) -> str:
     s = str(value or "").strip()
     if not s:

@@ -12,6 +12,7 @@ person is *this* calculation's engineer / group / manager is the domain's check 
     GET  /api/calc/catalog[?section=]     directions (catalog sections) and products
     POST /api/calc/request                {deal_id, target?: {kind: user|department|queue, id?}, comment?}
     POST /api/calc/<calc>/take | /done
+    POST /api/calc/<calc>/handover {target: {kind, id?}, reason}
     POST /api/calc/<calc>/question {text} | /answer {text}
     POST /api/calc/<calc>/variants {name, lines}        PUT /api/calc/<calc>/variants/<vid> {name, lines}
     POST /api/calc/<calc>/choose {variant, amounts?: {line n: amount}}
@@ -111,6 +112,14 @@ def request_calc(sess):
 @_engineer
 def take(sess, calc_id):
     return jsonify(flow.take(_actor(sess), calc_id))
+
+
+@bp.post("/api/calc/<int:calc_id>/handover")
+@_engineer
+def handover(sess, calc_id):
+    target, reason = body_values("{target: {kind, id?}, reason} is expected",
+                                 lambda b: (dict(b["target"]), str(b["reason"])))
+    return jsonify(flow.handover(_actor(sess), calc_id, target, reason))
 
 
 @bp.post("/api/calc/<int:calc_id>/question")

@@ -326,3 +326,27 @@ def test_engineers_board_mine_group_unassigned(flow):
     assert card["title"].startswith("Сделка queue") and card["waiting_hours"] >= 0 and card["target"] == {
         "kind": "queue"}
     assert f.call("GET", "/api/calc/board?scope=everything", ENGINEER).status_code == 400
+
+
+def test_handover_to_another_engineer_with_a_reason(flow):
+    f = flow
+    deal = f.new_deal("Фасад")
+    calc = _ok(f.call("POST", "/api/calc/request", MANAGER, {"deal_id": deal,
+                                                             "target": {"kind": "department", "id": f.dept}}), 201)["id"]
+    _ok(f.call("POST", f"/api/calc/{calc}/take", ENGINEER))
+    body = {"target": {"kind": "user", "id": OUTSIDER}, "reason": "Фасады считает Олег"}
+    assert f.call("POST", f"/api/calc/{calc}/handover", ENGINEER2, body).json()["error"] == "NOT_IN_GROUP"
+    n = len(f.notes())
+    h = _ok(f.call("POST", f"/api/calc/{calc}/handover", ENGINEER, body))
+    assert h["stage"] == "new" and h["engineer_id"] is None and h["target"] == {"kind": "user", "id": OUTSIDER}
+    assert f.item("calculation", calc)["assignedById"] == OUTSIDER
+    assert _tags(f, n) == [(OUTSIDER, f"b24app:calc:{calc}:h1:{OUTSIDER}")]
+    assert "Дмитрий Кузнецов передал расчёт: инженер Олег Сотрудников. Причина: Фасады считает Олег" in \
+        f.comments("deal", deal)
+    _ok(f.call("POST", f"/api/calc/{calc}/handover", ENGINEER, body))                # the same again: nothing
+    assert len(f.notes()) == n + 1
+    assert f.call("POST", f"/api/calc/{calc}/take", ENGINEER).json()["error"] == "NOT_IN_GROUP"
+    assert _ok(f.call("POST", f"/api/calc/{calc}/take", OUTSIDER))["engineer_id"] == OUTSIDER
+    r = f.call("POST", f"/api/calc/{calc}/handover", OUTSIDER, {"target": {"kind": "user", "id": MANAGER},
+                                                                 "reason": "x"})
+    assert r.status_code == 400 and "не инженер" in r.json()["error_description"]
