@@ -539,4 +539,4 @@ def engineers_board(actor: Actor, scope: str = "mine") -> dict:
         columns[stage].append({"id": int(row["id"]), "title": row["title"], "deal_id": rec["deal_id"],
                                "stage": stage, "engineer_id": rec.get("engineer_id"), "target": rec["target"],
                                "waiting_hours": round(max(hours, 0.0), 1), "since": since})
-    return {"scope": scope, "columns": columns}
+    return {"scope": scope, "columns": [{"stage": k, "cards": v} for k, v in columns.items()]}   # in stage order

@@ -5,6 +5,7 @@ answers the engineer, picks a variant, orders work; ``calc.engineer`` (engineer,
 takes, asks, builds variants, finishes the calculation and the work; ``calc.view`` reads. Whether the
 person is *this* calculation's engineer / group / manager is the domain's check (403 NOT_IN_GROUP).
 
+    POST /placements/engineers            the engineers' list page (LEFT_MENU)
     POST /placements/calc-deal            the deal tab's page (CRM_DEAL_DETAIL_TAB, PLACEMENT_OPTIONS {ID})
     GET  /api/calc/deal/<deal>            the deal tab: calculations with variants side by side, works
     GET  /api/calc/board?scope=mine|group|unassigned|all   the engineers' list: open calculations by stage
@@ -49,6 +50,19 @@ def deal_page():
         config = {"session": token, "lang": lang, "deal_id": str(options.get("ID") or ""), "s": ui(lang),
                   "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer")}}
         return render_template("calcwork/deal.html", s=ui(lang), lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
+
+
+@bp.post("/placements/engineers")
+def engineers_page():
+    """LEFT_MENU "Engineers' calculations": the kanban of open calculations (mine / my group / unassigned)."""
+    def render(svc, ctx, lang, token):
+        sess = current_session()
+        config = {"session": token, "lang": lang, "s": ui(lang),
+                  "can": {"engineer": sess.can("calc.engineer"), "all": sess.can("calc.request")
+                          and sess.can("calc.engineer")}}
+        return render_template("calcwork/engineers.html", s=ui(lang), lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)
 

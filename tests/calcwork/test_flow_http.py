@@ -315,14 +315,15 @@ def test_engineers_board_mine_group_unassigned(flow):
 
     def board(user, scope):
         cols = _ok(f.call("GET", f"/api/calc/board?scope={scope}", user))["columns"]
-        return {k: [c["id"] for c in v] for k, v in cols.items() if v}
+        assert [c["stage"] for c in cols] == ["new", "in_work", "info_requested"]
+        return {c["stage"]: [x["id"] for x in c["cards"]] for c in cols if c["cards"]}
 
     assert board(ENGINEER, "mine") == {"in_work": [made["dept"]]}
     assert board(ENGINEER, "group") == {"new": [made["queue"]]}
     assert board(OUTSIDER, "group") == {"new": [made["queue"], made["other"]]}
     assert board(ENGINEER, "unassigned") == {"new": [made["queue"]]}
     assert board(ADMIN, "all") == {"new": [made["queue"], made["other"]], "in_work": [made["dept"]]}
-    card = _ok(f.call("GET", "/api/calc/board?scope=group", OUTSIDER))["columns"]["new"][0]
+    card = _ok(f.call("GET", "/api/calc/board?scope=group", OUTSIDER))["columns"][0]["cards"][0]
     assert card["title"].startswith("Сделка queue") and card["waiting_hours"] >= 0 and card["target"] == {
         "kind": "queue"}
     assert f.call("GET", "/api/calc/board?scope=everything", ENGINEER).status_code == 400
@@ -331,8 +332,8 @@ def test_engineers_board_mine_group_unassigned(flow):
 def test_handover_to_another_engineer_with_a_reason(flow):
     f = flow
     deal = f.new_deal("Фасад")
-    calc = _ok(f.call("POST", "/api/calc/request", MANAGER, {"deal_id": deal,
-                                                             "target": {"kind": "department", "id": f.dept}}), 201)["id"]
+    target = {"kind": "department", "id": f.dept}
+    calc = _ok(f.call("POST", "/api/calc/request", MANAGER, {"deal_id": deal, "target": target}), 201)["id"]
     _ok(f.call("POST", f"/api/calc/{calc}/take", ENGINEER))
     body = {"target": {"kind": "user", "id": OUTSIDER}, "reason": "Фасады считает Олег"}
     assert f.call("POST", f"/api/calc/{calc}/handover", ENGINEER2, body).json()["error"] == "NOT_IN_GROUP"
