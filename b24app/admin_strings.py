@@ -256,6 +256,9 @@ ACTIONS: dict[str, dict[str, str]] = {
         "visits.team": "визиты, маршруты и статистика других сотрудников",
         "visits.own": "свои визиты, карточка компании, страница на телефоне",
         "jobs.own": "свои заявки и маршрут на карте",
+        "calc.view": "расчёты, варианты и работы по сделкам, каталог услуг",
+        "calc.request": "отправлять сделку на расчёт, отвечать инженеру, выбирать вариант и заказывать работы",
+        "calc.engineer": "брать расчёты в работу, задавать вопросы, готовить варианты, выполнять работы",
     },
     "en": {
         "settings": "app settings, roles, 1C payments to review, install retry",
@@ -267,6 +270,9 @@ ACTIONS: dict[str, dict[str, str]] = {
         "visits.team": "other people's visits, day routes and stats",
         "visits.own": "own visits, company card, phone page",
         "jobs.own": "own jobs and route on the map",
+        "calc.view": "calculations, variants and works of deals, the service catalog",
+        "calc.request": "send a deal for calculation, answer the engineer, pick a variant, order work",
+        "calc.engineer": "take calculations, ask questions, build variants, carry out the work",
     },
 }
 

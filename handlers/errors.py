@@ -20,6 +20,7 @@ from b24app.errors import (
     said,
     text_of,
 )
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from install.registry import NotInstalled
@@ -75,6 +76,12 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     booking_rules.WorkerBusy: (409, "WORKER_BUSY"),      # the map asks to confirm, then sends override: true
     swap.NotAssigned: (409, "NOT_ASSIGNED"),
     swap.SameWorker: (400, "SAME_WORKER"),
+    # the calculation → work flow (calcwork/)
+    CalcInvalid: (400, "BAD_REQUEST"),
+    CalcNotFound: (404, "NOT_FOUND"),
+    CalcConflict: (409, "CALC_CONFLICT"),
+    NotInGroup: (403, "NOT_IN_GROUP"),
+    ApprovalRequired: (409, "APPROVAL_REQUIRED"),
     # the installer call (b24app/install_flow.py)
     InstallRequestInvalid: (400, None),
     InstallNotConfirmed: (401, None),

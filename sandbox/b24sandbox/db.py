@@ -118,6 +118,10 @@ class PortalDB:
     calendar_sections: Table = field(default_factory=lambda: Table("calendar_section"))
     tasks: Table = field(default_factory=lambda: Table("task"))
     notifications: Table = field(default_factory=lambda: Table("im_notify"))
+    product_sections: Table = field(default_factory=lambda: Table("iblock_section"))    # crm.productsection.*
+    products: Table = field(default_factory=lambda: Table("iblock_element"))            # crm.product.*
+    product_rows: Table = field(default_factory=lambda: Table("crm_product_row"))       # crm.item.productrow.*
+    catalog_id: int = 25          # the CRM product catalog's iblock id (crm.catalog.list)
     placements: dict = field(default_factory=dict)        # binding id -> {id, client_id, placement, handler, …}
     robots: dict = field(default_factory=dict)            # (client_id, CODE) -> robot/activity dict
     robot_calls: list = field(default_factory=list)       # RobotCall records (robots.py)

@@ -22,6 +22,7 @@ from b24app.errors import (
 )
 from b24app.store import open_store
 from b24app.store.interface import Portal
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from handlers import errors
@@ -60,6 +61,11 @@ EXPECTED = [
     (booking_rules.WorkerBusy("Ivan is busy at 10:00"), 409, "WORKER_BUSY"),
     (swap.NotAssigned("deal 5 has no worker yet"), 409, "NOT_ASSIGNED"),
     (swap.SameWorker("user 4 already does deal 5"), 400, "SAME_WORKER"),
+    (CalcInvalid("en", "empty_text"), 400, "BAD_REQUEST"),
+    (CalcNotFound("ru", "calc_not_found", calc=5), 404, "NOT_FOUND"),
+    (CalcConflict("en", "taken_by_other"), 409, "CALC_CONFLICT"),
+    (NotInGroup("en", "not_in_group"), 403, "NOT_IN_GROUP"),
+    (ApprovalRequired("en", "out_of_range", line="x", amount=1, low=0, high=0, pct=10), 409, "APPROVAL_REQUIRED"),
     (InstallRequestInvalid("missing AUTH_ID", "INVALID_REQUEST"), 400, "INVALID_REQUEST"),
     (InstallNotConfirmed("not confirmed", "INVALID_AUTH"), 401, "INVALID_AUTH"),
     (InstallRefused("another application", "WRONG_CLIENT"), 403, "WRONG_CLIENT"),
