@@ -35,6 +35,14 @@ class Context:
     _heads: dict = field(default_factory=dict)
     _departments: dict | None = None
     calls: list = field(default_factory=list)
+    _unfinished: set | None = None
+
+    def unfinished(self, rule_id: str, entity_id: int, occurrence: str) -> bool:
+        """An occurrence started and not finished (failed, or its process died): it resumes even if the
+        deal no longer meets the rule's conditions — its own first action may be why (a stage move)."""
+        if self._unfinished is None:
+            self._unfinished = self.ledger.unfinished()
+        return (rule_id, int(entity_id), occurrence[:200]) in self._unfinished
 
     # --- people -------------------------------------------------------------------------------------
     def _department_tree(self) -> dict[int, dict]:
@@ -110,7 +118,10 @@ def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None
         if not users:
             raise ActionError(f"rule {rule.id}: nobody to notify for deal {deal_id}")
         msg = render(action["message"], ctx, deal, extra)
-        ctx.client.batch_many([("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users])
+        results = ctx.client.batch_many([("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users])
+        failed = [r.error for r in results if not r.ok]
+        if failed:
+            raise failed[0]
         ctx.calls.append(("notify", deal_id, users))
     elif kind == "task":
         responsible = ctx.people([action.get("responsible", "responsible")], deal)

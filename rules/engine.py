@@ -148,8 +148,12 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
     guarded = [r for r in rules if r.kind == "stage_moved_back"]
     order = _stage_order(ctx, cat) if guarded else []
     idx = {s: i for i, s in enumerate(order)}
-    prev_stage = (seen or {}).get("stage") or deal.get("PREVIOUS_STAGE_ID")
-    furthest = max([idx.get(s, -1) for s in ((seen or {}).get("furthest"), prev_stage, stage) if s] or [-1])
+    previous = deal.get("PREVIOUS_STAGE_ID")
+    if guarded and not previous and idx.get(stage, 10**6) < max(idx.get(r.trigger["past"], -1) for r in guarded) \
+            and (seen or {}).get("stage") != stage:
+        previous = _previous_stage(ctx, deal_id)      # crm.deal.* does not carry it; the item API does
+    earlier = [s for s in (previous, (seen or {}).get("stage")) if s and s != stage]
+    furthest = max([idx.get(s, -1) for s in ((seen or {}).get("furthest"), *earlier, stage) if s] or [-1])
     for rule in rules:
         t, occ, extra = rule.trigger, None, {}
         if rule.kind == "stage_entered":
@@ -167,13 +171,21 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
             here = idx.get(stage)
             if past is not None and here is not None and here < past <= furthest:
                 occ = f"{stage}@{moved}"
-                back = prev_stage if idx.get(prev_stage or "", -1) >= past else t["past"]
+                back = next((s for s in earlier if idx.get(s, -1) >= past), t["past"])
                 extra = {"revert_to": back, "reason": _reason(ctx, t["past"])}
-        if occ is not None and applies(rule, deal):
+        if occ is not None and (applies(rule, deal) or ctx.unfinished(rule.id, deal_id, occ)):
             fire(ctx, rule, deal, occ, extra, stats)
     furthest_stage = order[furthest] if order and 0 <= furthest < len(order) else (seen or {}).get("furthest")
     ctx.ledger.save_seen(ENTITY, deal_id, {"stage": stage, "furthest": furthest_stage,
                                            "fields": {f: _h(deal.get(f)) for f in watched}})
+
+
+def _previous_stage(ctx: Context, deal_id: int) -> str | None:
+    """The stage the deal was in before its last move: ``previousStageId`` of crm.item.get (entityTypeId 2);
+    crm.deal.get does not return PREVIOUS_STAGE_ID. Tells a move back that happened before we saw the
+    deal in its later stage (the worker was down, or both moves came before the first event was read)."""
+    item = (ctx.client.call("crm.item.get", {"entityTypeId": 2, "id": int(deal_id)}) or {}).get("item") or {}
+    return item.get("previousStageId") or None
 
 
 def _reason(ctx: Context, past: str) -> str:
@@ -197,6 +209,8 @@ def on_deal_event(services, member_id: str, payload: dict) -> None:
         if exc.status and exc.status < 500 and "not found" in str(exc.description or "").lower():
             return
         raise
+    # the moment of the change as the portal recorded it: deadlines count from it, a number takes its year
+    ctx.now = _parse_time(deal.get("DATE_MODIFY")) or ctx.now
     evaluate_deal(ctx, doc, deal)
 
 
@@ -227,9 +241,13 @@ def _dues(cal, start: datetime, first: dict | None, repeat: dict | None) -> list
 
 def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats) -> None:
     passed = [k for k, d in enumerate(dues, 1) if d <= ctx.now]
-    if not passed or not applies(rule, deal):
+    if not passed:
         return
     last = passed[-1]
+    if not applies(rule, deal):      # an occurrence a restarted pass left half-done still finishes
+        if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
+            fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
+        return
     for k in passed[:-1]:
         if ctx.ledger.skip(rule.id, ENTITY, int(deal["ID"]), f"{base_occ}#{k}"):
             stats.skipped += 1

@@ -115,6 +115,14 @@ class RulesLedger:
             got = c.execute(takeover).first()       # one UPDATE: two takers cannot both win
         return None if got is None else Claim(self, key, int(got[0] or 0))
 
+    def unfinished(self) -> set[tuple[str, int, str]]:
+        """(rule, entity id, occurrence) of rows that started and did not finish (few: failures and crashes)."""
+        c_ = t_ledger.c
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(c_.rule_id, c_.entity_id, c_.occurrence).where(
+                c_.member_id == self.member_id, c_.status.in_((RUNNING, FAILED))))
+            return {(r[0], int(r[1]), r[2]) for r in rows}
+
     def rows(self, entity_id: int | None = None) -> list[dict]:
         q = sa.select(t_ledger).where(t_ledger.c.member_id == self.member_id)
         if entity_id is not None:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True)),
     )
+    op.create_index("ix_rules_ledger_status", "rules_ledger", ["member_id", "status"])
     op.create_table(
         "rules_seen",
         sa.Column("member_id", sa.String(64), primary_key=True),
@@ -63,4 +64,5 @@ def downgrade() -> None:
     op.drop_table("rules_numbers")
     op.drop_table("rules_counters")
     op.drop_table("rules_seen")
+    op.drop_index("ix_rules_ledger_status", table_name="rules_ledger")
     op.drop_table("rules_ledger")
