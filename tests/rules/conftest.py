@@ -78,7 +78,7 @@ class Furniture:
 
     def run_events(self) -> int:
         """Pull the portal's offline events into the inbox and run the worker until idle."""
-        from b24app.inbox import Worker, pull_offline
+        from b24app.inbox import pull_offline
 
         self.breathe()
         while pull_offline(self.services, self.member_id):
