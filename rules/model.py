@@ -138,9 +138,10 @@ class RulesError(SettingsError):
     and, for a file, the line."""
 
     def __init__(self, message: str, *, path: str = "", line: int | None = None):
-        where = f"line {line}: " if line else ""
-        super().__init__(f"{where}{message}", path=path)
+        super().__init__(message, path=path)
         self.line = line
+        if line:
+            self.args = (f"line {line}: {self.args[0]}",)
 
 
 @dataclass(frozen=True)
