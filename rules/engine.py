@@ -133,7 +133,10 @@ def _stage_order(ctx: Context, category: int) -> list[str]:
     if category not in cache:
         entity_id = "DEAL_STAGE" if not category else f"DEAL_STAGE_{category}"
         rows = ctx.client.call("crm.status.list", {"order": {"SORT": "ASC"}, "filter": {"ENTITY_ID": entity_id}})
-        cache[category] = [r["STATUS_ID"] for r in sorted(rows or [], key=lambda r: int(r.get("SORT") or 0))]
+        # process stages only: leaving a won/lost stage is the 1C paid gate's business (sync_1c/gate.py moves
+        # an unpaid won deal back); were it guarded here too, the two could revert each other's moves forever
+        cache[category] = [r["STATUS_ID"] for r in sorted(rows or [], key=lambda r: int(r.get("SORT") or 0))
+                           if r.get("SEMANTICS") not in ("S", "F")]
     return cache[category]
 
 

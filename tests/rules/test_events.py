@@ -153,3 +153,17 @@ def test_a_scheduler_that_died_mid_rule_is_taken_over_after_its_lease(furniture)
     assert f.sweep().fired == []                          # its lease still runs: nobody else acts
     later = RulesLedger(f.live.store.engine, f.member_id, clock=lambda: claim.ledger.clock() + 3600)
     assert later.claim("shipment_day", "deal", deal, occ).step == 1           # taken over at step 1
+
+
+@pytest.mark.parametrize("clock_start", [START])
+def test_leaving_a_won_stage_is_left_to_the_paid_gate(furniture):
+    """The 1C paid gate moves an unpaid won deal back to where it was; the stage guard only watches the
+    process stages, so it never reverts the gate's move (the two would undo each other forever)."""
+    f = furniture
+    deal = f.add_deal("READY")
+    f.run_events()
+    f.move(deal, "WON")
+    f.run_events()
+    f.move(deal, "READY")                                 # what the gate does to an unpaid deal
+    f.run_events()
+    assert f.deal(deal)["STAGE_ID"] == f.stage("READY") and f.notes() == []
