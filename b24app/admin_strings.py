@@ -29,7 +29,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.password_keep": "сохранён — оставьте пустым, чтобы не менять",
         "1c.password_none": "ещё не задан",
         "1c.profile": "Конфигурация 1С", "1c.tz": "Часовой пояс 1С",
+        "1c.profile_check": "после сохранения нажмите «Проверить подключение»",
         "1c.interval": "Интервал синхронизации, с", "1c.lookback_days": "Глубина чтения оплат, дней",
+        "1c.reconcile_hours": "Сверка открытых сделок с регистром 1С, раз в часов",
         "1c.check": "Проверить подключение", "1c.checking": "Проверяем подключение к 1С…",
         "1c.check_ok": "Подключение работает: 1С отвечает, в составе OData есть всё нужное.",
         "1c.check_bad": "1С недоступна или в составе OData чего-то не хватает:",
@@ -56,6 +58,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.review.currency": "Оплаты в разных валютах",
         "1c.review.currency.do": "Проверьте в 1С валюту оплат этого заказа.",
         "1c.review.order": "Заказ", "1c.review.payment": "Оплата", "1c.review.deals": "Сделки",
+        "1c.review.ambiguous.do2": "Одна сделка — один заказ: выберите сделку, к которой относится заказ; "
+                                   "остальные сделки оплатой по нему не считаются.",
+        "1c.review.duplicate": "Заказ уже связан с другой сделкой",
+        "1c.review.duplicate.do": "Оплата по заказу засчитывается только связанной сделке. Если заказ относится "
+                                  "к другой сделке, выберите её.",
+        "1c.review.difference": "1С и документы оплаты расходятся",
+        "1c.review.difference.do": "Сделка показывает сумму из регистра 1С «Состояния заказов клиентов»; "
+                                   "проверьте документы оплаты заказа в 1С.",
+        "1c.review.hidden": "Часть документов оплаты скрыта правами 1С",
+        "1c.review.hidden.do": "Пользователю OData не видны документы (ограничение доступа на уровне записей). "
+                               "Дайте ему право читать документы оплат.",
+        "1c.review.count": "Документов", "1c.review.paid_1c": "В 1С", "1c.review.paid_docs": "По документам",
+        "1c.bind": "Связать с #{id}", "1c.bound": "Заказ связан со сделкой #{id}; он учтётся при следующей "
+                                                  "синхронизации.",
+        "1c.check_hidden": "Скрыто правами 1С документов оплаты за период чтения: {n}.",
+        "1c.gate_scope": "Какие сделки", "1c.gate_scope.linked": "сделки, связанные с заказом 1С",
+        "1c.gate_scope.all": "все сделки этой воронки (без номера заказа 1С сделку не закрыть)",
         "dispatch.title": "Диспетчеризация",
         "dispatch.tz": "Часовой пояс портала", "dispatch.hours": "Рабочее время (для всего портала)",
         "dispatch.start": "Начало", "dispatch.end": "Конец",
@@ -70,6 +89,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "visits.title": "Посещения",
         "visits.repeat_days": "За сколько дней до даты визита «Повторный визит» возвращается в работу (N)",
         "visits.overdue_days": "Через сколько дней «Просрочено» становится «Визит не состоялся» (M)",
+        "visits.work_days": "За сколько дней до даты визита «Черновик» сам переходит в «Взял в работу»",
         "visits.period": "Период «посещена» на карте компаний",
         "visits.period.month": "текущий месяц", "visits.period.quarter": "текущий квартал",
         "visits.period.year": "текущий год", "visits.period.days": "последние N дней",
@@ -98,6 +118,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "links.active": "действует", "links.revoked": "отозвана", "links.never": "не открывалась",
         "links.revoke": "Отозвать", "links.revoke_confirm": "Ссылка перестанет открываться. Отозвать?",
         "links.revoked_done": "Ссылка отозвана.", "links.empty": "Ссылок пока нет.",
+        "domains.title": "Разделы приложения на этом портале",
+        "domains.note": "Отключённый раздел перестаёт работать только на этом портале: его роботы отвечают, "
+                        "что раздел отключён, события и расписание для него не обрабатываются. "
+                        "Данные в Битрикс24 остаются; включите раздел снова — и он продолжит работу.",
+        "domains.save": "Сохранить", "domains.saved": "Сохранено.",
     },
     "en": {
         "hub.title": "Application pages",
@@ -122,7 +147,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.password_keep": "stored — leave empty to keep it",
         "1c.password_none": "not set yet",
         "1c.profile": "1C configuration", "1c.tz": "1C time zone",
+        "1c.profile_check": "after saving, press \"Check connection\"",
         "1c.interval": "Sync interval, s", "1c.lookback_days": "Read payments of the last, days",
+        "1c.reconcile_hours": "Reconcile open deals with 1C's register every, hours",
         "1c.check": "Check connection", "1c.checking": "Checking the 1C connection…",
         "1c.check_ok": "The connection works: 1C answers and its OData composition has everything needed.",
         "1c.check_bad": "1C cannot be reached or its OData composition lacks something:",
@@ -149,6 +176,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "1c.review.currency": "Payments in several currencies",
         "1c.review.currency.do": "Check the currency of this order's payments in 1C.",
         "1c.review.order": "Order", "1c.review.payment": "Payment", "1c.review.deals": "Deals",
+        "1c.review.ambiguous.do2": "One deal per order: choose the deal the order belongs to; the other deals "
+                                   "are not paid by it.",
+        "1c.review.duplicate": "The order is bound to another deal already",
+        "1c.review.duplicate.do": "The order's payments count for the bound deal only. If the order belongs to "
+                                  "another deal, choose it.",
+        "1c.review.difference": "1C and the payment documents differ",
+        "1c.review.difference.do": "The deal shows the amount of 1C's order-state register; check the order's "
+                                   "payment documents in 1C.",
+        "1c.review.hidden": "Some payment documents are hidden by 1C's access rights",
+        "1c.review.hidden.do": "The OData user cannot see these documents (row-level security). Give it the "
+                               "right to read payment documents.",
+        "1c.review.count": "Documents", "1c.review.paid_1c": "In 1C", "1c.review.paid_docs": "By documents",
+        "1c.bind": "Bind to #{id}", "1c.bound": "The order is bound to deal #{id}; the next sync applies it.",
+        "1c.check_hidden": "Payment documents of the read period hidden by 1C's access rights: {n}.",
+        "1c.gate_scope": "Which deals", "1c.gate_scope.linked": "deals linked to a 1C order",
+        "1c.gate_scope.all": "all deals of this pipeline (a deal without a 1C order number cannot be closed)",
         "dispatch.title": "Dispatch",
         "dispatch.tz": "Portal time zone", "dispatch.hours": "Working hours (portal-wide)",
         "dispatch.start": "Start", "dispatch.end": "End",
@@ -163,6 +206,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "visits.title": "Visits",
         "visits.repeat_days": "Days before the visit date a “Repeat visit” returns to work (N)",
         "visits.overdue_days": "Days after which “Overdue” becomes “Visit failed” (M)",
+        "visits.work_days": "Days before the visit date a “Draft” moves to “In work” by itself",
         "visits.period": "“Visited” period on the company map",
         "visits.period.month": "this month", "visits.period.quarter": "this quarter",
         "visits.period.year": "this year", "visits.period.days": "the last N days",
@@ -190,6 +234,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "links.active": "active", "links.revoked": "revoked", "links.never": "never opened",
         "links.revoke": "Revoke", "links.revoke_confirm": "The link will stop opening. Revoke it?",
         "links.revoked_done": "The link was revoked.", "links.empty": "No phone links yet.",
+        "domains.title": "Parts of the app on this portal",
+        "domains.note": "A part switched off stops only on this portal: its robots answer that it is off, and "
+                        "its events and scheduled work are not processed. Data in Bitrix24 stays; switch it "
+                        "on again and it carries on.",
+        "domains.save": "Save", "domains.saved": "Saved.",
     },
 }
 
@@ -207,6 +256,9 @@ ACTIONS: dict[str, dict[str, str]] = {
         "visits.team": "визиты, маршруты и статистика других сотрудников",
         "visits.own": "свои визиты, карточка компании, страница на телефоне",
         "jobs.own": "свои заявки и маршрут на карте",
+        "calc.view": "расчёты, варианты и работы по сделкам, каталог услуг",
+        "calc.request": "отправлять сделку на расчёт, отвечать инженеру, выбирать вариант и заказывать работы",
+        "calc.engineer": "брать расчёты в работу, задавать вопросы, готовить варианты, выполнять работы",
     },
     "en": {
         "settings": "app settings, roles, 1C payments to review, install retry",
@@ -218,8 +270,41 @@ ACTIONS: dict[str, dict[str, str]] = {
         "visits.team": "other people's visits, day routes and stats",
         "visits.own": "own visits, company card, phone page",
         "jobs.own": "own jobs and route on the map",
+        "calc.view": "calculations, variants and works of deals, the service catalog",
+        "calc.request": "send a deal for calculation, answer the engineer, pick a variant, order work",
+        "calc.engineer": "take calculations, ask questions, build variants, carry out the work",
     },
 }
+
+
+# The domains (b24app/domains.py) as an administrator reads them on the main page.
+DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
+    "ru": {
+        "maps": ("Карта заказов и диспетчеризация", "замеры и монтажи на карте, назначение сотрудников, маршруты"),
+        "visits": ("Визиты", "визиты к компаниям: канбан, карта компаний, маршрут дня, календарь"),
+        "sync_1c": ("Оплаты из 1С", "оплаты по номеру заказа в сделке, закрытие только оплаченных сделок"),
+        "calcwork": ("Расчёты и работы", "заявки инженерам на расчёт и заказ работ из сделки"),
+        "desk": ("Сервис: рабочее место диспетчера", "клиент по номеру телефона, техника и гарантия, обращения"),
+        "reports": ("Отчёты", "план и факт, визиты по регионам, выгрузка"),
+        "rules": ("Правила сделок", "напоминания в рабочих днях, эскалации, задачи, номера заказов, запрет возврата стадий"),
+    },
+    "en": {
+        "maps": ("Orders map and dispatch", "measurements and installations on a map, assigning workers, routes"),
+        "visits": ("Visits", "visits to companies: kanban, company map, day route, calendar"),
+        "sync_1c": ("Payments from 1C", "payments by order number in the deal, only paid deals closed"),
+        "calcwork": ("Calculations and work", "requests to engineers for a calculation and ordering work"),
+        "desk": ("Service desk", "the caller by phone number, their machines and warranty, requests"),
+        "reports": ("Reports", "plan vs fact, visits by region, export"),
+        "rules": ("Deal rules", "business-day reminders, escalations, tasks, order numbers, no moving stages back"),
+    },
+}
+
+
+def domain_words(lang: str | None, name: str) -> dict[str, str]:
+    """A domain's title and what it does; a domain without words here (a plugin shipped separately) is
+    shown by its name."""
+    title, description = DOMAINS[lang_of(lang)].get(name, (name, ""))
+    return {"title": title, "description": description}
 
 
 def role_help(lang: str | None) -> list[dict]:

@@ -17,6 +17,8 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from handlers import access, events, install, placements, robots
+from handlers import domains as domains_admin
+from handlers import metrics as metrics_edge
 
 from . import domains, logsafe, secretbox, websafety
 from .config import Settings
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None, store=None, registry=None) -> F
     registry = registry if registry is not None else domains.build(settings=settings)
     app.extensions["b24"] = Services(settings, store, registry=registry)
     websafety.install(app)
-    for module in (install, events, robots, placements, access):
+    for module in (install, events, robots, placements, access, domains_admin, metrics_edge):
         app.register_blueprint(module.bp)
     for bp in domains.blueprints(registry):
         app.register_blueprint(bp)

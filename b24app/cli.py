@@ -21,7 +21,7 @@ import click
 from install.cli import install_command
 from install.demo_shape import demo_app
 
-from . import domains, logsafe, rotation, secretbox
+from . import domains, logsafe, metrics, rotation, secretbox
 from .config import Settings
 from .inbox import Worker
 from .scheduler import Scheduler
@@ -100,6 +100,19 @@ def scheduler() -> None:
 def keygen() -> None:
     """Print a new encryption key for B24APP_ENCRYPTION_KEYS (secrets at rest)."""
     click.echo(secretbox.generate_key())
+
+
+@main.command()
+def status() -> None:
+    """The deployment at a glance: portals by status, queued work by kind (depth, age, retries) — the
+    figures GET /metrics gives a scraper."""
+    settings = Settings.from_env()
+    store = open_store(settings.database_url)
+    try:
+        for line in metrics.summary(metrics.collect(store)):
+            click.echo(line)
+    finally:
+        store.close()
 
 
 @main.command("rotate-keys")

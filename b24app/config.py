@@ -11,6 +11,15 @@ import secrets
 from dataclasses import dataclass, field, replace
 
 
+def _positive_int(value: str | None, name: str, default: int) -> int:
+    raw = str(value or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -29,6 +38,11 @@ class Settings:
     frame_reject_ttl: int = 30         # seconds an AUTH_ID the portal refused is refused without asking
     frame_check_max_wait: float = 5.0  # longest wait for the portal's request budget before "busy" (503)
     worker_poll_seconds: float = 0.5
+    # B24APP_INBOX_PER_PORTAL: most inbox items of one portal in flight across every worker (store claim)
+    inbox_per_portal: int = 10
+    # B24APP_REDIS_URL: the portals' request budgets shared through Redis (else PostgreSQL; b24app/throttle.py)
+    redis_url: str = field(default="", repr=False)      # may carry a password
+    metrics_token: str = field(default="", repr=False)  # B24APP_METRICS_TOKEN: Bearer token for GET /metrics
     outbound_allow: str = ""           # B24APP_OUTBOUND_ALLOW: CIDRs / host names beyond public addresses (outbound.py)
     # B24APP_PHOTO_HOSTS: photo link origins besides the portal's (maps/job_timeline.py)
     photo_hosts: str = ""
@@ -61,6 +75,10 @@ class Settings:
             nominatim_url=(env.get("B24APP_NOMINATIM_URL") or cls.nominatim_url).rstrip("/"),
             geocoder_user_agent=env.get("B24APP_GEOCODER_USER_AGENT") or cls.geocoder_user_agent,
             geocoder_min_interval=float(env.get("B24APP_GEOCODER_MIN_INTERVAL") or cls.geocoder_min_interval),
+            redis_url=env.get("B24APP_REDIS_URL", "").strip(),
+            metrics_token=env.get("B24APP_METRICS_TOKEN", "").strip(),
+            inbox_per_portal=_positive_int(env.get("B24APP_INBOX_PER_PORTAL"), "B24APP_INBOX_PER_PORTAL",
+                                           cls.inbox_per_portal),
             osrm_url=env.get("B24APP_OSRM_URL", "").strip(),
             manifest=env.get("B24APP_MANIFEST", "").strip(),
             # B24APP_ENCRYPTION_KEY (one key) is the older spelling, still accepted

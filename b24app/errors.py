@@ -101,3 +101,33 @@ class InstallNotConfirmed(InstallError):
 
 class InstallRefused(InstallError):
     """The token is real but not for us: another app, another portal, not an administrator, http."""
+
+
+class Said(str):
+    """An error text in two languages: the ``str`` itself is English (logs, robots, tests read it), ``ru``
+    its Russian twin. Raised as any exception's message — ``NoWindow(said("no free window", "нет окна"))`` —
+    so no exception class changes its signature; the web edge picks the one of the portal's LANG
+    (``text_of``)."""
+
+    ru: str
+
+    def __new__(cls, en: str, ru: str) -> "Said":
+        s = super().__new__(cls, en)
+        s.ru = ru
+        return s
+
+
+def said(en: str, ru: str) -> Said:
+    return Said(en, ru)
+
+
+def text_of(exc: BaseException, lang: str | None) -> str:
+    """The exception's message in ``lang`` ("ru"/"en"): the Russian twin of a ``Said`` message (also one
+    prefixed by a SettingsError's path), else the message as raised."""
+    first = exc.args[0] if exc.args else None
+    if not isinstance(first, Said):
+        first = getattr(exc, "message", None)
+    if (lang or "ru")[:2] in ("ru", "ua", "by", "kz") and isinstance(first, Said):
+        path = getattr(exc, "path", "")
+        return f"{path}: {first.ru}" if path else first.ru
+    return str(exc)

@@ -110,7 +110,8 @@ class Worker:
         inbox = self.services.store.inbox
         clock = getattr(inbox, "clock", time.time)
         claimed_at = clock()
-        items = inbox.claim(self.owner, limit=self.batch, lease_seconds=self.lease_seconds)
+        per_portal = int(getattr(self.services.settings, "inbox_per_portal", 10) or 10)
+        items = inbox.claim(self.owner, limit=self.batch, lease_seconds=self.lease_seconds, per_portal=per_portal)
         handled = 0
         for item in items:
             if clock() - claimed_at > self.lease_seconds / 3 and not inbox.renew(

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from b24pysdk.api.callers.call import call as _sdk_call
 from b24pysdk.errors import BitrixAPIError, BitrixRequestError, BitrixResponseError
 
-from . import phpform
+from . import metrics, phpform
 from .errors import B24Error, B24TransportError
 from .logsafe import scrub
 
@@ -104,6 +104,7 @@ class PortalClient:
             self.bucket.acquire()
             with self._count_lock:
                 self.http_calls += 1
+            metrics.count_call("sent")
             try:
                 return _sdk_call(p.client_endpoint + method, params={**params, "auth": token},
                                  timeout=self.timeout, max_retries=1)
@@ -119,6 +120,8 @@ class PortalClient:
                 err = B24Error("" if r.status_code != 302 else "REDIRECT",
                                scrub(r.headers.get("Location") or r.text[:200]), r.status_code)
             code = err.code.lower()
+            if err.status in (503, 429):
+                metrics.count_call(str(err.status))
             if err.status == 401 and code == "expired_token" and not refreshed:
                 self.tokens.refresh(self.member_id, version)
                 p = self.tokens.portal(self.member_id)

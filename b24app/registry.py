@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .errors import SettingsError
+
 CORE = "core"                      # the platform's own declarations: never switched off
 DISABLED_KEY = "domains.disabled"  # kv, per portal: ["maps", ...]
 
@@ -155,6 +157,23 @@ def disabled_domains(store, member_id: str) -> set[str]:
     """The domains this portal switched off (kv ``domains.disabled``); the core never is."""
     value: Any = store.kv.get(member_id, DISABLED_KEY) or []
     return {str(v) for v in value if str(v) != CORE} if isinstance(value, (list, tuple)) else set()
+
+
+def set_disabled(store, member_id: str, names, switchable: list[str], lang: str = "en") -> list[str]:
+    """Store which domains this portal switches off (the administrator's page); only ``switchable`` ones
+    (the deployment's domains but the installer) — anything else is refused and nothing is written."""
+    ru = lang == "ru"
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SettingsError("ожидается список разделов" if ru else "a list of domain names is expected",
+                            path="disabled")
+    unknown = sorted({n for n in names if n not in switchable})
+    if unknown:
+        raise SettingsError((f"нельзя отключить: {', '.join(unknown)}; можно: {', '.join(switchable)}" if ru else
+                             f"cannot be switched off here: {', '.join(unknown)}; "
+                             f"choose from {', '.join(switchable)}"), path="disabled")
+    value = [n for n in switchable if n in set(names)]
+    store.kv.set(member_id, DISABLED_KEY, value)
+    return value
 
 
 def enabled(store, member_id: str, domain: str) -> bool:

@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "visits.team": (ADMIN, DISPATCHER, SALES_MANAGER),           # another person's visits, day route, stats
     "visits.own": ROLES,                                         # one's own visits, company card, phone page
     "jobs.own": ROLES,                                           # one's own jobs and route on the map
+    "calc.view": (ADMIN, SERVICE_HEAD, SALES_MANAGER, ENGINEER),  # calculations, variants, works, catalog
+    "calc.request": (ADMIN, SERVICE_HEAD, SALES_MANAGER),        # send to calculation, answer, pick, order work
+    "calc.engineer": (ADMIN, SERVICE_HEAD, ENGINEER),            # take, ask, variants, done; accept/finish work
 }
 
 

@@ -9,9 +9,13 @@ session advisory lock, or an ``flock`` on a file beside the SQLite database. Bot
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
+import math
 import os
 import threading
+import time
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -40,6 +44,17 @@ def run_job(name: str, member_id: str) -> None:
         jt.fn(_services, member_id)
     except Exception:  # one portal's failure must not stop the others' jobs
         log.exception("job %s for portal %s failed", name, member_id)
+
+
+def phase_start(job_id: str, seconds: float, now: float | None = None) -> datetime:
+    """Where in its interval a portal's job runs: a fixed offset from the job's id, so a thousand portals'
+    sweeps are spread over the interval instead of all firing at the same second — and a job keeps its
+    moment across scheduler restarts and re-syncs."""
+    now = time.time() if now is None else now
+    period = max(float(seconds), 1.0)
+    offset = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:8], "big") % int(period * 1000) / 1000
+    start = math.floor(now / period) * period + offset
+    return datetime.fromtimestamp(start, timezone.utc)
 
 
 class SingleInstanceLock:
@@ -125,7 +140,7 @@ class Scheduler:
             if job is None or getattr(job.trigger, "interval", None) is None \
                     or job.trigger.interval.total_seconds() != seconds:
                 self.aps.add_job(run_job, "interval", seconds=seconds, id=job_id, args=[jt.name, member_id],
-                                 replace_existing=True)
+                                 start_date=phase_start(job_id, seconds), replace_existing=True)
 
     def start(self) -> bool:
         global _services

@@ -4,12 +4,14 @@ PortalClient per portal on demand."""
 from __future__ import annotations
 
 import copy
+import time
+from datetime import datetime
 
 from .acting import ActingServices
 from .core_plugin import core_registry
 from .oauth import OAuthClient, TokenManager, installed_portal
 from .portal import PortalClient
-from .throttle import Throttle
+from .throttle import Throttle, shared_throttle
 
 
 class Services:
@@ -21,8 +23,15 @@ class Services:
         self.tokens = TokenManager(store, self.oauth)
         burst = getattr(settings, "rate_burst", 50)
         drain = getattr(settings, "rate_drain", 2.0)
-        self.throttle = throttle or Throttle.process_default(burst, drain)
+        self.throttle = throttle or shared_throttle(settings, getattr(store, "engine", None), burst, drain)
         self.client_options = client_options or {}
+        # "Now" for domain rules that refuse the past (maps.booking_rules): the wall clock in production;
+        # tests hand in the sandbox portal's clock, so the demo's days are the portal's days.
+        self.clock = time.time
+
+    def now(self, tz) -> datetime:
+        """The current time in ``tz`` by ``self.clock``."""
+        return datetime.fromtimestamp(self.clock(), tz)
 
     def client(self, member_id: str) -> PortalClient:
         installed_portal(self.store, member_id)          # refuse early: not installed / needs reinstall

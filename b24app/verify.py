@@ -61,7 +61,9 @@ def _same(a: str | None, b: str | None) -> bool:
 def _by_application_token(kind: str, store, member_id: str, token: str, need_installed: bool) -> Portal:
     if not member_id or not token:
         raise _fail(kind, 401, "NO_AUTH", "auth[member_id] and auth[application_token] are required", member_id)
-    portal = store.portals.get(member_id)
+    portal = store.portals.get_cached(member_id)
+    if portal is not None and not _same(token, portal.application_token):
+        portal = store.portals.get_cached(member_id, fresh=True)   # re-installed elsewhere? ask the database
     # Compare against a dummy when the portal is unknown so timing does not tell which member_ids exist.
     expected = portal.application_token if portal is not None and portal.application_token else "\0" * 32
     if not _same(token, expected) or portal is None:

@@ -5,8 +5,8 @@ import importlib
 import sys
 
 BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_page", "bench.maps_routing", "bench.maps_slots",
-           "bench.sync_1c", "bench.reports_visits", "bench.sandbox_lists",
-           "bench.form_limits"]
+           "bench.sync_1c", "bench.sync_1c_golive", "bench.reports_visits", "bench.sandbox_lists",
+           "bench.form_limits", "bench.paging_cost", "bench.maps_incremental"]
 
 
 def main(argv: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from b24sandbox.demo import seed_deals
@@ -51,6 +52,8 @@ def run(deals: int = DEALS, payments: int = PAYMENTS) -> None:
                 ib.add_payment([(order, 1000 if k == 0 else 500 + (i % 2) * 500)], base + timedelta(days=1, minutes=k))
         connection.save(b.services.store.kv, b.member_id, base_url=onec.url, username=onec.username,
                         password=onec.password, lookback_days=30)
+        # the 1C sandbox listens on 127.0.0.1: the operator's allowance, as for a LAN 1C in production
+        b.services.settings = replace(b.services.settings, outbound_allow="127.0.0.1/32")
         if hasattr(b.portal.limits, "reset"):
             b.portal.limits.reset()
         setup = time.perf_counter() - t_setup

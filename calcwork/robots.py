@@ -1,36 +1,32 @@
-"""Robots of the calculation → work flow (seed 002): a deal sends its measurement to Calculation
-(``b24app_send_to_calculation``) and orders the Work (``b24app_order_work``); each makes one child item
-of its smart process, bound to the deal, once per robot call (``xmlId = b24app:<event_token>``)."""
+"""Robots of the calculation → work flow (seed 002): a deal's automation sends it to calculation
+(``b24app_send_to_calculation``) and orders its work (``b24app_order_work``) through the same steps as the
+buttons (calcwork/flow.py, calcwork/work.py), acting as the app. What a call creates carries
+``xmlId = b24app:<event_token>``, so a retried call finds it instead of adding a second one."""
 from __future__ import annotations
 
-from b24app.idempotent import add_once
 from b24app.robot_runtime import RobotCall
-from install.registry import installed_ids
+
+from . import flow, work
+from .context import Actor
 
 
-def _ids(call: RobotCall):
-    """What the installer recorded for this portal (ids are discovered, never hard-coded)."""
-    return installed_ids(call.services.store, call.member_id)
-
-
-def _child(call: RobotCall, key: str, ret: str, extra: dict):
-    deal = call.deal()
-    sp = _ids(call).smart_process(key)
-    fields = {"title": f"{deal.get('TITLE') or 'Deal'} #{deal['ID']}", "categoryId": sp.category_id,
-              "stageId": sp.stage("new"), "parentId2": int(deal["ID"]), "assignedById": call.prop("engineer"),
-              sp.field("engineer"): call.prop("engineer")}
-    if deal.get("COMPANY_ID") and str(deal["COMPANY_ID"]) != "0":
-        fields["companyId"] = int(deal["COMPANY_ID"])
-    for prop, field in extra.items():
-        if call.prop(prop):
-            fields[sp.field(field)] = call.prop(prop)
-    item = add_once(call.client, sp.entity_type_id, fields, call.xml_id())
-    return {ret: item["id"]}, f"{key} {item['id']} created for deal {deal['ID']}, engineer {call.prop('engineer')}"
+def _actor(call: RobotCall) -> Actor:
+    portal = call.services.store.portals.get(call.member_id)
+    return Actor(call.services, call.member_id, None, getattr(portal, "lang", "ru") or "ru")
 
 
 def send_to_calculation(call: RobotCall):
-    return _child(call, "calculation", "calculation_id", {"comment": "notes"})
+    deal = call.deal()
+    engineer = call.prop("engineer")
+    res = flow.request(_actor(call), int(deal["ID"]), {"kind": "user", "id": int(engineer)},
+                       call.prop("comment") or "", xml=call.xml_id())
+    return {"calculation_id": res["id"]}, \
+        f"calculation {res['id']} created for deal {deal['ID']}, engineer {engineer}"
 
 
 def order_work(call: RobotCall):
-    return _child(call, "work", "work_id", {"contract": "contract", "comment": "report"})
+    deal = call.deal()
+    engineer = call.prop("engineer")
+    res = work.order(_actor(call), int(deal["ID"]), None, call.prop("contract") or "", int(engineer),
+                     call.prop("comment") or "", xml=call.xml_id())
+    return {"work_id": res["id"]}, f"work {res['id']} created for deal {deal['ID']}, engineer {engineer}"

@@ -147,7 +147,7 @@ def json_api(need: str | None = None, session=None):
             try:
                 return fn(sess, *a, **kw)
             except Exception as exc:
-                known = errors.answer(exc)
+                known = errors.answer(exc, sess.lang)
                 if known is None:
                     raise
                 return json_error(*known)

@@ -3,6 +3,7 @@ BAD_REQUEST) with the parameter named, raised before any domain code runs — so
 ``TypeError`` that reaches the edge is our bug (500), not the caller's."""
 from __future__ import annotations
 
+from b24app.errors import said
 from datetime import date, datetime
 
 from flask import request
@@ -15,7 +16,7 @@ def int_arg(name: str, default: int | None = None) -> int:
     value = request.args.get(name)
     if value in (None, ""):
         if default is None:
-            raise BadInput(f"query parameter {name!r} is required")
+            raise BadInput(said(f"query parameter {name!r} is required", f"не указан параметр {name!r}"))
         return default
     return _int(value, f"query parameter {name!r}")
 
@@ -34,7 +35,8 @@ def parse_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        raise BadInput(f"date YYYY-MM-DD expected, got {value!r}") from None
+        raise BadInput(said(f"date YYYY-MM-DD expected, got {value!r}",
+                            f"нужна дата ГГГГ-ММ-ДД (YYYY-MM-DD), а не {value!r}")) from None
 
 
 def month_arg(name: str = "month") -> str | None:
@@ -45,7 +47,8 @@ def month_arg(name: str = "month") -> str | None:
     try:
         datetime.strptime(value, "%Y-%m")
     except ValueError:
-        raise BadInput(f"query parameter {name!r}: YYYY-MM expected, got {value!r}") from None
+        raise BadInput(said(f"query parameter {name!r}: YYYY-MM expected, got {value!r}",
+                            f"параметр {name!r}: нужен месяц ГГГГ-ММ (YYYY-MM), а не {value!r}")) from None
     return value
 
 
@@ -56,7 +59,7 @@ def json_object(expected: str = "a JSON object is expected", *, optional: bool =
     if body is None and optional:
         return {}
     if not isinstance(body, dict):
-        raise BadInput(expected)
+        raise BadInput(_bad_body(expected))
     return body
 
 
@@ -67,11 +70,16 @@ def body_values(expected: str, read):
     try:
         return read(body)
     except (KeyError, TypeError, ValueError):
-        raise BadInput(expected) from None
+        raise BadInput(_bad_body(expected)) from None
+
+
+def _bad_body(expected: str) -> str:
+    """What a JSON endpoint takes, said to a person in both languages (the shape itself stays as written)."""
+    return said(expected, "неверное тело запроса: " + expected)
 
 
 def _int(value, what: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise BadInput(f"{what} must be an integer") from None
+        raise BadInput(said(f"{what} must be an integer", f"{what}: нужно целое число (integer)")) from None

@@ -4,7 +4,8 @@ Pages:  POST /placements/orders-map   (frame: verify_frame → the map page; /pl
         intake screen in handlers/desk.py)
 JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
         GET  /api/maps/candidates/<deal_id>?date=
-        POST /api/maps/assign {deal_id, worker_id[, start]}  (also reassign / reschedule: event and task move)
+        POST /api/maps/assign {deal_id, worker_id[, start][, override]}  (also reassign / reschedule: event and
+             task move; never in the past / outside hours; a busy worker only with override: true, noted on the deal)
         GET  /api/maps/worker-day?worker=&date=
         GET  /api/maps/slots/<deal_id>?from=&days=   (dates × workers cells + best slots)
         GET  /api/maps/swap?deal=&to=[&date=]        (both workers' days before / after)
@@ -16,6 +17,7 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
+from b24app.errors import said
 import gzip
 from datetime import datetime
 
@@ -23,7 +25,7 @@ from flask import Blueprint, jsonify, render_template, request
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
-from maps import feed, geocoding, mapstate, service, stats
+from maps import feed, geocoding, service, stats
 from maps import swap as swaps
 from maps import unplaced as unplaced_list
 from maps.strings import strings
@@ -72,7 +74,7 @@ def _day_worker(sess) -> int:
 def jobs(sess):
     svc, a = services(), request.args
     since = inputs.optional_int_arg("since")
-    if since is not None and since == mapstate.version(svc.store.engine, sess.member_id):
+    if since is not None and since == service.poll_version(svc, sess.member_id):
         return jsonify({"version": since, "unchanged": True})
     version, current = service.jobs(svc, sess.member_id)
     if not sess.can("jobs.all"):
@@ -103,12 +105,19 @@ def candidates(sess, deal_id: int):
 @bp.post("/api/maps/assign")
 @_dispatch
 def assign(sess):
-    deal_id, worker_id, start = inputs.body_values(
-        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM]} expected",
+    deal_id, worker_id, start, override = inputs.body_values(
+        "JSON body {deal_id, worker_id[, start: YYYY-MM-DDTHH:MM][, override: true]} expected",
         lambda b: (int(b["deal_id"]), int(b["worker_id"]),
-                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None))
+                   datetime.fromisoformat(str(b["start"])) if b.get("start") else None,
+                   _flag(b.get("override", False))))
     return jsonify(dispatch.assign(services(), sess.member_id, deal_id, worker_id, lang_of(sess.lang),
-                                   sess.user_id, start=start))
+                                   sess.user_id, start=start, override=override))
+
+
+def _flag(value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("override must be true or false")
+    return value
 
 
 @bp.get("/api/maps/worker-day")
@@ -150,9 +159,10 @@ def pin(sess):
         "JSON body {entity, id, lat, lon} expected",
         lambda b: (str(b.get("entity") or "deal"), int(b["id"]), float(b["lat"]), float(b["lon"])))
     if entity not in ("deal", "company") or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise BadInput("entity deal|company and lat/lon in range expected")
+        raise BadInput(said("entity deal|company and lat/lon in range expected",
+                            "нужны entity deal|company и координаты lat/lon в допустимых пределах"))
     r = geocoding.pin_record(services(), sess.member_id, entity, entity_id, lat, lon)
-    service.changed(services(), sess.member_id)
+    service.changed(services(), sess.member_id, [entity_id] if entity == "deal" else ())
     return jsonify({"entity": entity, "id": entity_id, "status": r.status, "lat": r.lat, "lon": r.lon})
 
 

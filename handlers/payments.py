@@ -16,7 +16,7 @@ from b24app.i18n import lang_of
 from b24app.outbound import OutboundGuard, OutboundRefused
 from install.manifest import load as load_manifest
 from install.registry import NotInstalled, installed_ids
-from sync_1c import connection, pipeline_settings, profiles
+from sync_1c import connection, pipeline_settings, profiles, review, sync
 from sync_1c import settings as sync_settings
 from sync_1c.jobs import accept_push
 from sync_1c.ledger_store import LedgerStore
@@ -72,8 +72,8 @@ def get_settings(sess):
         pipelines = pipeline_settings.current(svc.store.kv, sess.member_id, ids)
     except NotInstalled:
         ids, pipelines = None, {}
-    return jsonify({"connection": conn, "profiles": [{"name": p.name, "title": p.title} for p in
-                                                     profiles.PROFILES.values()],
+    return jsonify({"connection": conn, "profiles": [{"name": p.name, "title": p.title, "verified": p.verified}
+                                                     for p in profiles.PROFILES.values()],
                     "pipeline_choices": _pipeline_choices(ids, sess.lang),
                     "last_ok_at": cur["last_ok_at"] and cur["last_ok_at"].isoformat(),
                     "last_error": cur["last_error"], "stats": cur["stats"], **pipelines,
@@ -128,12 +128,25 @@ def check_connection(sess):
         guard.check(conn.base_url)
     except OutboundRefused as exc:
         return json_error(400, "URL_NOT_ALLOWED", f"base_url: {exc}")
-    problems = connection.check(conn, guard=guard)
-    return jsonify({"ok": not problems, "problems": problems, "base_url": conn.base_url, "profile": conn.profile})
+    problems, warnings = connection.check_full(conn, guard=guard)
+    hidden = None
+    if not problems:        # how many payment documents of the window row-level security hides from the user
+        hidden = sync.count_hidden_now(svc, sess.member_id)
+    return jsonify({"ok": not problems, "problems": problems, "warnings": warnings, "base_url": conn.base_url,
+                    "profile": conn.profile, "hidden": hidden})
 
 
 @bp.get("/api/1c/review")
 @_admin
 def review_list(sess):
-    """Payments a person must attach (ambiguous or unmatched orders, unallocated money)."""
+    """Payments a person must attach (ambiguous or unmatched orders, unallocated money), orders several
+    deals carry (with the deals to choose from), register/documents differences, hidden documents."""
     return jsonify({"items": LedgerStore(services().store.engine, sess.member_id).review()})
+
+
+@bp.post("/api/1c/review/bind")
+@_admin
+def bind_order(sess):
+    """The review list's button: bind a 1C order several deals carry to one of them (administrators only;
+    the next sync writes the order key on that deal, the other deals stay unpaid)."""
+    return jsonify(review.bind(services().store.engine, sess.member_id, request.get_json(silent=True)))

@@ -23,7 +23,7 @@ from qrcode.image.svg import SvgPathImage
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 from b24app.i18n import lang_of
 from visits import act, create, overview, read, rules
 from visits import route as day_routes
@@ -160,6 +160,13 @@ def repeat(sess, visit_id: int):
     return _created(sess, item)
 
 
+@bp.post("/api/visits/<int:visit_id>/reschedule")
+@_api
+def reschedule(sess, visit_id: int):
+    """{date}: the visit moves (and its calendar event with it); 400 in the person's language otherwise."""
+    return jsonify(act.reschedule(services(), sess.member_id, visit_id, _body().get("date")))
+
+
 @bp.post("/api/visits/company/<int:company_id>")
 @_api
 def company_update(sess, company_id: int):
@@ -194,7 +201,7 @@ def route(sess):
     manager = _manager(sess) or sess.user_id
     day = inputs.date_arg("date")
     if day is None:
-        raise BadInput("query parameter 'date' (YYYY-MM-DD) is required")
+        raise BadInput(said("query parameter 'date' (YYYY-MM-DD) is required", "не указана дата 'date' (ГГГГ-ММ-ДД)"))
     return jsonify(day_routes.day_route(services(), sess.member_id, manager, day.isoformat()))
 
 
@@ -231,5 +238,6 @@ def save_settings(sess):
     route_starts: {user id: [lat, lon] | null}}."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise SettingsError('a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}')
+        raise SettingsError(said('a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}',
+                                 'нужен JSON-объект: {"popup_fields": [...], "visited_period": "month"}'))
     return jsonify(visit_settings.save(services(), sess.member_id, body))

@@ -12,47 +12,23 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from b24app.errors import B24Error
+from b24app.errors import B24Error, said
 from install.registry import installed_ids
-from maps import booking, service
+from maps import booking, booking_rules, service
+from maps.assign_errors import (  # noqa: F401 - the errors of this module, answered by handlers/errors.py
+    AssignError,
+    BadDays,
+    NoCoordinates,
+    NotAJob,
+    NotInTeam,
+    NoWindow,
+    PortalRefused,
+)
 from maps.dispatch import best_slots, day_route, rank_candidates
 from maps.links import google_route_links, yandex_point_link, yandex_route_links
 from maps.orders import OrderJob, one_job, users
 from maps.routing import optimise_day
 from maps.schedule import Job, Worker, WorkerDay, worker_windows
-
-
-class AssignError(ValueError):
-    """Dispatching cannot do what was asked; the subclass says why (handlers/errors.py answers it), the
-    text says it to a person (the assign robot logs it)."""
-
-    @property
-    def description(self) -> str:
-        return str(self)
-
-
-class NotAJob(AssignError):
-    """The deal is not an open deal of our pipelines (or not this portal's)."""
-
-
-class NoCoordinates(AssignError):
-    """The job's address is not placed yet: no distance to rank or route by."""
-
-
-class NotInTeam(AssignError):
-    """The person is not one of the field team the job may go to."""
-
-
-class NoWindow(AssignError):
-    """The worker has no free window for the job in the days looked at."""
-
-
-class BadDays(AssignError):
-    """The slots grid spans 1 to 31 days."""
-
-
-class PortalRefused(AssignError):
-    """The portal refused a command of the assignment batch (halted: nothing after it ran)."""
 
 
 def _aware(dt: datetime | None, tz) -> datetime | None:
@@ -87,14 +63,17 @@ def busy_by_worker(client, workers: list[Worker], day: date, tz) -> dict[str, li
 
 
 def worker_days(services, member_id: str, day: date, current: list[OrderJob], workers: list[Worker],
-                tz) -> list[WorkerDay]:
+                tz, not_before: datetime | None = None) -> list[WorkerDay]:
+    """Each worker's ``day``: booked jobs, calendar busy time, and — with ``not_before`` (the portal's now)
+    — the part of the day already over, so nothing is offered in the past (maps.booking_rules)."""
     busy = busy_by_worker(services.client(member_id), workers, day, tz)
+    past = booking_rules.past_block(day, not_before) if not_before is not None else None
     out = []
     for w in workers:
         booked = tuple(to_job(j, tz) for j in current if str(j.worker_id or "") == w.id and j.point and j.start)
         spans = {(j.start, j.end) for j in booked}
         # the calendar events we create for jobs are the jobs themselves: count them once
-        blocks = tuple(b for b in busy.get(w.id, []) if b not in spans)
+        blocks = tuple(b for b in busy.get(w.id, []) if b not in spans) + ((past,) if past else ())
         out.append(WorkerDay(w, day, booked, blocks))
     return out
 
@@ -112,22 +91,29 @@ def _context(services, member_id: str, deal_id: int, pool: list[Worker] | None =
                 raise
             job = None                                  # the legacy "Not found" of a deal id of no one here
     if job is None:
-        raise NotAJob(f"deal {deal_id} is not an open deal of the b24app pipelines")
+        raise NotAJob(said(f"deal {deal_id} is not an open deal of the b24app pipelines",
+                           f"сделка {deal_id} — не открытый выезд воронок b24app"))
     if job.point is None:
-        raise NoCoordinates(f"deal {deal_id} has no coordinates yet (address not geocoded)")
+        raise NoCoordinates(said(f"deal {deal_id} has no coordinates yet (address not geocoded)",
+                                 f"у сделки {deal_id} ещё нет координат (адрес не найден на карте)"))
     return conf, tz, current, job, pool if pool is not None else service.team(services, member_id, current)
 
 
-def _today(tz) -> date:
-    return datetime.now(tz).date()
+def _now(services, tz) -> datetime:
+    """The portal's now (its time zone), to the minute: what "in the past" is measured against."""
+    return services.now(tz).replace(second=0, microsecond=0)
+
+
+def _today(services, tz) -> date:
+    return _now(services, tz).date()
 
 
 def candidates(services, member_id: str, deal_id: int, lang: str = "ru", day: date | None = None) -> dict:
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = to_job(job, tz)
-    day = sjob.start.date() if sjob.start else (day or _today(tz))
+    day = sjob.start.date() if sjob.start else (day or _today(services, tz))
     workers = service.for_pipeline(conf, job.pipeline, workers, current)
-    days = worker_days(services, member_id, day, current, workers, tz)
+    days = worker_days(services, member_id, day, current, workers, tz, not_before=_now(services, tz))
     ranked = rank_candidates(sjob, days, service.travel(services.settings))
     return {"deal_id": job.id, "day": day.isoformat(), "job": _job_out(job), "candidates": [{
         "worker_id": int(c.worker.id), "name": c.worker.name, "fits": c.fits,
@@ -162,9 +148,10 @@ def auto_assign(services, member_id: str, deal_id: int, user_ids, job_at: dateti
     if job.start is None and job_at is not None:
         job = replace(job, start=job_at)
     sjob = to_job(job, tz)
-    days = [sjob.start.date()] if sjob.start else [_today(tz) + timedelta(days=k) for k in range(14)]
+    days = [sjob.start.date()] if sjob.start else [_today(services, tz) + timedelta(days=k) for k in range(14)]
     for d in days:
-        ranked = [c for c in rank_candidates(sjob, worker_days(services, member_id, d, current, workers, tz),
+        ranked = [c for c in rank_candidates(sjob, worker_days(services, member_id, d, current, workers, tz,
+                                                               not_before=_now(services, tz)),
                                              service.travel(services.settings)) if c.fits]
         if ranked:
             best = ranked[0]
@@ -177,25 +164,37 @@ def auto_assign(services, member_id: str, deal_id: int, user_ids, job_at: dateti
 
 
 def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "ru",
-           by_user: int | None = None, *, pool: list[Worker] | None = None, start: datetime | None = None) -> dict:
-    """Deal worker (+ time) + calendar event + task, in one batch; returns what was written."""
+           by_user: int | None = None, *, pool: list[Worker] | None = None, start: datetime | None = None,
+           override: bool = False) -> dict:
+    """Deal worker (+ time) + calendar event + task, in one batch; returns what was written.
+
+    The booking rules (maps.booking_rules) hold first: never in the past nor outside the worker's hours;
+    a busy worker only with ``override`` (the dispatcher confirmed it), which puts a comment on the deal."""
     conf, tz, current, job, workers = _context(services, member_id, deal_id, pool)
     worker = next((w for w in workers if int(w.id) == int(worker_id)), None)
     if worker is None:
-        raise NotInTeam(f"user {worker_id} is not in the field team")
+        raise NotInTeam(said(f"user {worker_id} is not in the field team",
+                             f"пользователь {worker_id} не входит в выездную команду"))
     sjob = to_job(job, tz)
+    travel = service.travel(services.settings)
+    now = _now(services, tz)
     start = _aware(start, tz) or sjob.start    # an explicit time (date picker, swap) moves the job
-    if start is None:                      # no agreed time: the worker's cheapest gap, today or later
-        day = _today(tz)
+    wd = None
+    if start is None:                      # no agreed time: the worker's cheapest gap from now on
+        day = _today(services, tz)
         for k in range(14):
             d = day + timedelta(days=k)
-            wd = worker_days(services, member_id, d, current, [worker], tz)[0]
-            ranked = rank_candidates(sjob, [wd], service.travel(services.settings))
+            wd = worker_days(services, member_id, d, current, [worker], tz, not_before=now)[0]
+            ranked = rank_candidates(sjob, [wd], travel)
             if ranked and ranked[0].fits:
                 start = ranked[0].insertion.arrival
                 break
         if start is None:
-            raise NoWindow(f"{worker.name} has no free window in the next 14 days")
+            raise NoWindow(said(f"{worker.name} has no free window in the next 14 days",
+                                f"у сотрудника {worker.name} нет свободного окна в ближайшие 14 дней"))
+    if wd is None or wd.day != start.date():       # the day searched above is read once
+        wd = worker_days(services, member_id, start.date(), current, [worker], tz)[0]
+    overridden = booking_rules.check(wd, replace(sjob, start=start), travel, now, override=override)
     end = start + timedelta(minutes=job.duration_min)
     ids = installed_ids(services.store, member_id)
     lat, lon = job.point
@@ -215,22 +214,27 @@ def assign(services, member_id: str, deal_id: int, worker_id: int, lang: str = "
     found = booking.find_bindings(client, job.id, [int(x) for x in (job.worker_id, worker_id) if x], sjob.start)
     cmds = booking.commands(job.id, fields, int(worker_id), start, end, title=title, description=desc,
                             location=where, by_user=by_user, found=found)
+    if overridden:                         # the override is the dispatcher's decision: it stays on the deal
+        cmds["override"] = ("crm.timeline.comment.add", {"fields": {
+            "ENTITY_ID": job.id, "ENTITY_TYPE": "deal",
+            "COMMENT": booking_rules.override_comment(worker.name, start, by_user, lang)}})
     res = client.batch(cmds, halt=True)
     if res.errors:
         key, err = next(iter(res.errors.items()))
-        raise PortalRefused(f"{key}: {getattr(err, 'description', None) or err}")
-    version = service.changed(services, member_id)
+        said_by_portal = getattr(err, 'description', None) or err
+        raise PortalRefused(said(f"{key}: {said_by_portal}", f"Битрикс24 отказал ({key}): {said_by_portal}"))
+    version = service.changed(services, member_id, [job.id])
     task = (res.result.get("task") or {}).get("task") or {}
     return {"deal_id": job.id, "worker_id": int(worker_id), "worker": worker.name, "start": start.isoformat(),
             "event_id": res.result.get("event"), "task_id": task.get("id") or task.get("ID"),
             "previous_worker_id": job.worker_id, "moved_events": len(found.events),
-            "link": route[0] if route else link, "version": version}
+            "link": route[0] if route else link, "version": version, "override": overridden}
 
 
 def worker_day(services, member_id: str, worker_id: int, day: date | None = None) -> dict:
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
-    day = day or _today(tz)              # "today" is the portal's today, not the server's
+    day = day or _today(services, tz)              # "today" is the portal's today, not the server's
     _, current = service.jobs(services, member_id)
     workers = [w for w in service.team(services, member_id, current) if int(w.id) == int(worker_id)]
     if not workers:
@@ -255,15 +259,17 @@ def worker_day(services, member_id: str, worker_id: int, day: date | None = None
 def slots(services, member_id: str, deal_id: int, lang: str = "ru", days: int = 7, first: date | None = None) -> dict:
     """The date picker: every (date, worker) cell with its load and added driving, and the best slots."""
     if not 1 <= int(days) <= 31:
-        raise BadDays("days must be between 1 and 31")
+        raise BadDays(said("days must be between 1 and 31", "число дней — от 1 до 31"))
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     sjob = replace(to_job(job, tz), start=None)
     workers = service.for_pipeline(conf, job.pipeline, workers, current)
-    first = first or _today(tz)
+    now = _now(services, tz)
+    first = max(first or now.date(), now.date())     # the grid never offers a day that is over
     dates = [first + timedelta(days=k) for k in range(days)]
     load = {}
     for d in dates:
-        for wd in worker_days(services, member_id, d, [j for j in current if j.id != job.id], workers, tz):
+        for wd in worker_days(services, member_id, d, [j for j in current if j.id != job.id], workers, tz,
+                              not_before=now):
             load[(wd.worker.id, d)] = wd
     grid = best_slots(sjob, workers, dates, service.travel(services.settings), load)
     return {"deal_id": job.id, "days": [d.isoformat() for d in dates], "best": [{
@@ -297,7 +303,7 @@ def route(services, member_id: str, worker_id: int, day: date | None = None) -> 
     time keeps its agreed place in ``order`` and is named in ``unassigned`` (late), never moved silently."""
     conf = service.settings(services, member_id)
     tz = service.tz(conf)
-    day = day or _today(tz)
+    day = day or _today(services, tz)
     _, current = service.jobs(services, member_id)
     mine = [to_job(j, tz) for j in current if str(j.worker_id or "") == str(worker_id) and j.point and j.start
             and _aware(j.start, tz).date() == day]

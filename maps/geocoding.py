@@ -14,7 +14,7 @@ from geopy.geocoders import Nominatim
 
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
-from maps import mapstate
+from maps import jobcache
 from maps.geo import format_point, parse_point
 from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
 from maps.geocode import Geocoder, GeoResult, normalise_address
@@ -66,10 +66,8 @@ def record_address(client, ids, entity: str, row: dict) -> str:
 
 def geocode_record(services, member_id: str, entity: str, entity_id: int) -> GeoResult | None:
     """Geocode one deal/company and write its coordinates field if they changed; returns what was found."""
-    store = services.store
     try:
-        ids = installed_ids(store, member_id)
-        coord_field = ids.deal_field("coordinates") if entity == "deal" else ids.company_field("coordinates")
+        ids = installed_ids(services.store, member_id)
     except NotInstalled:
         return None
     client = services.client(member_id)
@@ -79,6 +77,14 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
         if exc.status and exc.status < 500 and exc.code != "TRANSPORT_ERROR":
             return None          # deleted meanwhile or not visible: nothing to geocode
         raise
+    return geocode_row(services, member_id, ids, entity, entity_id, row)
+
+
+def geocode_row(services, member_id: str, ids, entity: str, entity_id: int, row: dict) -> GeoResult | None:
+    """``geocode_record`` on a row already read (the map's refresh reads deals in batches for both)."""
+    store = services.store
+    coord_field = ids.deal_field("coordinates") if entity == "deal" else ids.company_field("coordinates")
+    client = services.client(member_id)
     if entity == "deal" and ids.pipeline_of_category(int(row.get("CATEGORY_ID") or 0)) is None:
         return None              # not one of our pipelines: spend no Nominatim quota on it
     address = record_address(client, ids, entity, row)
@@ -95,7 +101,9 @@ def geocode_record(services, member_id: str, entity: str, entity_id: int) -> Geo
                          or abs(current[1] - result.lon) > 1e-6):
         client.call(f"crm.{entity}.update", {"id": int(entity_id),
                                              "fields": {coord_field: format_point(result.lat, result.lon)}})
-        mapstate.bump(store.engine, member_id)
+        if entity == "deal":     # the marker moves: the map's cache reads the deal again
+            jobcache.mark_dirty(store.engine, member_id, [entity_id])
+            jobcache.queue_refresh(services, member_id)
     elif not result.found:
         log.info("portal %s: %s %s address %r not placed (%s)", member_id, entity, entity_id, address, result.status)
     return result
@@ -115,7 +123,6 @@ def pin_record(services, member_id: str, entity: str, entity_id: int, lat: float
     result = geocoder_for(services, member_id).set_manual(address, lat, lon)
     save_record(services.store.engine, member_id, entity, entity_id, result)
     client.call(f"crm.{entity}.update", {"id": int(entity_id), "fields": {coord_field: format_point(lat, lon)}})
-    mapstate.bump(services.store.engine, member_id)
     return result
 
 
@@ -127,22 +134,42 @@ def _entity_id(payload: dict) -> int | None:
 
 
 def on_deal_event(services, member_id: str, payload: dict) -> None:
+    """A deal was added, changed or deleted: mark it for the map's refresh (no portal call here); the
+    refresh job reads every marked deal in batches of 50 and geocodes what it read."""
     deal_id = _entity_id(payload)
     if deal_id is None:
         return
-    mapstate.bump(services.store.engine, member_id)      # any deal change may move a marker
-    geocode_record(services, member_id, "deal", deal_id)
+    jobcache.mark_dirty(services.store.engine, member_id, [deal_id])
+    jobcache.queue_refresh(services, member_id)
+
+
+def on_refresh(services, member_id: str, payload: dict | None = None, *, stale_companies=()) -> int:
+    """The inbox job ``maps/refresh``: the dirty deals into the map's cache, then each one geocoded."""
+    try:
+        ids = installed_ids(services.store, member_id)
+    except NotInstalled:
+        return 0
+    rows = jobcache.refresh(services, member_id, stale_companies=stale_companies)
+    for deal_id, row in rows.items():
+        if row is not None:
+            geocode_row(services, member_id, ids, "deal", deal_id, row)
+    return len(rows)
 
 
 def on_company_event(services, member_id: str, payload: dict) -> None:
     """The company is geocoded, and so is every open deal of ours that takes its address from it (no job
-    address of its own): when the company moves, those markers move with it."""
+    address of its own): when the company moves, those markers move with it. Its deals on the map are read
+    again with the company's current name."""
     company_id = _entity_id(payload)
     if company_id is None:
         return
     geocode_record(services, member_id, "company", company_id)
     for deal_id in deals_on_company_address(services, member_id, company_id):
         geocode_record(services, member_id, "deal", deal_id)
+    named = jobcache.cached_deals_of_company(services.store.engine, member_id, company_id)
+    if named:
+        jobcache.mark_dirty(services.store.engine, member_id, named)
+        on_refresh(services, member_id, stale_companies={company_id})
 
 
 def deals_on_company_address(services, member_id: str, company_id: int) -> list[int]:

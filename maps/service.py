@@ -1,5 +1,5 @@
-"""What the map's edges share per portal: the current jobs (cached per change version, so ten
-dispatchers polling the same map cost the portal one read per change, not ten), the per-portal settings
+"""What the map's edges share per portal: the current jobs (from the job cache in our database, so ten
+dispatchers polling the same map cost the portal nothing, and a change costs one read), the per-portal settings
 (working hours, the field team, home bases) and the travel model.
 
 Settings live in ``store.kv`` under ``maps.settings`` (schema and validation: ``maps.settings``); every key
@@ -8,41 +8,33 @@ the time zone is the map's ``tz``, else the portal's time zone the visits pages 
 """
 from __future__ import annotations
 
-import threading
-import time as _time
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from install.registry import installed_ids
-from maps import mapstate, orders
+from maps import jobcache, mapstate, orders
 from maps.geo import OsrmTravelModel, TravelModel
 from maps.schedule import Worker, WorkingHours
 from maps.settings import validate
 
 SETTINGS_KEY = "maps.settings"
 PORTAL_TZ_KEY = "visits.tz"                    # the portal's time zone as the visits pages keep it
-CACHE_TTL = 60.0
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4, 5)         # window fitters work Saturdays
 
-_cache: dict[str, tuple[int, float, list]] = {}
-_lock = threading.Lock()
+
+def jobs(services, member_id: str) -> tuple[int, list[orders.OrderJob]]:
+    """(version, current jobs) from the map's job cache (maps/jobcache.py: kept current by the deal
+    events, checked by a "changed since" read, fully re-read only on install, a manifest change or drift).
+    The cache every map page shares is read with the app's own token; each person then gets only what
+    their role and the portal let them see (own_jobs)."""
+    data = jobcache.current(services, member_id)
+    return mapstate.version(services.store.engine, member_id), data
 
 
-def jobs(services, member_id: str, *, fresh: bool = False) -> tuple[int, list[orders.OrderJob]]:
-    """(version, current jobs). Re-read from the portal when the version moved or the copy is a minute old
-    (changes made in the portal while our event handler is behind still show up)."""
-    engine = services.store.engine
-    version = mapstate.version(engine, member_id)
-    with _lock:
-        hit = _cache.get(member_id)
-    if hit and not fresh and hit[0] == version and _time.monotonic() - hit[1] < CACHE_TTL:
-        return version, hit[2]
-    # The copy every map page shares is read with the app's own token; each person then gets only what
-    # their role and the portal let them see (own_jobs).
-    data = orders.current_jobs(services.app_client(member_id), installed_ids(services.store, member_id))
-    with _lock:
-        _cache[member_id] = (version, _time.monotonic(), data)
-    return version, data
+def poll_version(services, member_id: str) -> int:
+    """The map's version for ``?since=``, after the cache's upkeep (built, safety net when overdue), so a map
+    that only ever asks "anything new?" still gets changes whose events were lost."""
+    jobcache.maintain(services, member_id)
+    return mapstate.version(services.store.engine, member_id)
 
 
 def own_jobs(services, member_id: str, current: list[orders.OrderJob], user_id: int | None) -> list:
@@ -60,10 +52,11 @@ def own_jobs(services, member_id: str, current: list[orders.OrderJob], user_id: 
     return [j for j in mine if j.id in readable]
 
 
-def changed(services, member_id: str) -> int:
-    """We changed something on the map ourselves: bump the version and drop the cached copy."""
-    with _lock:
-        _cache.pop(member_id, None)
+def changed(services, member_id: str, deal_ids=()) -> int:
+    """We changed something on the map ourselves: the deals we wrote are read into the cache now (one
+    call), and the version moves so open maps redraw."""
+    if deal_ids:
+        jobcache.update_deals(services, member_id, deal_ids)
     return mapstate.bump(services.store.engine, member_id)
 
 

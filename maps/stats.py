@@ -7,6 +7,7 @@ travel. They are measured facts, not the travel model's estimate, so a dispatche
 """
 from __future__ import annotations
 
+from b24app.errors import said
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ def job_stats(services, member_id: str, day_from: date | None, day_to: date | No
     day_to = day_to or today
     day_from = day_from or day_to - timedelta(days=29)
     if day_from > day_to:
-        raise BadRange(f"from {day_from} is after to {day_to}")
+        raise BadRange(said(f"from {day_from} is after to {day_to}", f"начало {day_from} позже конца {day_to}"))
     lo = datetime.combine(day_from, datetime.min.time(), zone)
     hi = datetime.combine(day_to + timedelta(days=1), datetime.min.time(), zone)
     with services.store.engine.connect() as c:

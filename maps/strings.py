@@ -27,6 +27,9 @@ STRINGS = {
         "status_error": "ошибка геокодера", "status_no_address": "нет адреса", "stops": "Выезды",
         "nothing": "Ничего нет",
         "move_pin": "Поправить метку", "move_hint": "Щёлкните по карте, где на самом деле адрес, или перетащите метку",
+        "legend": "Обозначения", "assign_anyway": "Назначить поверх занятости",
+        "override_confirm": "Назначить всё равно? Назначение поверх занятости будет записано в сделке.",
+        "override_cancelled": "Не назначено", "assigned_override": "Назначено поверх занятости",
     },
     "en": {
         "title": "Orders map", "dispatcher": "Dispatcher", "date": "Date", "pipeline": "Pipeline",
@@ -50,6 +53,9 @@ STRINGS = {
         "pinned_ok": "Pin set", "status_not_found": "address not found", "status_pending": "waiting for geocoding",
         "status_error": "geocoder error", "status_no_address": "no address", "stops": "Jobs", "nothing": "Nothing here",
         "move_pin": "Move the pin", "move_hint": "Click the map where the address really is, or drag the marker",
+        "legend": "Legend", "assign_anyway": "Assign over busy time",
+        "override_confirm": "Assign anyway? Booking over the worker's busy time is recorded on the deal.",
+        "override_cancelled": "Not assigned", "assigned_override": "Assigned over busy time",
     },
 }
 

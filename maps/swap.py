@@ -6,6 +6,7 @@ new worker's cheapest gap, and that time is what "apply" writes (``assign.assign
 """
 from __future__ import annotations
 
+from b24app.errors import said
 from datetime import date
 
 from maps import service
@@ -35,17 +36,20 @@ def preview(services, member_id: str, deal_id: int, to_worker: int, day: date | 
     """Both workers' days before and after moving ``deal_id`` to ``to_worker``."""
     conf, tz, current, job, workers = _context(services, member_id, deal_id)
     if not job.worker_id:
-        raise NotAssigned(f"deal {deal_id} has no worker yet: assign it instead")
+        raise NotAssigned(said(f"deal {deal_id} has no worker yet: assign it instead",
+                                f"у сделки {deal_id} ещё нет исполнителя: назначьте его"))
     if int(job.worker_id) == int(to_worker):
-        raise SameWorker(f"user {to_worker} already does deal {deal_id}")
+        raise SameWorker(said(f"user {to_worker} already does deal {deal_id}",
+                               f"сделку {deal_id} уже выполняет этот сотрудник"))
     by_id = {int(w.id): w for w in workers}
     if int(to_worker) not in by_id:
-        raise NotInTeam(f"user {to_worker} is not in the field team")
+        raise NotInTeam(said(f"user {to_worker} is not in the field team",
+                              f"пользователь {to_worker} не входит в выездную команду"))
     a = by_id.get(int(job.worker_id)) or next(iter(pool_of(services, member_id, [job.worker_id])), None) \
         or Worker(str(job.worker_id), f"#{job.worker_id}", service.working_hours(conf))
     b = by_id[int(to_worker)]
     sjob = to_job(job, tz)
-    day = sjob.start.date() if sjob.start else (day or _today(tz))
+    day = sjob.start.date() if sjob.start else (day or _today(services, tz))
     day_a, day_b = worker_days(services, member_id, day, current, [a, b], tz)
     p = swap_preview(sjob, day_a, day_b, service.travel(services.settings))
     titles = {str(j.id): j.title for j in current}

@@ -43,6 +43,7 @@ class Connection:
     tz: str = DEFAULT_TZ
     lookback_days: int = 35
     reread_days: int = 7                  # re-read every held document older than the window this often
+    reconcile_hours: int = 24             # open deals' orders against 1C's order-state register this often
     interval: int = 600
     timeout: float = 30.0
     retries: int = 3
@@ -132,13 +133,19 @@ def reseal_all(store, progress=None) -> int:
 def check(conn: Connection, client: ODataClient | None = None, guard=None) -> list[str]:
     """Problems found at start-up (empty = ready): unreachable base, bad login, or names the profile
     needs that the published OData composition lacks. In our words only (``str(ODataError)``)."""
+    return check_full(conn, client, guard)[0]
+
+
+def check_full(conn: Connection, client: ODataClient | None = None, guard=None) -> tuple[list[str], list[str]]:
+    """(problems, warnings): warnings name what the profile would use but can do without (the order-state
+    register) — the sync runs, with less."""
     client = client or conn.client(guard)
     try:
         profile = conn.profile_obj()
     except KeyError as exc:
-        return [str(exc)]
+        return [str(exc)], []
     try:
         xml = client.metadata()
     except ODataError as exc:
-        return [f"1C $metadata is not readable at {conn.base_url}: {exc}"]
-    return list(profile.check_against_metadata(xml))
+        return [f"1C $metadata is not readable at {conn.base_url}: {exc}"], []
+    return list(profile.check_against_metadata(xml)), profiles.missing_optional(xml, profile)

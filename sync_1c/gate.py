@@ -31,6 +31,15 @@ MESSAGES = {
     "en": "Deal “{title}” [{id}] cannot be closed: {paid} of {total} paid. "
           "It was moved back to its previous stage; close it once 1C shows it paid in full.",
 }
+NO_ORDER = {
+    "ru": "Сделка «{title}» [{id}] не может быть закрыта: в ней не указан номер заказа 1С, а в этой воронке "
+          "закрываются только сделки, оплаченные по заказу 1С. Сделка возвращена на предыдущую стадию; укажите "
+          "номер заказа 1С в сделке.",
+    "en": "Deal “{title}” [{id}] cannot be closed: it has no 1C order number, and in this pipeline only deals "
+          "paid by a 1C order may be closed. It was moved back to its previous stage; enter the deal's 1C order "
+          "number.",
+}
+LINKED, ALL = "linked", "all"
 
 
 def _dec(value) -> Decimal:
@@ -47,17 +56,26 @@ def paid_state(deal: dict, amount_field: str) -> tuple[Decimal, Decimal, bool]:
     return paid, total, total <= 0 or paid >= total
 
 
-def gated(kv, member_id: str, deal: dict, order_fields: tuple[str, ...] = ()) -> bool:
-    """Which deals the gate holds. Default: those linked to a 1C order (number or key) — a measurement
-    deal whose success stage is "contract signed" is not expected to be paid yet. kv `sync_1c.gate`:
-    {"enabled": bool, "categories": [ids] | null, "all_deals": bool}."""
+def scope_of(kv, member_id: str, category_id: int) -> str | None:
+    """The gate's scope in one pipeline: "linked" (deals linked to a 1C order — the default), "all"
+    (every deal of the pipeline: one without an order number cannot be closed) or None (no gate here).
+    kv `sync_1c.gate`: {"enabled": bool, "categories": [ids] | null, "all_deals": bool,
+    "scope": {CATEGORY_ID: "linked" | "all"}}."""
     cfg = kv.get(member_id, GATE_KEY) or {}
     if cfg.get("enabled", True) is False:
-        return False
+        return None
     cats = cfg.get("categories")
-    if cats is not None and int(deal.get("CATEGORY_ID") or 0) not in {int(c) for c in cats}:
-        return False
-    return bool(cfg.get("all_deals")) or any(str(deal.get(f) or "").strip() for f in order_fields)
+    if cats is not None and int(category_id) not in {int(c) for c in cats}:
+        return None
+    scope = (cfg.get("scope") or {}).get(str(int(category_id)))
+    return scope if scope in (LINKED, ALL) else ALL if cfg.get("all_deals") else LINKED
+
+
+def gated(kv, member_id: str, deal: dict, order_fields: tuple[str, ...] = ()) -> bool:
+    """Which deals the gate holds. Default: those linked to a 1C order (number or key) — a measurement
+    deal whose success stage is "contract signed" is not expected to be paid yet; "all" per pipeline."""
+    scope = scope_of(kv, member_id, int(deal.get("CATEGORY_ID") or 0))
+    return scope == ALL or (scope == LINKED and any(str(deal.get(f) or "").strip() for f in order_fields))
 
 
 def previous_stage(ledger: LedgerStore, deal: dict, ids) -> str | None:
@@ -78,13 +96,27 @@ def previous_stage(ledger: LedgerStore, deal: dict, ids) -> str | None:
     return pipeline.stage(stages[idx - 1]) if idx > 0 else None
 
 
-def paid_by_ledger(ledger: LedgerStore, deal: dict, ids) -> Decimal | None:
-    """Net paid for the deal's bound 1C order, from our ledger (stored before any portal write, so an
-    auto-forward to a won stage is never mistaken for an unpaid close). None = not bound to an order."""
+def bound_order(ledger: LedgerStore, deal: dict, ids) -> str | None:
+    """The 1C order this deal is bound to (its key field, else what our sync recorded), unless an
+    administrator bound that order to another deal."""
     key = str(deal.get(ids.deal_field("order_1c_key")) or "").strip().lower() \
         or (ledger.deal(int(deal["ID"])) or {}).get("order_key")
     if not key:
         return None
+    pinned = (ledger.orders([key]).get(key) or {}).get("bound_deal")
+    return None if pinned and int(pinned) != int(deal["ID"]) else key
+
+
+def paid_by_ledger(ledger: LedgerStore, deal: dict, ids) -> Decimal | None:
+    """Net paid for the deal's bound 1C order: 1C's own register total as last read, else our ledger of
+    documents (stored before any portal write, so an auto-forward to a won stage is never mistaken for an
+    unpaid close). None = not bound to an order."""
+    key = bound_order(ledger, deal, ids)
+    if not key:
+        return None
+    known = (ledger.orders([key]).get(key) or {}).get("paid_1c")
+    if known is not None:
+        return known
     st = ledger_state(ledger.payments_of_order(key)).get(key)
     return st.amount_paid if st else Decimal("0")
 
@@ -98,7 +130,17 @@ def paid_from_1c(services, member_id: str, deal: dict, ids, *, fetch: bool = Tru
     a number into the amount field."""
     ledger = LedgerStore(services.store.engine, member_id)
     known = paid_by_ledger(ledger, deal, ids)
-    if known is not None:
+    if known is not None and fetch:
+        # always ask 1C before deciding: its register (where the profile has one) covers money older than
+        # the window, back-dated documents and moves the periodic sync has not seen yet
+        try:
+            fresh = sync.order_paid_now(services, member_id, bound_order(ledger, deal, ids))
+        except (connection.NotConfigured, sync.SyncProblem, ODataError) as exc:
+            log.info("paid gate: 1C register not read for deal %s of %s: %s", deal.get("ID"), member_id, exc)
+            fresh = None
+        if fresh is not None:
+            return fresh, "register"
+    if known is not None and (fetch is False or sync.has_register(services, member_id)):
         return known, "ledger"
     if fetch:
         try:
@@ -124,8 +166,14 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
             or not gated(services.store.kv, member_id, deal, order_fields):
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "recorded", "stage": stage}
-    paid_1c, source = paid_from_1c(services, member_id, deal, ids)   # what 1C said, not a hand-edited field
-    paid, total, full = paid_state({**deal, ids.deal_field("amount_paid"): paid_1c}, ids.deal_field("amount_paid"))
+    if not any(str(deal.get(f) or "").strip() for f in order_fields):
+        # "all deals of this pipeline": without a 1C order nothing can show it paid
+        paid, total, full, source, why = Decimal("0"), _dec(deal.get("OPPORTUNITY")), False, "no_order", "no_order"
+    else:
+        paid_1c, source = paid_from_1c(services, member_id, deal, ids)   # what 1C said, not a hand-edited field
+        paid, total, full = paid_state({**deal, ids.deal_field("amount_paid"): paid_1c},
+                                       ids.deal_field("amount_paid"))
+        why = "unpaid"
     if full:
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "none", "stage": stage, "source": source}
@@ -136,11 +184,13 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
     lang = (portal.lang if portal else None) or "ru"
     user = deal.get("ASSIGNED_BY_ID") or (portal.user_id if portal else None)
     if user:
-        msg = MESSAGES.get(lang, MESSAGES["en"]).format(title=deal.get("TITLE") or "", id=deal_id,
-                                                        paid=f"{paid:.2f}", total=f"{total:.2f}")
+        texts = NO_ORDER if why == "no_order" else MESSAGES
+        msg = texts.get(lang, texts["en"]).format(title=deal.get("TITLE") or "", id=deal_id,
+                                                  paid=f"{paid:.2f}", total=f"{total:.2f}")
         client.call("im.notify.system.add", {"USER_ID": int(user), "MESSAGE": msg})
-    log.info("paid gate: deal %s of %s back to %s (%s of %s paid)", deal_id, member_id, back, paid, total)
-    return {"action": "moved_back", "stage": back, "paid": f"{paid:.2f}", "total": f"{total:.2f}", "source": source}
+    log.info("paid gate: deal %s of %s back to %s (%s of %s paid, %s)", deal_id, member_id, back, paid, total, why)
+    return {"action": "moved_back", "stage": back, "paid": f"{paid:.2f}", "total": f"{total:.2f}", "source": source,
+            "why": why}
 
 
 def on_deal_update(services, member_id: str, payload: dict) -> None:

@@ -46,6 +46,14 @@ t_cursor = sa.Table(
     sa.Column("stats", sa.JSON), sa.Column("lease_owner", sa.String(64)), sa.Column("lease_until", sa.Float))
 
 
+t_orders = sa.Table(
+    "sync1c_orders", metadata,
+    sa.Column("member_id", sa.String(64), primary_key=True), sa.Column("order_key", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(64)), sa.Column("order_date", sa.String(32)), sa.Column("paid_1c", sa.String(32)),
+    sa.Column("checked_at", sa.DateTime(timezone=True)), sa.Column("bound_deal", sa.BigInteger),
+    sa.Column("noted", sa.JSON), sa.Column("updated_at", sa.DateTime(timezone=True)))
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -212,6 +220,36 @@ class LedgerStore:
                                                    "updated_at": ins.excluded.updated_at})
             with self.engine.begin() as c:
                 c.execute(stmt, rows)
+
+    # --- orders: 1C's own paid total, the admin's binding, who was told -------------------------------
+    def orders(self, keys: Iterable[str] | None = None) -> dict[str, dict]:
+        stmt = sa.select(t_orders).where(t_orders.c.member_id == self.member_id)
+        if keys is not None:
+            stmt = stmt.where(t_orders.c.order_key.in_([str(k).lower() for k in keys]))
+        with self.engine.connect() as c:
+            rows = c.execute(stmt).all()
+        return {r.order_key: {"number": r.number, "order_date": r.order_date,
+                              "paid_1c": Decimal(r.paid_1c) if r.paid_1c is not None else None,
+                              "checked_at": _aware(r.checked_at), "bound_deal": r.bound_deal,
+                              "noted": list(r.noted or [])} for r in rows}
+
+    def save_orders(self, rows: Iterable[tuple[str, dict]]) -> None:
+        """Upsert per order only the given columns (number, order_date, paid_1c, checked_at, bound_deal,
+        noted); one executemany per set of columns."""
+        groups: dict[tuple, list[dict]] = {}
+        now = _now()
+        for key, values in rows:
+            values = {k: (str(v) if k == "paid_1c" and v is not None else v) for k, v in values.items()}
+            groups.setdefault(tuple(sorted(values)), []).append(
+                {"member_id": self.member_id, "order_key": str(key).lower(), **values, "updated_at": now})
+        if not groups:
+            return
+        with self.engine.begin() as c:
+            for cols, params in groups.items():
+                ins = _insert(self.engine, t_orders)
+                c.execute(ins.on_conflict_do_update(index_elements=[t_orders.c.member_id, t_orders.c.order_key],
+                                                    set_={k: ins.excluded[k] for k in (*cols, "updated_at")}),
+                          params)
 
     # --- review list ----------------------------------------------------------------------------------
     def set_review(self, items: dict[str, tuple[str, dict]]) -> None:

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 _SAFE_QUERY = "$,'()/:=*"
 _SAFE_PATH = "$,'()=_/"
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+# IIS' default maxQueryString (1c-odata.md §1.3): a longer query string never reaches 1C (404.15). Batched
+# key lookups are packed to stay under it; `ODataClient.longest_query` keeps the longest one sent.
+MAX_QUERY = 2048
+PACK_MARGIN = 100      # bytes a packed look-up leaves free (a proxy or a longer $skip must not tip it over)
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -79,6 +83,7 @@ _PUBLIC = {
     "14": "1C could not parse the query (a field or option this configuration does not publish?)",
     "20": "1C: no access rights (check the 1C user's role УдаленныйДоступOData)",
     "-1": "1C raised an error while answering",
+    "too-long": "the request would be longer than the web server accepts (IIS maxQueryString 2048)",
 }
 _HTTP_HINTS = {401: "authentication failed or no rights (check the 1C user, password and role "
                     "УдаленныйДоступOData)",
@@ -155,6 +160,10 @@ def literal(value) -> str:
     raise TypeError(f"no OData literal for {type(value).__name__}")
 
 
+def or_filter(terms: list[str]) -> str:
+    return "(" + " or ".join(terms) + ")"
+
+
 def any_of(field: str, keys: Iterable[str]) -> str:
     """`(F eq guid'a' or F eq guid'b')` — 1C has no `in`; batch 10–40 keys to stay under URL limits."""
     parts = [f"{field} eq {guid(k)}" for k in keys]
@@ -201,7 +210,7 @@ class ODataClient:
     """
 
     def __init__(self, base_url: str, username: str, password: str, *, timeout: float | tuple = (5, 120),
-                 retries: int = 3, backoff: float = 0.5, allowed_only: bool = False,
+                 retries: int = 3, backoff: float = 0.5, allowed_only: bool = True, max_query: int = MAX_QUERY,
                  session: requests.Session | None = None, sleep=time.sleep, guard: OutboundGuard | None = None):
         if not base_url.endswith("/"):
             base_url += "/"
@@ -209,7 +218,10 @@ class ODataClient:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self.allowed_only = allowed_only
+        self.allowed_only = allowed_only       # $allowedOnly=true: rows hidden by RLS are left out (§1.7)
+        self.max_query = max_query
+        self.longest_query = 0                 # bytes of the longest query string sent (bench, tests)
+        self.requests = 0
         self._sleep = sleep
         # Without an explicit guard: the operator's allowance from the environment (default_guard).
         self.guard = guard or default_guard()
@@ -235,6 +247,11 @@ class ODataClient:
 
     # transport
     def _get(self, url: str, accept: str) -> requests.Response:
+        query = url.partition("?")[2]
+        if len(query) >= self.max_query:
+            raise ODataError("too-long", f"query string of {len(query)} bytes (limit {self.max_query})", None, url)
+        self.longest_query = max(self.longest_query, len(query))
+        self.requests += 1
         attempt = 0
         while True:
             attempt += 1
@@ -319,25 +336,53 @@ class ODataClient:
             previous_first = page[0] if skip == 0 else previous_first
             skip += page_size
 
-    def get_by_keys(self, entity_set: str, keys: Iterable[str], *, select=None, batch: int = 15,
-                    field: str = "Ref_Key") -> dict[str, dict]:
-        """`{key: row}` for many keys, fetched `batch` at a time (`Ref_Key eq … or …`)."""
+    def get_by_keys(self, entity_set: str, keys: Iterable[str], *, select=None, batch: int = 40,
+                    field: str = "Ref_Key", term=None) -> dict[str, dict]:
+        """`{key: row}` for many keys (`Ref_Key eq … or …`), at most `batch` per request and as many as
+        fit under the web server's query-string limit. `term(key)` builds one condition (default
+        `field eq guid'…'`; e.g. a `cast(…)` for a composite dimension)."""
         wanted = sorted({str(k) for k in keys if k and str(k) != EMPTY_GUID})
+        term = term or (lambda k: f"{field} eq {guid(k)}")
         found: dict[str, dict] = {}
-        for i in range(0, len(wanted), batch):
-            chunk = wanted[i:i + batch]
-            for row in self.query(entity_set, filter=any_of(field, chunk), select=select, top=len(chunk) * 4):
+        for chunk in self.pack(entity_set, [term(k) for k in wanted], select=select, batch=batch):
+            for row in self.query(entity_set, filter=or_filter(chunk), select=select, top=len(chunk) * 4):
                 found[str(row.get(field))] = row
         return found
+
+    def pack(self, entity_set: str, terms: list[str], *, select=None, batch: int = 40, wrap=None,
+             orderby: str | None = None, page_digits: int = 5) -> list[list[str]]:
+        """`terms` grouped into lists whose request — `$filter=wrap(terms)` (default `(a or b …)`) with
+        `$select`, `$orderby` and `$top`/`$skip` of up to `page_digits` digits — stays `PACK_MARGIN` under `max_query`,
+        each at most `batch` long. A single term that does not fit is still sent (and refused by `_get`)."""
+        wrap = wrap or or_filter
+
+        def size(chunk):
+            url = self.collection_url(entity_set, filter=wrap(chunk), select=select, orderby=orderby,
+                                      top=10 ** page_digits, skip=10 ** page_digits)
+            return len(url.partition("?")[2])
+        out: list[list[str]] = []
+        cur: list[str] = []
+        for t in terms:
+            if cur and (len(cur) >= batch or size(cur + [t]) > self.max_query - PACK_MARGIN):
+                out.append(cur)
+                cur = []
+            cur.append(t)
+        if cur:
+            out.append(cur)
+        return out
 
     def get_entity(self, entity_set: str, key: str, *, select=None) -> dict:
         """One entity by `Ref_Key`; a missing one raises `ODataError` with code "9" (status 404)."""
         url = self.url(f"{entity_set}({guid(key)})", {"$format": "json", "$select": select})
         return self.get_json(url)
 
-    def count(self, entity_set: str, *, filter: str | None = None) -> int:
-        """`…/$count` answers a bare integer (possibly BOM-prefixed)."""
-        resp = self._get(self.url(f"{entity_set}/$count", {"$filter": filter}), "text/plain")
+    def count(self, entity_set: str, *, filter: str | None = None, allowed_only: bool | None = None) -> int:
+        """`…/$count` answers a bare integer (possibly BOM-prefixed). `allowed_only=False`: without
+        `$allowedOnly`, so a row hidden by row-level security makes it fail with 401 / code 20."""
+        allowed = self.allowed_only if allowed_only is None else allowed_only
+        resp = self._get(self.url(f"{entity_set}/$count", {"$filter": filter,
+                                                           "$allowedOnly": "true" if allowed else None}),
+                         "text/plain")
         if resp.status_code >= 400:
             raise _error_from(resp, resp.url)
         text = resp.content.decode("utf-8-sig", errors="replace").strip()

@@ -57,14 +57,19 @@ def parse_auto_forward(value, ids) -> dict[str, dict[str, str]]:
     return out
 
 
+SCOPES = ("linked", "all")
+
+
 def parse_gate(value, ids) -> dict:
-    """{"enabled": bool, "pipelines": [pipeline, …] | null, "all_deals": bool} → the gate's kv form
-    ({"enabled", "categories": [CATEGORY_ID] | None, "all_deals"}). `pipelines` null = every pipeline."""
+    """{"enabled": bool, "pipelines": [pipeline, …] | null, "all_deals": bool, "scope": {pipeline: "linked" |
+    "all"}} → the gate's kv form ({"enabled", "categories": [CATEGORY_ID] | None, "all_deals", "scope":
+    {CATEGORY_ID: …}}). `pipelines` null = every pipeline; scope per pipeline: "linked" = deals linked to a
+    1C order (default), "all" = every deal of the pipeline (one without an order number cannot be closed)."""
     field = "gate"
     if not isinstance(value, dict):
-        raise SettingsError('an object {"enabled": true, "pipelines": [...], "all_deals": false} is expected',
+        raise SettingsError('an object {"enabled": true, "pipelines": [...], "scope": {...}} is expected',
                             path=field)
-    unknown = set(value) - {"enabled", "pipelines", "categories", "all_deals"}
+    unknown = set(value) - {"enabled", "pipelines", "categories", "all_deals", "scope"}
     if unknown:
         raise SettingsError(f"unknown key(s) {', '.join(sorted(unknown))}", path=field)
     out = {"enabled": True, "categories": None, "all_deals": False}
@@ -78,6 +83,15 @@ def parse_gate(value, ids) -> dict:
         if not isinstance(pipelines, list):
             raise SettingsError("pipelines must be a list of pipelines (or null for all)", path=field)
         out["categories"] = sorted({_pipeline(ids, field, p).category_id for p in pipelines})
+    scope = value.get("scope") or {}
+    if not isinstance(scope, dict):
+        raise SettingsError('scope must be an object {pipeline: "linked" | "all"}', path=field)
+    out["scope"] = {}
+    for pref, how in scope.items():
+        if how not in SCOPES:
+            raise SettingsError(f"scope of pipeline {pref!r} must be \"linked\" (deals linked to a 1C order) "
+                                f"or \"all\" (all deals of this pipeline), got {how!r}", path=field)
+        out["scope"][str(_pipeline(ids, field, pref).category_id)] = how
     return out
 
 
@@ -106,4 +120,6 @@ def current(kv, member_id: str, ids) -> dict:
     cats = gate.pop("categories", None)
     gate["pipelines"] = None if cats is None else [
         (p.key if (p := ids.pipeline_of_category(int(c))) else int(c)) for c in cats]
+    gate["scope"] = {(p.key if (p := ids.pipeline_of_category(int(c))) else str(c)): how
+                     for c, how in (gate.get("scope") or {}).items()}
     return {"auto_forward": forward, "gate": gate}

@@ -72,6 +72,11 @@ class Profile:
     number_restarts_yearly: bool = True         # numberPeriodicity Year in УТ/ERP; verify per base
     posted_field: str = "Posted"
     deleted_field: str = "DeletionMark"
+    # 1C's own per-order paid total (1c-odata.md §1.8, §3.1 step 3, §3.6 step 5): an information register
+    # whose composite dimension names the order; None = the profile has none (the ledger decides alone)
+    state_register: str | None = None
+    state_order_field: str = "Заказ"
+    state_paid_field: str = "СуммаОплаты"
     verified: bool = False                      # names checked against configuration sources
     notes: str = ""
 
@@ -119,6 +124,14 @@ class Profile:
             req[self.order_set].add(self.order_settlement_field)
         return req
 
+    def optional_requirements(self) -> dict[str, set[str]]:
+        """What the profile uses when the base publishes it and does without otherwise: the order-state
+        register (without it the deal's amount comes from the payment documents alone)."""
+        if not self.state_register:
+            return {}
+        return {self.state_register: {self.state_order_field, self.state_order_field + "_Type",
+                                      self.state_paid_field}}
+
     def check_against_metadata(self, metadata_xml: str | bytes) -> list[str]:
         return check_against_metadata(metadata_xml, self)
 
@@ -143,19 +156,20 @@ UT_11_5 = Profile(
     name="ut11_5", title="Управление торговлей 11.5", order_set="Document_ЗаказКлиента",
     sources=_UT_SOURCES, link=SETTLEMENT_OBJECT, link_field="ОбъектРасчетов_Key",
     fallback_field="ОснованиеПлатежа", verified=True,
-    notes="Storno/corrections (Исправление, СторнируемыйДокумент) are not netted here; reconcile with "
-          "InformationRegister_СостоянияЗаказовКлиентов.СуммаОплаты.")
+    state_register="InformationRegister_СостоянияЗаказовКлиентов",
+    notes="The deal's paid amount is the order-state register's СуммаОплаты (it nets storno, corrections, "
+          "netting and documents older than the window); the documents give the timeline.")
 ERP_2_5 = replace(UT_11_5, name="erp2_5", title="1С:ERP 2.5 / КА 2.5", verified=False)
 
 UT_11_4 = replace(
-    UT_11_5, name="ut11_4", title="Управление торговлей 11.4 (inferred)", link=COMPOSITE, link_field="Заказ",
+    UT_11_5, name="ut11_4", title="Управление торговлей 11.4", link=COMPOSITE, link_field="Заказ",
     fallback_field="ОснованиеПлатежа", verified=False,
     notes="Row attribute Заказ/Заказ_Type is inferred (it survives as УдалитьЗаказ in 11.5); verify.")
-ERP_2_4 = replace(UT_11_4, name="erp2_4", title="1С:ERP 2.4 / КА 2.4 (inferred)")
+ERP_2_4 = replace(UT_11_4, name="erp2_4", title="1С:ERP 2.4 / КА 2.4")
 
 _BP_OP = "ВидОперации"
 BP_3_0 = Profile(
-    name="bp3_0", title="Бухгалтерия предприятия 3.0 (unverified)", order_set="Document_СчетНаОплатуПокупателю",
+    name="bp3_0", title="Бухгалтерия предприятия 3.0", order_set="Document_СчетНаОплатуПокупателю",
     sources=(
         _incoming("Document_ПоступлениеНаРасчетныйСчет", _BP_OP, ["ОплатаПокупателя"],
                   currency_field="ВалютаДокумента_Key"),
@@ -177,7 +191,7 @@ BP_3_0 = Profile(
 
 _UNF_OP = "ВидОперации"
 UNF = Profile(
-    name="unf", title="Управление нашей фирмой (unverified)", order_set="Document_ЗаказПокупателя",
+    name="unf", title="Управление нашей фирмой", order_set="Document_ЗаказПокупателя",
     sources=(
         _incoming("Document_ПоступлениеНаСчет", _UNF_OP, ["ОтПокупателя"], currency_field="ВалютаДенежныхСредств_Key"),
         _incoming("Document_ПоступлениеВКассу", _UNF_OP, ["ОтПокупателя"], currency_field="ВалютаДенежныхСредств_Key"),
@@ -233,6 +247,21 @@ def metadata_index(metadata_xml: str | bytes) -> dict[str, set[str]]:
                 row_type = ptype[len("Collection("):-1].rsplit(".", 1)[-1]
                 index[f"{set_name}/{prop}"] = set(types.get(row_type, {}))
     return index
+
+
+def missing_optional(metadata_xml: str | bytes, profile: Profile) -> list[str]:
+    """Warnings (not problems): optional names the base does not publish, phrased as the fix."""
+    try:
+        index = metadata_index(metadata_xml)
+    except ET.ParseError:
+        return []
+    out = []
+    for entity, props in profile.optional_requirements().items():
+        if entity not in index or props - index[entity]:
+            out.append(f"{entity} is not published (or lacks {', '.join(sorted(props))}): deals show the total of "
+                       f"the payment documents only, not 1C's own paid total — add it to the OData composition "
+                       f"({profile.title} profile)")
+    return out
 
 
 def check_against_metadata(metadata_xml: str | bytes, profile: Profile = UT_11_5) -> list[str]:

@@ -16,9 +16,11 @@ from install.registry import installed_ids
 
 from . import connection, pipeline_settings, profiles
 
-CONNECTION_KEYS = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days"}
+CONNECTION_KEYS = {"base_url", "username", "password", "profile", "tz", "lookback_days", "interval", "reread_days",
+                   "reconcile_hours"}
 PIPELINE_KEYS = {"gate", "auto_forward"}
-WHOLE_NUMBERS = (("interval", 60), ("lookback_days", 1), ("reread_days", 1))     # key, least value
+WHOLE_NUMBERS = (("interval", 60), ("lookback_days", 1), ("reread_days", 1),
+                 ("reconcile_hours", 1))                                                  # key, least value
 
 
 def connection_values(body: dict, stored: dict) -> dict:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import base64
 import re
 
-from b24app.errors import B24Error
+from b24app.errors import B24Error, said
 from install.registry import NotInstalled, installed_ids
 
-from .create import CreateError
+from . import calendar_sync, rules
+from .create import CreateError, normalise_date
 from .read import NotFound
 
 MAX_PHOTO_BYTES = 2 * 1024 * 1024      # as base64 in JSON it stays under the app's 4 MB request bound
@@ -30,11 +31,11 @@ def photo_file(photo: dict | None, lang: str = "ru") -> list | None:
     try:
         size = len(base64.b64decode(raw, validate=True))
     except ValueError:
-        raise CreateError("the photo is not base64" if lang != "ru" else "фото не в base64") from None
+        raise CreateError(said("the photo is not base64", "фото не в base64")) from None
     if size > MAX_PHOTO_BYTES:
         mb, limit = size / 1024 / 1024, MAX_PHOTO_BYTES // 1024 // 1024
-        raise PhotoTooLarge(f"the photo is {mb:.1f} MB; the limit is {limit} MB" if lang != "ru" else
-                            f"фото {mb:.1f} МБ; можно не больше {limit} МБ")
+        raise PhotoTooLarge(said(f"the photo is {mb:.1f} MB; the limit is {limit} MB",
+                                 f"фото {mb:.1f} МБ; можно не больше {limit} МБ"))
     name = PHOTO_NAME.sub("_", str(photo.get("name") or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")
     return [(name or "photo.jpg")[:100], raw]
 
@@ -47,7 +48,7 @@ def save_result(services, member_id: str, visit_id: int, result: str, comment: s
     call — megabytes of base64 do not belong inside a batch's ``cmd`` query strings."""
     result = str(result or "").strip()
     if not result:
-        raise CreateError("the result is required" if lang != "ru" else "введите результат визита")
+        raise CreateError(said("the result is required", "введите результат визита"))
     file = photo_file(photo, lang)                                  # bad input → nothing written
     v = installed_ids(services.store, member_id).smart_process("visit")
     update = ("crm.item.update", {"entityTypeId": v.entity_type_id, "id": int(visit_id),
@@ -72,7 +73,7 @@ def save_result(services, member_id: str, visit_id: int, result: str, comment: s
 
 def _raise(err: Exception, visit_id) -> None:
     if isinstance(err, B24Error) and err.code == "NOT_FOUND":
-        raise NotFound(f"visit {visit_id} not found")
+        raise NotFound(said(f"visit {visit_id} not found", f"визит {visit_id} не найден"))
     raise err
 
 
@@ -86,8 +87,37 @@ def update_company(services, member_id: str, company_id: int, changes: dict) -> 
         pass
     fields = {allowed[k]: str(val or "")[:2000] for k, val in (changes or {}).items() if k in allowed}
     if not fields:
-        raise CreateError("nothing to change: editable fields are " + ", ".join(sorted(allowed)))
+        raise CreateError(said("nothing to change: editable fields are " + ", ".join(sorted(allowed)),
+                                "нечего менять: можно править поля " + ", ".join(sorted(allowed))))
     if "TITLE" in fields and not fields["TITLE"].strip():
-        raise CreateError("the company name cannot be empty")
+        raise CreateError(said("the company name cannot be empty", "название компании не может быть пустым"))
     services.client(member_id).call("crm.company.update", {"id": int(company_id), "fields": fields})
     return {"id": int(company_id), "changed": sorted(k for k in changes if k in allowed)}
+
+
+def reschedule(services, member_id: str, visit_id: int, when) -> dict:
+    """Move a visit to another date/time from its card: the date field (an Overdue visit goes back to In
+    work — it has a date again), then its calendar event at once (calendar_sync.sync_item). Never into the
+    past (the portal's now) and never a finished visit; bad input → CreateError, nothing written."""
+    v = installed_ids(services.store, member_id).smart_process("visit")
+    zone = rules.settings_of(services.store.kv, member_id).zone
+    when_iso = normalise_date(when, zone)
+    if rules.parse_dt(when_iso, zone) < services.now(zone):
+        raise CreateError(said(f"{when_iso[:16].replace('T', ' ')} is in the past: pick a later time",
+                               f"{when_iso[:16].replace('T', ' ')} уже прошло: выберите время позже"))
+    client = services.client(member_id)
+    try:
+        item = client.call("crm.item.get", {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
+    except B24Error as err:
+        _raise(err, visit_id)
+    key = v.stage_key(item.get("stageId"))
+    if key in ("done", "failed"):
+        raise CreateError(said("a visit that took place (or failed) is not moved: plan a repeat visit instead",
+                               "проведённый или несостоявшийся визит не переносят: запланируйте повторный"))
+    fields = {v.field("visit_date"): when_iso}
+    if key == "overdue":
+        fields["stageId"] = v.stage("in_work")
+    item = client.call("crm.item.update", {"entityTypeId": v.entity_type_id, "id": int(visit_id),
+                                           "fields": fields})["item"]
+    calendar_sync.sync_item(services, member_id, v, item, int(visit_id))
+    return {"id": int(visit_id), "date": item.get(v.field("visit_date")), "stage": v.stage_key(item.get("stageId"))}

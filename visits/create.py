@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from b24app.errors import B24Error
+from b24app.errors import B24Error, said
 from b24app.idempotent import add_once
 from install.registry import NotInstalled, installed_ids
 
@@ -29,11 +29,11 @@ def normalise_date(value, zone) -> str:
     A bare date means 10:00 local — the usual start of a visiting day."""
     s = str(value or "").strip()
     if not s:
-        raise CreateError("the visit date is required")
+        raise CreateError(said("the visit date is required", "укажите дату визита"))
     try:
         d = datetime.fromisoformat(s.replace(" ", "T", 1))
     except ValueError:
-        raise CreateError(f"the visit date {s!r} is not a date") from None
+        raise CreateError(said(f"the visit date {s!r} is not a date", f"«{s}» — не дата")) from None
     if len(s) == 10:
         d = d.replace(hour=10)
     if d.tzinfo is None:
@@ -51,17 +51,19 @@ def create_visit(services, member_id: str, company_id, when, visit_type: str = "
     zone = rules.settings_of(services.store.kv, member_id).zone
     visit_type = visit_type or "planned"
     if visit_type not in VISIT_TYPES:
-        raise CreateError(f"unknown visit type {visit_type!r}")
+        raise CreateError(said(f"unknown visit type {visit_type!r}", f"неизвестный тип визита «{visit_type}»"))
     try:
         company_id = int(company_id)
     except (TypeError, ValueError):
-        raise CreateError(f"company id {company_id!r} is not a number") from None
+        raise CreateError(said(f"company id {company_id!r} is not a number",
+                                f"номер компании «{company_id}» — не число")) from None
     when_iso = normalise_date(when, zone)
     client = services.client(member_id)
     try:
         company = client.call("crm.company.get", {"id": company_id})
     except B24Error as exc:
-        raise CreateError(f"company {company_id} cannot be read: {exc.description or exc.code}") from exc
+        raise CreateError(said(f"company {company_id} cannot be read: {exc.description or exc.code}",
+                                f"компанию {company_id} не удалось прочитать: {exc.description or exc.code}")) from exc
     fields = {"title": title or f"{company.get('TITLE') or company_id}: {when_iso[:10]}",
               "categoryId": v.category_id, "stageId": v.stage(stage), "companyId": company_id,
               "parentId4": company_id, v.field("visit_date"): when_iso,
@@ -94,6 +96,6 @@ def plan_repeat(services, member_id: str, visit_id: int, when, purpose: str | No
                                           {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
     company_id = src.get("companyId") or src.get(v.field("company"))
     if not company_id:
-        raise CreateError(f"visit {visit_id} has no company")
+        raise CreateError(said(f"visit {visit_id} has no company", f"у визита {visit_id} нет компании"))
     return create_visit(services, member_id, company_id, when, "repeat",
                         purpose or src.get(v.field("purpose")), src.get("assignedById"), stage="repeat_visit")

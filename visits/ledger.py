@@ -98,6 +98,13 @@ class VisitsLedger:
                                                       t_calendar.c.item_id == int(item_id))).first()
             return dict(r._mapping) if r else None
 
+    def visit_of_event(self, event_id: int) -> dict | None:
+        """The visit a calendar event of ours stands for (calendar → visit: ONCALENDARENTRYUPDATE)."""
+        with self.engine.connect() as c:
+            r = c.execute(sa.select(t_calendar).where(t_calendar.c.member_id == self.member_id,
+                                                      t_calendar.c.event_id == int(event_id))).first()
+            return dict(r._mapping) if r else None
+
     def link_event(self, item_id: int, event_id: int, owner_id: int | None, date_from: str,
                    content: str | None = None) -> None:
         values = {"event_id": int(event_id), "owner_id": owner_id, "date_from": date_from, "updated_at": _now(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from b24app.errors import B24Error
+from b24app.errors import B24Error, said
 from install.registry import NotInstalled, installed_ids
 
 from . import rules
@@ -136,7 +136,7 @@ def visit_page(services, member_id: str, visit_id: int) -> dict:
                                                                 "id": int(visit_id)})["item"]
     except B24Error as exc:
         if exc.code == "NOT_FOUND":
-            raise NotFound(f"visit {visit_id} not found") from None
+            raise NotFound(said(f"visit {visit_id} not found", f"визит {visit_id} не найден")) from None
         raise
     visit = row(item, v)
     out = {"visit": visit, "company": None, "company_visits": {"planned": [], "past": []}}

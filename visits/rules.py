@@ -8,6 +8,9 @@ they are tested with any clock and the sweep only decides *which* items to ask a
    still be at the client.
 3. ``failed``: after ``overdue_days`` (M, default 5) in *Overdue* (``movedTime``) it goes to the failed
    stage *Visit failed*.
+4. ``draft_to_work``: a *Draft* planned weeks ahead moves to *In work* ``work_days`` (default 7) before its
+   date — seed 001: "Взял в работу — визиты, по которым в течение недели от даты посещения ведется
+   активная работа".
 Per-portal settings live in store.kv under ``visits.*`` keys.
 """
 from __future__ import annotations
@@ -18,12 +21,14 @@ from zoneinfo import ZoneInfo
 
 KV_REPEAT_DAYS = "visits.repeat_days"
 KV_OVERDUE_DAYS = "visits.overdue_days"
+KV_WORK_DAYS = "visits.work_days"               # N days, or OFF: drafts wait for a person
+OFF = "off"
 KV_TZ = "visits.tz"
 KV_SWEEP_SECONDS = "visits.sweep_seconds"
 KV_VISITED_PERIOD = "visits.visited_period"       # "month" | "quarter" | "year" | "<n>d"
 KV_PLAN = "visits.plan"                           # {"<user_id>": visits per month, "default": n}
 
-REPEAT, OVERDUE, FAILED = "repeat_to_work", "overdue", "failed"
+REPEAT, OVERDUE, FAILED, DRAFT = "repeat_to_work", "overdue", "failed", "draft_to_work"
 OPEN_STAGES = ("draft", "in_work", "repeat_visit")
 
 
@@ -32,6 +37,7 @@ class RuleSettings:
     repeat_days: int = 3
     overdue_days: int = 5
     tz: str = "Europe/Moscow"
+    work_days: int | None = 7                    # None: the draft rule is off
 
     @property
     def zone(self) -> ZoneInfo:
@@ -44,8 +50,9 @@ def settings_of(kv, member_id: str) -> RuleSettings:
             return max(0, int(kv.get(member_id, key, default)))
         except (TypeError, ValueError):
             return default
+    work = None if kv.get(member_id, KV_WORK_DAYS) in (OFF, False) else num(KV_WORK_DAYS, 7)
     return RuleSettings(num(KV_REPEAT_DAYS, 3), num(KV_OVERDUE_DAYS, 5),
-                        str(kv.get(member_id, KV_TZ) or "Europe/Moscow"))
+                        str(kv.get(member_id, KV_TZ) or "Europe/Moscow"), work)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,9 @@ def decide(item: dict, now: datetime, cfg: RuleSettings, stage_keys: dict, date_
     if key == "repeat_visit" and visit_at is not None and now >= local_shift(visit_at, -cfg.repeat_days, cfg.zone) \
             and now < day_over(visit_at, cfg.zone):
         return Move(rule=REPEAT, to_key="in_work", **common)
+    if key == "draft" and cfg.work_days is not None and visit_at is not None \
+            and local_shift(visit_at, -cfg.work_days, cfg.zone) <= now < day_over(visit_at, cfg.zone):
+        return Move(rule=DRAFT, to_key="in_work", **common)
     if key == "overdue":
         moved = parse_dt(item.get("movedTime"), cfg.zone)
         if moved is not None and now >= local_shift(moved, cfg.overdue_days, cfg.zone):
@@ -109,6 +119,9 @@ def reason(move: Move, cfg: RuleSettings, lang: str) -> str:
         return (f"b24app: повторный визит вернулся в работу — до даты посещения осталось не больше "
                 f"{cfg.repeat_days} дн.") if ru else \
             f"b24app: repeat visit moved back to In work — the visit date is {cfg.repeat_days} day(s) away or less."
+    if move.rule == DRAFT:
+        return (f"b24app: черновик взят в работу — до даты посещения осталось не больше {cfg.work_days} дн."
+                if ru else f"b24app: draft moved to In work — the visit date is {cfg.work_days} day(s) away or less.")
     if move.rule == OVERDUE:
         return "b24app: дата посещения прошла, а результат не внесён — посещение просрочено." if ru else \
             "b24app: the visit date has passed without a result — the visit is overdue."

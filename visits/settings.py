@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 
 from . import rules
 
@@ -19,7 +19,8 @@ MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
 PERIODS = ("month", "quarter", "year")
 MAX_PERIOD_DAYS = 3660
-DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365)}
+DAY_LIMITS = {"repeat_days": (rules.KV_REPEAT_DAYS, 0, 365), "overdue_days": (rules.KV_OVERDUE_DAYS, 1, 365),
+              "work_days": (rules.KV_WORK_DAYS, 0, 365)}
 KEYS = {"popup_fields", "visited_period", "route_starts", *DAY_LIMITS}
 
 
@@ -36,17 +37,20 @@ def check_period(value) -> str:
             return p
         except ValueError:
             pass
-    raise SettingsError(f"period {p!r} is not one of month, quarter, year, <n>d (1–{MAX_PERIOD_DAYS}) or YYYY-MM")
+    raise SettingsError(said(f"period {p!r} is not one of month, quarter, year, <n>d (1–{MAX_PERIOD_DAYS}) or YYYY-MM",
+                             f"период {p!r}: нужен month, quarter, year, <n>d (1–{MAX_PERIOD_DAYS}) или ГГГГ-ММ"))
 
 
 def check_days(name: str, value) -> int:
     """``repeat_days`` 0…365 (0: on the visit day), ``overdue_days`` 1…365; whole numbers only."""
     _key, lo, hi = DAY_LIMITS[name]
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise SettingsError(f"{name} must be a whole number of days {lo}–{hi}, got {value!r}")
+        raise SettingsError(said(f"{name} must be a whole number of days {lo}–{hi}, got {value!r}",
+                                 f"{name}: нужно целое число дней {lo}–{hi}, а не {value!r}"))
     n = int(str(value).strip())
     if not lo <= n <= hi:
-        raise SettingsError(f"{name} must be a whole number of days {lo}–{hi}, got {n}")
+        raise SettingsError(said(f"{name} must be a whole number of days {lo}–{hi}, got {n}",
+                                 f"{name}: нужно целое число дней {lo}–{hi}, а не {n}"))
     return n
 
 
@@ -71,11 +75,13 @@ def route_start(kv, member_id: str, user_id) -> tuple[float, float] | None:
 def check_route_starts(value, current: dict) -> dict:
     """``{user id: [lat, lon] | "lat,lon" | null}`` merged into ``current`` (null removes a start)."""
     if not isinstance(value, dict):
-        raise SettingsError('route_starts must be an object {"<user id>": [lat, lon] or null}')
+        raise SettingsError(said('route_starts must be an object {"<user id>": [lat, lon] or null}',
+                                 'route_starts: нужен объект {"<id пользователя>": [широта, долгота] или null}'))
     out = dict(current)
     for k, v in value.items():
         if not str(k).isdigit() or int(k) <= 0:
-            raise SettingsError(f"route_starts: {k!r} is not a user id")
+            raise SettingsError(said(f"route_starts: {k!r} is not a user id",
+                                     f"route_starts: {k!r} — не id пользователя"))
         if v is None:
             out.pop(str(int(k)), None)
             continue
@@ -85,9 +91,11 @@ def check_route_starts(value, current: dict) -> dict:
             if len(parts) != 2:
                 raise ValueError
         except (TypeError, ValueError, IndexError, KeyError):
-            raise SettingsError(f"route_starts.{k}: [lat, lon] expected, got {v!r}") from None
+            raise SettingsError(said(f"route_starts.{k}: [lat, lon] expected, got {v!r}",
+                                     f"route_starts.{k}: нужны [широта, долгота], а не {v!r}")) from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise SettingsError(f"route_starts.{k}: {lat}, {lon} is outside lat −90…90, lon −180…180")
+            raise SettingsError(said(f"route_starts.{k}: {lat}, {lon} is outside lat −90…90, lon −180…180",
+                                     f"route_starts.{k}: {lat}, {lon} вне пределов: широта −90…90, долгота −180…180"))
         out[str(int(k))] = [lat, lon]
     return out
 
@@ -117,23 +125,28 @@ def current(services, member_id: str) -> dict:
     kv = services.store.kv
     cfg = rules.settings_of(kv, member_id)
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
-            "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days,
+            "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days, "work_days": cfg.work_days,
             "route_starts": route_starts(kv, member_id), "company_fields": company_fields(services.client(member_id))}
 
 
 def save(services, member_id: str, body: dict) -> dict:
     """Validate everything first, then write: a bad value leaves every setting as it was."""
     if not isinstance(body, dict) or not (KEYS & set(body)):
-        raise SettingsError("send popup_fields (a list of company field codes), visited_period, repeat_days, "
-                            "overdue_days and/or route_starts")
+        raise SettingsError(said("send popup_fields (a list of company field codes), visited_period, repeat_days, "
+                                 "overdue_days and/or route_starts",
+                                 "передайте popup_fields (список кодов полей компании), visited_period, repeat_days, "
+                                 "overdue_days и/или route_starts"))
     unknown = sorted(set(body) - KEYS)
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(unknown)} (allowed: {', '.join(sorted(KEYS))})")
+        raise SettingsError(said(f"unknown setting(s): {', '.join(unknown)} (allowed: {', '.join(sorted(KEYS))})",
+                                 f"неизвестные настройки: {', '.join(unknown)} (можно: {', '.join(sorted(KEYS))})"))
     kv = services.store.kv
     writes = {}
     for name, (key, _lo, _hi) in DAY_LIMITS.items():
         if name in body:
-            writes[key] = check_days(name, body[name])
+            # the draft rule may be switched off (null): drafts then wait for a person
+            off = name == "work_days" and body[name] in (None, "off")
+            writes[key] = rules.OFF if off else check_days(name, body[name])
     if "route_starts" in body:
         writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id))
     if "visited_period" in body:
@@ -141,14 +154,17 @@ def save(services, member_id: str, body: dict) -> dict:
     if "popup_fields" in body:
         codes = body["popup_fields"]
         if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
-            raise SettingsError("popup_fields must be a list of company field codes, e.g. [\"ADDRESS\", \"PHONE\"]")
+            raise SettingsError(said('popup_fields must be a list of company field codes, e.g. ["ADDRESS", "PHONE"]',
+                                     'popup_fields: нужен список кодов полей компании, например ["ADDRESS", "PHONE"]'))
         codes = list(dict.fromkeys(c.strip() for c in codes))
         if len(codes) > MAX_POPUP_FIELDS:
-            raise SettingsError(f"a popup shows at most {MAX_POPUP_FIELDS} fields, got {len(codes)}")
+            raise SettingsError(said(f"a popup shows at most {MAX_POPUP_FIELDS} fields, got {len(codes)}",
+                                     f"в карточке на карте не больше {MAX_POPUP_FIELDS} полей, а выбрано {len(codes)}"))
         known = {f["code"]: f for f in company_fields(services.client(member_id))}
         unknown = [c for c in codes if c not in known]
         if unknown:
-            raise SettingsError("not company fields of this portal: " + ", ".join(unknown))
+            raise SettingsError(said("not company fields of this portal: " + ", ".join(unknown),
+                                     "это не поля компании на этом портале: " + ", ".join(unknown)))
         writes[KV_POPUP_FIELDS] = [{k: v for k, v in known[c].items() if k != "type"} for c in codes]
     for key, value in writes.items():
         kv.set(member_id, key, value)

@@ -1,6 +1,6 @@
 """The periodic sweep that applies visits/rules.py to a portal's visits — incremental and batched.
 
-Reading: three ``crm.item.list`` queries (one per rule) through ``list_all`` (⌈N/2500⌉+1 calls each),
+Reading: four ``crm.item.list`` queries (one per rule) through ``list_all`` (⌈N/2500⌉+1 calls each),
 each bounded to items that *can* change since the last sweep: the rule's stage, the date range that
 became due since the previous sweep's bound, OR ``>updatedTime`` the previous read (minus an overlap) —
 items a person changed since. Writing: ``crm.item.update`` + ``crm.timeline.comment.add`` per move via
@@ -50,8 +50,11 @@ def _queries(v, cfg: rules.RuleSettings, now: datetime, state: dict) -> tuple[li
     """(rule, filter) per rule and the new bounds. Without a previous state the whole due range is read."""
     date_f = v.field("visit_date")
     hi = {"repeat": _iso(rules.local_shift(now, cfg.repeat_days, cfg.zone)),
+          "draft": _iso(rules.local_shift(now, cfg.work_days or 0, cfg.zone)),
           "overdue": _iso(rules.local_shift(rules.day_over(now, cfg.zone), -1, cfg.zone)),   # local midnight today
           "failed": _iso(rules.local_shift(now, -cfg.overdue_days, cfg.zone))}
+    if cfg.work_days is None:
+        hi.pop("draft")                  # switched on later, its first sweep reads the whole due range
     wm = state.get("wm")
 
     def since(key: str, field_name: str, op: str) -> dict:
@@ -72,6 +75,9 @@ def _queries(v, cfg: rules.RuleSettings, now: datetime, state: dict) -> tuple[li
         ("failed", {**base, "stageId": v.stage("overdue"), "<=movedTime": hi["failed"],
                     **since("failed", "movedTime", ">")}),
     ]
+    if cfg.work_days is not None:                                   # the draft rule may be switched off
+        out.append(("draft", {**base, "stageId": v.stage("draft"), f"<={date_f}": hi["draft"],
+                              **since("draft", date_f, ">")}))
     return out, hi
 
 

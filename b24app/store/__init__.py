@@ -3,11 +3,19 @@
 Opening runs the Alembic migrations to head under a lock, so two processes opening a fresh
 database do not race: PostgreSQL takes a transaction-level advisory lock; SQLite transactions are
 all ``BEGIN IMMEDIATE`` (one writer, others wait ``busy_timeout``), and DDL is transactional on both.
+
+Hot path (issue 19, ``bench/events_ingest.py``): a SQLite file's transactions also queue on a lock in this
+process before ``BEGIN IMMEDIATE``, so threads of one process wait for each other without SQLite's busy
+handler (which sleeps in steps of up to 100 ms: the p99 of a busy endpoint); ``busy_timeout`` is then only
+for other processes and is short. PostgreSQL connections come from a pool without a pre-ping per checkout
+(a round trip per request); a connection the server dropped fails once, the pool is invalidated, and the
+inbox's ``put`` retries that once.
 """
 from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -25,15 +33,18 @@ __all__ = ["open_store", "create_engine", "migrate", "Store", "Portal", "PortalS
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x6224A99     # any constant; the same in every process of this app
-SQLITE_BUSY_MS = 30_000
+SQLITE_BUSY_MS = 5_000
+SQLITE_LOCK_SECONDS = 30.0          # a transaction left open longer than this in one process is a bug
+PG_POOL = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800, "pool_pre_ping": False}
 
 
 def create_engine(url: str) -> sa.Engine:
     """An engine tuned per backend: SQLite gets WAL, busy_timeout and BEGIN IMMEDIATE (so a reader
-    that later writes can never hit SQLITE_BUSY mid-transaction); PostgreSQL gets pre-ping."""
+    that later writes can never hit SQLITE_BUSY mid-transaction) behind this process's own lock;
+    PostgreSQL gets a pool without pre-ping."""
     u = sa.engine.make_url(url)
     if u.get_backend_name() != "sqlite":
-        return sa.create_engine(u, pool_pre_ping=True, future=True)
+        return sa.create_engine(u, future=True, **PG_POOL)
     memory = u.database in (None, "", ":memory:")
     kw: dict = {"connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000}}
     if memory:
@@ -50,10 +61,26 @@ def create_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    lock = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not lock.acquire(timeout=SQLITE_LOCK_SECONDS):
+            raise sqlite3.OperationalError("database is locked (by this process)")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+        conn.info["b24_lock"] = conn.info.get("b24_lock", 0) + 1
 
+    def _on_end(conn):
+        held = conn.info.pop("b24_lock", 0)
+        for _ in range(held):
+            lock.release()
+
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)
     return engine
 
 

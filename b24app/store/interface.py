@@ -54,6 +54,12 @@ class PortalStore(ABC):
     @abstractmethod
     def get(self, member_id: str) -> Portal | None: ...
 
+    def get_cached(self, member_id: str, fresh: bool = False) -> Portal | None:
+        """``get`` for the hot path (every event and robot call): an implementation may answer from a
+        per-process copy as long as a change of ``token_version`` or ``status`` is seen within seconds;
+        ``fresh`` reads the database and renews the copy."""
+        return self.get(member_id)
+
     @abstractmethod
     def upsert(self, portal: Portal) -> Portal:
         """Install / re-install: writes every field, bumps token_version, keeps installed_at."""
@@ -91,8 +97,10 @@ class Inbox(ABC):
         same key makes a new item — for keys that recur for genuine later changes (online events)."""
 
     @abstractmethod
-    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
-        """Pending items (and items whose lease ran out), each given to exactly one claimer."""
+    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60,
+              per_portal: int = 10) -> list[InboxItem]:
+        """Pending items (and items whose lease ran out), each given to exactly one claimer: robots and
+        lifecycle first, then the portals in turn, at most ``per_portal`` of one portal in flight."""
 
     @abstractmethod
     def renew(self, item_id: int, *, owner: str, lease_seconds: float = 60) -> bool:

@@ -8,7 +8,7 @@ is ``BEGIN IMMEDIATE``, see ``__init__``) — and both re-check the claim condit
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -58,14 +58,45 @@ def _item(row) -> InboxItem:
     return InboxItem(**{k: m[k] for k in _ITEM_FIELDS})
 
 
+PORTAL_CACHE_SECONDS = 2.0     # how long a process trusts its copy before asking (token_version, status)
+
+
 class SQLPortalStore(PortalStore):
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        self._cached: dict[str, tuple[float, Portal]] = {}
+        self._stamp = sa.select(t_portals.c.token_version, t_portals.c.status).where(
+            t_portals.c.member_id == sa.bindparam("m"))
 
     def get(self, member_id: str) -> Portal | None:
         with self.engine.connect() as c:
             row = c.execute(sa.select(t_portals).where(t_portals.c.member_id == member_id)).first()
         return _portal(row) if row else None
+
+    def get_cached(self, member_id: str, fresh: bool = False) -> Portal | None:
+        """The portal from this process's copy (opened secrets included): trusted for
+        ``PORTAL_CACHE_SECONDS``, then kept only while its ``token_version`` and ``status`` are still the
+        stored ones (a small query, nothing to decrypt). Every write through this store drops the copy;
+        a re-install elsewhere bumps ``token_version``. A copy, so callers cannot change the cached one."""
+        now = time.monotonic()
+        hit = None if fresh else self._cached.get(member_id)
+        if hit is not None and now - hit[0] < PORTAL_CACHE_SECONDS:
+            return replace(hit[1])
+        if hit is not None:
+            with self.engine.connect() as c:
+                stamp = c.execute(self._stamp, {"m": member_id}).first()
+            if stamp is not None and tuple(stamp) == (hit[1].token_version, hit[1].status):
+                self._cached[member_id] = (now, hit[1])
+                return replace(hit[1])
+        portal = self.get(member_id)
+        if portal is None:
+            self._cached.pop(member_id, None)
+        else:
+            self._cached[member_id] = (now, portal)
+        return replace(portal) if portal is not None else None
+
+    def _drop(self, member_id: str) -> None:
+        self._cached.pop(member_id, None)
 
     def list(self) -> list[Portal]:
         with self.engine.connect() as c:
@@ -82,11 +113,13 @@ class SQLPortalStore(PortalStore):
         changed = {k: ins.excluded[k] for k in values if k not in ("member_id", "installed_at", "token_version")}
         changed["token_version"] = t_portals.c.token_version + 1   # new tokens: outstanding CAS must fail
         stmt = ins.on_conflict_do_update(index_elements=[t_portals.c.member_id], set_=changed)
+        self._drop(portal.member_id)
         with self.engine.begin() as c:
             c.execute(stmt)
         return self.get(portal.member_id)
 
     def set_status(self, member_id: str, status: str) -> None:
+        self._drop(member_id)
         with self.engine.begin() as c:
             c.execute(sa.update(t_portals).where(t_portals.c.member_id == member_id)
                       .values(status=status, updated_at=_now()))
@@ -115,6 +148,7 @@ class SQLPortalStore(PortalStore):
                         expires_at=expires_at,
                         token_version=p.token_version + 1, refresh_owner=None, refresh_lease_until=None,
                         updated_at=_now()))
+        self._drop(member_id)
         with self.engine.begin() as c:
             return c.execute(stmt).rowcount == 1
 
@@ -142,6 +176,7 @@ class SQLPortalStore(PortalStore):
         return done
 
     def forget(self, member_id: str) -> None:
+        self._drop(member_id)
         """Deletes from every table that has a ``member_id`` column — including tables added by later
         migrations of other packages — so a CLEAN uninstall leaves nothing behind (reference §1.4)."""
         with self.engine.begin() as c:
@@ -152,30 +187,55 @@ class SQLPortalStore(PortalStore):
                     c.execute(sa.delete(table).where(table.c.member_id == member_id))
 
 
+# Kinds a person or the portal is waiting on right now (a robot holds the portal's automation; the app's own
+# install and lifecycle checks): claimed before any domain's bulk work. ONAPP* events likewise (by name).
+URGENT_KINDS = ("robot", "app", "lifecycle")
+PER_PORTAL_IN_FLIGHT = 10
+
+
 class SQLInbox(Inbox):
     def __init__(self, engine: sa.Engine, clock=time.time):
         self.engine = engine
+        self._put_stmts = None
         self.clock = clock          # leases and retry times (tests may move it)
 
     def put(self, member_id: str, kind: str, name: str, payload: dict, dedup_key: str, *,
             while_pending: bool = False) -> bool:
+        """One transaction in the common case (a new event): INSERT … ON CONFLICT DO NOTHING RETURNING id.
+        The statements are built once per store, so the hot path only binds values."""
         now = _now()
         i = t_inbox.c
-        ins = (_insert(self.engine, t_inbox)
-               .values(member_id=member_id, kind=kind, name=name, payload=payload, dedup_key=dedup_key,
-                       status="pending", attempts=0, available_at=0.0, created_at=now, updated_at=now)
-               .on_conflict_do_nothing(index_elements=[i.member_id, i.dedup_key])
-               .returning(i.id))     # rowcount is unreliable here (-1 with an implicit RETURNING)
-        held = sa.select(i.id, i.status).where(i.member_id == member_id, i.dedup_key == dedup_key)
-        if self.engine.dialect.name == "postgresql":
-            held = held.with_for_update()
+        if self._put_stmts is None:
+            ins = (_insert(self.engine, t_inbox)
+                   .values(member_id=sa.bindparam("m"), kind=sa.bindparam("kind"), name=sa.bindparam("name"),
+                           payload=sa.bindparam("payload", type_=t_inbox.c.payload.type),
+                           dedup_key=sa.bindparam("key"), status="pending", attempts=0, available_at=0.0,
+                           created_at=sa.bindparam("now", type_=t_inbox.c.created_at.type),
+                           updated_at=sa.bindparam("now", type_=t_inbox.c.updated_at.type))
+                   .on_conflict_do_nothing(index_elements=[i.member_id, i.dedup_key])
+                   .returning(i.id))     # rowcount is unreliable here (-1 with an implicit RETURNING)
+            held = sa.select(i.id, i.status).where(i.member_id == sa.bindparam("m"), i.dedup_key == sa.bindparam("key"))
+            if self.engine.dialect.name == "postgresql":
+                held = held.with_for_update()
+            self._put_stmts = (ins, held)
+        ins, held = self._put_stmts
+        args = {"m": member_id, "kind": kind, "name": name, "payload": payload, "key": dedup_key, "now": now}
+        try:
+            return self._put(ins, held, args, dedup_key, while_pending)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:     # the server dropped a pooled connection (no pre-ping)
+                raise
+            return self._put(ins, held, args, dedup_key, while_pending)
+
+    def _put(self, ins, held, args: dict, dedup_key: str, while_pending: bool) -> bool:
+        i = t_inbox.c
         for _ in range(5):          # a concurrent put may retire the row we saw: look again
             with self.engine.begin() as c:
-                if c.execute(ins).first() is not None:
+                if c.execute(ins, args).first() is not None:
                     return True
                 if not while_pending:
                     return False
-                row = c.execute(held).first()
+                row = c.execute(held, args).first()
                 if row is None:
                     continue
                 if row.status == "pending":
@@ -184,7 +244,7 @@ class SQLInbox(Inbox):
                 # so this delivery becomes a new item.
                 c.execute(sa.update(t_inbox).where(i.id == row.id, i.dedup_key == dedup_key)
                           .values(dedup_key=f"{dedup_key}#{row.id}"))
-                if c.execute(ins).first() is not None:
+                if c.execute(ins, args).first() is not None:
                     return True
         return False
 
@@ -193,22 +253,40 @@ class SQLInbox(Inbox):
         return sa.or_(sa.and_(i.status == "pending", i.available_at <= now),
                       sa.and_(i.status == "working", i.lease_until < now))   # a crashed worker's lease ran out
 
-    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60) -> list[InboxItem]:
+    def claim(self, owner: str, limit: int = 20, lease_seconds: float = 60,
+              per_portal: int = PER_PORTAL_IN_FLIGHT) -> list[InboxItem]:
+        """Fair, not oldest-first: robots and the app's lifecycle before bulk domain events, then one item
+        of each portal in turn (a portal importing 100,000 deals waits its turn like the others), and at
+        most ``per_portal`` items of one portal in flight across every worker — its handlers share that
+        portal's 2 req/s anyway, so more in flight only holds other portals back."""
         now = self.clock()
         i = t_inbox.c
-        pick = sa.select(i.id).where(self._ready(now)).order_by(i.id).limit(limit)
-        if self.engine.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+        urgent = sa.or_(i.kind.in_(URGENT_KINDS), i.name.like("ONAPP%"))
+        prio = sa.case((urgent, 0), else_=1).label("prio")
+        busy = (sa.select(i.member_id, sa.func.count().label("n"))
+                .where(i.status == "working", i.lease_until >= now).group_by(i.member_id).subquery("busy"))
+        ready = (sa.select(i.id, i.member_id, prio,
+                           sa.func.row_number().over(partition_by=i.member_id, order_by=(prio, i.id)).label("rn"))
+                 .where(self._ready(now)).subquery("ready"))
+        room = per_portal - sa.func.coalesce(busy.c.n, 0)
+        pick = (sa.select(ready.c.id).select_from(ready.outerjoin(busy, busy.c.member_id == ready.c.member_id))
+                .where(ready.c.rn <= room).order_by(ready.c.prio, ready.c.rn, ready.c.id).limit(limit))
         with self.engine.begin() as c:
-            ids = list(c.execute(pick).scalars())
-            if not ids:
+            order = {row_id: n for n, row_id in enumerate(c.execute(pick).scalars())}
+            if not order:
                 return []
+            ids = list(order)
+            if self.engine.dialect.name == "postgresql":    # a row another claimer holds is skipped
+                ids = list(c.execute(sa.select(i.id).where(i.id.in_(ids)).with_for_update(skip_locked=True))
+                           .scalars())
+                if not ids:
+                    return []
             c.execute(sa.update(t_inbox).where(i.id.in_(ids), self._ready(now))
                       .values(status="working", owner=owner, lease_until=now + lease_seconds,
                               attempts=i.attempts + 1, updated_at=_now()))
             rows = c.execute(sa.select(t_inbox).where(i.id.in_(ids), i.owner == owner,
-                                                      i.lease_until == now + lease_seconds).order_by(i.id))
-            return [_item(r) for r in rows]
+                                                      i.lease_until == now + lease_seconds))
+            return sorted((_item(r) for r in rows), key=lambda item: order[item.id])
 
     def _mine(self, item_id: int, owner: str):
         i = t_inbox.c

@@ -56,3 +56,11 @@ kv = sa.Table(
     sa.Column("value", sa.JSON),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
 )
+
+# Shared leaky buckets (b24app/throttle.py SqlThrottle): one row per limited name (a portal's member_id),
+# the bucket's "theoretical arrival time" — every process of the deployment draws from the same row.
+rate_buckets = sa.Table(
+    "rate_buckets", metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("tat", sa.Float, nullable=False),
+)

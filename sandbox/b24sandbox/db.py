@@ -32,6 +32,7 @@ class Table:
         self.version = 0                       # bumped by every insert/delete (the id index follows it)
         self.data_version = 0                  # bumped by every write, in-place updates included (touch)
         self._index: tuple | None = None
+        self._dates: dict[str, tuple] = {}
 
     def insert(self, row: dict, id_key: str = "ID") -> int:
         rid = self.next_id
@@ -76,6 +77,18 @@ class Table:
         self._index = (stamp, index)
         return index
 
+    def date_index(self, field: str, parse) -> tuple[list, list[dict]]:
+        """(keys, rows) sorted by the parsed ``field`` (rows without a value left out): the secondary index
+        a portal keeps on DATE_MODIFY. Rebuilt after any write (``data_version``)."""
+        cached = self._dates.get(field)
+        if cached is not None and cached[0] == self.data_version:
+            return cached[1], cached[2]
+        pairs = [(parse(r.get(field)), r) for r in self.rows.values()]
+        pairs = sorted(((k.timestamp(), r) for k, r in pairs if k is not None), key=lambda p: p[0])
+        keys, rows = [k for k, _ in pairs], [r for _, r in pairs]
+        self._dates[field] = (self.data_version, keys, rows)
+        return keys, rows
+
     def __iter__(self) -> Iterator[dict]:
         return iter(list(self.rows.values()))
 
@@ -105,6 +118,10 @@ class PortalDB:
     calendar_sections: Table = field(default_factory=lambda: Table("calendar_section"))
     tasks: Table = field(default_factory=lambda: Table("task"))
     notifications: Table = field(default_factory=lambda: Table("im_notify"))
+    product_sections: Table = field(default_factory=lambda: Table("iblock_section"))    # crm.productsection.*
+    products: Table = field(default_factory=lambda: Table("iblock_element"))            # crm.product.*
+    product_rows: Table = field(default_factory=lambda: Table("crm_product_row"))       # crm.item.productrow.*
+    catalog_id: int = 25          # the CRM product catalog's iblock id (crm.catalog.list)
     placements: dict = field(default_factory=dict)        # binding id -> {id, client_id, placement, handler, …}
     robots: dict = field(default_factory=dict)            # (client_id, CODE) -> robot/activity dict
     robot_calls: list = field(default_factory=list)       # RobotCall records (robots.py)

@@ -29,6 +29,28 @@ _DT_MEMO: dict[str, Any] = {}
 _SORT_MEMO: dict[str, Any] = {}
 _NEGATIVE = ("!", "!=", "!@", "!%", "!=%", "!%=")
 _CMP = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+INDEXED_DATES = ("DATE_MODIFY",)       # b_crm_deal & co. carry an index on DATE_MODIFY; we keep one too
+_cost = threading.local()
+
+
+# --- what a call costs the portal's database --------------------------------------------------------------
+def examined(rows: int) -> None:
+    """Count rows the portal's database would have read for this call (``calls.call_method`` turns them
+    into operating time): a COUNT reads every candidate row, an offset page reads the rows it skips."""
+    _cost.rows = getattr(_cost, "rows", 0) + int(rows)
+
+
+@contextmanager
+def costing() -> Iterator[list]:
+    """Rows examined inside this scope (one method call; nested calls keep their own count)."""
+    prev = getattr(_cost, "rows", 0)
+    _cost.rows = 0
+    out = [0]
+    try:
+        yield out
+    finally:
+        out[0] = _cost.rows
+        _cost.rows = prev
 
 
 class FieldGetter:
@@ -234,6 +256,7 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
     preds: list[Callable[[dict], bool]] = []
     id_preds: list[Callable[[dict], bool]] = []          # AND checks these first: cheap, and often decisive
     bounds: list[tuple[str, float]] = []
+    dates: list[tuple[str, str, Any]] = []               # (field, op, datetime): an index range to read
     for key, value in filt.items():
         if str(key).lower() == "logic":
             continue
@@ -258,6 +281,8 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
                 bounds.append(("never", 0.0))      # ``> None`` is false for every row (filters._test)
             elif is_id and nb is not None and nb == nb:
                 bounds.append((op, nb))
+            elif isinstance(getter, FieldGetter) and getter.key in INDEXED_DATES and to_dt(b) is not None:
+                dates.append((getter.key, op, to_dt(b)))
     preds = id_preds + preds
     if not preds:
         return _true
@@ -270,7 +295,7 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
         return pred
     if len(preds) == 1:
         pred = preds[0]
-        if bounds and _top:
+        if (bounds or dates) and _top:
             single = pred
 
             def pred(row):                     # a fresh function to carry the attribute
@@ -285,6 +310,8 @@ def compile_filter(filt: Any, resolve, on_unknown: Callable[[str], None] | None 
             return True
     if bounds and _top:
         pred.id_bounds = bounds
+    if dates and _top:
+        pred.date_bounds = dates
     return pred
 
 
@@ -300,9 +327,9 @@ def restrict(pred, allowed):
     else:
         def both(row):
             return allowed(row) and pred(row)
-    bounds = getattr(pred, "id_bounds", None)
-    if bounds:
-        both.id_bounds = bounds
+    for attr in ("id_bounds", "date_bounds"):
+        if getattr(pred, attr, None):
+            setattr(both, attr, getattr(pred, attr))
     return both
 
 
@@ -366,27 +393,38 @@ def query_key(*parts: Any) -> str:
 def select_table(table, pred, order: list, offset: int, limit: int, count: bool, cache_key: str | None = None
                  ) -> tuple[list[dict], int | None]:
     """``select_rows`` over a ``db.Table``: rows outside a top-level ID bound are never looked at (they
-    cannot match), and ``ORDER ID ASC`` over the ascending index is already in order. With ``cache_key``
-    inside ``result_cache()`` the matched rows are reused while the table's data is unchanged."""
+    cannot match), a top-level ``DATE_MODIFY`` bound reads only its range of the table's date index, and
+    ``ORDER ID ASC`` over the ascending index is already in order. With ``cache_key`` inside
+    ``result_cache()`` the matched rows are reused while the table's data is unchanged.
+
+    Cost, as the portal's database pays it (``examined``): an offset page (``start`` ≥ 0) COUNTs every
+    candidate row and then reads the rows it skips; a keyset page (``start=-1``, ORDER ID ASC) reads the
+    candidate rows up to its 50th match. The sandbox's own shortcuts (the result cache) do not discount it."""
     index = table.id_index()
     if index is None:
+        examined(len(table.rows) + (offset + limit if count else 0))
         return select_rows(table.rows.values(), pred, order, offset, limit, count)
     ids, rows = index
+    dates = getattr(pred, "date_bounds", None)
+    if dates:
+        ids, rows = _date_candidates(table, dates)
     id_asc = _is_id_asc(order)
     cache = getattr(_scope, "cache", None) if cache_key is not None else None
     if cache is not None and not (id_asc and not count):
         stamp = (table.data_version, table.version, len(table.rows))
         hit = cache.get(cache_key)
         if hit is not None and hit[0] is table and hit[1] == stamp:
-            matched = hit[2]
+            matched, scanned = hit[2], hit[3]
         else:
-            matched = _matched(rows, ids, pred, order, id_asc)
-            cache[cache_key] = (table, stamp, matched)
+            matched, scanned = _matched(rows, ids, pred, order, id_asc)
+            cache[cache_key] = (table, stamp, matched, scanned)
+        examined(scanned + (offset + limit if count else 0))
         return matched[offset:offset + limit], (len(matched) if count else None)
     lo, hi = _range(ids, getattr(pred, "id_bounds", ()))
     if id_asc and not count:
         out = []
         skip = offset
+        i = lo
         for i in range(lo, hi):
             row = rows[i]
             if pred(row):
@@ -396,15 +434,30 @@ def select_table(table, pred, order: list, offset: int, limit: int, count: bool,
                 out.append(row)
                 if len(out) >= limit:
                     break
+        examined(i - lo + 1 if hi > lo else 0)
         return out, None
-    matched = _matched(rows, ids, pred, order, id_asc)
+    matched, scanned = _matched(rows, ids, pred, order, id_asc)
+    examined(scanned + (offset + limit if count else 0))
     total = len(matched) if count else None
     return matched[offset:offset + limit], total
 
 
-def _matched(rows: list, ids: list, pred, order: list, id_asc: bool) -> list:
+def _date_candidates(table, dates) -> tuple[list, list]:
+    """The rows inside every date bound, from the table's sorted date index, back in id order."""
+    picked = None
+    for field, op, bound in dates:
+        keys, by_date = table.date_index(field, dt_of)
+        lo, hi = _range(keys, [(op, bound.timestamp())])
+        ids = {r["ID"] for r in by_date[lo:hi]}
+        picked = ids if picked is None else picked & ids
+    rows = sorted((table.rows[i] for i in picked or ()), key=lambda r: r["ID"])
+    return [r["ID"] for r in rows], rows
+
+
+def _matched(rows: list, ids: list, pred, order: list, id_asc: bool) -> tuple[list, int]:
+    """(matching rows in order, how many candidate rows were read for them)."""
     lo, hi = _range(ids, getattr(pred, "id_bounds", ()))
     matched = [r for r in rows[lo:hi] if pred(r)] if pred is not _true else rows[lo:hi]
     if not (id_asc and (not order or isinstance(order[0][1], FieldGetter) and order[0][1].key == "ID")):
         _sort(matched, order)
-    return matched
+    return matched, hi - lo

@@ -25,6 +25,10 @@ class PortalSettings:
     plan: str = "standard"
     rate_limit: bool = True
     operating_limit: float = 480.0      # seconds per app×method over 10 minutes (docs' worked example)
+    # Modeled database time per row a list examines (COUNT of an offset page, the rows it skips, the rows a
+    # keyset page reads): what makes offset paging and unindexed filters cost more on a big portal. 2 µs a
+    # row is this sandbox's assumption (a COUNT over 1M deals ≈ 2 s), not a documented figure; 0 = off.
+    row_cost: float = 2e-6
     event_delay: float = 0.0            # extra delay before each online event POST (the queue is not instant)
     webhook_scope: list[str] | None = None   # None = every scope
     # feature.get answers (methods/features.py); rest_offline_extended off = event.offline.get clear=0 refused

@@ -116,6 +116,7 @@ def live_app(cloud, portal, store_url):
     cloud.register_app(CLIENT_ID, CLIENT_SECRET, handler_url=url + "/app", install_url=url + "/install")
     live = LiveApp(url=url, app=app, services=app.extensions["b24"], settings=settings, cloud=cloud,
                    client_id=CLIENT_ID, client_secret=CLIENT_SECRET, _servers=[server])
+    live.services.clock = cloud.clock.now          # the portal's time is the app's "now" (booking rules)
     yield live
     server.shutdown()
     server.server_close()

@@ -3,6 +3,8 @@ read by ``Settings.from_env`` into a field, README lists every variable ``from_e
 module reads ``os.environ``."""
 from __future__ import annotations
 
+import pytest
+
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -31,6 +33,9 @@ VALUES = {
     "B24APP_OSRM_URL": ("http://osrm.local:5000", "osrm_url", "http://osrm.local:5000"),
     "B24APP_MANIFEST": ("/etc/b24app/app.json", "manifest", "/etc/b24app/app.json"),
     "B24APP_DOMAINS": ("install,maps", "domains", "install,maps"),
+    "B24APP_INBOX_PER_PORTAL": ("4", "inbox_per_portal", 4),
+    "B24APP_REDIS_URL": ("redis://127.0.0.1:6379/0", "redis_url", "redis://127.0.0.1:6379/0"),
+    "B24APP_METRICS_TOKEN": ("m-tok", "metrics_token", "m-tok"),
 }
 
 
@@ -62,6 +67,12 @@ def test_defaults_without_environment():
     assert s.geocoder_min_interval == 1.0 and s.osrm_url == "" and s.manifest == "" and s.encryption_keys == ""
     assert Settings.from_env({"B24APP_ENCRYPTION_KEY": "old"}).encryption_keys == "old"
     assert {f.name for f in fields(Settings)} >= {name for _, name, _ in VALUES.values()}
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "ten", "2.5"])
+def test_a_bad_number_is_refused_naming_the_variable(bad):
+    with pytest.raises(ValueError, match="B24APP_INBOX_PER_PORTAL must be a whole number of at least 1"):
+        Settings.from_env({"B24APP_INBOX_PER_PORTAL": bad})
 
 
 def test_no_module_but_config_reads_the_environment():

@@ -22,13 +22,14 @@ from b24app.errors import (
 )
 from b24app.store import open_store
 from b24app.store.interface import Portal
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from handlers import errors
 from handlers.common import json_api
 from handlers.errors import BadInput, RoleRequired
 from install.registry import NotInstalled
-from maps import assign, swap
+from maps import assign, booking_rules, swap
 from maps.stats import BadRange
 from reports.period import ReportError
 from visits.act import PhotoTooLarge
@@ -55,8 +56,16 @@ EXPECTED = [
     (assign.NoWindow("Ivan has no free window"), 409, "NO_WINDOW"),
     (assign.BadDays("days must be between 1 and 31"), 400, "BAD_DAYS"),
     (assign.PortalRefused("event: ACCESS_DENIED"), 502, "PORTAL_REFUSED"),
+    (booking_rules.InThePast("01.01.2020 09:00 is in the past"), 409, "BOOKING_IN_PAST"),
+    (booking_rules.OutsideHours("22:00–23:00 is outside Ivan's working hours"), 409, "OUTSIDE_HOURS"),
+    (booking_rules.WorkerBusy("Ivan is busy at 10:00"), 409, "WORKER_BUSY"),
     (swap.NotAssigned("deal 5 has no worker yet"), 409, "NOT_ASSIGNED"),
     (swap.SameWorker("user 4 already does deal 5"), 400, "SAME_WORKER"),
+    (CalcInvalid("en", "empty_text"), 400, "BAD_REQUEST"),
+    (CalcNotFound("ru", "calc_not_found", calc=5), 404, "NOT_FOUND"),
+    (CalcConflict("en", "taken_by_other"), 409, "CALC_CONFLICT"),
+    (NotInGroup("en", "not_in_group"), 403, "NOT_IN_GROUP"),
+    (ApprovalRequired("en", "out_of_range", line="x", amount=1, low=0, high=0, pct=10), 409, "APPROVAL_REQUIRED"),
     (InstallRequestInvalid("missing AUTH_ID", "INVALID_REQUEST"), 400, "INVALID_REQUEST"),
     (InstallNotConfirmed("not confirmed", "INVALID_AUTH"), 401, "INVALID_AUTH"),
     (InstallRefused("another application", "WRONG_CLIENT"), 403, "WRONG_CLIENT"),
@@ -83,6 +92,18 @@ def test_domain_errors_carry_no_http_status():
     for exc, _, _ in EXPECTED:
         if not isinstance(exc, B24Error):                     # the portal's own answer keeps what it said
             assert not hasattr(exc, "status"), type(exc)
+
+
+def test_a_message_said_in_two_languages_answers_in_the_persons():
+    from b24app.errors import said
+
+    exc = assign.NoWindow(said("Ivan has no free window", "у Ивана нет свободного окна"))
+    assert errors.answer(exc, "ru")[2] == "у Ивана нет свободного окна"
+    assert errors.answer(exc, "ua")[2] == "у Ивана нет свободного окна"
+    assert errors.answer(exc, "en")[2] == errors.answer(exc, "de")[2] == "Ivan has no free window"
+    assert str(exc) == "Ivan has no free window"                              # logs and robots read English
+    bad = SettingsError(said("time HH:MM expected", "время в виде ЧЧ:ММ"), path="hours.start")
+    assert errors.answer(bad, "ru")[2] == "hours.start: время в виде ЧЧ:ММ"
 
 
 @pytest.mark.parametrize("exc", [KeyError("deal_id"), TypeError("NoneType"), ValueError("bad"),

@@ -53,7 +53,8 @@ def test_admin_gets_hub_and_settings_a_manager_only_the_hub(installed):
     r = _open(live_app, portal)
     cfg = _config(r.text)
     assert cfg["is_admin"] is True and cfg["install"]["state"] == "done" and cfg["status"] == "installed"
-    assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards"]
+    assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards",
+                                                "engineers"]
     assert "Карта заказов" in r.text and "Диспетчер" in r.text and "Календарь посещений" in r.text
     assert 'data-b24app="settings-1c"' in r.text and 'data-b24app="settings-visits"' in r.text
     assert requests.get(live_app.url + "/api/maps/settings", headers={page_sessions.HEADER: cfg["session"]},
@@ -133,8 +134,12 @@ def test_1c_settings_refuse_bad_values_in_words_and_store_nothing(installed, one
     assert live_app.store.kv.get(portal.member_id, connection.KV_KEY) is None
     r = requests.get(url, headers=admin, timeout=30).json()
     assert r["connection"] is None and {p["key"] for p in r["pipeline_choices"]} == \
-        {"measurements", "production", "installation"}
+        {"measurements", "production", "installation", "services"}
     assert {p["name"] for p in r["profiles"]} >= {"ut11_5", "unf"}
+    # profile names are for people: no developer's "(inferred)"/"(unverified)"; the flag says it (issue 14)
+    assert not [p["title"] for p in r["profiles"] if re.search(r"inferred|unverified|\(", p["title"])]
+    assert {p["name"]: p["verified"] for p in r["profiles"]}["ut11_5"] is True
+    assert {p["name"]: p["verified"] for p in r["profiles"]}["unf"] is False
 
 
 def test_visit_rule_days_are_saved_and_checked(installed, cloud):
@@ -148,11 +153,11 @@ def test_visit_rule_days_are_saved_and_checked(installed, cloud):
     assert r.status_code == 200 and (r.json()["repeat_days"], r.json()["overdue_days"]) == (2, 7)
     cfg = rules.settings_of(live_app.store.kv, portal.member_id)
     assert (cfg.repeat_days, cfg.overdue_days) == (2, 7)
-    for body, text in [({"repeat_days": -1}, "repeat_days must be a whole number of days 0–365"),
-                       ({"overdue_days": 0}, "overdue_days must be a whole number of days 1–365"),
+    for body, text in [({"repeat_days": -1}, "repeat_days: нужно целое число дней 0–365"),       # ru session
+                       ({"overdue_days": 0}, "overdue_days: нужно целое число дней 1–365"),
                        ({"overdue_days": True}, "overdue_days"), ({"repeat_days": 1.5}, "repeat_days"),
                        ({"repeat_days": 1, "visited_period": "fortnight"}, "'fortnight'"),
-                       ({"repeat_days": 1, "colour": "red"}, "unknown setting(s): colour")]:
+                       ({"repeat_days": 1, "colour": "red"}, "неизвестные настройки: colour")]:
         r = requests.post(url, headers=admin, json=body, timeout=30)
         assert r.status_code == 400 and text in r.json()["error_description"], (body, r.text)
     cfg = rules.settings_of(live_app.store.kv, portal.member_id)

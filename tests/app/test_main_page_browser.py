@@ -93,6 +93,12 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             frame.click(f"{c} [data-b24app=check-1c]")
             out["1c_check"] = _text(frame, "[data-b24app=msg-1c]", "Подключение работает")
             page.screenshot(path=str(artifacts_dir / "main-admin-settings-saved.png"), full_page=True)
+            # parts of the app: "Reports" switched off for this portal, kept after a reload of the list
+            g = "[data-b24app=settings-domains]"
+            frame.uncheck(f"{g} [data-domain=reports]")
+            frame.click(f"{g} [data-b24app=save-domains]")
+            out["domains_msg"] = _text(frame, "[data-b24app=msg-domains]", "Сохранено")
+            out["domains_labels"] = frame.inner_text(g)
             # the hub opens the dispatcher the way an embedded app does: in the portal's slider
             frame.click("[data-b24app=hub] [data-page=dispatcher]")
             slider = page.wait_for_selector("#slider-frame", state="visible", timeout=15000).content_frame()
@@ -113,7 +119,7 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
 
     out = _in_thread(drive)
     assert "установлено" in out["install"]
-    assert "hours.end" in out["bad_hours"] and "end after it starts" in out["bad_hours"]
+    assert "hours.end" in out["bad_hours"] and "заканчиваться позже, чем начинается" in out["bad_hours"]
     admin = {page_sessions.HEADER: pagesession.for_live(live_app, page_sessions.PageSession(
         portal.member_id, 1, "ru", is_admin=True))}
     maps = requests.get(live_app.url + "/api/maps/settings", headers=admin, timeout=30).json()
@@ -128,6 +134,8 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     assert out["password_after"] == "" and out["password_hint"].startswith("сохранён")
     assert "Подключение работает" in out["1c_check"]
     assert out["slider_mode"] == "dispatcher"
+    assert "Разделы приложения на этом портале" in out["domains_labels"] and "Отчёты" in out["domains_labels"]
+    assert live_app.store.kv.get(portal.member_id, "domains.disabled") == ["reports"]
     assert "Карта заказов" in out["manager_hub"] and out["manager_settings"] == []
 
     # a sync finds a 1C order no deal carries: the review list says why and what to do; LANG=en (the

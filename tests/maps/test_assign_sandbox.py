@@ -170,6 +170,9 @@ def test_unplaced_listed_and_manual_pin(api, monkeypatch):
         rsps.add_passthru(portal.url)
         rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"), json=[])
         geocoding.on_deal_event(live.services, portal.member_id, {"data": {"FIELDS": {"ID": str(deal)}}})
+        w = live.worker()                 # the event marked the deal; the refresh job reads and geocodes it
+        while w.run_once():
+            pass
     status, un = api("GET", "/api/maps/unplaced")
     assert status == 200 and [(r["entity_id"], r["status"]) for r in un["records"]] == [(deal, "not_found")]
     status, res = api("POST", "/api/maps/pin", json={"entity": "deal", "id": deal, "lat": 55.7, "lon": 37.5})

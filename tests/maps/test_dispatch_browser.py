@@ -106,7 +106,8 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
             count[(r["worker"], r["time"][:10])] = count.get((r["worker"], r["time"][:10]), 0) + 1
     worker, day = max(sorted(count), key=lambda k: count[k])
     deal = next(r["id"] for r in rows if r["worker"] == worker and r["time"].startswith(day))
-    booked = api("POST", "/api/maps/assign", json={"deal_id": deal, "worker_id": worker})   # event + task exist
+    booked = api("POST", "/api/maps/assign", json={"deal_id": deal, "worker_id": worker,   # event + task exist
+                                                    "override": True})     # the demo's busiest day is overbooked
     assert booked["worker_id"] == worker, booked
     other = min({r["worker"] for r in rows if r["assigned"] and r["pipeline"] == next(
         x["pipeline"] for x in rows if x["id"] == deal)} - {worker})
@@ -119,6 +120,7 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
             if b is None:
                 return {"skip": True}
             page = b.new_page(viewport={"width": 1400, "height": 900})
+            page.on("dialog", lambda d: d.accept())      # the dispatcher confirms booking over busy time
             frame = _frame(page, url)
             pop = _popup(frame, deal)
             frame.click(f"{pop} [data-b24app=worker-day]")
@@ -155,6 +157,7 @@ def test_worker_day_route_links_swap_and_open_path(live_app, portal, artifacts_d
             out["swap"] = side
             out["swap_workers"] = frame.eval_on_selector_all(".swap-worker", "els => els.map(e => +e.dataset.workerId)")
             _shot(page, artifacts_dir / "dispatch-swap-preview.png")
+            live_app.cloud.clock.advance(60)     # a minute of reading: the portal's request bucket drains
             frame.click("[data-b24app=apply-swap]")
             frame.wait_for_selector("#side[data-swapped]", timeout=30000)
             out["after_day_worker"] = int(frame.get_attribute(".worker-day", "data-worker-id"))
@@ -254,6 +257,9 @@ def test_date_grid_cell_sets_date_and_worker_and_titles_stay_text(live_app, port
             cell = frame.query_selector_all("#slot-grid td.fits:not(.best)")[-1]
             out["cell"] = (int(cell.get_attribute("data-worker-id")), cell.get_attribute("data-start"))
             _shot(page, artifacts_dir / "dispatch-date-grid.png")
+            # the dispatcher looks at the grid for a while: the portal's request bucket (on the sandbox's
+            # frozen clock) drains as a minute of real time would drain it
+            live_app.cloud.clock.advance(60)
             cell.click()
             frame.wait_for_selector("#side[data-scheduled]", timeout=30000)
             frame.wait_for_selector("#slot-grid td.current", timeout=10000)

@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 import pytest
 import responses
+import sqlalchemy as sa
 
 from b24app.config import Settings
 from b24app.store import open_store
-from maps import feed, geocoding, mapstate
+from maps import feed, geocoding, jobcache, mapstate
 from maps.geocache_sql import SqlGeoCache, failed_records
 from maps.geocode import ERROR, MANUAL, NOT_FOUND, OK, GeoResult
 from maps.orders import OrderJob, job_from_deal
@@ -136,20 +137,24 @@ def test_deal_geocoded_once_written_only_when_changed(sqlite_url, nominatim):
     search = re.compile(r"https://nominatim\.openstreetmap\.org/search.*")
     nominatim.get(search, json=[{"lat": "55.7516", "lon": "37.5915", "display_name": "Арбат, 1, Москва",
                                  "place_id": 1}])
-    event = lambda i: {"event": "ONCRMDEALUPDATE", "data": {"FIELDS": {"ID": str(i)}}}  # noqa: E731
-    geocoding.on_deal_event(svc, "m1", event(5))
+    geocode = lambda i: geocoding.geocode_record(svc, "m1", "deal", i)  # noqa: E731 - what maps/refresh runs per deal
+    geocoding.on_deal_event(svc, "m1", {"event": "ONCRMDEALUPDATE", "data": {"FIELDS": {"ID": "5"}}})
+    assert not client.updates and not nominatim.calls        # the event only marks the deal for the refresh
+    assert store.inbox.counts("m1").get("pending") == 1
+    geocode(5)
     assert client.updates == [("deal", 5, {"UF_CRM_B24APP_COORDINATES": "55.751600,37.591500"})]
     assert "%D0%90%D1%80%D0%B1%D0%B0%D1%82" in nominatim.calls[0].request.url   # "Арбат", flat dropped
-    geocoding.on_deal_event(svc, "m1", event(5))            # our own update comes back: no lookup, no write
+    geocode(5)                                               # our own update comes back: no lookup, no write
     assert len(client.updates) == 1 and len(nominatim.calls) == 1
 
     nominatim.replace(responses.GET, search, json=[])
-    geocoding.on_deal_event(svc, "m1", event(6))
+    geocode(6)
     assert len(client.updates) == 1
     assert [(r["entity_id"], r["status"]) for r in failed_records(store.engine, "m1")] == [(6, NOT_FOUND)]
-    geocoding.on_deal_event(svc, "m1", event(7))            # not our pipeline: no quota spent
+    geocode(7)                                               # not our pipeline: no quota spent
     assert len(nominatim.calls) == 2
-    assert mapstate.version(store.engine, "m1") >= 1
+    with store.engine.connect() as c:                        # the written deal is read again into the map
+        assert list(c.execute(sa.select(jobcache.t_dirty.c.deal_id))) == [(5,)]
     store.close()
 
 

@@ -262,14 +262,14 @@ def test_day_route_keeps_agreed_times(api):
 
 
 def test_worker_day_and_route_default_to_the_portals_today(api):
-    """No date given: the portal's today (its time zone), not the server's. The zone is picked so that its
-    date differs from the server's at the moment the test runs."""
+    """No date given: the portal's today (its time zone, by the portal's clock), not the server's. The zone
+    is picked so that its date differs from UTC's at that moment."""
     from datetime import timezone
 
-    utc_now = datetime.now(timezone.utc)
+    utc_now = api.live.services.now(timezone.utc)
     zone = "Pacific/Kiritimati" if utc_now.hour >= 11 else "Etc/GMT+12"      # UTC+14 / UTC−12
-    expected = datetime.now(ZoneInfo(zone)).date()
-    assert expected != date.today()
+    expected = utc_now.astimezone(ZoneInfo(zone)).date()
+    assert expected != utc_now.date()
     status, _ = _admin(api)("PUT", "/api/maps/settings", json={"tz": zone})
     assert status == 200
     worker = _a_job(api)["worker"]

@@ -1,6 +1,8 @@
 """The scheduler: per-portal jobs in the database job store, one scheduler process per deployment."""
 from __future__ import annotations
 
+import pytest
+
 from b24app import scheduler as sched
 from b24app.config import Settings
 from b24app.registry import Registry
@@ -59,3 +61,33 @@ def test_jobs_per_installed_portal_and_single_instance(db_url):
         assert [j.id for j in third.aps.get_jobs()] == [f"test.job:{'a' * 32}"], "jobs live in the database"
     finally:
         third.shutdown()
+
+
+def test_portals_jobs_are_spread_over_the_interval_and_keep_their_moment(db_url):
+    """Issue 18: 200 portals' sweeps do not all fire at :00 — each job has its own place in the interval,
+    derived from its id, the same after a restart."""
+    only = Registry()
+    only.every("test.sweep", 300, lambda services, member_id: None)
+    svc = _services(db_url, only)
+    members = [f"{n:032x}" for n in range(200)]
+    for m in members:
+        svc.store.portals.upsert(_portal(m))
+    first = sched.Scheduler(svc)
+    try:
+        assert first.start() is True
+        moments = {j.id: j.next_run_time.timestamp() % 300 for j in first.aps.get_jobs()}
+    finally:
+        first.shutdown()
+    assert len(moments) == 200
+    offsets = sorted(moments.values())
+    busiest = max(sum(1 for o in offsets if a <= o < a + 10) for a in range(0, 300, 10))
+    assert busiest <= 25, busiest                 # even spread: ~7 per 10 s, never all at one moment
+    assert offsets[-1] - offsets[0] > 250
+    again = sched.Scheduler(_services(db_url, only))
+    try:
+        assert again.start() is True
+        again.sync_portal_jobs()
+        # the same place in the interval (a job that fired meanwhile is one interval further on)
+        assert {j.id: j.next_run_time.timestamp() % 300 for j in again.aps.get_jobs()} == pytest.approx(moments)
+    finally:
+        again.shutdown()

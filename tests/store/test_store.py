@@ -279,3 +279,34 @@ def test_processes_opening_a_fresh_database_do_not_race(fresh_db_url):
     with s.engine.connect() as c:
         assert set(c.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()) == heads
     s.close()
+
+
+def test_the_per_process_portal_copy_follows_token_version_and_status(db_url, monkeypatch):
+    """Two stores on one database stand for two processes: a re-install or a status change made by one is
+    seen by the other's cached copy (issue 19: events are verified from a per-process copy)."""
+    from b24app.store import sql
+    from b24app.store.interface import INSTALLED, UNINSTALLED
+    from b24app.verify import VerificationError, verify_event
+
+    here, there = open_store(db_url), open_store(db_url)
+    here.portals.upsert(_portal(application_token="t1", status=INSTALLED))
+    assert here.portals.get_cached("m1").application_token == "t1"
+
+    def event(token):
+        return {"event": "ONCRMDEALUPDATE", "auth": {"member_id": "m1", "application_token": token}}
+
+    there.portals.upsert(_portal(application_token="t2", status=INSTALLED))    # re-installed elsewhere
+    assert verify_event(here, event("t2")).application_token == "t2"      # a mismatch asks the database
+    with pytest.raises(VerificationError):
+        verify_event(here, event("t1"))
+    monkeypatch.setattr(sql, "PORTAL_CACHE_SECONDS", 0.0)                 # the copy's trust window is over
+    there.portals.set_status("m1", UNINSTALLED)
+    assert here.portals.get_cached("m1").status == UNINSTALLED            # seen by (token_version, status)
+    with pytest.raises(VerificationError) as err:
+        verify_event(here, event("t2"))
+    assert err.value.status == 403
+    copy = here.portals.get_cached("m1")
+    copy.status = INSTALLED                                               # a caller's change stays its own
+    assert here.portals.get_cached("m1").status == UNINSTALLED
+    here.close()
+    there.close()

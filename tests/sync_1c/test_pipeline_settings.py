@@ -36,7 +36,7 @@ def test_auto_forward_and_gate_by_our_keys_are_stored_as_portal_ids(env, api):
     assert kv.get(env.member_id, connection.AUTO_FORWARD_KEY) == {
         str(inst.category_id): {inst.stage("job_done"): inst.stage("won")}}
     assert kv.get(env.member_id, connection.GATE_KEY) == {"enabled": True, "categories": [inst.category_id],
-                                                          "all_deals": False}
+                                                          "all_deals": False, "scope": {}}
     assert r.json["auto_forward"] == {"installation": {"job_done": "won"}}
     assert r.json["gate"]["pipelines"] == ["installation"]
     got = api.get().json

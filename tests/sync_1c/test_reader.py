@@ -77,7 +77,7 @@ def test_unpost_delete_and_physical_delete_are_seen_on_reread(base):
     assert ledger.state()[order].amount_paid == Decimal("600")
 
     ib.delete(p2)                                        # physically gone
-    again, gone = reader.reread(fresh)
+    again, gone, _hidden = reader.reread(fresh)
     assert gone == [p2]
     ledger.apply(again)
     for ref in gone:

@@ -9,8 +9,12 @@ A, B = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-22222222
 
 def test_candidate_keys_only_when_every_match_must_have_one():
     keys = lambda f: compile_filter(f).keys  # noqa: E731
-    assert keys(f"Ref_Key eq guid'{A}' or Ref_Key eq guid'{B}'") == {A, B}
-    assert keys(f"(Ref_Key eq guid'{A}' or Ref_Key eq guid'{B}') and Posted eq true") == {A, B}
+    assert keys(f"Ref_Key eq guid'{A}' or Ref_Key eq guid'{B}'") == {("Ref_Key", A), ("Ref_Key", B)}
+    assert keys(f"(Ref_Key eq guid'{A}' or Ref_Key eq guid'{B}') and Posted eq true") == {("Ref_Key", A),
+                                                                                          ("Ref_Key", B)}
+    # a register's key dimension compared with cast(…) (InformationRegister_СостоянияЗаказовКлиентов.Заказ)
+    assert keys(f"Заказ eq cast(guid'{A}', 'Document_ЗаказКлиента') or Заказ eq cast(guid'{B}', 'Document_X')") \
+        == {("Заказ", A), ("Заказ", B)}
     assert keys(f"Ref_Key eq guid'{A}' and Ref_Key eq guid'{B}'") == set()
     assert keys(f"Ref_Key eq guid'{A}' or Posted eq true") is None
     assert keys(f"not (Ref_Key eq guid'{A}')") is None

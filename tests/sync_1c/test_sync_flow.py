@@ -172,7 +172,8 @@ def test_ambiguous_and_unmatched_go_to_review_never_guessed(env):
     env.ib.add_payment([(None, 10)], recent(2))
     mark = env.mark()
     env.sync()
-    assert env.writes(mark) == []
+    assert env.writes(mark) == ["crm.timeline.comment.add"] * 2    # only the "one order, two deals" notes
+    assert all("Одна сделка — один заказ" in c["COMMENT"] for d in (d1, d2) for c in env.comments(d))
     reasons = sorted(r["reason"] for r in env.ledger.review())
     assert reasons == ["ambiguous", "unallocated", "unmatched"]
     assert env.paid(d1) == (0.0, None) or env.paid(d1)[0] == 0.0

@@ -238,7 +238,7 @@ def test_gate_never_trusts_a_hand_typed_amount_on_an_unmatched_deal(env):
     env.sync()
     env.client.call("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": inst.stage("won")}})
     assert gate.enforce(env.services, env.member_id, deal) == {"action": "none", "stage": inst.stage("won"),
-                                                                "source": "ledger"}
+                                                                "source": "register"}
 
 
 def test_check_paid_robot_uses_1c_not_the_field(env):

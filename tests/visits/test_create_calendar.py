@@ -196,3 +196,30 @@ def test_a_new_title_or_purpose_is_copied_to_the_calendar_event(visits):
         v.field("result"): "—"}})
     visits.run_events(drain=False)
     assert drain(svc, mid) == {"unchanged": 1}
+
+
+def test_moving_the_visits_calendar_event_moves_the_visit(visits):
+    """Calendar → visit (issue 14): the manager drags the event in his calendar; ONCALENDARENTRYUPDATE
+    (bound offline, data {id}) → calendar.event.getbyid → the visit's date follows, and the drain that the
+    visit's own update triggers leaves the event where the manager put it. Deleting the event changes
+    nothing on the visit (logged, link dropped)."""
+    svc, mid, v = visits.services, visits.member_id, visits.v
+    item = vcreate.create_visit(svc, mid, visits.company(13)["ID"], "2026-01-05T10:30", "training", "Показ")
+    visits.run_events()
+    link = VisitsLedger(visits.live.store.engine, mid).event_of(item["id"])
+    ev = visits.portal.db.calendar_events.get(link["event_id"])
+    visits.client.call("calendar.event.update", {"id": ev["ID"], "type": "user", "ownerId": ev["OWNER_ID"],
+                                                 "from": "2026-01-08T15:00:00+03:00",
+                                                 "to": "2026-01-08T16:00:00+03:00"})
+    visits.run_events()
+    moved = visits.item(item["id"])
+    assert moved[v.field("visit_date")].startswith("2026-01-08T15:00"), moved[v.field("visit_date")]
+    visits.run_events()                                              # the item's own update: nothing to do
+    events = _events(visits.portal)
+    assert len(events) == 1 and events[0]["ID"] == ev["ID"] and events[0]["DATE_FROM"].startswith("2026-01-08T15:00")
+
+    visits.client.call("calendar.event.delete", {"id": ev["ID"]})
+    visits.run_events()
+    after = visits.item(item["id"])
+    assert after[v.field("visit_date")] == moved[v.field("visit_date")] and after["stageId"] == moved["stageId"]
+    assert VisitsLedger(visits.live.store.engine, mid).event_of(item["id"]) is None

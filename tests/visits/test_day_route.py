@@ -77,8 +77,8 @@ def test_agreed_times_kept_flexible_visits_shortest_from_the_managers_start(visi
 
     # the manager's start point is a visit setting (administrators); a bad one is refused, nothing written
     url = vs.live.url + "/api/visits/settings"
-    for bad, says in (({"4": [200, 37.6]}, "outside"), ({"x": [55.7, 37.6]}, "not a user id"),
-                      ({"4": "55.7"}, "[lat, lon] expected")):
+    for bad, says in (({"4": [200, 37.6]}, "вне пределов"), ({"x": [55.7, 37.6]}, "не id пользователя"),
+                      ({"4": "55.7"}, "нужны [широта, долгота]")):                  # the session's LANG: ru
         r = requests.post(url, headers=_headers(vs, admin=True), json={"route_starts": bad}, timeout=30)
         assert r.status_code == 400 and says in r.json()["error_description"], r.text
     assert vs.live.store.kv.get(vs.member_id, "visits.route_starts") is None

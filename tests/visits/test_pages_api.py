@@ -37,7 +37,7 @@ def test_company_tab_lists_and_creates(api):
     status, doc = api("GET", f"/api/visits/company/{company['ID']}")
     assert [r["purpose"] for r in doc["planned"]] == ["<b>Презентация</b>"]
     status, err = api("POST", "/api/visits", json={"company_id": company["ID"], "date": "nope"})
-    assert status == 400 and "not a date" in err["error_description"]
+    assert status == 400 and "«nope» — не дата" in err["error_description"]          # the session's LANG: ru
     r = requests.get(vs.live.url + f"/api/visits/company/{company['ID']}", timeout=10)
     assert r.status_code == 401
 
@@ -213,10 +213,10 @@ def test_admin_chooses_the_popup_fields_and_the_map_shows_them(api):
     assert requests.get(url, headers={page_sessions.HEADER: api.token}, timeout=30).status_code == 403
     assert api("POST", "/api/visits/settings", json={"popup_fields": ["COMMENTS"]})[0] == 403
     for body, text in [({"popup_fields": ["COMMENTS", "UF_CRM_NOPE"]}, "UF_CRM_NOPE"),
-                       ({"popup_fields": "COMMENTS"}, "must be a list"),
+                       ({"popup_fields": "COMMENTS"}, "нужен список"),
                        ({"popup_fields": ["COMMENTS"], "visited_period": "fortnight"}, "'fortnight'"),
                        ({"visited_period": "2026-13"}, "'2026-13'"), ({"visited_period": "0d"}, "'0d'"),
-                       ({"popup_fields": [f"F{i}" for i in range(9)]}, "at most 8"), ({}, "popup_fields")]:
+                       ({"popup_fields": [f"F{i}" for i in range(9)]}, "не больше 8"), ({}, "popup_fields")]:
         r = requests.post(url, headers=admin, json=body, timeout=30)
         assert r.status_code == 400 and r.json()["error"] == "BAD_SETTINGS", (body, r.text)
         assert text in r.json()["error_description"], (body, r.text)

@@ -39,6 +39,7 @@ def test_a_visit_exactly_at_local_midnight_becomes_overdue(visits):
     """Regression: the overdue query read ``< today's midnight`` and the next incremental one ``> previous
     midnight`` — a visit at exactly 00:00 fell between the two sweeps and stayed open for ever."""
     msk = _tz(visits, "Europe/Moscow")
+    visits.live.store.kv.set(visits.member_id, rules.KV_WORK_DAYS, rules.OFF)   # about other rules: drafts wait
     vid = create_visit(visits.services, visits.member_id, visits.company(50)["ID"], "2026-01-02T00:00")["id"]
     assert _when(visits, vid) == datetime(2026, 1, 2, 0, 0, tzinfo=msk)
     assert _sweep_at(visits, visits.now()).moved == 0                                    # Jan 1, 03:00
@@ -83,6 +84,7 @@ def test_overdue_at_the_first_sweep_after_local_midnight_then_failed_after_exact
     """Portal in Vladivostok (+10): a visit on Jan 2 18:00 local without a result is overdue from local
     midnight (Jan 2 14:00 UTC); M = 5 days after it entered Overdue (movedTime) it fails — to the second."""
     vvo = _tz(visits, "Asia/Vladivostok")
+    visits.live.store.kv.set(visits.member_id, rules.KV_WORK_DAYS, rules.OFF)   # about other rules: drafts wait
     visits.live.store.kv.set(visits.member_id, rules.KV_OVERDUE_DAYS, 5)
     svc, mid = visits.services, visits.member_id
     vid = create_visit(svc, mid, visits.company(53)["ID"], "2026-01-02T18:00")["id"]
@@ -100,3 +102,23 @@ def test_overdue_at_the_first_sweep_after_local_midnight_then_failed_after_exact
     assert st.moves == [(vid, rules.FAILED)] and visits.stage_key(vid) == "failed"
     assert _sweep_at(visits, fail_at + MINUTE).moved == 0
     assert len(visits.comments(vid)) == 2
+
+
+def test_a_draft_moves_to_in_work_n_days_before_its_date_by_itself(visits):
+    """Seed 001: drafts planned weeks ahead are taken into work a week (work_days, N = 7) before the visit —
+    not a minute earlier, once, with a timeline comment saying why; switched off, drafts wait for a person."""
+    msk = _tz(visits, "Europe/Moscow")
+    svc, mid = visits.services, visits.member_id
+    vid = create_visit(svc, mid, visits.company(53)["ID"], "2026-01-20T10:00")["id"]
+    assert visits.stage_key(vid) == "draft"
+    assert _sweep_at(visits, visits.now()).moved == 0                                   # 19 days ahead
+    assert _sweep_at(visits, datetime(2026, 1, 13, 9, 59, tzinfo=msk)).moved == 0
+    st = _sweep_at(visits, datetime(2026, 1, 13, 10, 0, tzinfo=msk))
+    assert st.moves == [(vid, rules.DRAFT)] and visits.stage_key(vid) == "in_work"
+    assert any("черновик взят в работу" in c and "7 дн." in c for c in visits.comments(vid))
+    assert _sweep_at(visits, datetime(2026, 1, 13, 10, 5, tzinfo=msk)).moved == 0        # once
+
+    visits.live.store.kv.set(mid, rules.KV_WORK_DAYS, rules.OFF)
+    later = create_visit(svc, mid, visits.company(54)["ID"], "2026-01-15T10:00")["id"]
+    assert _sweep_at(visits, datetime(2026, 1, 14, 12, 0, tzinfo=msk)).moved == 0
+    assert visits.stage_key(later) == "draft"

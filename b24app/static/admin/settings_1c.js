@@ -15,11 +15,32 @@
     if (d.order_number) facts.push(S['1c.review.order'] + ' ' + d.order_number + (d.order_date ? ' (' + String(d.order_date).slice(0, 10) + ')' : ''));
     if (d.number) facts.push(S['1c.review.payment'] + ' ' + d.number + (d.amount ? ', ' + d.amount : ''));
     if (d.deals && d.deals.length) facts.push(S['1c.review.deals'] + ': ' + d.deals.map(function (x) { return '#' + x; }).join(', '));
-    return el('li', {'data-reason': reason}, [
+    if (d.count != null) facts.push(S['1c.review.count'] + ': ' + (d.exact === false ? '≥ ' : '') + d.count);
+    if (d.paid_1c != null) facts.push(S['1c.review.paid_1c'] + ': ' + d.paid_1c + ', ' + S['1c.review.paid_docs'] + ': ' + d.paid_documents);
+    var todo = S['1c.review.' + reason + '.do'] || String(d.why || '');
+    var claimed = (reason === 'ambiguous' || reason === 'duplicate') && d.order_key && d.deals && d.deals.length > 1;
+    if (claimed && reason === 'ambiguous') todo = S['1c.review.ambiguous.do2'];
+    var li = el('li', {'data-reason': reason}, [
       el('strong', {text: S['1c.review.' + reason] || reason}), ' ',
       el('span', {text: facts.join('; ')}),
-      el('div', {'class': 'todo', text: S['1c.review.' + reason + '.do'] || String(d.why || '')})
+      el('div', {'class': 'todo', text: todo})
     ]);
+    if (claimed) {
+      // one deal per order: an administrator binds the order to one of the deals (checked on the server)
+      var out = el('div', {'class': 'msg'});
+      var buttons = d.deals.filter(function (x) { return x !== d.bound_deal; }).map(function (x) {
+        return el('button', {type: 'button', 'data-b24app': 'bind-1c', 'data-deal': String(x),
+          text: S['1c.bind'].replace('{id}', String(x)), on: {click: function () {
+            A.say(out, 'wait', S['saving']);
+            A.api('POST', '/api/1c/review/bind', {order_key: d.order_key, deal_id: x}).then(function (r) {
+              A.say(out, 'good', S['1c.bound'].replace('{id}', String(r.deal_id)));
+            }, function (e) { A.say(out, 'bad', A.failure(e)); });
+          }}});
+      });
+      li.appendChild(el('div', {'class': 'actions'}, buttons));
+      li.appendChild(out);
+    }
+    return li;
   }
 
   function render(doc, review) {
@@ -28,7 +49,8 @@
     var msg = el('div', {'class': 'msg', 'data-b24app': 'msg-1c'});
     var profile = el('select', {name: 'profile'});
     (doc.profiles || []).forEach(function (p) {
-      var o = el('option', {value: p.name, text: p.title}); if (p.name === (c.profile || 'ut11_5')) o.selected = true; profile.appendChild(o);
+      // a profile not yet checked on a live base says so in words, not with a developer's "(unverified)"
+      var o = el('option', {value: p.name, text: p.verified === false ? p.title + ' — ' + S['1c.profile_check'] : p.title}); if (p.name === (c.profile || 'ut11_5')) o.selected = true; profile.appendChild(o);
     });
     var pw = input('password', '', 'password');
     pw.placeholder = c.password_set ? S['1c.password_keep'] : S['1c.password_none'];
@@ -37,10 +59,12 @@
     [field(S['1c.base_url'], input('base_url', c.base_url, 'url')), field(S['1c.username'], input('username', c.username)),
      field(S['1c.password'], pw), field(S['1c.profile'], profile), field(S['1c.tz'], input('tz', c.tz || 'Europe/Moscow')),
      field(S['1c.interval'], input('interval', c.interval || 600, 'number')),
-     field(S['1c.lookback_days'], input('lookback_days', c.lookback_days || 35, 'number'))].forEach(function (n) { form.appendChild(n); });
+     field(S['1c.lookback_days'], input('lookback_days', c.lookback_days || 35, 'number')),
+     field(S['1c.reconcile_hours'], input('reconcile_hours', c.reconcile_hours || 24, 'number'))].forEach(function (n) { form.appendChild(n); });
 
     // per-pipeline paid gate and auto-forward
-    var gate = doc.gate || {enabled: true, pipelines: null};
+    var gate = doc.gate || {enabled: true, pipelines: null, scope: {}};
+    var scopes = gate.scope || {};
     var af = doc.auto_forward || {};
     var gateOn = el('input', {type: 'checkbox', name: 'gate_enabled', checked: gate.enabled !== false});
     var pipes = el('div', {'class': 'pipelines'});
@@ -54,9 +78,16 @@
         p.stages.forEach(function (st) { var o = el('option', {value: st.key, text: st.name}); if (st.key === value) o.selected = true; s.appendChild(o); });
         return s;
       }
+      var scope = el('select', {name: 'gate_scope'});
+      ['linked', 'all'].forEach(function (k) {
+        var o = el('option', {value: k, text: S['1c.gate_scope.' + k]});
+        if ((scopes[p.key] || (gate.all_deals ? 'all' : 'linked')) === k) o.selected = true;
+        scope.appendChild(o);
+      });
       pipes.appendChild(el('fieldset', {'data-pipeline': p.key}, [
         el('legend', {text: p.name}),
         el('label', {}, [el('input', {type: 'checkbox', name: 'gate_pipeline', checked: inGate}), ' ' + S['1c.gate']]),
+        el('div', {}, [S['1c.gate_scope'] + ': ', scope]),
         el('div', {}, [S['1c.auto_forward'] + ': ' + S['1c.af_from'] + ' ', stageSelect('af_from', src, true),
                        ' ' + S['1c.af_to'] + ' ', stageSelect('af_to', src ? cur[src] : '', true)])
       ]));
@@ -107,7 +138,8 @@
     check.addEventListener('click', function () {
       A.say(msg, 'wait', S['1c.checking']);
       A.api('POST', '/api/1c/check').then(function (body) {
-        if (body.ok) A.say(msg, 'good', S['1c.check_ok']);
+        if (body.ok) A.say(msg, 'good', S['1c.check_ok'] + (body.hidden ? ' ' + S['1c.check_hidden'].replace('{n}', String(body.hidden)) : ''),
+                           body.warnings && body.warnings.length ? body.warnings : undefined);
         else A.say(msg, 'bad', S['1c.check_bad'], body.problems);
       }, function (e) { A.say(msg, 'bad', A.failure(e)); });
     });
@@ -117,17 +149,18 @@
   function body() {
     var v = function (n) { return form.querySelector('[name=' + n + ']').value.trim(); };
     var out = {base_url: v('base_url'), username: v('username'), password: v('password'), profile: v('profile'), tz: v('tz')};
-    ['interval', 'lookback_days'].forEach(function (k) { var x = v(k); out[k] = /^\d+$/.test(x) ? parseInt(x, 10) : x; });
+    ['interval', 'lookback_days', 'reconcile_hours'].forEach(function (k) { var x = v(k); out[k] = /^\d+$/.test(x) ? parseInt(x, 10) : x; });
     var sets = form.querySelectorAll('fieldset[data-pipeline]');
     if (sets.length) {
-      var inGate = [], af = {}, all = true;
+      var inGate = [], af = {}, all = true, scope = {};
       sets.forEach(function (fs) {
         var key = fs.getAttribute('data-pipeline');
         if (fs.querySelector('[name=gate_pipeline]').checked) inGate.push(key); else all = false;
+        scope[key] = fs.querySelector('[name=gate_scope]').value;
         var a = fs.querySelector('[name=af_from]').value, b = fs.querySelector('[name=af_to]').value;
         if (a || b) { af[key] = {}; af[key][a || '?'] = b || '?'; }
       });
-      out.gate = {enabled: form.querySelector('[name=gate_enabled]').checked, pipelines: all ? null : inGate};
+      out.gate = {enabled: form.querySelector('[name=gate_enabled]').checked, pipelines: all ? null : inGate, scope: scope};
       out.auto_forward = af;
     }
     return out;

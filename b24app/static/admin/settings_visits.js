@@ -11,6 +11,7 @@
     form.appendChild(el('h3', {text: S['visits.title']}));
     form.appendChild(field(S['visits.repeat_days'], el('input', {type: 'number', name: 'repeat_days', value: String(doc.repeat_days)})));
     form.appendChild(field(S['visits.overdue_days'], el('input', {type: 'number', name: 'overdue_days', value: String(doc.overdue_days)})));
+    form.appendChild(field(S['visits.work_days'], el('input', {type: 'number', name: 'work_days', value: String(doc.work_days)})));
     var p = String(doc.visited_period || 'month'), days = /^\d+d$/.test(p) ? p.slice(0, -1) : '';
     var sel = el('select', {name: 'period'});
     ['month', 'quarter', 'year', 'days'].forEach(function (k) {
@@ -42,7 +43,7 @@
     var popup = [];
     form.querySelectorAll('[name=popup]').forEach(function (c) { if (c.checked) popup.push(c.value); });
     A.say(msg, 'wait', S['saving']);
-    A.api('POST', '/api/visits/settings', {repeat_days: num('repeat_days'), overdue_days: num('overdue_days'),
+    A.api('POST', '/api/visits/settings', {repeat_days: num('repeat_days'), overdue_days: num('overdue_days'), work_days: num('work_days'),
                                            visited_period: period, popup_fields: popup}).then(function (saved) {
       render(saved);
       A.say(form.querySelector('[data-b24app=msg-visits]'), 'good', S['saved']);

@@ -210,8 +210,8 @@
             apply.disabled = true;
             var body = {deal_id: p.deal_id, worker_id: p.to.worker_id};
             if (p.start) body.start = p.start;
-            api('POST', '/api/maps/assign', body).then(function (res) {
-              state.status(S.swapped_ok + ': ' + res.worker);
+            state.assignJob(body).then(function (res) {
+              state.status((res.override ? S.assigned_override : S.swapped_ok) + ': ' + res.worker);
               return state.reload().then(function () {
                 return showDay(p.to.worker_id, p.day);
               }).then(function () { document.getElementById('side').setAttribute('data-swapped', String(p.to.worker_id)); });
@@ -291,7 +291,7 @@
     function book(dealId, workerId, start, node) {
       if (node.getAttribute('data-busy')) return;
       node.setAttribute('data-busy', '1');
-      return api('POST', '/api/maps/assign', {deal_id: dealId, worker_id: workerId, start: start}).then(function (res) {
+      return state.assignJob({deal_id: dealId, worker_id: workerId, start: start}).then(function (res) {
         state.status(S.scheduled_ok + ' ' + state.fmtTime(start) + ': ' + res.worker);
         return state.reload().then(function () { return showGrid(dealId, start.slice(0, 10)); })
           .then(function () { document.getElementById('side').setAttribute('data-scheduled', workerId + '|' + start); });

@@ -32,7 +32,11 @@
     return L.divIcon({className: 'b24-marker', html: html, iconSize: [14, 14], iconAnchor: [7, 7]});
   }
 
-  function fmtTime(t) { return t ? t.replace('T', ' ') : S.no_time; }
+  // a job's time is the portal's wall clock ("2026-01-01T09:00"): shown in the page's locale, never as ISO
+  function fmtTime(t) {
+    if (!t) return S.no_time;
+    return B24.i18n.date(t, {day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit'});
+  }
 
   function today() {
     var d = new Date(), p = function (n) { return (n < 10 ? '0' : '') + n; };
@@ -121,8 +125,36 @@
     u.textContent = S.unplaced + ': ' + nu;
     u.setAttribute('data-count', String(nu));
     document.body.setAttribute('data-version', String(doc.version));
+    drawLegend();
     if (!state.fitted && layers.length) { map.fitBounds(cluster.getBounds(), {maxZoom: 14}); state.fitted = true; }
     if (open && state.byId[open]) focusJob(open, false);
+  }
+
+  // --- legend: what a marker's colour says (the stages on the map now, and "unassigned") ----------
+  var legend = L.control({position: 'bottomleft'});
+  legend.onAdd = function () {
+    var box = el('div', {'class': 'b24-legend', 'data-b24app': 'legend'});
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  legend.addTo(map);
+  function drawLegend() {
+    var box = document.querySelector('[data-b24app=legend]'), seen = {}, items = [];
+    if (!box) return;
+    box.textContent = '';
+    box.appendChild(el('strong', null, S.legend));
+    if (state.rows.some(function (r) { return !r.assigned; })) items.push(['', '#E53935', S.unassigned, true]);
+    state.rows.forEach(function (r) {
+      var key = r.pipeline + ':' + r.stage, st = cfg.stages[key];
+      if (!r.assigned || seen[key] || !st) return;
+      seen[key] = 1;
+      items.push([key, r.color, st.pipeline + ' · ' + st.name, false]);
+    });
+    items.forEach(function (it) {
+      var dot = el('span', {'class': 'b24-pin' + (it[3] ? ' unassigned' : '')});
+      dot.style.background = /^#[0-9a-fA-F]{3,8}$/.test(it[1]) ? it[1] : '#888';
+      box.appendChild(el('div', {'class': 'item', 'data-stage': it[0] || 'unassigned'}, dot, el('span', null, it[2])));
+    });
   }
 
   // A popup of its own at the job's place: does not depend on the cluster having split yet.
@@ -150,8 +182,9 @@
     if (!force && state.version !== null) q.push('since=' + state.version);
     return api('GET', '/api/maps/jobs' + (q.length ? '?' + q.join('&') : '')).then(function (doc) {
       if (!doc.unchanged) draw(doc);
-      status('');
-    }).catch(function (e) { status(S.failed + ': ' + e.message); })
+      // a reload clears only its own earlier failure, never what an action just said ("Назначено…")
+      if (state.loadFailed) { status(''); state.loadFailed = false; }
+    }).catch(function (e) { status(S.failed + ': ' + e.message); state.loadFailed = true; })
       .then(function () { state.loading = false; });
   }
   state.reload = function () { return load(true); };
@@ -214,6 +247,11 @@
             doAssign(dealId, c.worker_id, b, res.job && res.job.time ? null : c.arrival);
           });
           li.appendChild(b);
+        } else if (!c.fits && !c.current && res.job && res.job.time && c.reason.indexOf(S.day_off) < 0) {
+          // busy at the agreed time: the server refuses, and asks the dispatcher to confirm an override
+          var anyway = el('button', {type: 'button', 'data-b24app': 'assign-anyway'}, S.assign_anyway);
+          anyway.addEventListener('click', function () { doAssign(dealId, c.worker_id, anyway, null); });
+          li.appendChild(anyway);
         }
         list.appendChild(li);
       });
@@ -221,16 +259,34 @@
   }
   state.showCandidates = showCandidates;
 
+  /* POST /api/maps/assign under the booking rules: a busy worker (409 WORKER_BUSY) is booked only when
+     the dispatcher confirms the override, which the server then records on the deal; the past and
+     outside working hours are refused outright (the server's words, in the portal's language). */
+  function assignJob(body) {
+    return api('POST', '/api/maps/assign', body).catch(function (e) {
+      if (!(e.body && e.body.error === 'WORKER_BUSY') || body.override) throw e;
+      if (!window.confirm(e.message + '\n\n' + S.override_confirm)) {
+        var no = new Error(S.override_cancelled); no.cancelled = true; throw no;
+      }
+      var again = {};
+      Object.keys(body).forEach(function (k) { again[k] = body[k]; });
+      again.override = true;
+      return api('POST', '/api/maps/assign', again);
+    });
+  }
+  state.assignJob = assignJob;
+
   function doAssign(dealId, workerId, button, start) {
     button.disabled = true;
     var body = {deal_id: dealId, worker_id: workerId};
     if (start) body.start = start;
-    return api('POST', '/api/maps/assign', body).then(function (res) {
-      status(S.assigned_ok + ': ' + res.worker);
+    return assignJob(body).then(function (res) {
+      status((res.override ? S.assigned_override : S.assigned_ok) + ': ' + res.worker + ', ' +
+             fmtTime(res.start.slice(0, 16)));
       document.getElementById('side').setAttribute('data-assigned', String(workerId));
       map.closePopup();
       return load(true);
-    }).catch(function (e) { button.disabled = false; status(S.failed + ': ' + e.message); });
+    }).catch(function (e) { button.disabled = false; status(e.cancelled ? e.message : S.failed + ': ' + e.message); });
   }
 
   document.getElementById('side-close').addEventListener('click', function () {

@@ -14,6 +14,10 @@
     return B24.i18n.date(iso, { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
                                 timeZone: cfg.tz }, "en-GB");       // day-first in English too
   }
+  // "2026-01" → "январь 2026 г." / "January 2026": a month is shown in the page's language, never as ISO
+  function monthName(ym) {
+    return B24.i18n.date(new Date(+ym.slice(0, 4), +ym.slice(5, 7) - 1, 1), { month: "long", year: "numeric" });
+  }
   function localNow() {
     // the portal's date and time (cfg.tz), whatever zone the phone or the browser is in
     var parts = {};
@@ -150,6 +154,11 @@
       Object.keys(j.managers).forEach(function (id, i) { managerColors[id] = palette[i % palette.length]; });
       function color(v) { return state.by === "stage" ? S.colors[v.stage] : managerColors[String(v.manager)] || "#999"; }
       var grid = el("div", { "class": "cal", "data-b24app": "calendar" });
+      // weekday header, Monday first, in the page's language (2 Jan 2023 was a Monday)
+      for (var w = 0; w < 7; w++) {
+        grid.appendChild(el("div", { "class": "dow", "data-b24app": "weekday",
+          text: B24.i18n.date(new Date(2023, 0, 2 + w), { weekday: "short" }) }));
+      }
       for (var i = 0; i < start; i++) grid.appendChild(el("div", { "class": "day out" }));
       var byDay = {};
       // the ISO date carries the portal's offset: its day is the portal's day, whatever the phone's zone
@@ -168,7 +177,8 @@
       var register = registerCard();
       view.replaceChildren(cfg.frame ? "" : register, el("div", { "class": "card" },
         el("div", { "class": "bar" }, el("button", { type: "button", text: S["month.prev"], on: { click: function () { shift(-1); } } }),
-          el("strong", { "data-b24app": "month", text: j.month }),
+          el("strong", { "data-b24app": "month", "data-month": j.month,
+            text: monthName(j.month) }),
           el("button", { type: "button", text: S["month.next"], on: { click: function () { shift(1); } } }),
           el("button", { type: "button", "data-b24app": "by-stage", text: S["by.stage"], on: { click: function () { state.by = "stage"; views.calendar(); } } }),
           el("button", { type: "button", "data-b24app": "by-manager", text: S["by.manager"], on: { click: function () { state.by = "manager"; views.calendar(); } } })),
@@ -227,6 +237,14 @@
           scalePhoto(file, send);
         });
         parts.push(el("div", { "class": "card" }, f));
+      }
+      if (v.stage !== "done" && v.stage !== "failed") {
+        // move the visit from its card: the server refuses the past and finished visits, in the page's language
+        var ndate = el("input", { type: "datetime-local", name: "reschedule_date" });
+        parts.push(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.reschedule_date + " ", ndate),
+          el("button", { type: "button", "class": "primary", "data-b24app": "reschedule", text: S.reschedule, on: { click: function () {
+            api("POST", "/api/visits/" + v.id + "/reschedule", { date: ndate.value }).then(function () { toast(S.rescheduled); views.visit(v.id); });
+          } } }))));
       }
       var rdate = el("input", { type: "date", name: "repeat_date" });
       parts.push(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.repeat_date + " ", rdate),
@@ -288,7 +306,7 @@
 
   views.stats = function () {
     api("GET", "/api/visits/stats" + (state.month ? "?month=" + state.month : "")).then(function (j) {
-      view.replaceChildren(el("div", { "class": "card" }, el("h2", { text: S["tab.stats"] + " · " + j.month }),
+      view.replaceChildren(el("div", { "class": "card" }, el("h2", { text: S["tab.stats"] + " · " + monthName(j.month) }),
         el("table", { "data-b24app": "stats" }, el("tr", {}, [S.manager, S.closed, S.plan, S.percent, S.open, S.overdue].map(function (h) { return el("th", { text: h }); })),
           j.rows.map(function (r) {
             return el("tr", {}, [r.name, r.done, r.plan == null ? "—" : r.plan, r.percent == null ? "—" : r.percent + "%", r.open, r.overdue]

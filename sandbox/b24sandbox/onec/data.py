@@ -25,6 +25,18 @@ from decimal import Decimal
 EMPTY = "00000000-0000-0000-0000-000000000000"
 ORDER_SET = "Document_ЗаказКлиента"
 SETTLEMENT_SET = "Catalog_ОбъектыРасчетов"
+STATE_REGISTER = "InformationRegister_СостоянияЗаказовКлиентов"
+# The register's record (1c-odata.md §1.8): dimension Заказ (composite), resources Состояние, ДатаСобытия,
+# attributes СуммаОплаты, ПроцентОплаты, СуммаОтгрузки, ПроцентОтгрузки, СуммаДолга, ПроцентДолга.
+_STATE = {"Заказ": "Edm.String", "Заказ_Type": "Edm.String", "Состояние": "Edm.String",
+          "ДатаСобытия": "Edm.DateTime", "СуммаОплаты": "Edm.Double", "ПроцентОплаты": "Edm.Double",
+          "СуммаОтгрузки": "Edm.Double", "ПроцентОтгрузки": "Edm.Double", "СуммаДолга": "Edm.Double",
+          "ПроцентДолга": "Edm.Double"}
+# УТ payment documents' storno/correction header attributes (1c-odata.md §1.8, §3.3): a storno document
+# repeats the original's rows with negated amounts and names it in СторнируемыйДокумент.
+_STORNO = {"Исправление": "Edm.Boolean", "СторнируемыйДокумент": "Edm.String",
+           "СторнируемыйДокумент_Type": "Edm.String", "ИсправляемыйДокумент": "Edm.String",
+           "ИсправляемыйДокумент_Type": "Edm.String"}
 
 _DOC = {"Ref_Key": "Edm.Guid", "DataVersion": "Edm.String", "DeletionMark": "Edm.Boolean",
         "Number": "Edm.String", "Date": "Edm.DateTime", "Posted": "Edm.Boolean"}
@@ -40,6 +52,8 @@ PAYMENT_KINDS = {
     "refund": ("Document_СписаниеБезналичныхДенежныхСредств", "ВозвратОплатыКлиенту", False),
     "cash_refund": ("Document_РасходныйКассовыйОрдер", "ВозвратОплатыКлиенту", False),
 }
+_REFUND_OPS = {"ВозвратОплатыКлиенту", "ВозвратОплатыКлиентуНаПлатежнуюКарту", "ВозвратОплатыНаПлатежнуюКарту",
+               "ВозвратПокупателю", "Покупателю"}
 
 
 @dataclass(frozen=True)
@@ -53,11 +67,16 @@ class Flavor:
     header_currency: str = "Валюта_Key"
     order_currency: str = "Валюта_Key"
     prefix: str = "ТД00-"
+    state_register: bool = False      # InformationRegister_СостоянияЗаказовКлиентов (УТ 11.x)
+    storno: bool = False              # Исправление / СторнируемыйДокумент on payment documents (УТ 11.x)
 
 
 FLAVORS = {
-    "ut11_5": Flavor("ut11_5", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "settlement"),
-    "ut11_4": Flavor("ut11_4", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "composite"),
+    "ut11_5": Flavor("ut11_5", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "settlement",
+                     state_register=True, storno=True),
+    # УТ 11.4: the register and the storno attributes are УТ 11's (inferred for 11.4 like its row link)
+    "ut11_4": Flavor("ut11_4", ORDER_SET, "ХозяйственнаяОперация", PAYMENT_KINDS, "composite",
+                     state_register=True, storno=True),
     # БП 3.0: the invoice is the order; bank receipts are ВидОперации 'ОплатаПокупателя' (§1.8); the cash
     # and card documents share that value here and refunds use 'ВозвратПокупателю' — a guess, like the profile.
     "bp3_0": Flavor("bp3_0", "Document_СчетНаОплатуПокупателю", "ВидОперации", {
@@ -80,11 +99,13 @@ FLAVORS = {
 
 @dataclass
 class EntityDef:
-    """One entity set: properties (name → Edm type), tabular sections, navigation `X` for `X_Key`."""
+    """One entity set: properties (name → Edm type), tabular sections, navigation `X` for `X_Key`;
+    `key` = the key properties (`Ref_Key` for objects, the dimensions for an information register)."""
     name: str
     props: dict[str, str]
     sections: dict[str, dict[str, str]] = field(default_factory=dict)
     navs: dict[str, str] = field(default_factory=dict)
+    key: tuple[str, ...] = ("Ref_Key",)
 
 
 def flavor_of(name: str) -> Flavor:
@@ -127,7 +148,7 @@ def build_schema(flavor: str) -> dict[str, EntityDef]:
         if entity in s:
             continue
         header = dict(_DOC, СуммаДокумента="Edm.Double", Контрагент_Key="Edm.Guid", НазначениеПлатежа="Edm.String",
-                      **{fl.op_field: "Edm.String", fl.header_currency: "Edm.Guid"})
+                      **{fl.op_field: "Edm.String", fl.header_currency: "Edm.Guid"}, **(_STORNO if fl.storno else {}))
         navs = {"Контрагент": "Catalog_Контрагенты", fl.header_currency[:-4]: "Catalog_Валюты"}
         row = {"Ref_Key": "Edm.Guid", "LineNumber": "Edm.Int64"}
         if fl.name.startswith("ut"):
@@ -149,6 +170,8 @@ def build_schema(flavor: str) -> dict[str, EntityDef]:
             row.update({"Заказ": "Edm.String", "Заказ_Type": "Edm.String", "СуммаРасчетов": "Edm.Double",
                         "СуммаПлатежа": "Edm.Double", "Договор_Key": "Edm.Guid"})
         add(entity, header, {"РасшифровкаПлатежа": row}, navs)
+    if fl.state_register:
+        s[STATE_REGISTER] = EntityDef(STATE_REGISTER, dict(_STATE), key=("Заказ", "Заказ_Type"))
     return s
 
 
@@ -164,6 +187,7 @@ class Infobase:
         self._version = 0
         self._deletions = 0
         self._counters: dict[tuple[str, int], int] = {}
+        self._states: tuple[int, dict] = (-1, {})
         self.currencies = {"RUB": self._insert("Catalog_Валюты", Code="643", Description="руб."),
                            "USD": self._insert("Catalog_Валюты", Code="840", Description="USD")}
         self.default_counterparty = self.add_counterparty("ООО «Ромашка»", "7701234567")
@@ -188,6 +212,10 @@ class Infobase:
             self.rows[entity][ref] = row
             return ref
 
+    def table(self, name: str) -> dict[str, dict]:
+        """Rows of an entity set by key; the order-state register is derived from the documents."""
+        return self.order_states() if name == STATE_REGISTER else self.rows[name]
+
     def find(self, ref: str) -> tuple[str, dict]:
         with self.lock:
             for entity, rows in self.rows.items():
@@ -207,6 +235,56 @@ class Infobase:
         return f"{prefix}{self._counters[key]:06d}"    # String(11), restarts every year
 
     # --- helpers for tests --------------------------------------------------------------------------
+    def order_states(self) -> dict[str, dict]:
+        """`InformationRegister_СостоянияЗаказовКлиентов` as 1C keeps it (posting writes it): one record per
+        posted order, СуммаОплаты = its posted, not deletion-marked receipts minus refunds (storno documents
+        carry negated rows, so they net out), whatever the documents' dates. Rebuilt after every write."""
+        with self.lock:
+            if self._states[0] == self.generation:
+                return self._states[1]
+            fl = self.fl
+            sign = {(entity, op): (-1 if op in _REFUND_OPS or not incoming else 1)
+                    for entity, op, incoming in fl.kinds.values()}
+            paid: dict[str, Decimal] = {}
+            last: dict[str, str] = {}
+            for entity, rows in self.rows.items():
+                if not entity.startswith("Document_") or entity == fl.order_set:
+                    continue
+                for doc in rows.values():
+                    k = sign.get((entity, doc.get(fl.op_field)))
+                    if k is None or not doc.get("Posted") or doc.get("DeletionMark"):
+                        continue
+                    for r in doc.get("РасшифровкаПлатежа") or []:
+                        order = self.order_of_row(r)
+                        if order:
+                            amount = r.get("СуммаВзаиморасчетов", r.get("СуммаРасчетов"))
+                            paid[order] = paid.get(order, Decimal("0")) + k * Decimal(str(amount or 0))
+                            last[order] = max(last.get(order, ""), doc["Date"])
+            out = {}
+            for ref, order in self.rows[fl.order_set].items():
+                if not order.get("Posted") or order.get("DeletionMark"):
+                    continue
+                total, p = Decimal(str(order["СуммаДокумента"] or 0)), paid.get(ref, Decimal("0"))
+                pct = (p * 100 / total).quantize(Decimal("0.01")) if total else Decimal("0")
+                out[ref] = {"Заказ": ref, "Заказ_Type": f"StandardODATA.{fl.order_set}",
+                            "Состояние": "Закрыт" if total and p >= total else "ОжидаетсяОплата",
+                            "ДатаСобытия": last.get(ref) or order["Date"], "СуммаОплаты": p, "ПроцентОплаты": pct,
+                            "СуммаОтгрузки": Decimal("0"), "ПроцентОтгрузки": Decimal("0"),
+                            "СуммаДолга": total - p, "ПроцентДолга": Decimal("100") - pct if total else Decimal("0")}
+            self._states = (self.generation, out)
+            return out
+
+    def order_of_row(self, r: dict) -> str | None:
+        """The order a `РасшифровкаПлатежа` row pays, as the configuration links it."""
+        fl = self.fl
+        if fl.link == "settlement":
+            obj = self.rows[SETTLEMENT_SET].get(r.get("ОбъектРасчетов_Key") or "")
+            return obj["Объект"] if obj and obj.get("Объект_Type") == f"StandardODATA.{fl.order_set}" else None
+        if fl.link == "reference":
+            key = r.get("СчетНаОплату_Key")
+            return key if key and key != EMPTY else None
+        return r.get("Заказ") or None if r.get("Заказ_Type") == f"StandardODATA.{fl.order_set}" else None
+
     def add_counterparty(self, name: str, inn: str = "") -> str:
         return self._insert("Catalog_Контрагенты", Code=inn[-5:] or "00001", Description=name, ИНН=inn)
 
@@ -280,11 +358,46 @@ class Infobase:
             rows = [self._row(ref, i, target, Decimal(str(amount)), cur, incoming)
                     for i, (target, amount) in enumerate(allocations, start=1)]
             total = sum((Decimal(str(amount)) for _t, amount in allocations), Decimal("0"))
-            return self._insert(entity, Ref_Key=ref, Number=number or self._number(fl.prefix, when, entity),
+            storno = {"Исправление": False, "СторнируемыйДокумент": "", "ИсправляемыйДокумент": "",
+                      "СторнируемыйДокумент_Type": "StandardODATA.Undefined",
+                      "ИсправляемыйДокумент_Type": "StandardODATA.Undefined"} if fl.storno else {}
+            return self._insert(entity, Ref_Key=ref, **storno, Number=number or self._number(fl.prefix, when, entity),
                                 Date=when.isoformat(timespec="seconds"), Posted=posted, DeletionMark=deleted,
                                 СуммаДокумента=total, Контрагент_Key=self.default_counterparty,
                                 НазначениеПлатежа=purpose, РасшифровкаПлатежа=rows,
                                 **{fl.op_field: operation or default_op, fl.header_currency: cur})
+
+    def reallocate(self, ref: str, allocations) -> None:
+        """An accountant edits the document's РасшифровкаПлатежа: `[(order or settlement object or None,
+        amount), …]` replaces the rows (moves money to another order, splits it, makes it an advance)."""
+        fl = self.fl
+        with self.lock:
+            entity, doc = self.find(ref)
+            incoming = next(inc for ent, op, inc in fl.kinds.values() if ent == entity and op == doc[fl.op_field])
+            cur = doc[fl.header_currency]
+            rows = [self._row(ref, i, target, Decimal(str(amount)), cur, incoming)
+                    for i, (target, amount) in enumerate(allocations, start=1)]
+            self.update(ref, РасшифровкаПлатежа=rows,
+                        СуммаДокумента=sum((Decimal(str(a)) for _t, a in allocations), Decimal("0")))
+
+    def storno(self, ref: str, date: datetime | str) -> str:
+        """A storno document for `ref` (УТ «Сторно»): same entity set and operation, rows negated,
+        `Исправление` true and `СторнируемыйДокумент` naming the original, which stays posted."""
+        fl = self.fl
+        if not fl.storno:
+            raise ValueError(f"{fl.name} has no storno documents")
+        when = datetime.fromisoformat(date) if isinstance(date, str) else date
+        with self.lock:
+            entity, doc = self.find(ref)
+            new = str(uuid.uuid4())
+            rows = [{**r, "Ref_Key": new, **{k: -r[k] for k in ("Сумма", "СуммаВзаиморасчетов") if k in r}}
+                    for r in doc["РасшифровкаПлатежа"]]
+            values = {k: v for k, v in doc.items() if k not in ("Ref_Key", "DataVersion", "Number", "Date")}
+            values.update(Number=self._number(fl.prefix, when, entity), Date=when.isoformat(timespec="seconds"),
+                          Posted=True, DeletionMark=False, СуммаДокумента=-doc["СуммаДокумента"],
+                          РасшифровкаПлатежа=rows, Исправление=True, СторнируемыйДокумент=ref,
+                          СторнируемыйДокумент_Type=f"StandardODATA.{entity}")
+            return self._insert(entity, Ref_Key=new, **values)
 
     def unpost(self, ref: str) -> None:
         self.update(ref, Posted=False)

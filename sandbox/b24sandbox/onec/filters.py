@@ -58,9 +58,12 @@ def tokenize(text: str) -> list[tuple[str, object]]:
             out.append(("lit", V("guid", m.group("g").lower())))
         elif kind == "datetime":
             try:
-                out.append(("lit", V("datetime", datetime.fromisoformat(m.group("d")))))
+                value = datetime.fromisoformat(m.group("d"))
             except ValueError:
                 raise FilterError(f"$filter: bad datetime literal {m.group(0)!r}") from None
+            if value.tzinfo is not None:     # 1C dates are naive local time: 'Z' / '+03:00' do not parse
+                raise FilterError(f"$filter: bad datetime literal {m.group(0)!r} (no time zone is allowed)")
+            out.append(("lit", V("datetime", value)))
         elif kind == "string":
             out.append(("lit", V("string", m.group("s").replace("''", "'"))))
         elif kind == "number":
@@ -199,7 +202,11 @@ class _Parser:
             toks = self.t[start:self.i]
             if (op == "eq" and len(toks) == 3 and toks[0] == ("name", "Ref_Key") and toks[2][0] == "lit"
                     and toks[2][1].kind == "guid"):
-                node = _keyed(node, frozenset([toks[2][1].value]))
+                node = _keyed(node, frozenset([("Ref_Key", toks[2][1].value)]))
+            elif (op == "eq" and len(toks) == 8 and toks[0][0] == "name" and toks[2] == ("name", "cast")
+                    and toks[4][0] == "lit" and toks[4][1].kind == "guid"):
+                # `Dimension eq cast(guid'…', 'Type')`: a register's key dimension (the index is by value)
+                node = _keyed(node, frozenset([(toks[0][1], toks[4][1].value)]))
             return node
         return left
 
@@ -324,8 +331,8 @@ _FUNCTIONS = {
 
 
 def compile_filter(text: str):
-    """`text` → predicate(row, types, sections) -> bool. `predicate.keys` is the set of `Ref_Key`s a
-    matching row must have (from `Ref_Key eq guid'…'` terms joined by `or`/`and`), or None: the server
+    """`text` → predicate(row, types, sections) -> bool. `predicate.keys` is the set of (key field, value)
+    a matching row must have (from `Ref_Key eq guid'…'` terms joined by `or`/`and`), or None: the server
     looks those rows up by key and still applies the predicate, so the answer is what a scan would give —
     only faster (a batched key lookup over 10,000 documents was a full scan per request)."""
     node = _Parser(tokenize(text)).parse()

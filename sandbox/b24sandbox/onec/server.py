@@ -9,10 +9,11 @@ import base64
 import json
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import unquote
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from werkzeug.wrappers import Request, Response
 
@@ -21,6 +22,13 @@ from .filters import FilterError, compile_filter, typed
 
 _HTML_503 = ("<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1>"
              "<p>The server is temporarily unable to service your request.</p></body></html>")
+# IIS' request filtering: a query string longer than maxQueryString (2,048 bytes by default) never reaches
+# 1C — the web server answers 404.15 with its own HTML page (1c-odata.md §1.3).
+IIS_MAX_QUERY = 2048
+APACHE_MAX_QUERY = 8190 - 64           # Apache's request line limit, less the method, path and protocol
+_HTML_404_15 = ("<!DOCTYPE html><html><head><title>IIS 10.0 Detailed Error - 404.15 - Not Found</title></head>"
+                "<body><h3>HTTP Error 404.15 - Not Found</h3><p>The request filtering module is configured to deny "
+                "a request where the query string is too long.</p></body></html>")
 _HTML_LOGIN = ("<!DOCTYPE html><html><head><title>1С:Предприятие — вход</title></head><body>"
                "<form method='post'><input name='login'><input name='password' type='password'></form>"
                "</body></html>")
@@ -34,18 +42,34 @@ class ODataFail(Exception):
 
 @dataclass
 class Faults:
-    """Switches a test flips: `down` (503 HTML page), `html_login_page` (HTTP 200 text/html),
-    `fail_next` (that many 503 answers, then normal — for retries), `drop_next` (close the connection
-    without an answer), `bom` (UTF-8 BOM before JSON, as some 1C builds send), `latency` seconds, `body`
-    (a non-OData answer with HTTP 200 — plain text, XML, broken JSON — from a proxy or a half-broken
-    publication; `$metadata` keeps working so the start-up check passes and the data reads meet it)."""
-    down: bool = False
+    """Switches a test flips: `down` (the server is off: connections are refused, kept-alive ones closed),
+    `unavailable` (the web server is up, 1C behind it is not: 503 HTML page), `html_login_page` (HTTP 200
+    text/html), `fail_next` (that many 503 answers, then normal — for retries), `drop_next` (close the
+    connection without an answer), `bom` (UTF-8 BOM before JSON, as 1C builds send — on by default),
+    `latency` seconds, `body` (a non-OData answer with HTTP 200 — plain text, XML, broken JSON — from a
+    proxy or a half-broken publication; `$metadata` keeps working so the start-up check passes and the
+    data reads meet it)."""
+    unavailable: bool = False
     html_login_page: bool = False
     fail_next: int = 0
     drop_next: int = 0
-    bom: bool = False
+    bom: bool = True
     latency: float = 0.0
     body: tuple[str, str] | None = None    # (content type, text): every data request (not $metadata) gets it, HTTP 200
+    _down: bool = field(default=False, repr=False)
+    _on_down: Callable[[bool], None] | None = field(default=None, repr=False)
+
+    @property
+    def down(self) -> bool:
+        return self._down
+
+    @down.setter
+    def down(self, value: bool) -> None:
+        value = bool(value)
+        if value != self._down:
+            self._down = value
+            if self._on_down is not None:
+                self._on_down(value)
 
 
 @dataclass
@@ -66,6 +90,8 @@ class ServerState:
     faults: Faults = field(default_factory=Faults)
     log: list[Logged] = field(default_factory=list)
     query_cache: dict = field(default_factory=dict)      # (set, $filter, $orderby) → (generation, rows)
+    max_query: int | None = IIS_MAX_QUERY                # the web server's query-string limit, bytes
+    restricted: set = field(default_factory=set)         # keys the OData user may not read (RLS)
 
 
 def _dumps(obj) -> str:
@@ -122,10 +148,12 @@ def _handle(state: ServerState, request: Request, raw_query: str, prefix: str,
     f = state.faults
     if f.latency:
         time.sleep(f.latency)
-    if f.drop_next > 0:
-        f.drop_next -= 1
+    if f.drop_next > 0 or f.down:              # down: a kept-alive connection is closed by the stopped server
+        f.drop_next = max(0, f.drop_next - 1)
         return None
-    if f.down or f.fail_next > 0:
+    if state.max_query is not None and len(raw_query.encode("latin-1", "replace")) > state.max_query:
+        return Response(_HTML_404_15, 404, content_type="text/html")
+    if f.unavailable or f.fail_next > 0:
         f.fail_next = max(0, f.fail_next - 1)
         return Response(_HTML_503, 503, content_type="text/html; charset=utf-8")
     if f.html_login_page:
@@ -172,8 +200,11 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
     base = _base_url(state, request)
     if resource == "$metadata":
         return Response(metadata_xml(ib.schema), 200, content_type="application/xml;charset=utf-8")
-    if options.get("$format", "json").split(";")[0] not in ("json", "application/json"):
-        raise ODataFail(400, "3", "the 1C sandbox only answers $format=json (atom is not emulated)")
+    fmt = _format(options, request)
+    if fmt is None:
+        raise ODataFail(400, "3", f"unsupported $format {options.get('$format')!r}")
+    if fmt == "atom" and resource != "" and not resource.endswith("/$count"):
+        return _atom(state, resource, options, request)
     if resource == "":
         return _json({"odata.metadata": base + "$metadata",
                       "value": [{"name": n, "url": n} for n in ib.schema]}, f)
@@ -190,12 +221,14 @@ def _route(state: ServerState, resource: str, options: dict, request: Request) -
     if edef is None:
         raise ODataFail(404, "8", f"entity set {name!r} not found (not published in the OData composition)")
     if key is not None:
-        row = ib.rows[name].get(key)
+        row = ib.table(name).get(key)
         if row is None:
             raise ODataFail(404, "9", "Экземпляр сущности не найден")
+        if _forbidden(state, row):               # $allowedOnly is for collections only (§1.3)
+            raise ODataFail(401, "20", "Недостаточно прав для чтения данных")
         out = _project(ib, edef, row, options.get("$select"), None)
         return _json({"odata.metadata": f"{base}$metadata#{name}/@Element", **out}, f)
-    rows = _matching_rows(state, edef, options)
+    rows = _allowed(state, _matching_rows(state, edef, options), options)
     if count:
         return Response(str(len(rows)), 200, content_type="text/plain;charset=utf-8")
     total = len(rows)
@@ -225,13 +258,13 @@ def _matching_rows(state: ServerState, edef: EntityDef, options: dict) -> list[d
     hit = state.query_cache.get(cache_key)
     if hit is not None and hit[0] == ib.generation:
         return hit[1]
-    table = ib.rows[name]
+    table = ib.table(name)
     rows = list(table.values())
     if flt:
         pred = compile_filter(flt)
         pred(_probe_row(edef), edef.props, edef.sections)   # type errors even when no row matches, as in 1C
-        if pred.keys is not None:
-            rows = [table[k] for k in sorted(pred.keys) if k in table]
+        if pred.keys is not None and {f for f, _k in pred.keys} == {edef.key[0]}:
+            rows = [table[k] for k in sorted(k for _f, k in pred.keys) if k in table]
         rows = [r for r in rows if pred(r, edef.props, edef.sections)]
     if orderby:
         rows = _order(rows, edef, orderby)
@@ -239,6 +272,66 @@ def _matching_rows(state: ServerState, edef: EntityDef, options: dict) -> list[d
         state.query_cache.clear()
     state.query_cache[cache_key] = (ib.generation, rows)
     return rows
+
+
+def _forbidden(state: ServerState, row: dict) -> bool:
+    return bool(state.restricted) and (row.get("Ref_Key") in state.restricted or row.get("Заказ") in state.restricted)
+
+
+def _allowed(state: ServerState, rows: list[dict], options: dict) -> list[dict]:
+    """Row-level security (1c-odata.md §1.7): a query whose rows include one the user may not read fails
+    with 401 / code 20, unless `$allowedOnly=true` asks for the readable rows only."""
+    if not state.restricted:
+        return rows
+    if options.get("$allowedOnly", "").lower() == "true":
+        return [r for r in rows if not _forbidden(state, r)]
+    if any(_forbidden(state, r) for r in rows):
+        raise ODataFail(401, "20", "Недостаточно прав для чтения данных (ограничение доступа на уровне записей)")
+    return rows
+
+
+def _format(options: dict, request: Request) -> str | None:
+    """"json" or "atom": `$format` decides, else the Accept header; 1C's default is atom (§1.3)."""
+    fmt = options.get("$format")
+    if fmt is not None:
+        base = fmt.split(";")[0].strip().lower()
+        return "json" if base in ("json", "application/json") else \
+            "atom" if base in ("atom", "xml", "application/atom+xml", "application/xml") else None
+    accept = request.headers.get("Accept", "")
+    return "json" if "application/json" in accept else "atom"
+
+
+def _atom(state: ServerState, resource: str, options: dict, request: Request) -> Response:
+    """A collection as an Atom feed (entries' `m:properties`), the standard interface's default format."""
+    ib = state.infobase
+    name, _, keypart = resource.partition("(")
+    edef = ib.schema.get(name)
+    if edef is None:
+        raise ODataFail(404, "8", f"entity set {name!r} not found")
+    if keypart:
+        row = ib.table(name).get(keypart.rstrip(")").removeprefix("guid'").rstrip("'").lower())
+        if row is None:
+            raise ODataFail(404, "9", "Экземпляр сущности не найден")
+        if _forbidden(state, row):
+            raise ODataFail(401, "20", "Недостаточно прав для чтения данных")
+        rows = [row]
+    else:
+        rows = _allowed(state, _matching_rows(state, edef, options), options)
+        skip, top = _int(options, "$skip"), _int(options, "$top")
+        rows = rows[skip or 0:][:top] if top is not None else rows[skip or 0:]
+    base = _base_url(state, request)
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:d="http://schemas.microsoft.com/ado/2007/08/'
+             f'dataservices" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+             f'xml:base={quoteattr(base)}><id>{escape(base + name)}</id><title type="text">{escape(name)}</title>']
+    for r in rows:
+        props = "".join(f"<d:{k}>{escape(str(v))}</d:{k}>" for k, v in r.items()
+                        if k in edef.props and v is not None)
+        parts.append(f'<entry><category term="StandardODATA.{escape(name)}" '
+                     f'scheme="http://schemas.microsoft.com/ado/2007/08/dataservices/scheme"/>'
+                     f'<content type="application/xml"><m:properties>{props}</m:properties></content></entry>')
+    parts.append("</feed>")
+    return Response("\n".join(parts), 200, content_type="application/atom+xml;type=feed;charset=utf-8")
 
 
 def _probe_row(edef: EntityDef) -> dict:
@@ -313,9 +406,10 @@ def metadata_xml(schema: dict[str, EntityDef]) -> str:
              'm:DataServiceVersion="3.0">',
              '<Schema xmlns="http://schemas.microsoft.com/ado/2009/11/edm" Namespace="StandardODATA">']
     for e in schema.values():
-        parts.append(f'<EntityType Name={quoteattr(e.name)}><Key><PropertyRef Name="Ref_Key"/></Key>')
+        keys = "".join(f"<PropertyRef Name={quoteattr(k)}/>" for k in e.key)
+        parts.append(f'<EntityType Name={quoteattr(e.name)}><Key>{keys}</Key>')
         for p, t in e.props.items():
-            parts.append(f'<Property Name={quoteattr(p)} Type="{t}" Nullable="{str(p != "Ref_Key").lower()}"/>')
+            parts.append(f'<Property Name={quoteattr(p)} Type="{t}" Nullable="{str(p not in e.key).lower()}"/>')
         for s in e.sections:
             row_type = f"Collection(StandardODATA.{e.name}_{s}_RowType)"
             parts.append(f'<Property Name={quoteattr(s)} Type={quoteattr(row_type)} Nullable="false"/>')
