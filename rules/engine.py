@@ -177,6 +177,10 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
                 back = next((s for s in earlier if idx.get(s, -1) >= past), t["past"])
                 extra = {"revert_to": back, "reason": _reason(ctx, t["past"])}
         if occ is not None and (applies(rule, deal) or ctx.unfinished(rule.id, deal_id, occ)):
+            if rule.kind != "stage_moved_back" and any(a["type"] == "revert_move" for a in rule.actions):
+                # an entry condition (required fields, documents): back to the stage it came from
+                back = _previous_stage(ctx, deal_id) or next(iter(earlier), None)
+                extra = {"revert_to": back, "reason": model.text(rule.spec.get("title") or rule.id, ctx.lang)}
             fire(ctx, rule, deal, occ, extra, stats)
     furthest_stage = order[furthest] if order and 0 <= furthest < len(order) else (seen or {}).get("furthest")
     ctx.ledger.save_seen(ENTITY, deal_id, {"stage": stage, "furthest": furthest_stage,

@@ -21,7 +21,9 @@ Conditions (all must hold): {field, op: eq|ne|in|empty|not_empty|gt|gte|lt|lte, 
 
 Actions: ``notify`` {to, message}; ``task`` {title, description?, responsible?, deadline?, auditors?,
 accomplices?}; ``move_stage`` {stage}; ``set_field`` {field, value}; ``assign_number`` {field, format?,
-counter?} (format placeholders {yyyy}, {yy}, {n}, {n:05}); ``revert_move`` {}.
+counter?} (format placeholders {yyyy}, {yy}, {n}, {n:05}); ``revert_move`` {} (a stage_moved_back guard: back
+to the stage it came from at or after ``past``; any other trigger — e.g. stage_entered with the required
+fields empty as conditions, an entry guard — back to the previous stage; {reason} = the rule's title).
 Recipients: "responsible" (the entity's ASSIGNED_BY_ID), "head" (head of the responsible's department),
 {"user": id}, {"role": app role}, {"field": "UF_…"} (an employee field of the entity).
 Text may use {ID}, {TITLE}, {STAGE}, {n} (the reminder's number), {times}, {reason}, {number}.

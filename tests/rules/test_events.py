@@ -167,3 +167,32 @@ def test_leaving_a_won_stage_is_left_to_the_paid_gate(furniture):
     f.move(deal, "READY")                                 # what the gate does to an unpaid deal
     f.run_events()
     assert f.deal(deal)["STAGE_ID"] == f.stage("READY") and f.notes() == []
+
+
+@pytest.mark.parametrize("clock_start", [START])
+def test_an_entry_condition_guard_reverts_a_deal_closed_without_signed_documents(furniture):
+    """"Сделка завершена" only with the signed closing documents attached: a rule on entering the stage
+    with the field empty moves the deal back where it came from and says why; with the documents it stays."""
+    from rules import model
+
+    f = furniture
+    f.portal.db.add_userfield("CRM_DEAL", "UF_CRM_CLOSING_DOCS", "string", label="Закрывающие документы")
+    doc = model.load(f.live.store.kv, f.member_id).raw
+    doc["rules"].append({
+        "id": "closing_documents_required", "category": f.category,
+        "title": {"ru": "нет подписанных закрывающих документов", "en": "no signed closing documents"},
+        "trigger": {"type": "stage_entered", "stage": f.stage("WON")},
+        "conditions": [{"field": "UF_CRM_CLOSING_DOCS", "op": "empty"}],
+        "actions": [{"type": "revert_move"},
+                    {"type": "notify", "to": ["responsible"], "message": "«{TITLE}» [{ID}] не закрыта: {reason}."}]})
+    model.save(f.live.store.kv, f.member_id, model.validate(doc))
+    deal = f.add_deal("INSTALL", TITLE="Стеллажи")
+    f.run_events()
+    f.move(deal, "WON")
+    f.run_events()
+    assert f.deal(deal)["STAGE_ID"] == f.stage("INSTALL")
+    [note] = f.notes()
+    assert note["USER_ID"] == f.manager and "нет подписанных закрывающих документов" in note["MESSAGE"]
+    f.move(deal, "WON", UF_CRM_CLOSING_DOCS="акт №15 подписан")
+    f.run_events()
+    assert f.deal(deal)["STAGE_ID"] == f.stage("WON") and len(f.notes()) == 1
