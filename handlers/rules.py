@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from b24app.errors import said
 from rules import model, presets
 
 from .common import json_api, services
@@ -47,7 +48,8 @@ def export_rules(sess):
 def put_rules(sess):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadInput("body: a JSON object (the rules document) is expected")
+        raise BadInput(said("body: a JSON object (the rules document) is expected",
+                            "тело запроса: ожидается объект JSON (документ правил)"))
     return _store(sess, model.validate(body))
 
 
@@ -56,11 +58,12 @@ def put_rules(sess):
 def import_rules(sess):
     raw = request.get_data(cache=False)
     if len(raw) > MAX_BYTES:
-        raise BadInput(f"body: the file is larger than {MAX_BYTES} bytes")
+        raise BadInput(said(f"body: the file is larger than {MAX_BYTES} bytes",
+                            f"файл больше {MAX_BYTES} байт"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadInput("body: the file is not UTF-8 text") from None
+        raise BadInput(said("body: the file is not UTF-8 text", "файл не в кодировке UTF-8")) from None
     return _store(sess, model.parse_text(text))
 
 
@@ -70,5 +73,6 @@ def install_preset(sess, name: str):
     body = request.get_json(silent=True) or {}
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
-        raise BadInput("variables: an object {name: value} is expected")
+        raise BadInput(said("variables: an object {name: value} is expected",
+                            "variables: ожидается объект {имя: значение}"))
     return _store(sess, presets.build(name, variables))

@@ -37,7 +37,7 @@ from typing import Any
 
 import jsonschema
 
-from b24app.errors import SettingsError
+from b24app.errors import Said, SettingsError, said
 from b24app.roles import ROLES
 
 from .calendar import BusinessCalendar, CalendarError
@@ -140,10 +140,12 @@ class RulesError(SettingsError):
     and, for a file, the line."""
 
     def __init__(self, message: str, *, path: str = "", line: int | None = None):
+        ru = message.ru if isinstance(message, Said) else message     # the schema's own words are English
         super().__init__(message, path=path)
         self.line = line
-        if line:
-            self.args = (f"line {line}: {self.args[0]}",)
+        en = f"line {line}: {self.args[0]}" if line else self.args[0]
+        self.args = (Said(en, f"строка {line}: {ru}" if line else ru),)
+        self.message = Said(self.message, ru) if not isinstance(self.message, Said) else self.message
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ def validate(doc: Any, lines: "_Lines | None" = None) -> Document:
     seen: set[str] = set()
     for i, r in enumerate(doc["rules"]):
         if r["id"] in seen:
-            raise RulesError(f"rule id {r['id']!r} is used twice", path=f"rules[{i}].id",
+            raise RulesError(said(f"rule id {r['id']!r} is used twice",
+                                  f"идентификатор правила {r['id']!r} встречается дважды"), path=f"rules[{i}].id",
                              line=lines.line_of(["rules", i, "id"]) if lines else None)
         seen.add(r["id"])
         for j, a in enumerate(r["actions"]):
@@ -260,8 +263,9 @@ def _check_format(fmt: str, path: str, line) -> None:
     names = [m.group(1) for m in _PLACEHOLDER.finditer(fmt)]
     bad = [n for n in names if n not in ("yyyy", "yy", "n")]
     if bad or "n" not in names:
-        raise RulesError(f"number format {fmt!r}: use {{yyyy}}, {{yy}} and {{n}} or {{n:05}} ({{n}} is required)",
-                         path=path, line=line)
+        raise RulesError(said(f"number format {fmt!r}: use {{yyyy}}, {{yy}} and {{n}} or {{n:05}} ({{n}} is required)",
+                              f"формат номера {fmt!r}: используйте {{yyyy}}, {{yy}} и {{n}} или {{n:05}} "
+                              f"({{n}} обязателен)"), path=path, line=line)
 
 
 # --- files: JSON text → document, errors with line numbers -------------------------------------------------
@@ -319,7 +323,8 @@ def parse_text(text: str) -> Document:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RulesError(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+        raise RulesError(said(f"not valid JSON: {exc.msg} (column {exc.colno})",
+                              f"это не JSON: {exc.msg} (столбец {exc.colno})"), line=exc.lineno) from None
     return validate(doc, _Lines(text))
 
 

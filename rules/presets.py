@@ -8,6 +8,8 @@ import json
 import re
 from importlib import resources
 
+from b24app.errors import said
+
 from . import model
 
 _VAR = re.compile(r"\{\{([a-z0-9_]+)\}\}")
@@ -46,18 +48,20 @@ def _subst(node, values: dict):
 def build(name: str, variables: dict | None = None) -> model.Document:
     presets = _files()
     if name not in presets:
-        raise PresetError(f"no preset {name!r} (one of {', '.join(sorted(presets))})", path="preset")
+        raise PresetError(said(f"no preset {name!r} (one of {', '.join(sorted(presets))})",
+                               f"нет набора правил {name!r} (есть: {', '.join(sorted(presets))})"), path="preset")
     p = presets[name]
     declared = p.get("variables") or {}
     unknown = sorted(set(variables or {}) - set(declared))
     if unknown:
-        raise PresetError(f"the preset has no variable {unknown[0]!r}", path=f"variables.{unknown[0]}")
+        raise PresetError(said(f"the preset has no variable {unknown[0]!r}",
+                               f"в наборе нет переменной {unknown[0]!r}"), path=f"variables.{unknown[0]}")
     values = {k: v.get("default") for k, v in declared.items()}
     for k, v in (variables or {}).items():
         want = type(declared[k].get("default"))
         if want is int and not (isinstance(v, int) and not isinstance(v, bool)):
             if not str(v).isdigit():
-                raise PresetError(f"{v!r} is not a number", path=f"variables.{k}")
+                raise PresetError(said(f"{v!r} is not a number", f"{v!r} — не число"), path=f"variables.{k}")
             v = int(v)
         values[k] = v if want is int else str(v)
     return model.validate(_subst(p["document"], values))

@@ -83,7 +83,14 @@ def test_import_export_by_an_administrator_only(installed):
     r = requests.post(live.url + "/api/rules/import", data=bad.encode(), headers=admin, timeout=30)
     assert r.status_code == 400 and r.json()["error"] == "BAD_SETTINGS"
     bad_line = next(i for i, s in enumerate(bad.splitlines(), 1) if '"two"' in s)
-    assert r.json()["error_description"].startswith(f"line {bad_line}: rules[1].trigger.after.business_days")
+    assert r.json()["error_description"] == (f"rules[1].trigger.after.business_days: строка {bad_line}: "
+                                             "'two' is not of type 'integer'")        # a ru portal's words
+    r = requests.post(live.url + "/api/rules/import", data=bad.encode(), headers=_hdr(live, portal, lang="en"),
+                      timeout=30)
+    assert r.status_code == 400 and r.json()["error_description"].startswith(
+        f"line {bad_line}: rules[1].trigger.after.business_days: ")
+    r = requests.post(live.url + "/api/rules/import", data=b"{\n  \"version\": 1,,\n}", headers=admin, timeout=30)
+    assert r.status_code == 400 and "строка 2: это не JSON" in r.json()["error_description"]
     assert model.load(live.store.kv, portal.member_id).raw == json.loads(text)
     # PUT a document, install a preset with its variables
     r = requests.put(live.url + "/api/rules", json=GOOD, headers=admin, timeout=30)
