@@ -286,6 +286,7 @@ DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
         "calcwork": ("Расчёты и работы", "заявки инженерам на расчёт и заказ работ из сделки"),
         "desk": ("Сервис: рабочее место диспетчера", "клиент по номеру телефона, техника и гарантия, обращения"),
         "reports": ("Отчёты", "план и факт, визиты по регионам, выгрузка"),
+        "rules": ("Правила сделок", "напоминания в рабочих днях, эскалации, задачи, номера заказов, запрет возврата"),
     },
     "en": {
         "maps": ("Orders map and dispatch", "measurements and installations on a map, assigning workers, routes"),
@@ -294,6 +295,7 @@ DOMAINS: dict[str, dict[str, tuple[str, str]]] = {
         "calcwork": ("Calculations and work", "requests to engineers for a calculation and ordering work"),
         "desk": ("Service desk", "the caller by phone number, their machines and warranty, requests"),
         "reports": ("Reports", "plan vs fact, visits by region, export"),
+        "rules": ("Deal rules", "business-day reminders, escalations, tasks, order numbers, no moving stages back"),
     },
 }
 

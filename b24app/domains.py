@@ -23,6 +23,7 @@ DOMAINS: dict[str, str] = {
     "calcwork": "calcwork",
     "desk": "desk",
     "reports": "reports",
+    "rules": "rules",           # deal rules: reminders, escalations, tasks, order numbers, stage guards
 }
 
 

@@ -1,0 +1,166 @@
+"""What a rule does, through the portal client with the app's own token: notify (im.notify.system.add),
+create a task (tasks.task.add bound to the deal), move the stage, set a field, assign a number, revert a
+move. Each action is one step of the ledger's claim (rules/ledger.py): a completed step is never repeated.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from b24app import roles as app_roles
+from b24app.i18n import lang_of
+
+from .calendar import BusinessCalendar
+from .ledger import RulesLedger
+from .model import DEFAULT_FORMAT, Rule, format_number, text
+
+log = logging.getLogger("b24app.rules")
+
+
+class ActionError(Exception):
+    """An action that cannot run with what the deal holds (no one to notify, no stage to go back to)."""
+
+
+@dataclass
+class Context:
+    """What the actions of one evaluation share: the portal client, our ledger, the clock and caches."""
+    services: object
+    member_id: str
+    client: object
+    ledger: RulesLedger
+    calendar: BusinessCalendar
+    now: datetime
+    lang: str = "ru"
+    _heads: dict = field(default_factory=dict)
+    _departments: dict | None = None
+    calls: list = field(default_factory=list)
+    _unfinished: set | None = None
+
+    def unfinished(self, rule_id: str, entity_id: int, occurrence: str) -> bool:
+        """An occurrence started and not finished (failed, or its process died): it resumes even if the
+        deal no longer meets the rule's conditions — its own first action may be why (a stage move)."""
+        if self._unfinished is None:
+            self._unfinished = self.ledger.unfinished()
+        return (rule_id, int(entity_id), occurrence[:200]) in self._unfinished
+
+    # --- people -------------------------------------------------------------------------------------
+    def _department_tree(self) -> dict[int, dict]:
+        if self._departments is None:
+            out, start = {}, 0
+            while start is not None and start < 100_000:
+                env = self.client.call_raw("department.get", {"start": start})
+                out.update({int(d["ID"]): d for d in env.get("result") or []})
+                start = env.get("next")
+            self._departments = out
+        return self._departments
+
+    def head_of(self, user_id: int) -> int | None:
+        """The head of the user's department; for a head himself, the head of the department above."""
+        if user_id in self._heads:
+            return self._heads[user_id]
+        users = self.client.call("user.get", {"FILTER": {"ID": int(user_id)}}) or []
+        deps = [int(d) for d in (users[0].get("UF_DEPARTMENT") or [])] if users else []
+        tree, head = self._department_tree(), None
+        for dep in deps[:1]:
+            d = tree.get(dep)
+            for _ in range(20):
+                if d is None:
+                    break
+                h = int(d.get("UF_HEAD") or 0)
+                if h and h != int(user_id):
+                    head = h
+                    break
+                d = tree.get(int(d.get("PARENT") or 0))
+        self._heads[user_id] = head
+        return head
+
+    def role_members(self, role: str) -> list[int]:
+        doc = app_roles.load(self.services.store.kv, self.member_id)
+        return sorted(int(u) for u, rs in doc["users"].items() if role in rs)
+
+    def recipients(self, spec, deal: dict) -> list[int]:
+        if spec == "responsible":
+            uid = int(deal.get("ASSIGNED_BY_ID") or 0)
+            return [uid] if uid else []
+        if spec == "head":
+            uid = int(deal.get("ASSIGNED_BY_ID") or 0)
+            head = self.head_of(uid) if uid else None
+            return [head] if head else []
+        if "user" in spec:
+            return [int(spec["user"])]
+        if "role" in spec:
+            return self.role_members(spec["role"])
+        raw = deal.get(spec["field"])
+        vals = raw if isinstance(raw, list) else [raw]
+        return [int(v) for v in vals if str(v or "").isdigit() and int(v) > 0]
+
+    def people(self, specs, deal: dict) -> list[int]:
+        out: list[int] = []
+        for s in specs or []:
+            out += [u for u in self.recipients(s, deal) if u not in out]
+        return out
+
+
+def render(template, ctx: Context, deal: dict, extra: dict) -> str:
+    s = text(template, ctx.lang)
+    values = {"ID": deal.get("ID"), "TITLE": deal.get("TITLE") or "", "STAGE": deal.get("STAGE_ID") or "", **extra}
+    for k, v in values.items():
+        s = s.replace("{" + k + "}", str(v if v is not None else ""))
+    return s
+
+
+def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None:
+    kind = action["type"]
+    deal_id = int(deal["ID"])
+    if kind == "notify":
+        users = ctx.people(action["to"], deal)
+        if not users:
+            raise ActionError(f"rule {rule.id}: nobody to notify for deal {deal_id}")
+        msg = render(action["message"], ctx, deal, extra)
+        results = ctx.client.batch_many([("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users])
+        failed = [r.error for r in results if not r.ok]
+        if failed:
+            raise failed[0]
+        ctx.calls.append(("notify", deal_id, users))
+    elif kind == "task":
+        responsible = ctx.people([action.get("responsible", "responsible")], deal)
+        if not responsible:
+            raise ActionError(f"rule {rule.id}: no responsible person for the task on deal {deal_id}")
+        fields = {"TITLE": render(action["title"], ctx, deal, extra), "RESPONSIBLE_ID": responsible[0],
+                  "UF_CRM_TASK": [f"D_{deal_id}"]}
+        if action.get("description"):
+            fields["DESCRIPTION"] = render(action["description"], ctx, deal, extra)
+        if action.get("deadline"):
+            fields["DEADLINE"] = ctx.calendar.add(ctx.now, action["deadline"]).isoformat()
+        for key in ("auditors", "accomplices"):
+            if action.get(key):
+                fields[key.upper()] = ctx.people(action[key], deal)
+        ctx.client.call("tasks.task.add", {"fields": fields})
+        ctx.calls.append(("task", deal_id, fields["RESPONSIBLE_ID"]))
+    elif kind == "move_stage":
+        if deal.get("STAGE_ID") != action["stage"]:
+            ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": action["stage"]}})
+    elif kind == "set_field":
+        ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {action["field"]: action["value"]}})
+    elif kind == "assign_number":
+        fmt = action.get("format") or DEFAULT_FORMAT
+        counter = action.get("counter") or "order"
+        year = ctx.calendar.local(ctx.now).year
+        got = ctx.ledger.assign_number(counter, "deal", deal_id, year, lambda y, n: format_number(fmt, y, n))
+        extra["number"] = got["value"]
+        if str(deal.get(action["field"]) or "") != got["value"]:
+            ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {action["field"]: got["value"]}})
+    elif kind == "revert_move":
+        back = extra.get("revert_to")
+        if not back:
+            raise ActionError(f"rule {rule.id}: no earlier stage known for deal {deal_id}")
+        ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": back}})
+        ctx.calls.append(("revert", deal_id, back))
+    else:                                    # the schema admits no other
+        raise ActionError(f"unknown action {kind!r}")
+
+
+def portal_lang(services, member_id: str) -> str:
+    p = services.store.portals.get(member_id)
+    return lang_of(p.lang if p else "ru")

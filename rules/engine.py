@@ -1,0 +1,317 @@
+"""Evaluating a portal's rules: from the event inbox (ONCRMDEALADD / ONCRMDEALUPDATE: stage entered, field
+changed, moved back past a guarded stage) and from the scheduler (time in stage, date field reached), each
+occurrence claimed in the ledger before it acts (rules/ledger.py), so a replayed event, a second pass or a
+restarted scheduler never acts twice.
+
+Occurrences:
+- stage_entered     "<stage>@<MOVED_TIME>" — once per entry into the stage (a later re-entry is a new one)
+- field_changed     "first" with first_set (once per deal, ever); else "<old>→<new>@<DATE_MODIFY>" (hashed)
+- stage_moved_back  "<stage>@<MOVED_TIME>" — the move that went back before ``past``
+- time_in_stage     "<stage>@<MOVED_TIME>#<k>" — the k-th reminder of that stay (k ≤ repeat.times)
+- date_reached      "<field>=<value>#<k>"
+A reminder that fell due while the scheduler was down is recorded as skipped when a later one is due: the
+person gets the latest reminder, not three at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from b24app.errors import B24Error
+
+from . import model
+from .actions import ActionError, Context, portal_lang
+from .actions import run as run_action
+from .ledger import RulesLedger
+from .model import Document, Rule
+
+log = logging.getLogger("b24app.rules")
+ENTITY = "deal"
+BASE_FIELDS = ["ID", "TITLE", "STAGE_ID", "CATEGORY_ID", "ASSIGNED_BY_ID", "MOVED_TIME", "DATE_MODIFY",
+               "PREVIOUS_STAGE_ID"]
+EVENT_KINDS = ("stage_entered", "field_changed", "stage_moved_back")
+TIME_KINDS = ("time_in_stage", "date_reached")
+DATE_LOOKBACK = timedelta(days=30)      # a date field older than this (plus the repeats) no longer fires
+
+
+@dataclass
+class Stats:
+    fired: list = field(default_factory=list)       # (rule id, deal id, occurrence)
+    skipped: int = 0
+    errors: list = field(default_factory=list)
+    read: int = 0
+
+
+def _parse_time(value) -> datetime | None:
+    if not value:
+        return None
+    try:
+        d = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def _h(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:12]
+
+
+def _empty(v) -> bool:
+    return v is None or v == "" or v == [] or v is False or str(v) in ("0", "0.00", "N")
+
+
+def _num(v):
+    try:
+        return Decimal(str(v).replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def holds(cond: dict, deal: dict) -> bool:
+    v, op, want = deal.get(cond["field"]), cond["op"], cond.get("value")
+    if op == "empty":
+        return _empty(v)
+    if op == "not_empty":
+        return not _empty(v)
+    if op == "eq":
+        return str(v if v is not None else "") == str(want if want is not None else "")
+    if op == "ne":
+        return str(v if v is not None else "") != str(want if want is not None else "")
+    if op == "in":
+        return str(v) in {str(w) for w in (want if isinstance(want, list) else [want])}
+    a, b = _num(v), _num(want)
+    if a is None or b is None:
+        return False
+    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
+
+
+def applies(rule: Rule, deal: dict) -> bool:
+    if rule.category is not None and int(deal.get("CATEGORY_ID") or 0) != rule.category:
+        return False
+    return all(holds(c, deal) for c in rule.conditions)
+
+
+def context(services, member_id: str, doc: Document, now: datetime | None = None) -> Context:
+    return Context(services=services, member_id=member_id, client=services.client(member_id),
+                   ledger=RulesLedger(services.store.engine, member_id), calendar=doc.calendar,
+                   now=now or datetime.now(UTC), lang=portal_lang(services, member_id))
+
+
+def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | None = None,
+         stats: Stats | None = None) -> bool:
+    """Claim the occurrence and run the rule's actions from the step the ledger holds. True = acted now."""
+    claim = ctx.ledger.claim(rule.id, ENTITY, int(deal["ID"]), occurrence)
+    if claim is None:
+        return False
+    extra = dict(extra or {})
+    try:
+        for action in rule.actions[claim.step:]:
+            run_action(ctx, rule, action, deal, extra)
+            claim.advance()
+    except ActionError as exc:          # permanent: the deal lacks what the action needs — say so, stop
+        log.warning("rules %s: %s", ctx.member_id, exc)
+        claim.done()
+        ctx.ledger._update(claim.key, error=str(exc)[:500])
+        if stats is not None:
+            stats.errors.append((rule.id, int(deal["ID"]), str(exc)))
+        return False
+    except Exception as exc:
+        claim.failed(f"{type(exc).__name__}: {exc}")
+        raise
+    claim.done()
+    if stats is not None:
+        stats.fired.append((rule.id, int(deal["ID"]), occurrence))
+    return True
+
+
+# --- events ------------------------------------------------------------------------------------------
+def _stage_order(ctx: Context, category: int) -> list[str]:
+    cache = ctx.__dict__.setdefault("_stage_orders", {})
+    if category not in cache:
+        entity_id = "DEAL_STAGE" if not category else f"DEAL_STAGE_{category}"
+        rows = ctx.client.call("crm.status.list", {"order": {"SORT": "ASC"}, "filter": {"ENTITY_ID": entity_id}})
+        # process stages only: leaving a won/lost stage is the 1C paid gate's business (sync_1c/gate.py moves
+        # an unpaid won deal back); were it guarded here too, the two could revert each other's moves forever
+        cache[category] = [r["STATUS_ID"] for r in sorted(rows or [], key=lambda r: int(r.get("SORT") or 0))
+                           if r.get("SEMANTICS") not in ("S", "F")]
+    return cache[category]
+
+
+def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None = None) -> None:
+    """The event-driven rules for one deal as it is now, against what we saw of it last time."""
+    deal_id = int(deal["ID"])
+    seen = ctx.ledger.seen(ENTITY, deal_id)
+    stage, moved = str(deal.get("STAGE_ID") or ""), str(deal.get("MOVED_TIME") or "")
+    cat = int(deal.get("CATEGORY_ID") or 0)
+    rules = [r for r in doc.by_kind(*EVENT_KINDS) if r.category is None or r.category == cat]
+    watched = sorted({r.trigger["field"] for r in rules if r.kind == "field_changed"})
+    guarded = [r for r in rules if r.kind == "stage_moved_back"]
+    order = _stage_order(ctx, cat) if guarded else []
+    idx = {s: i for i, s in enumerate(order)}
+    previous = deal.get("PREVIOUS_STAGE_ID")
+    if guarded and not previous and idx.get(stage, 10**6) < max(idx.get(r.trigger["past"], -1) for r in guarded) \
+            and (seen or {}).get("stage") != stage:
+        previous = _previous_stage(ctx, deal_id)      # crm.deal.* does not carry it; the item API does
+    earlier = [s for s in (previous, (seen or {}).get("stage")) if s and s != stage]
+    furthest = max([idx.get(s, -1) for s in ((seen or {}).get("furthest"), *earlier, stage) if s] or [-1])
+    for rule in rules:
+        t, occ, extra = rule.trigger, None, {}
+        if rule.kind == "stage_entered":
+            stages = t["stage"] if isinstance(t["stage"], list) else [t["stage"]]
+            if stage in stages:
+                occ = f"{stage}@{moved}"
+        elif rule.kind == "field_changed":
+            value = deal.get(t["field"])
+            if t.get("first_set"):
+                occ = "first" if not _empty(value) else None
+            elif seen is not None and _h(value) != (seen.get("fields") or {}).get(t["field"]):
+                occ = f"{t['field']}:{(seen.get('fields') or {}).get(t['field'])}>{_h(value)}@{deal.get('DATE_MODIFY')}"
+        elif rule.kind == "stage_moved_back":
+            past = idx.get(t["past"])
+            here = idx.get(stage)
+            if past is not None and here is not None and here < past <= furthest:
+                occ = f"{stage}@{moved}"
+                back = next((s for s in earlier if idx.get(s, -1) >= past), t["past"])
+                extra = {"revert_to": back, "reason": _reason(ctx, t["past"])}
+        if occ is not None and (applies(rule, deal) or ctx.unfinished(rule.id, deal_id, occ)):
+            if rule.kind != "stage_moved_back" and any(a["type"] == "revert_move" for a in rule.actions):
+                # an entry condition (required fields, documents): back to the stage it came from
+                back = _previous_stage(ctx, deal_id) or next(iter(earlier), None)
+                extra = {"revert_to": back, "reason": model.text(rule.spec.get("title") or rule.id, ctx.lang)}
+            fire(ctx, rule, deal, occ, extra, stats)
+    furthest_stage = order[furthest] if order and 0 <= furthest < len(order) else (seen or {}).get("furthest")
+    ctx.ledger.save_seen(ENTITY, deal_id, {"stage": stage, "furthest": furthest_stage,
+                                           "fields": {f: _h(deal.get(f)) for f in watched}})
+
+
+def _previous_stage(ctx: Context, deal_id: int) -> str | None:
+    """The stage the deal was in before its last move: ``previousStageId`` of crm.item.get (entityTypeId 2);
+    crm.deal.get does not return PREVIOUS_STAGE_ID. Tells a move back that happened before we saw the
+    deal in its later stage (the worker was down, or both moves came before the first event was read)."""
+    item = (ctx.client.call("crm.item.get", {"entityTypeId": 2, "id": int(deal_id)}) or {}).get("item") or {}
+    return item.get("previousStageId") or None
+
+
+def _reason(ctx: Context, past: str) -> str:
+    return (f"сделку нельзя вернуть на стадию раньше «{past}»" if ctx.lang == "ru"
+            else f"a deal cannot go back before stage “{past}”")
+
+
+def on_deal_event(services, member_id: str, payload: dict) -> None:
+    """ONCRMDEALADD / ONCRMDEALUPDATE from the inbox. No event rules → no portal call at all."""
+    doc = model.load(services.store.kv, member_id)
+    if not doc.by_kind(*EVENT_KINDS):
+        return
+    data = payload.get("data") or {}
+    deal_id = str((data.get("FIELDS") or data.get("fields") or {}).get("ID") or "")
+    if not deal_id.isdigit():
+        return
+    ctx = context(services, member_id, doc)
+    try:
+        deal = ctx.client.call("crm.deal.get", {"id": int(deal_id)})
+    except B24Error as exc:                  # deleted meanwhile: nothing to evaluate
+        if exc.status and exc.status < 500 and "not found" in str(exc.description or "").lower():
+            return
+        raise
+    # the moment of the change as the portal recorded it: deadlines count from it, a number takes its year
+    ctx.now = _parse_time(deal.get("DATE_MODIFY")) or ctx.now
+    evaluate_deal(ctx, doc, deal)
+
+
+# --- the scheduler ---------------------------------------------------------------------------------------
+def _lower_bound(d: dict) -> timedelta:
+    """The least calendar time a duration can take (to narrow the read; exactness comes after)."""
+    if "business_days" in d:
+        return timedelta(days=max(0, int(d["business_days"]) - 1))
+    if "working_hours" in d:
+        return timedelta(hours=float(d["working_hours"]))
+    if "hours" in d:
+        return timedelta(hours=float(d["hours"]))
+    return timedelta(days=float(d["days"]))
+
+
+def _iso(d: datetime) -> str:
+    return d.astimezone(UTC).isoformat()
+
+
+def _dues(cal, start: datetime, first: dict | None, repeat: dict | None) -> list[datetime]:
+    due = cal.add(start, first) if first else start
+    out = [due]
+    for _ in range(int(repeat["times"]) - 1 if repeat else 0):
+        due = cal.add(due, repeat["every"])
+        out.append(due)
+    return out
+
+
+def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats) -> None:
+    passed = [k for k, d in enumerate(dues, 1) if d <= ctx.now]
+    if not passed:
+        return
+    last = passed[-1]
+    if not applies(rule, deal):      # an occurrence a restarted pass left half-done still finishes
+        if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
+            fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
+        return
+    for k in passed[:-1]:
+        if ctx.ledger.skip(rule.id, ENTITY, int(deal["ID"]), f"{base_occ}#{k}"):
+            stats.skipped += 1
+    fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
+
+
+def _read(ctx: Context, rules: list[Rule], filt: dict, stats: Stats):
+    select = sorted(set(BASE_FIELDS).union(*(r.fields() for r in rules)))
+    for row in ctx.client.list_all("crm.deal.list", {"filter": filt, "select": select}):
+        stats.read += 1
+        yield row
+
+
+def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
+    """One pass of the time-based rules. ``now`` is the injected clock (tests pass the sandbox's)."""
+    stats = Stats()
+    doc = model.load(services.store.kv, member_id)
+    rules = doc.by_kind(*TIME_KINDS)
+    if not rules:
+        return stats
+    ctx = context(services, member_id, doc, now)
+    cal = ctx.calendar
+    for rule in rules:
+        t = rule.trigger
+        base = {"CATEGORY_ID": rule.category} if rule.category is not None else {}
+        if rule.kind == "time_in_stage":
+            filt = {**base, "STAGE_ID": t["stage"], "<=MOVED_TIME": _iso(ctx.now - _lower_bound(t["after"]))}
+        else:
+            offset = t.get("offset")
+            edge = ctx.now - (_lower_bound(offset) if offset else timedelta(0))
+            span = sum((_lower_bound(t["repeat"]["every"]) for _ in range(t["repeat"]["times"])), timedelta(0)) \
+                if t.get("repeat") else timedelta(0)
+            filt = {**base, f"<={t['field']}": _iso(edge + timedelta(days=1)),
+                    f">={t['field']}": _iso(edge - DATE_LOOKBACK - span)}
+        for deal in _read(ctx, [rule], filt, stats):
+            try:
+                if rule.kind == "time_in_stage":
+                    entered = _parse_time(deal.get("MOVED_TIME"))
+                    if entered is None or deal.get("STAGE_ID") != t["stage"]:
+                        continue
+                    dues = _dues(cal, entered, t["after"], t.get("repeat"))
+                    _fire_due(ctx, rule, deal, dues, f"{t['stage']}@{deal.get('MOVED_TIME')}", stats)
+                else:
+                    at = _parse_time(deal.get(t["field"]))
+                    if at is None:
+                        continue
+                    dues = _dues(cal, at, t.get("offset"), t.get("repeat"))
+                    _fire_due(ctx, rule, deal, dues, f"{t['field']}={deal.get(t['field'])}", stats)
+            except Exception as exc:  # noqa: BLE001 - one deal's failure must not stop the pass; the ledger resumes it
+                log.warning("rules %s: rule %s on deal %s failed: %s", member_id, rule.id, deal.get("ID"), exc)
+                stats.errors.append((rule.id, int(deal["ID"]), f"{type(exc).__name__}: {exc}"))
+    if stats.fired or stats.errors:
+        log.info("rules sweep %s: fired %d, skipped %d, errors %d", member_id, len(stats.fired), stats.skipped,
+                 len(stats.errors))
+    return stats
+
+
+def run(services, member_id: str) -> None:
+    """The scheduler's periodic job."""
+    sweep(services, member_id)
