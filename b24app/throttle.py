@@ -69,8 +69,10 @@ class Throttle:
     _shared: "Throttle | None" = None
     _shared_lock = threading.Lock()
 
-    def __init__(self, burst: int = 50, drain: float = 2.0):
+    def __init__(self, burst: int = 50, drain: float = 2.0, clock=time.monotonic, sleep=time.sleep):
+        """``clock``/``sleep``: the buckets' time (a test runs them on the sandbox portal's clock)."""
         self.burst, self.drain = burst, drain
+        self._clock, self._sleep = clock, sleep
         self._buckets: dict[str, LeakyBucket] = {}
         self._lock = threading.Lock()
 
@@ -78,7 +80,7 @@ class Throttle:
         with self._lock:
             b = self._buckets.get(member_id)
             if b is None:
-                b = self._buckets[member_id] = LeakyBucket(self.burst, self.drain)
+                b = self._buckets[member_id] = LeakyBucket(self.burst, self.drain, self._clock, self._sleep)
             return b
 
     def acquire(self, member_id: str) -> float:
