@@ -68,6 +68,7 @@ def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_di
         portal.clock.advance(300)          # the sandbox's leaky bucket drains on its (fake) clock only
 
         def drive():
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
             from playwright.sync_api import sync_playwright
 
             with sync_playwright() as pw:
@@ -99,11 +100,18 @@ def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_di
                 out["done"] = frame.inner_text("#side-job")
                 _shot(page, artifacts_dir / "pin-moved-click.png")
                 # 2) the other job: move pin, then drag the marker, which starts on the job itself
-                frame.evaluate("(id) => b24map.focusJob(id, true)", dragged)
                 popup = f".b24-popup[data-deal-id='{dragged}']"
-                frame.wait_for_selector(popup, timeout=10000)
-                frame.click(f"{popup} [data-b24app=move-pin]")
-                mark = frame.wait_for_selector(".b24-place", timeout=5000).bounding_box()
+                mark = None
+                for _ in range(3):        # a map redraw (the first move's refresh) may swap the popup under the click
+                    frame.evaluate("(id) => b24map.focusJob(id, true)", dragged)
+                    frame.wait_for_selector(popup, timeout=10000)
+                    frame.click(f"{popup} [data-b24app=move-pin]")
+                    try:
+                        mark = frame.wait_for_selector(".b24-place", timeout=5000).bounding_box()
+                        break
+                    except PlaywrightTimeout:
+                        continue
+                assert mark is not None, "move pin never started on the second job"
                 area = frame.query_selector("#map").bounding_box()
                 cx, cy = mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2
                 out["drag_start"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
