@@ -109,7 +109,7 @@ def status() -> None:
     settings = Settings.from_env()
     store = open_store(settings.database_url)
     try:
-        for line in metrics.summary(metrics.collect(store)):
+        for line in metrics.summary(metrics.collect(store, registry=domains.build(settings=settings))):
             click.echo(line)
     finally:
         store.close()

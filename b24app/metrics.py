@@ -27,8 +27,9 @@ def count_call(outcome: str) -> None:
         PORTAL_CALLS[outcome] += 1
 
 
-def collect(store, clock=time.time) -> dict:
-    """The deployment's figures: {"inbox": [{kind, status, items, oldest_seconds, retrying}], ...}."""
+def collect(store, clock=time.time, registry=None) -> dict:
+    """The deployment's figures: {"inbox": [{kind, status, items, oldest_seconds, retrying}], ...}; with a
+    registry, its domains' own gauges too (e.g. how long ago 1C last synced)."""
     i = t_inbox.c
     now = datetime.fromtimestamp(clock(), timezone.utc)
     with store.engine.connect() as c:
@@ -43,7 +44,11 @@ def collect(store, clock=time.time) -> dict:
             sa.select(t_portals.c.status, sa.func.count()).group_by(t_portals.c.status))}
     with _lock:
         calls = dict(PORTAL_CALLS)
-    return {"inbox": inbox, "portals_waiting": int(waiting or 0), "portals": portals, "portal_calls": calls}
+    domain = {}
+    for name, (help_text, declared) in sorted((getattr(registry, "metrics", None) or {}).items()):
+        domain[name] = (help_text, list(declared.fn(store, now)))
+    return {"inbox": inbox, "portals_waiting": int(waiting or 0), "portals": portals, "portal_calls": calls,
+            "domain": domain}
 
 
 def _age(now: datetime, then) -> float:
@@ -82,6 +87,11 @@ def render(figures: dict) -> str:
             "them (503 portal busy, 429 operating-time limit).", "# TYPE b24app_portal_calls_total counter"]
     out += [f'b24app_portal_calls_total{{outcome="{_label(k)}"}} {v}'
             for k, v in sorted(figures["portal_calls"].items())]
+    for name, (help_text, samples) in figures.get("domain", {}).items():
+        out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+        for labels, value in samples:
+            inner = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(labels.items()))
+            out.append(f"{name}{{{inner}}} {value}" if inner else f"{name} {value}")
     return "\n".join(out) + "\n"
 
 
@@ -94,4 +104,7 @@ def summary(figures: dict) -> list[str]:
     for r in figures["inbox"]:
         lines.append(f"inbox {r['kind']:<12} {r['status']:<8} {r['items']:>7}  oldest {r['oldest_seconds']:>9.1f} s"
                      f"  retried {r['retrying']}")
+    for name, (_, samples) in figures.get("domain", {}).items():
+        for labels, value in samples:
+            lines.append(f"{name} {' '.join(f'{k}={v}' for k, v in sorted(labels.items()))} {value}".rstrip())
     return lines

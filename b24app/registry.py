@@ -54,6 +54,7 @@ class Registry:
     settings: dict[str, Declared] = field(default_factory=dict)           # kv key → the domain's validator/schema
     blueprints: list[str] = field(default_factory=list)                   # "handlers.maps"
     resealers: dict[str, Declared] = field(default_factory=dict)          # rotate-keys: fn(store, progress)
+    metrics: dict[str, tuple[str, Declared]] = field(default_factory=dict)  # /metrics: name → (help, fn(store, now))
     robot_specs: Callable[[str], dict] | None = None                      # code → app.json entry (KeyError)
     own_robot_specs: dict[str, dict] = field(default_factory=dict)        # robots a domain declares itself
     final_robot_errors: tuple[type, ...] = ()                             # answered at once, never retried
@@ -95,6 +96,12 @@ class Registry:
     def on_give_up(self, kind: str, fn: GaveUp) -> GaveUp:
         """Called once when the inbox gives an item of ``kind`` up for good (one per kind)."""
         self.give_up[kind] = self._d(fn)
+        return fn
+
+    def metric(self, name: str, help_text: str, fn: Callable) -> Callable:
+        """A gauge of the domain's for GET /metrics: ``fn(store, now) -> [(labels dict, value)]``, aggregates
+        over every portal (never one portal's id)."""
+        self.metrics[name] = (help_text, self._d(fn))
         return fn
 
     def robot(self, code: str, fn: Callable, spec: dict | None = None) -> Callable:

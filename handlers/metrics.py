@@ -27,5 +27,6 @@ def prometheus():
     if not _allowed():
         return json_error(403, "FORBIDDEN", "metrics are for the operator: send the B24APP_METRICS_TOKEN "
                                             "as a Bearer token, or ask from this machine")
-    body = metrics.render(metrics.collect(current_app.extensions["b24"].store))
+    services = current_app.extensions["b24"]
+    body = metrics.render(metrics.collect(services.store, registry=services.registry))
     return Response(body, mimetype="text/plain; version=0.0.4")

@@ -303,3 +303,17 @@ class LedgerStore:
         with self.engine.begin() as c:
             c.execute(ins.on_conflict_do_update(index_elements=[t_cursor.c.member_id],
                                                 set_={k: ins.excluded[k] for k in values}))
+
+
+def lag(store, now) -> list:
+    """GET /metrics: how long ago the portals' last good syncs were (largest, median), and how many portals
+    have one — aggregates only."""
+    with store.engine.connect() as c:
+        last = [r for r in c.execute(sa.select(t_cursor.c.last_ok_at).where(t_cursor.c.last_ok_at.is_not(None)))
+                .scalars()]
+    ages = sorted(max(0.0, (now - (t if t.tzinfo else t.replace(tzinfo=timezone.utc))).total_seconds())
+                  for t in last)
+    if not ages:
+        return [({"stat": "portals"}, 0)]
+    return [({"stat": "max"}, round(ages[-1], 3)), ({"stat": "median"}, round(ages[len(ages) // 2], 3)),
+            ({"stat": "portals"}, len(ages))]

@@ -2,7 +2,7 @@
 updates, the two robots, the secrets it stores (re-sealed by rotate-keys) and its HTTP edge."""
 from __future__ import annotations
 
-from . import connection, gate, jobs, robots
+from . import connection, gate, jobs, ledger_store, robots
 
 
 def plugin(registry) -> None:
@@ -13,3 +13,5 @@ def plugin(registry) -> None:
     registry.on_event("ONCRMDEALUPDATE", gate.on_deal_update)
     registry.resealer("sync_1c", connection.reseal_all)
     registry.blueprint("handlers.payments")
+    registry.metric("b24app_sync_1c_lag_seconds", "Seconds since each connected portal's last good 1C sync: "
+                    "the largest and the median, and how many portals have synced at all.", ledger_store.lag)

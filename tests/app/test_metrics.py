@@ -80,3 +80,26 @@ def test_status_is_a_console_command():
     r = subprocess.run([sys.executable, "-m", "b24app.cli", "status", "--help"], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0 and "figures GET /metrics" in r.stdout.replace("\n", " ")
+
+
+def test_a_domain_adds_its_own_gauge_the_1c_lag(live_app, portal):
+    """sync_1c declares b24app_sync_1c_lag_seconds: how long ago the portals' last good syncs were."""
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from sync_1c.ledger_store import t_cursor
+
+    assert live_app.install(portal)["progress"]["state"] == "done"
+    text = requests.get(live_app.url + "/metrics", timeout=30).text
+    assert 'b24app_sync_1c_lag_seconds{stat="portals"} 0' in text
+    now = datetime.now(timezone.utc)
+    with live_app.store.engine.begin() as c:
+        c.execute(sa.insert(t_cursor), [{"member_id": "m-a", "last_ok_at": now - timedelta(seconds=600)},
+                                        {"member_id": "m-b", "last_ok_at": now - timedelta(seconds=60)},
+                                        {"member_id": "m-c", "last_ok_at": None}])
+    text = requests.get(live_app.url + "/metrics", timeout=30).text
+    assert 'b24app_sync_1c_lag_seconds{stat="portals"} 2' in text
+    (largest,) = re.findall(r'b24app_sync_1c_lag_seconds\{stat="max"\} ([\d.]+)', text)
+    assert 600 <= float(largest) < 660
+    assert "m-a" not in text and "# TYPE b24app_sync_1c_lag_seconds gauge" in text
