@@ -18,16 +18,15 @@ from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
 from tests.maps.test_assign_sandbox import api, portal  # noqa: F401 - fixtures
 from tests.maps.test_company_address_sandbox import _nominatim
 
-# events the platform answers itself (core/lifecycle), and one the map's change cache will take (issue 19)
+# events the platform answers itself (core/lifecycle)
 PLATFORM = {"ONOFFLINEEVENT", "ONAPPUNINSTALL", "ONAPPUPDATE", "ONAPPINSTALL"}
-NOT_YET = {"ONCRMDEALDELETE": "issue 19: the incremental map drops deleted deals"}
 
 
 def test_every_handled_event_is_bound_and_every_bound_event_handled():
     bound = {e["event"].upper() for e in load().data["events"]}
     handled = set(domains.build().events)
     assert handled - bound == set(), "handled but never bound in app.json"
-    assert bound - handled - PLATFORM - set(NOT_YET) == set(), "bound in app.json but nobody handles it"
+    assert bound - handled - PLATFORM == set(), "bound in app.json but nobody handles it"
 
 
 def test_a_new_company_gets_coordinates_from_its_add_event(api, monkeypatch):
