@@ -17,8 +17,8 @@ import time
 
 import redis
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from .store.sql import _insert
 from .store.tables import rate_buckets
 
 
@@ -145,8 +145,7 @@ class SqlBucket(_SharedBucket):
             q = q.with_for_update()
         tat = c.execute(q).scalar()
         if tat is None:
-            insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
-            c.execute(insert(rate_buckets).values(name=self.name, tat=0.0)
+            c.execute(_insert(self.engine, rate_buckets).values(name=self.name, tat=0.0)
                       .on_conflict_do_nothing(index_elements=[rate_buckets.c.name]))
             tat = c.execute(q).scalar()
         return float(tat)

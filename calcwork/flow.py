@@ -77,14 +77,15 @@ def move_deal(actor: Actor, deal: dict, key: str) -> str | None:
     return target
 
 
-def once(actor: Actor, rec: dict, name: str, fn):
-    """Run a side effect of a step once per calculation (kept in ``rec["effects"]``)."""
+def once(actor: Actor, rec: dict, name: str, fn, keep=None):
+    """Run a side effect of a step once per record (kept in ``rec["effects"]``); ``keep`` stores the record
+    (a calculation's by default, ``save_work`` for a work)."""
     effects = rec.setdefault("effects", [])
     if name in effects:
         return None
     out = fn()
     effects.append(name)
-    save(actor, rec)
+    (keep or save)(actor, rec)
     return out
 
 

@@ -38,13 +38,7 @@ def _rec(actor: Actor, work_id: int) -> dict:
 
 
 def once(actor: Actor, rec: dict, name: str, fn):
-    effects = rec.setdefault("effects", [])
-    if name in effects:
-        return None
-    out = fn()
-    effects.append(name)
-    save_work(actor, rec)
-    return out
+    return flow.once(actor, rec, name, fn, keep=save_work)
 
 
 def view(actor: Actor, rec: dict, item: dict | None = None) -> dict:
