@@ -81,9 +81,11 @@ def find_users(sess):
     params: dict = {"FILTER": {"ACTIVE": True}}
     if q:
         params["FILTER"]["FIND"] = q
-    rows = services().client(sess.member_id).call("user.get", params) or []
+    raw = services().client(sess.member_id).call_raw("user.get", params) or {}
+    rows = list(raw.get("result") or [])[:50]
+    total = int(raw.get("total") or len(rows))     # one page of 50: "more" asks the person to type on
     return jsonify({"users": [{"id": int(u["ID"]), "name": _name(u), "position": u.get("WORK_POSITION") or ""}
-                              for u in rows[:50]]})
+                              for u in rows], "more": total > len(rows)})
 
 
 @bp.get("/api/access/departments")

@@ -180,7 +180,8 @@ def put_settings(sess):
     body = request.get_json(silent=True)
     if body is None:
         return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
-    service.save_settings(services(), sess.member_id, body)      # SettingsError: 400 BAD_SETTINGS, nothing written
+    svc = services()                                # SettingsError: 400 BAD_SETTINGS, nothing written
+    service.save_settings(svc, sess.member_id, body, geocode=geocoding.point_of(svc, sess.member_id))
     return jsonify(service.settings_view(services(), sess.member_id))
 
 

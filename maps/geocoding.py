@@ -14,7 +14,7 @@ from geopy.geocoders import Nominatim
 
 from b24app.errors import B24Error
 from install.registry import NotInstalled, installed_ids
-from maps import jobcache
+from maps import handoff, jobcache
 from maps.geo import format_point, parse_point
 from maps.geocache_sql import SqlGeoCache, SqlRateLimiter, record_state, save_record
 from maps.geocode import Geocoder, GeoResult, normalise_address
@@ -44,6 +44,13 @@ def limiter_for(services):
 def geocoder_for(services, member_id: str) -> Geocoder:
     return Geocoder(SqlGeoCache(services.store.engine, member_id), provider(services.settings),
                     limiter=limiter_for(services), geocode_kwargs={"language": "ru"})
+
+
+def point_of(services, member_id: str):
+    """``address -> (lat, lon) | None`` with the portal's cached, rate-limited geocoder (a home base typed
+    on the settings page)."""
+    geocoder = geocoder_for(services, member_id)
+    return lambda address: geocoder.lookup(address).point
 
 
 def company_address(company: dict) -> str:
@@ -153,6 +160,7 @@ def on_refresh(services, member_id: str, payload: dict | None = None, *, stale_c
     for deal_id, row in rows.items():
         if row is not None:
             geocode_row(services, member_id, ids, "deal", deal_id, row)
+    handoff.on_rows(services, member_id, ids, rows)
     return len(rows)
 
 

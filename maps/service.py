@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import time
 from zoneinfo import ZoneInfo
 
+from b24app.errors import SettingsError, said
 from maps import jobcache, mapstate, orders
 from maps.geo import OsrmTravelModel, TravelModel
 from maps.schedule import Worker, WorkingHours
@@ -69,10 +70,31 @@ def settings(services, member_id: str) -> dict:
     return conf
 
 
-def save_settings(services, member_id: str, doc) -> dict:
+def save_settings(services, member_id: str, doc, geocode=None) -> dict:
     """Validate the whole document (``maps.settings.SettingsError`` on the first bad value, nothing written)
-    and store it; the cached jobs stay valid, but open maps redraw with the new hours."""
+    and store it; the cached jobs stay valid, but open maps redraw with the new hours.
+
+    A worker's home base is typed as an address (``home_addresses``): a new or changed one is geocoded here
+    with ``geocode(address) -> (lat, lon) | None`` (the portal's cached, rate-limited geocoder), and its point
+    goes to ``homes``; an address the geocoder cannot find is refused with its path, nothing written."""
     clean = validate(doc)
+    old = services.store.kv.get(member_id, SETTINGS_KEY) or {}
+    homes = dict(clean.get("homes") or {})
+    for uid, address in (clean.get("home_addresses") or {}).items():
+        if not address:
+            homes.pop(uid, None)
+            continue
+        if (old.get("home_addresses") or {}).get(uid) == address and uid in (old.get("homes") or {}):
+            homes[uid] = old["homes"][uid]
+            continue
+        point = geocode(address) if geocode else None
+        if point is None:
+            raise SettingsError(said(f"address not found: {address}", f"адрес не найден: {address}"),
+                                path=f"home_addresses.{uid}")
+        homes[uid] = [round(point[0], 6), round(point[1], 6)]
+    if clean.get("home_addresses") is not None:
+        clean["home_addresses"] = {k: v for k, v in clean["home_addresses"].items() if v}
+        clean["homes"] = homes
     services.store.kv.set(member_id, SETTINGS_KEY, clean)
     changed(services, member_id)
     return clean
@@ -83,8 +105,12 @@ def settings_view(services, member_id: str) -> dict:
     stored = services.store.kv.get(member_id, SETTINGS_KEY) or {}
     conf = settings(services, member_id)
     ids = sorted({int(x) for x in conf.get("workers") or []} | {int(k) for k in conf.get("worker_hours") or {}})
+    people = set(ids) | {int(x) for team in (conf.get("teams") or {}).values() for x in team} \
+        | {int(x) for x in conf.get("homes") or {}} | {int(x) for x in conf.get("home_addresses") or {}}
+    names = orders.user_names(services.app_client(member_id), people) if people else {}
     return {"settings": stored, "tz": str(tz(conf)), "hours": hours_out(working_hours(conf)),
-            "worker_hours": {str(i): hours_out(working_hours(conf, i)) for i in ids}}
+            "worker_hours": {str(i): hours_out(working_hours(conf, i)) for i in ids},
+            "names": {str(k): v for k, v in names.items()}}
 
 
 def hours_out(h: WorkingHours) -> dict:

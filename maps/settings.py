@@ -8,7 +8,11 @@ dispatcher's pages. Shape::
      "hours": {"start": "09:00", "end": "18:00", "breaks": [["13:00", "14:00"]], "weekdays": [0, 1, 2, 3, 4, 5]},
      "worker_hours": {"4": {"start": "08:00", "end": "17:00", "weekdays": [0, 1, 2, 3]}},
      "workers": [4, 5, 6], "teams": {"measurements": [4, 5]}, "homes": {"4": [55.75, 37.61]},
-     "fixed_slack_min": 0}
+     "home_addresses": {"4": "Москва, Тверская 1"}, "fixed_slack_min": 0, "handoff": {"when": "ready"}}
+
+``handoff.when``: when a production deal becomes an installation deal to plan (maps/handoff.py) — at its
+done stage (``ready``, the default), once paid in full (``paid``), or never (``off``). ``home_addresses``:
+what the administrator typed for a worker's home base; ``homes`` holds its geocoded point.
 
 ``worker_hours[<user id>]`` overrides the portal's ``hours`` key by key (a worker who only starts earlier
 gives just ``start``; ``breaks: []`` means no lunch for that worker).
@@ -20,7 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from b24app.errors import SettingsError, said
 
-KEYS = {"tz", "hours", "worker_hours", "workers", "teams", "homes", "fixed_slack_min"}
+KEYS = {"tz", "hours", "worker_hours", "workers", "teams", "homes", "home_addresses", "fixed_slack_min", "handoff"}
+HANDOFF_WHEN = ("ready", "paid", "off")
 HOURS_KEYS = {"start", "end", "breaks", "weekdays"}
 PIPELINES = {"measurements", "production", "installation"}
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -147,6 +152,18 @@ def validate(doc) -> dict:
                                          f"координаты вне допустимых пределов ({lat}, {lon})"), path=f"homes.{k}")
             homes[uid] = [lat, lon]
         out["homes"] = homes
+    if "home_addresses" in doc:
+        ha = doc["home_addresses"]
+        if not isinstance(ha, dict) or any(not isinstance(v, str) or len(v) > 500 for v in ha.values()):
+            raise SettingsError(said("an object {user id: address} expected",
+                                     "нужен объект {id пользователя: адрес}"), path="home_addresses")
+        out["home_addresses"] = {_user_id(f"home_addresses.{k}", k): v.strip() for k, v in ha.items()}
+    if "handoff" in doc:
+        h = doc["handoff"]
+        if not isinstance(h, dict) or set(h) - {"when"} or h.get("when", "ready") not in HANDOFF_WHEN:
+            raise SettingsError(said(f"{{\"when\": one of {', '.join(HANDOFF_WHEN)}}} expected",
+                                     f"нужно {{\"when\": одно из {', '.join(HANDOFF_WHEN)}}}"), path="handoff.when")
+        out["handoff"] = {"when": h.get("when", "ready")}
     if "fixed_slack_min" in doc:
         v = doc["fixed_slack_min"]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 240:

@@ -7,9 +7,11 @@ Playwright runs in its own thread (tests/app/test_pages)."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import requests
+import responses
 
 from b24app import session as page_sessions
 from tests import pagesession
@@ -66,11 +68,16 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             out["bad_hours"] = _text(frame, "[data-b24app=msg-dispatch]", "hours.end")
             frame.fill(f"{d} [name=p_end]", "17:30")
             frame.click(f"{d} [data-b24app=add-worker]")
-            frame.fill(f"{d} [data-worker-row] [name=worker_id]", "1")
+            frame.fill(f"{d} [data-worker-row] [name=worker_q]", "Смирн")         # people by name, not by id
+            frame.click(f"{d} [data-b24app=worker-results] button[data-user-id='{manager}']")
             frame.locator(f"{d} [data-worker-row] input[type=time]").first.fill("10:00")
-            frame.fill(f"{d} [name=team_installation]", "1")
+            frame.fill(f"{d} [data-worker-row] [name=home_address]", "Москва, Тверская 7")
+            frame.fill(f"{d} [name=team_q_installation]", "Смирн")
+            frame.click(f"{d} [data-b24app=team-results-installation] button[data-user-id='{manager}']")
+            frame.select_option(f"{d} [name=handoff]", "paid")
             frame.click(f"{d} button[type=submit]")
             out["dispatch_msg"] = _text(frame, "[data-b24app=msg-dispatch]", "Сохранено")
+            out["dispatch_text"] = frame.inner_text(d)
             # visits: N and the visited period
             v = "[data-b24app=settings-visits]"
             frame.fill(f"{v} [name=overdue_days]", "0")
@@ -117,15 +124,24 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             b.close()
         return out
 
-    out = _in_thread(drive)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:    # the geocoder (third party)
+        rsps.add_passthru("http://127.0.0.1")
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"),
+                 json=[{"lat": "55.7576", "lon": "37.6135", "display_name": "Тверская улица, 7, Москва"}])
+        out = _in_thread(drive)
     assert "установлено" in out["install"]
     assert "hours.end" in out["bad_hours"] and "заканчиваться позже, чем начинается" in out["bad_hours"]
     admin = {page_sessions.HEADER: pagesession.for_live(live_app, page_sessions.PageSession(
         portal.member_id, 1, "ru", is_admin=True))}
     maps = requests.get(live_app.url + "/api/maps/settings", headers=admin, timeout=30).json()
     assert maps["hours"]["start"] == "08:00" and maps["hours"]["end"] == "17:30"
-    assert maps["worker_hours"]["1"]["start"] == "10:00" and maps["worker_hours"]["1"]["end"] == "17:30"
-    assert maps["settings"]["teams"] == {"installation": [1]}
+    m = str(manager)
+    assert maps["worker_hours"][m]["start"] == "10:00" and maps["worker_hours"][m]["end"] == "17:30"
+    assert maps["settings"]["teams"] == {"installation": [manager]}
+    assert maps["settings"]["home_addresses"] == {m: "Москва, Тверская 7"}
+    assert maps["settings"]["homes"][m] == [55.7576, 37.6135]                 # the geocoder's answer
+    assert maps["settings"]["handoff"] == {"when": "paid"}
+    assert "Ольга Смирнова" in out["dispatch_text"] and "55.7576, 37.6135" in out["dispatch_text"]
     assert "overdue_days" in out["bad_visits"] and "1–365" in out["bad_visits"]
     visits = requests.get(live_app.url + "/api/visits/settings", headers=admin, timeout=30).json()
     assert (visits["repeat_days"], visits["overdue_days"], visits["visited_period"]) == (4, 9, "quarter")

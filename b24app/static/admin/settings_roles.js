@@ -9,7 +9,6 @@
   if (!form) return;
   var roleList = [];            // [{key, name}] in the page's language, from the server
   var departments = null;       // [{id, name}] once loaded, or a failure text
-  var searchSeq = 0, searchTimer = null;
 
   function rowsBox() { return form.querySelector('[data-b24app=roles-rows]'); }
 
@@ -44,35 +43,6 @@
     return row;
   }
 
-  function results() { return form.querySelector('[data-b24app=user-results]'); }
-
-  function search(q) {
-    var seq = ++searchSeq, box = results();
-    box.removeAttribute('data-q');
-    if (!q) { box.textContent = ''; A.fit(); return; }
-    box.textContent = '';
-    box.appendChild(el('li', {'class': 'note', text: S['roles.searching']}));
-    A.api('GET', '/api/access/users?q=' + encodeURIComponent(q)).then(function (body) {
-      return {users: body.users || []};
-    }, function (e) { return {error: e}; }).then(function (r) {
-      if (seq !== searchSeq) return;             // a later keystroke has its own answer coming
-      box.textContent = '';
-      box.setAttribute('data-q', q);             // the question these answers belong to
-      if (r.error) { box.appendChild(el('li', {'class': 'bad', text: A.failure(r.error)})); A.fit(); return; }
-      var users = r.users;
-      if (!users.length) box.appendChild(el('li', {'class': 'note', text: S['roles.no_match']}));
-      users.forEach(function (u) {
-        box.appendChild(el('li', {}, [el('button', {type: 'button', 'data-user-id': String(u.id), on: {click: function () {
-          addRow('user', u.id, u.name);
-          form.querySelector('[name=user_q]').value = '';
-          box.textContent = '';
-          A.fit();
-        }}}, [el('span', {text: u.name}), u.position ? el('span', {'class': 'note', text: ' — ' + u.position}) : null])]));
-      });
-      A.fit();
-    });
-  }
-
   function departmentPicker() {
     if (typeof departments === 'string') return el('span', {'class': 'bad', text: departments});
     var sel = el('select', {name: 'department'}, [el('option', {value: '', text: S['roles.choose_department']})]);
@@ -104,24 +74,8 @@
     form.appendChild(rows);
     form.appendChild(el('p', {'class': 'note', 'data-b24app': 'roles-empty', text: S['roles.empty']}));
     form.appendChild(el('p', {'class': 'note', text: S['roles.unticked']}));
-    var q = el('input', {type: 'search', name: 'user_q', autocomplete: 'off', placeholder: S['roles.find_placeholder'],
-                         on: {input: function () {
-                           clearTimeout(searchTimer);
-                           var v = q.value.trim();
-                           searchTimer = setTimeout(function () { search(v); }, 250);
-                         },
-                         /* Enter in the search box must not save the form: it searches now, and picks
-                            the one person found when there is exactly one */
-                         keydown: function (e) {
-                           if (e.key !== 'Enter') return;
-                           e.preventDefault();
-                           var box = results(), found = box.querySelectorAll('button[data-user-id]');
-                           if (found.length === 1 && box.getAttribute('data-q') === q.value.trim()) { found[0].click(); return; }
-                           clearTimeout(searchTimer);
-                           search(q.value.trim());
-                         }}});
-    form.appendChild(field(S['roles.find_person'], q));
-    form.appendChild(el('ul', {'class': 'user-results', 'data-b24app': 'user-results'}));
+    form.appendChild(field(S['roles.find_person'], A.personPicker({name: 'user_q', results: 'user-results',
+      onPick: function (u) { addRow('user', u.id, u.name); }})));
     form.appendChild(field(S['roles.add_department'], departmentPicker()));
     form.appendChild(el('div', {'class': 'actions'}, [el('button', {type: 'submit', text: S['save']})]));
     form.appendChild(el('div', {'class': 'msg', 'data-b24app': 'msg-roles'}));
