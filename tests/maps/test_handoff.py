@@ -136,3 +136,18 @@ def test_handoff_setting_is_checked(prod, bad):
     status, body = _admin_put(prod, {"handoff": bad})
     assert status == 400 and "handoff" in str(body), body
     assert prod.live.store.kv.get(prod.member, "maps.settings") in (None, {})
+
+
+def test_a_home_address_the_geocoder_cannot_find_is_refused_and_nothing_written(prod):
+    """The home base typed on the settings page: found → its point kept beside it; not found → 400 naming
+    the worker's address, the stored document unchanged."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru("http://127.0.0.1")
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*q=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0.*"),
+                 json=[{"lat": "55.7576", "lon": "37.6135", "display_name": "Москва"}])
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"), json=[])
+        status, saved = _admin_put(prod, {"home_addresses": {"4": "Москва, Тверская 7"}})
+        assert status == 200 and saved["settings"]["homes"] == {"4": [55.7576, 37.6135]}
+        status, body = _admin_put(prod, {"home_addresses": {"4": "Москва, Тверская 7", "5": "Нигдеград, ул. Нет"}})
+    assert status == 400 and "home_addresses.5" in str(body) and "адрес не найден" in str(body)
+    assert prod.live.store.kv.get(prod.member, "maps.settings")["homes"] == {"4": [55.7576, 37.6135]}

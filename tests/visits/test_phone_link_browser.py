@@ -45,7 +45,10 @@ def test_phone_link_with_its_qr_code_and_the_route_link(visits, artifacts_dir, m
             page.screenshot(path=str(artifacts_dir / "visits-phone-link-qr.png"))
             frame.click("#tabs button[data-view=route]")
             frame.fill("[data-b24app=view] input[name=day]", DAY)
-            frame.fill("[data-b24app=view] input[type=number]", str(MANAGER))
+            frame.wait_for_selector(f"[data-b24app=view] select[name=manager] option[value='{MANAGER}']",
+                                    state="attached", timeout=20000)            # people by name, not ids
+            out["manager_name"] = frame.inner_text(f"[data-b24app=view] select[name=manager] option[value='{MANAGER}']")
+            frame.select_option("[data-b24app=view] select[name=manager]", str(MANAGER))
             frame.click("[data-b24app=view] button.primary")
             frame.wait_for_selector("[data-b24app=route] a[data-b24app=route-link]", timeout=20000)
             out["route_text"] = frame.inner_text("[data-b24app=route]")
@@ -56,6 +59,7 @@ def test_phone_link_with_its_qr_code_and_the_route_link(visits, artifacts_dir, m
 
     out = _in_thread(drive)
     assert out["url"].startswith(live.url + "/m/") and out["href"] == out["url"]
+    assert out["manager_name"] and not out["manager_name"].strip().lstrip("#").isdigit()
     prefix = "data:image/svg+xml;charset=utf-8,"
     assert out["src"].startswith(prefix) and out["svg_nodes"] == 0           # an image, not markup in the DOM
     assert _modules(unquote(out["src"][len(prefix):])) == _matrix(out["url"])

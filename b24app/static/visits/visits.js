@@ -317,7 +317,22 @@
 
   views.route = function () {
     var day = el("input", { type: "date", name: "day", value: localNow().date });     // the portal's today, not UTC's
-    var manager = el("input", { type: "number", min: "1", value: String(cfg.user_id || ""), style: "width:6em" });
+    /* whose route: one's own; a team role picks among the people with visits this month, by name */
+    var manager = el("select", { name: "manager" });
+    function people() {              /* the people with visits in the chosen day's month, by name */
+      var keep = manager.value || String(cfg.user_id || "");
+      manager.replaceChildren(el("option", { value: String(cfg.user_id || ""), text: S.me }));
+      if (!(cfg.can && cfg.can["visits.team"])) return;
+      api("GET", "/api/visits/stats?month=" + (day.value || localNow().date).slice(0, 7)).then(function (j) {
+        j.rows.forEach(function (r) {
+          if (String(r.manager) !== String(cfg.user_id) && r.manager) manager.appendChild(el("option", { value: String(r.manager), text: r.name }));
+        });
+        manager.value = keep;
+        if (manager.value !== keep) manager.value = String(cfg.user_id || "");
+      });
+    }
+    day.addEventListener("change", people);
+    people();
     var out = el("div", { "data-b24app": "route" });
     view.replaceChildren(el("div", { "class": "card" }, el("div", { "class": "bar" }, el("label", {}, S.day + " ", day),
       el("label", {}, S.manager + " ", manager),
