@@ -2,7 +2,9 @@
 in headless Chromium inside the sandbox portal page: the installer finishes the install, the main page,
 each menu placement (orders map, visit calendar, intake screen, dashboards) and the phone page render what
 their fetches bring and report no CSP violation — neither a `securitypolicyviolation` event in any frame
-nor a "Content Security Policy" console message. A canary inline script proves the listener hears one."""
+nor a "Content Security Policy" console message. A canary inline script proves the listener hears one.
+Each page also wears the Bitrix24 look: its design tokens are loaded, its font is the system font and a
+form's main button is Bitrix24's blue (screenshots look-*.png)."""
 from __future__ import annotations
 
 import threading
@@ -42,7 +44,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
     def drive():
         from playwright.sync_api import sync_playwright
 
-        out = {"console": [], "violations": {}, "policies": {}}
+        out = {"console": [], "violations": {}, "policies": {}, "look": {}}
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
             ctx = b.new_context(viewport={"width": 1200, "height": 900})
@@ -56,6 +58,12 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
 
             def heard(frame, name):
                 out["violations"][name] = frame.evaluate("window.__csp.slice()")
+                # the Bitrix24 look: its design tokens reached the page, its font and its blue main button
+                out["look"][name] = frame.evaluate("""() => {
+                    const css = getComputedStyle(document.documentElement), body = getComputedStyle(document.body);
+                    const b = document.createElement('button'); b.type = 'submit'; document.body.appendChild(b);
+                    const bg = getComputedStyle(b).backgroundColor; b.remove();
+                    return [css.getPropertyValue('--ui-color-accent-main-primary').trim(), body.fontFamily, bg]; }""")
 
             # the installer (install.js → BX24.installFinish) hands over to the main page in the frame
             page.goto(base)
@@ -79,6 +87,7 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
                 frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
                 frame.wait_for_selector(ready, state="attached", timeout=20000)
                 heard(frame, handler)
+                page.screenshot(path=str(artifacts_dir / f"look-{handler.rsplit('/', 1)[-1]}.png"))
 
             # the phone page (no frame, no BX24.js)
             link = requests.post(live_app.url + "/api/visits/phone-link", headers={page_sessions.HEADER: session},
@@ -96,6 +105,9 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
         worker.stop()
     assert out["canary_ran"] is False and len(out["canary"]) == 1 and out["canary"][0].startswith("script-src")
     assert out["violations"] == {name: [] for name in ["main", *READY, "phone"]}, out["violations"]
+    for name, (primary, font, button) in out["look"].items():
+        assert primary == "#0075ff" and "system-ui" in font, (name, primary, font)
+        assert button == "rgb(0, 117, 255)", (name, button)       # a form's main button is Bitrix24's blue
     assert [t for t in out["console"] if "__inlineRan" not in t and "inline" not in t.lower()] == [], out["console"]
     assert len([t for t in out["console"] if "inline" in t.lower()]) <= 1, out["console"]   # the canary's own
     bx24 = portal.url
