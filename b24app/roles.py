@@ -10,6 +10,7 @@ b24app/acting.py): a role can only narrow what the portal allows, never widen it
 """
 from __future__ import annotations
 
+from .errors import said
 from .i18n import lang_of
 
 ADMIN = "admin"
@@ -54,16 +55,18 @@ class RolesError(ValueError):
 
 def _ids(value, what: str) -> dict[str, list[str]]:
     if not isinstance(value, dict):
-        raise RolesError(f"{what}: an object {{id: [roles]}} is expected")
+        raise RolesError(said(f"{what}: an object {{id: [roles]}} is expected", f"{what}: нужен объект {{id: [роли]}}"))
     out: dict[str, list[str]] = {}
     for key, roles in value.items():
         if not str(key).isdigit() or int(key) <= 0:
-            raise RolesError(f"{what}: {key!r} is not a {what[:-1]} id")
+            raise RolesError(said(f"{what}: {key!r} is not a {what[:-1]} id", f"{what}: {key!r} — не id"))
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise RolesError(f"{what}[{key}]: a list of role names is expected")
+            raise RolesError(said(f"{what}[{key}]: a list of role names is expected",
+                                  f"{what}[{key}]: нужен список ролей"))
         unknown = [r for r in roles if r not in ASSIGNABLE]
         if unknown:
-            raise RolesError(f"{what}[{key}]: unknown role {unknown[0]!r} (one of {', '.join(ASSIGNABLE)})")
+            raise RolesError(said(f"{what}[{key}]: unknown role {unknown[0]!r} (one of {', '.join(ASSIGNABLE)})",
+                                  f"{what}[{key}]: неизвестная роль {unknown[0]!r} (одна из {', '.join(ASSIGNABLE)})"))
         if roles:
             out[str(int(key))] = sorted(set(roles), key=ROLES.index)
     return out
@@ -72,10 +75,11 @@ def _ids(value, what: str) -> dict[str, list[str]]:
 def validate(doc) -> dict:
     """``{"users": {id: [roles]}, "departments": {id: [roles]}}`` → the normalised document."""
     if not isinstance(doc, dict):
-        raise RolesError('a JSON object {"users": {...}, "departments": {...}} is expected')
+        raise RolesError(said('a JSON object {"users": {...}, "departments": {...}} is expected',
+                              'нужен JSON-объект {"users": {...}, "departments": {...}}'))
     extra = set(doc) - {"users", "departments"}
     if extra:
-        raise RolesError(f"unknown key {sorted(extra)[0]!r}")
+        raise RolesError(said(f"unknown key {sorted(extra)[0]!r}", f"неизвестный ключ {sorted(extra)[0]!r}"))
     return {"users": _ids(doc.get("users") or {}, "users"),
             "departments": _ids(doc.get("departments") or {}, "departments")}
 

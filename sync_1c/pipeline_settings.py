@@ -9,7 +9,7 @@ strictly after the source stage (forward-only, 1c-odata.md §3.6 step 6), and ev
 """
 from __future__ import annotations
 
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 
 from . import connection
 
@@ -22,8 +22,9 @@ def _pipeline(ids, field: str, ref):
         p = ids.pipeline_of_category(int(ref))
         if p is not None:
             return p
-    raise SettingsError(f"unknown pipeline {ref!r}; the app's pipelines: "
-                        + ", ".join(f"{k} (CATEGORY_ID {v['categoryId']})" for k, v in pipelines.items()), path=field)
+    known = ", ".join(f"{k} (CATEGORY_ID {v['categoryId']})" for k, v in pipelines.items())
+    raise SettingsError(said(f"unknown pipeline {ref!r}; the app's pipelines: {known}",
+                             f"неизвестная воронка {ref!r}; воронки приложения: {known}"), path=field)
 
 
 def _stage(pipeline, field: str, ref) -> tuple[int, str]:
@@ -31,8 +32,9 @@ def _stage(pipeline, field: str, ref) -> tuple[int, str]:
     order = list(pipeline.stages)
     key = ref if ref in pipeline.stages else pipeline.stage_key(str(ref))
     if key is None:
-        raise SettingsError(f"pipeline {pipeline.key} has no stage {ref!r}; its stages: "
-                            + ", ".join(order), path=field)
+        stages = ", ".join(order)
+        raise SettingsError(said(f"pipeline {pipeline.key} has no stage {ref!r}; its stages: {stages}",
+                                 f"в воронке {pipeline.key} нет стадии {ref!r}; её стадии: {stages}"), path=field)
     return order.index(key), pipeline.stages[key]
 
 
@@ -40,19 +42,23 @@ def parse_auto_forward(value, ids) -> dict[str, dict[str, str]]:
     """{pipeline: {from stage: to stage}} → {CATEGORY_ID: {from STATUS_ID: to STATUS_ID}}. {} switches it off."""
     field = "auto_forward"
     if not isinstance(value, dict):
-        raise SettingsError("an object {pipeline: {from stage: to stage}} is expected", path=field)
+        raise SettingsError(said("an object {pipeline: {from stage: to stage}} is expected",
+                                 "нужен объект {воронка: {с какой стадии: на какую}}"), path=field)
     out: dict[str, dict[str, str]] = {}
     for pref, moves in value.items():
         p = _pipeline(ids, field, pref)
         if not isinstance(moves, dict):
-            raise SettingsError(f"pipeline {pref!r}: an object {{from stage: to stage}} is expected", path=field)
+            raise SettingsError(said(f"pipeline {pref!r}: an object {{from stage: to stage}} is expected",
+                                     f"воронка {pref!r}: нужен объект {{с какой стадии: на какую}}"), path=field)
         cat = out.setdefault(str(p.category_id), {})
         for src, dst in moves.items():
             i, src_id = _stage(p, field, src)
             j, dst_id = _stage(p, field, dst)
             if j <= i:
-                raise SettingsError(f"pipeline {p.key}: {dst} is not after {src} — the app only moves "
-                                    "a deal forward when it is paid", path=field)
+                raise SettingsError(said(f"pipeline {p.key}: {dst} is not after {src} — the app only moves "
+                                         "a deal forward when it is paid",
+                                         f"воронка {p.key}: {dst} не дальше {src} — приложение при оплате "
+                                         "переводит сделку только вперёд"), path=field)
             cat[src_id] = dst_id
     return out
 
@@ -67,30 +73,35 @@ def parse_gate(value, ids) -> dict:
     1C order (default), "all" = every deal of the pipeline (one without an order number cannot be closed)."""
     field = "gate"
     if not isinstance(value, dict):
-        raise SettingsError('an object {"enabled": true, "pipelines": [...], "scope": {...}} is expected',
-                            path=field)
+        raise SettingsError(said('an object {"enabled": true, "pipelines": [...], "scope": {...}} is expected',
+                                 'нужен объект {"enabled": true, "pipelines": [...], "scope": {...}}'), path=field)
     unknown = set(value) - {"enabled", "pipelines", "categories", "all_deals", "scope"}
     if unknown:
-        raise SettingsError(f"unknown key(s) {', '.join(sorted(unknown))}", path=field)
+        raise SettingsError(said(f"unknown key(s) {', '.join(sorted(unknown))}",
+                                 f"неизвестные ключи: {', '.join(sorted(unknown))}"), path=field)
     out = {"enabled": True, "categories": None, "all_deals": False}
     for flag in ("enabled", "all_deals"):
         if flag in value:
             if not isinstance(value[flag], bool):
-                raise SettingsError(f"{flag} must be true or false", path=field)
+                raise SettingsError(said(f"{flag} must be true or false", f"{flag} — true или false"), path=field)
             out[flag] = value[flag]
     pipelines = value.get("pipelines", value.get("categories"))
     if pipelines is not None:
         if not isinstance(pipelines, list):
-            raise SettingsError("pipelines must be a list of pipelines (or null for all)", path=field)
+            raise SettingsError(said("pipelines must be a list of pipelines (or null for all)",
+                                     "pipelines — список воронок (или null — все)"), path=field)
         out["categories"] = sorted({_pipeline(ids, field, p).category_id for p in pipelines})
     scope = value.get("scope") or {}
     if not isinstance(scope, dict):
-        raise SettingsError('scope must be an object {pipeline: "linked" | "all"}', path=field)
+        raise SettingsError(said('scope must be an object {pipeline: "linked" | "all"}',
+                                 'scope — объект {воронка: "linked" | "all"}'), path=field)
     out["scope"] = {}
     for pref, how in scope.items():
         if how not in SCOPES:
-            raise SettingsError(f"scope of pipeline {pref!r} must be \"linked\" (deals linked to a 1C order) "
-                                f"or \"all\" (all deals of this pipeline), got {how!r}", path=field)
+            raise SettingsError(said(f"scope of pipeline {pref!r} must be \"linked\" (deals linked to a 1C order) "
+                                     f"or \"all\" (all deals of this pipeline), got {how!r}",
+                                     f"scope воронки {pref!r}: \"linked\" (сделки, связанные с заказом 1С) "
+                                     f"или \"all\" (все сделки воронки), а не {how!r}"), path=field)
         out["scope"][str(_pipeline(ids, field, pref).category_id)] = how
     return out
 

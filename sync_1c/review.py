@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 
 from .ledger_store import LedgerStore
 
@@ -19,23 +19,29 @@ CLAIMED = ("ambiguous", "duplicate")
 
 def bind(engine, member_id: str, body) -> dict:
     if not isinstance(body, dict):
-        raise SettingsError('a JSON object {"order_key": "…", "deal_id": 123} is expected', path="bind")
+        raise SettingsError(said('a JSON object {"order_key": "…", "deal_id": 123} is expected',
+                                 'нужен JSON-объект {"order_key": "…", "deal_id": 123}'), path="bind")
     try:
         key = str(uuid.UUID(str(body.get("order_key") or "")))
     except ValueError:
-        raise SettingsError("order_key must be the 1C order's Ref_Key (a GUID)", path="order_key") from None
+        raise SettingsError(said("order_key must be the 1C order's Ref_Key (a GUID)",
+                                 "order_key — Ref_Key заказа 1С (GUID)"), path="order_key") from None
     deal = body.get("deal_id")
     if isinstance(deal, bool) or not str(deal).isdigit():
-        raise SettingsError("deal_id must be a deal ID (a whole number)", path="deal_id")
+        raise SettingsError(said("deal_id must be a deal ID (a whole number)", "deal_id — ID сделки (целое число)"),
+                            path="deal_id")
     deal = int(deal)
     ledger = LedgerStore(engine, member_id)
     item = next((i for i in ledger.review() if i["reason"] in CLAIMED and
                  key in ([i["detail"].get("order_key")] + list(i["detail"].get("orders") or []))), None)
     if item is None:
-        raise SettingsError("this 1C order is not on the review list as carried by several deals", path="order_key")
+        raise SettingsError(said("this 1C order is not on the review list as carried by several deals",
+                                 "этого заказа 1С нет в списке на разбор как указанного в нескольких сделках"),
+                            path="order_key")
     deals = [int(d) for d in item["detail"].get("deals") or []]
     if deal not in deals:
-        raise SettingsError(f"deal {deal} is not one of the deals carrying this order: "
-                            + ", ".join(str(d) for d in deals), path="deal_id")
+        listed = ", ".join(str(d) for d in deals)
+        raise SettingsError(said(f"deal {deal} is not one of the deals carrying this order: {listed}",
+                                 f"сделка {deal} не из тех, где указан этот заказ: {listed}"), path="deal_id")
     ledger.save_orders([(key, {"bound_deal": deal})])
     return {"order_key": key, "deal_id": deal, "deals": deals}

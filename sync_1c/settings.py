@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from b24app.errors import SettingsError
+from b24app.errors import SettingsError, said
 from b24app.outbound import OutboundRefused
 from install.registry import installed_ids
 
@@ -31,23 +31,32 @@ def connection_values(body: dict, stored: dict) -> dict:
     if values or not stored:
         for k in ("base_url", "username", "password"):
             if not merged.get(k):
-                raise SettingsError(f"{k} is required: the 1C connection needs the OData URL, a login and a password")
+                raise SettingsError(said(
+                    f"{k} is required: the 1C connection needs the OData URL, a login and a password",
+                    f"{k} обязателен: для подключения к 1С нужны адрес OData, логин и пароль"))
     url = str(merged.get("base_url") or "")
     if url and not url.lower().startswith(("http://", "https://")):
-        raise SettingsError(f"base_url must be an http(s):// address of the OData publication, got {url!r}")
+        raise SettingsError(said(f"base_url must be an http(s):// address of the OData publication, got {url!r}",
+                                 f"base_url — адрес публикации OData, начинающийся с http(s)://, а не {url!r}"))
     for k, lo in WHOLE_NUMBERS:
         if k not in values:
             continue
         if isinstance(values[k], bool) or not str(values[k]).isdigit() or int(values[k]) < lo:
-            raise SettingsError(f"{k} must be a whole number ≥ {lo}, got {values[k]!r}")
+            raise SettingsError(said(f"{k} must be a whole number ≥ {lo}, got {values[k]!r}",
+                                     f"{k} — целое число не меньше {lo}, а не {values[k]!r}"))
         values[k] = int(values[k])
     if "tz" in values:
         try:
             ZoneInfo(str(values["tz"]))
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"tz: unknown time zone {values['tz']!r} (an IANA name like Europe/Moscow)") from None
+            tz = values["tz"]
+            raise SettingsError(said(f"tz: unknown time zone {tz!r} (an IANA name like Europe/Moscow)",
+                                     f"tz: неизвестный часовой пояс {tz!r} (нужно имя IANA, например Europe/Moscow)")) \
+                from None
     if "profile" in values and values["profile"] not in profiles.PROFILES:
-        raise SettingsError(f"unknown 1C profile {values['profile']!r}; known: {', '.join(profiles.PROFILES)}")
+        name, known = values["profile"], ", ".join(profiles.PROFILES)
+        raise SettingsError(said(f"unknown 1C profile {name!r}; known: {known}",
+                                 f"неизвестная конфигурация 1С {name!r}; известные: {known}"))
     return values
 
 
@@ -56,16 +65,17 @@ def save(store, member_id: str, body, guard) -> dict:
     ``problems``, empty when the profile has everything) and/or the pipeline settings. ``guard`` is the
     deployment's OutboundGuard: a base URL it refuses is a settings error, nothing sent."""
     if not isinstance(body, dict):
-        raise SettingsError("a JSON object is expected")
+        raise SettingsError(said("a JSON object is expected", "нужен JSON-объект"))
     unknown = sorted(set(body) - CONNECTION_KEYS - PIPELINE_KEYS)
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        listed = ", ".join(unknown)
+        raise SettingsError(said(f"unknown setting(s): {listed}", f"неизвестные настройки: {listed}"))
     values = connection_values(body, store.kv.get(member_id, connection.KV_KEY) or {})
     if "base_url" in values:
         try:
             guard.check(str(values["base_url"]))
         except OutboundRefused as exc:
-            raise SettingsError(str(exc), path="base_url") from None
+            raise SettingsError(said(str(exc), f"адрес не разрешён: {exc}"), path="base_url") from None
     pipelines = PIPELINE_KEYS & set(body)
     ids = installed_ids(store, member_id) if pipelines else None      # NotInstalled: no pipelines to name
     for k in sorted(pipelines):

@@ -37,7 +37,7 @@ def _worker(live_app, member_id, user_id, lang="ru"):
 
 def test_bad_roles_documents_are_400_in_words_and_store_nothing(installed):
     live_app, portal = installed
-    url, admin = live_app.url + "/api/access/roles", _hdr(live_app, portal.member_id)
+    url, admin = live_app.url + "/api/access/roles", _hdr(live_app, portal.member_id, lang="en")
     cases = [
         ([], "a JSON object"),
         ({"users": {}, "groups": {}}, "unknown key 'groups'"),
@@ -55,6 +55,10 @@ def test_bad_roles_documents_are_400_in_words_and_store_nothing(installed):
         assert words in r.json()["error_description"], (body, r.json())
     r = requests.put(url, headers={**admin, "Content-Type": "application/json"}, data="{not json", timeout=30)
     assert r.status_code == 400 and "a JSON object" in r.json()["error_description"]
+    ru = _hdr(live_app, portal.member_id)                    # a Russian portal reads the same refusals in Russian
+    for body, words in [({"users": {"5": ["boss"]}}, "неизвестная роль 'boss'"), ([], "нужен JSON-объект")]:
+        r = requests.put(url, headers=ru, json=body, timeout=30)
+        assert r.status_code == 400 and words in r.json()["error_description"], (body, r.json())
     assert live_app.store.kv.get(portal.member_id, app_roles.KV_KEY) is None
 
 

@@ -18,12 +18,13 @@ def api(env):
     from b24app.app import create_app
 
     http = create_app(env.services.settings, store=env.services.store).test_client()
-    tok = pagesession.for_live(env.services, page_sessions.PageSession(env.member_id, 1, "ru", is_admin=True))
+    tok = {lang: pagesession.for_live(env.services, page_sessions.PageSession(env.member_id, 1, lang, is_admin=True))
+           for lang in ("en", "ru")}
 
-    def post(body):
-        return http.post("/api/1c/settings", json=body, headers={page_sessions.HEADER: tok})
+    def post(body, lang="en"):
+        return http.post("/api/1c/settings", json=body, headers={page_sessions.HEADER: tok[lang]})
 
-    post.get = lambda: http.get("/api/1c/settings", headers={page_sessions.HEADER: tok})
+    post.get = lambda: http.get("/api/1c/settings", headers={page_sessions.HEADER: tok["ru"]})
     return post
 
 
@@ -45,6 +46,11 @@ def test_auto_forward_and_gate_by_our_keys_are_stored_as_portal_ids(env, api):
     r = api({"auto_forward": {str(meas.category_id): {meas.stage(list(meas.stages)[0]): list(meas.stages)[1]}}})
     assert r.status_code == 200, r.json
     assert list(kv.get(env.member_id, connection.AUTO_FORWARD_KEY)) == [str(meas.category_id)]
+
+
+def test_a_russian_portal_reads_the_refusal_in_russian(env, api):
+    r = api({"gates": 1}, lang="ru")
+    assert r.status_code == 400 and r.json["error_description"] == "неизвестные настройки: gates", r.json
 
 
 @pytest.mark.parametrize("body,why", [
