@@ -121,6 +121,13 @@ def said(en: str, ru: str) -> Said:
     return Said(en, ru)
 
 
+def in_lang(text: str, lang: str | None) -> str:
+    """A ``said(en, ru)`` text in ``lang``; a plain string as it is."""
+    if (lang or "ru")[:2] in ("ru", "ua", "by", "kz") and isinstance(text, Said):
+        return text.ru
+    return str(text)
+
+
 def text_of(exc: BaseException, lang: str | None) -> str:
     """The exception's message in ``lang`` ("ru"/"en"): the Russian twin of a ``Said`` message (also one
     prefixed by a SettingsError's path), else the message as raised."""

@@ -59,7 +59,8 @@ def _ids(value, what: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, roles in value.items():
         if not str(key).isdigit() or int(key) <= 0:
-            raise RolesError(said(f"{what}: {key!r} is not a {what[:-1]} id", f"{what}: {key!r} — не id"))
+            whose = "сотрудника" if what == "users" else "отдела"
+            raise RolesError(said(f"{what}: {key!r} is not a {what[:-1]} id", f"{what}: {key!r} — не id {whose}"))
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise RolesError(said(f"{what}[{key}]: a list of role names is expected",
                                   f"{what}[{key}]: нужен список ролей"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from b24app import roles as app_roles
+from b24app.errors import in_lang, said
 from b24app.i18n import lang_of
 
 from .common import json_api, json_error, services
@@ -121,7 +122,8 @@ def revoke_phone_link(sess, link_id: str):
     svc = services()
     row = svc.store.phone_links.get_by_id(sess.member_id, link_id)
     if row is None or (int(row["user_id"]) != sess.user_id and not sess.can("settings")):
-        return json_error(404, "NOT_FOUND", "no such phone link")
+        return json_error(404, "NOT_FOUND", in_lang(said("no such phone link", "такой ссылки для телефона нет"),
+                                                    sess.lang))
     svc.store.phone_links.revoke(sess.member_id, link_id)
     svc.store.page_sessions.delete_for_link(sess.member_id, link_id)
     return jsonify({"revoked": True})

@@ -13,7 +13,7 @@ from b24app import install_flow
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.errors import InstallError
+from b24app.errors import InstallError, in_lang, said
 from b24app.i18n import lang_of, strings
 
 from . import errors
@@ -91,7 +91,9 @@ def install_status(sess):
 def install_retry(sess):
     """Queue the install job again after a failure; only an admin's page session may."""
     if not sess.is_admin:
-        return json_error(403, "ACCESS_DENIED", "only a portal administrator can re-run the installation")
+        return json_error(403, "ACCESS_DENIED", in_lang(said(
+            "only a portal administrator can re-run the installation",
+            "повторить установку может только администратор портала"), sess.lang))
     svc = services()
     install_flow.retry_install(svc, sess.member_id)
     return jsonify(_status(svc, sess.member_id, sess.lang, True))

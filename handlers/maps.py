@@ -17,11 +17,12 @@ JSON:   GET  /api/maps/jobs?date=&pipeline=&stage=&worker=&since=
 """
 from __future__ import annotations
 
-from b24app.errors import said
 import gzip
 from datetime import datetime
 
 from flask import Blueprint, jsonify, render_template, request
+
+from b24app.errors import in_lang, said
 
 from b24app.i18n import lang_of
 from maps import assign as dispatch
@@ -179,7 +180,8 @@ def get_settings(sess):
 def put_settings(sess):
     body = request.get_json(silent=True)
     if body is None:
-        return json_error(400, "BAD_BODY", "a JSON object with the map settings expected")
+        return json_error(400, "BAD_BODY", in_lang(said("a JSON object with the map settings expected",
+                                                        "нужен JSON-объект с настройками карты"), sess.lang))
     svc = services()                                # SettingsError: 400 BAD_SETTINGS, nothing written
     service.save_settings(svc, sess.member_id, body, geocode=geocoding.point_of(svc, sess.member_id))
     return jsonify(service.settings_view(services(), sess.member_id))

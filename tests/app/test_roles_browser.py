@@ -96,7 +96,7 @@ def test_admin_assigns_roles_by_name_and_revokes_a_phone_link(live_app, portal, 
             picked = frame.evaluate(row_id, [f"{R} [data-role-row][data-kind=user]", "x1"])
             frame.click(f"{R} button[type=submit]")
             msg = frame.locator(f"{R} [data-b24app=msg-roles]")
-            expect(msg).to_contain_text("is not a user id")
+            expect(msg).to_contain_text("— не id сотрудника")
             out["bad"] = msg.inner_text()
             out["after_bad"] = kv.get(portal.member_id, "roles")
             frame.evaluate(row_id, [f"{R} [data-role-row][data-kind=user]", picked])
@@ -174,7 +174,7 @@ def test_admin_assigns_roles_by_name_and_revokes_a_phone_link(live_app, portal, 
     assert "выездной сотрудник — свои визиты" in out["help"] and "со следующего открытия" in out["note"]
     assert out["after_enter"] == (None, "")
     # the tampered save: refused in the server's words, nothing written
-    assert "users: 'x1' is not a user id" in out["bad"] and out["after_bad"] is None
+    assert "users: 'x1' — не id сотрудника" in out["bad"] and out["after_bad"] is None
     # stored = picked, ids resolved independently from the sandbox
     assert out["saved"] == {"users": {str(olga): [app_roles.DISPATCHER]},
                             "departments": {str(field_dep): [app_roles.FIELD_WORKER]}}
