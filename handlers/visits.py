@@ -10,6 +10,9 @@ JSON:   GET  /api/visits/company/<id>          POST /api/visits {company_id, dat
         GET  /api/visits/map?period=&manager=  GET  /api/visits/stats?month=
         GET  /api/visits/route?manager=&date=  POST /api/visits/phone-link
         GET  /api/visits/companies?q=          (the phone page's company picker)
+        POST /api/visits/<id>/task {title, deadline?, responsible?}
+        POST /api/visits/company/<id>/contact[/<contact id>] {fields}   POST /api/visits/company/<id>/pin {lat, lon}
+        POST /api/visits/route/companies {date, company_ids, create?, key?, manager?}
         GET|POST /api/visits/settings          (administrators: popup fields, visited period, route starts)
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from b24app import session as page_sessions
 from b24app import websafety
 from b24app.errors import SettingsError, said
 from b24app.i18n import lang_of
+from maps import geocoding
 from visits import act, create, overview, read, rules
 from visits import route as day_routes
 from visits import settings as visit_settings
@@ -171,6 +175,63 @@ def reschedule(sess, visit_id: int):
 @_api
 def company_update(sess, company_id: int):
     return jsonify(act.update_company(services(), sess.member_id, company_id, _body().get("fields") or {}))
+
+
+@bp.post("/api/visits/<int:visit_id>/task")
+@_api
+def visit_task(sess, visit_id: int):
+    """{title, deadline?, responsible?}: a task bound to the visit and its company, set by the person."""
+    b = _body()
+    responsible = b.get("responsible")
+    if responsible not in (None, "") and str(responsible) != str(sess.user_id):
+        responsible = inputs._int(responsible, "responsible")
+    return jsonify(act.add_task(services(), sess.member_id, visit_id, b.get("title"), b.get("deadline"),
+                                responsible or None)), 201
+
+
+@bp.post("/api/visits/company/<int:company_id>/contact")
+@bp.post("/api/visits/company/<int:company_id>/contact/<int:contact_id>")
+@_api
+def company_contact(sess, company_id: int, contact_id: int | None = None):
+    """{fields: {NAME, LAST_NAME, POST, PHONE, EMAIL}}: edit a contact of the company, or add one."""
+    fields = _body().get("fields")
+    if not isinstance(fields, dict):
+        raise BadInput(said("JSON body {fields: {...}} expected", "нужно тело JSON {fields: {...}}"))
+    out = act.save_contact(services(), sess.member_id, company_id, contact_id, fields)
+    return jsonify(out), 201 if out.get("created") else 200
+
+
+@bp.post("/api/visits/company/<int:company_id>/pin")
+@_api
+def company_pin(sess, company_id: int):
+    """{lat, lon}: the company's pin moved on the company map (kept as the portal's manual answer)."""
+    lat, lon = inputs.body_values("JSON body {lat, lon} expected", lambda b: (float(b["lat"]), float(b["lon"])))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadInput(said("lat/lon out of range", "координаты вне допустимых пределов"))
+    r = geocoding.pin_record(services(), sess.member_id, "company", company_id, lat, lon)
+    return jsonify({"id": company_id, "lat": r.lat, "lon": r.lon})
+
+
+@bp.post("/api/visits/route/companies")
+@_api
+def companies_route(sess):
+    """{date, company_ids: [...], create?: bool, key?, manager?}: companies picked on the map as a day's
+    route; with ``create`` a visit is planned at each arrival."""
+    b = _body()
+    manager = b.get("manager")
+    if manager not in (None, "") and str(manager) != str(sess.user_id):
+        require("visits.team")
+        manager = inputs._int(manager, "manager")
+    day = inputs.parse_date(str(b.get("date") or "") or None)
+    if day is None:
+        raise BadInput(said("'date' (YYYY-MM-DD) is required", "не указана дата 'date' (ГГГГ-ММ-ДД)"))
+    ids = b.get("company_ids")
+    if not isinstance(ids, list):
+        raise BadInput(said("'company_ids' must be a list", "'company_ids' — список"))
+    key = str(b.get("key") or "")[:64] or None
+    out = day_routes.companies_route(services(), sess.member_id, int(manager or sess.user_id), day.isoformat(), ids,
+                                     create=b.get("create") is True, key=key)
+    return jsonify(out), 201 if out["created"] else 200
 
 
 @bp.get("/api/visits/companies")

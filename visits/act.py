@@ -121,3 +121,85 @@ def reschedule(services, member_id: str, visit_id: int, when) -> dict:
                                            "fields": fields})["item"]
     calendar_sync.sync_item(services, member_id, v, item, int(visit_id))
     return {"id": int(visit_id), "date": item.get(v.field("visit_date")), "stage": v.stage_key(item.get("stageId"))}
+
+
+TASK_TITLE_MAX = 255
+
+
+def add_task(services, member_id: str, visit_id: int, title, deadline=None, responsible=None) -> dict:
+    """A task from the visit card ("call back", "send the price list"): ``tasks.task.add`` by the person
+    himself, bound to the visit and its company (``UF_CRM_TASK``: ``T<hex entityTypeId>_<id>``, ``CO_<id>``),
+    for the visit's responsible unless another person is named; deadline in the portal's zone."""
+    title = str(title or "").strip()
+    if not title:
+        raise CreateError(said("the task needs a title", "у задачи должно быть название"))
+    v = installed_ids(services.store, member_id).smart_process("visit")
+    zone = rules.settings_of(services.store.kv, member_id).zone
+    client = services.client(member_id)
+    try:
+        item = client.call("crm.item.get", {"entityTypeId": v.entity_type_id, "id": int(visit_id)})["item"]
+    except B24Error as err:
+        _raise(err, visit_id)
+    fields = {"TITLE": title[:TASK_TITLE_MAX],
+              "RESPONSIBLE_ID": int(responsible or item.get("assignedById") or 0) or None,
+              "UF_CRM_TASK": [f"T{v.entity_type_id:x}_{int(visit_id)}"]
+              + ([f"CO_{int(item['companyId'])}"] if item.get("companyId") else [])}
+    if fields["RESPONSIBLE_ID"] is None:
+        raise CreateError(said("whose task is it? the visit has no responsible",
+                               "кому задача? у визита нет ответственного"))
+    if deadline:
+        when = normalise_date(deadline, zone)
+        if rules.parse_dt(when, zone) < services.now(zone):
+            raise CreateError(said("the deadline is in the past", "срок уже прошёл"))
+        fields["DEADLINE"] = when
+    task = (client.call("tasks.task.add", {"fields": fields}) or {}).get("task") or {}
+    return {"id": int(task.get("id") or task.get("ID")), "title": fields["TITLE"], "deadline": fields.get("DEADLINE")}
+
+
+CONTACT_FIELDS = ("NAME", "LAST_NAME", "POST", "PHONE", "EMAIL")
+
+
+def _contact_fields(changes: dict, current: dict | None = None) -> dict:
+    """NAME / LAST_NAME / POST as text; PHONE / EMAIL as one work value — the existing first value is
+    replaced in place (its ID kept), so a contact's other numbers stay as they are."""
+    out: dict = {}
+    for k, val in (changes or {}).items():
+        if k not in CONTACT_FIELDS:
+            raise CreateError(said(f"{k}: not an editable contact field ({', '.join(CONTACT_FIELDS)})",
+                                   f"{k}: это поле контакта здесь не правят ({', '.join(CONTACT_FIELDS)})"))
+        val = str(val or "").strip()[:250]
+        if k in ("PHONE", "EMAIL"):
+            if k == "EMAIL" and val and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", val):
+                raise CreateError(said(f"{val!r} is not an e-mail address", f"«{val}» — не адрес почты"))
+            if k == "PHONE" and val and len(re.sub(r"\D", "", val)) < 5:
+                raise CreateError(said(f"{val!r} is not a phone number", f"«{val}» — не номер телефона"))
+            first = next((m for m in (current or {}).get(k) or [] if isinstance(m, dict)), None)
+            if first and first.get("ID"):              # an emptied value is deleted, as the portal wants it
+                out[k] = [{"ID": first["ID"], "VALUE": val} if val else {"ID": first["ID"], "DELETE": "Y"}]
+            elif val:
+                out[k] = [{"VALUE": val, "VALUE_TYPE": "WORK"}]
+        else:
+            out[k] = val
+    return out
+
+
+def save_contact(services, member_id: str, company_id: int, contact_id: int | None, changes: dict) -> dict:
+    """Edit a company's contact from the visit card, or add one to the company (``contact_id`` None), with
+    the person's own token: the portal decides whether he may."""
+    client = services.client(member_id)
+    if contact_id is None:
+        fields = _contact_fields(changes)
+        if not (fields.get("NAME") or fields.get("LAST_NAME")):
+            raise CreateError(said("a contact needs a name", "у контакта должно быть имя"))
+        new_id = int(client.call("crm.contact.add", {"fields": {**fields, "COMPANY_ID": int(company_id)}}))
+        return {"id": new_id, "created": True}
+    current = client.call("crm.contact.get", {"id": int(contact_id)})
+    if int(current.get("COMPANY_ID") or 0) != int(company_id) and \
+            int(company_id) not in [int(x) for x in current.get("COMPANY_IDS") or []]:
+        raise CreateError(said(f"contact {contact_id} is not a contact of company {company_id}",
+                               f"контакт {contact_id} не из компании {company_id}"))
+    fields = _contact_fields(changes, current)
+    if not fields:
+        raise CreateError(said("nothing to change", "нечего менять"))
+    client.call("crm.contact.update", {"id": int(contact_id), "fields": fields})
+    return {"id": int(contact_id), "changed": sorted(fields)}

@@ -129,7 +129,7 @@ def company_card(services, member_id: str, company_id: int) -> dict:
 
 
 def visit_page(services, member_id: str, visit_id: int) -> dict:
-    """One visit + its company card + the company's other visits: three reads."""
+    """One visit + its company card, the company's other visits and its contacts: four reads."""
     v = _visit_ids(services.store, member_id)
     try:
         item = services.client(member_id).call("crm.item.get", {"entityTypeId": v.entity_type_id,
@@ -139,8 +139,23 @@ def visit_page(services, member_id: str, visit_id: int) -> dict:
             raise NotFound(said(f"visit {visit_id} not found", f"визит {visit_id} не найден")) from None
         raise
     visit = row(item, v)
-    out = {"visit": visit, "company": None, "company_visits": {"planned": [], "past": []}}
+    out = {"visit": visit, "company": None, "company_visits": {"planned": [], "past": []}, "contacts": []}
     if visit["company_id"]:
         out["company"] = company_card(services, member_id, visit["company_id"])
         out["company_visits"] = company_visits(services, member_id, visit["company_id"])
+        out["contacts"] = company_contacts(services, member_id, visit["company_id"])
     return out
+
+
+def _first(multi) -> str:
+    return next((str(m.get("VALUE") or "") for m in multi or [] if isinstance(m, dict)), "")
+
+
+def company_contacts(services, member_id: str, company_id: int) -> list[dict]:
+    """The company's contacts as the person may read them (his token): name, post, first phone and e-mail."""
+    rows = services.client(member_id).call("crm.contact.list", {
+        "filter": {"COMPANY_ID": int(company_id)}, "order": {"ID": "ASC"},
+        "select": ["ID", "NAME", "LAST_NAME", "POST", "PHONE", "EMAIL"]}) or []
+    return [{"id": int(c["ID"]), "NAME": c.get("NAME") or "", "LAST_NAME": c.get("LAST_NAME") or "",
+             "POST": c.get("POST") or "", "PHONE": _first(c.get("PHONE")), "EMAIL": _first(c.get("EMAIL"))}
+            for c in rows[:50]]

@@ -18,7 +18,11 @@ from maps.links import yandex_route_links
 from maps.routing import optimise_day
 from maps.schedule import Job
 
+from b24app.errors import said
+from b24app.idempotent import xml_id
+
 from . import rules
+from .create import CreateError, create_visit
 from .read import row, visit_fields
 from .settings import route_start
 
@@ -115,3 +119,67 @@ def day_route(services, member_id: str, manager: int, day: str, start: tuple[flo
     links = yandex_route_links([(s["lat"], s["lon"]) for s in ordered], from_current_location=True)
     return {**empty, "stops": ordered, "links": links, "drive_minutes": round(route.drive_minutes),
             "late": [int(i) for i in route.unassigned], "engine": route.engine}
+
+
+MAX_PICKED = 25               # companies picked on the map for one day
+
+
+def companies_route(services, member_id: str, manager: int, day: str, company_ids, create: bool = False,
+                    key: str | None = None) -> dict:
+    """Companies picked on the company map become one day's route: the best driving order from the person's
+    start point (else the first company), arrivals from DAY_START, Yandex links. With ``create`` a visit is
+    planned at each arrival (In work is for the rules to decide: new visits start as drafts), in route order;
+    the page's ``key`` (one per click) makes a repeated click find the visits it made instead of doubling them."""
+    zone = rules.settings_of(services.store.kv, member_id).zone
+    d = date.fromisoformat(day)
+    if create and d < services.now(zone).date():
+        raise CreateError(said(f"{day} is in the past: plan a later day", f"{day} уже прошёл: выберите день позже"))
+    wanted = []
+    for c in company_ids or []:
+        if isinstance(c, bool) or not str(c).isdigit() or int(c) <= 0:
+            raise CreateError(said(f"{c!r} is not a company id", f"«{c}» — не номер компании"))
+        if int(c) not in wanted:
+            wanted.append(int(c))
+    if not wanted:
+        raise CreateError(said("pick at least one company on the map", "отметьте на карте хотя бы одну компанию"))
+    if len(wanted) > MAX_PICKED:
+        raise CreateError(said(f"at most {MAX_PICKED} companies a day", f"не больше {MAX_PICKED} компаний на день"))
+    ids = installed_ids(services.store, member_id)
+    coord_f = ids.company_field("coordinates")
+    client = services.client(member_id)
+    found = {int(c["ID"]): c for c in client.call("crm.company.list", {
+        "filter": {"@ID": wanted}, "select": ["ID", "TITLE", "ADDRESS", coord_f]}) or []}
+    stops, unplaced = [], []
+    for cid in wanted:
+        c = found.get(cid)
+        p = coords(c.get(coord_f)) if c else None
+        c = c or {}
+        r = {"company_id": cid, "company": c.get("TITLE") or f"#{cid}", "address": c.get("ADDRESS") or ""}
+        (stops.append((r, p)) if p else unplaced.append(r))
+    start = route_start(services.store.kv, member_id, manager)
+    out = {"stops": [], "unplaced": unplaced, "links": [], "drive_minutes": 0, "created": [],
+           "start": list(start) if start else None}
+    if not stops:
+        return out
+    origin = tuple(start) if start else stops[0][1]
+    by_id = {str(r["company_id"]): (r, p) for r, p in stops}
+    jobs = [Job(id=str(r["company_id"]), location=p, duration_min=VISIT_MINUTES, title=r["company"]) for r, p in stops]
+    route = optimise_day(origin, jobs, {}, service.travel(services.settings),
+                         depart_at=datetime.combine(d, DAY_START, tzinfo=zone),
+                         engine="exact" if len(jobs) <= EXACT_UP_TO else "auto")
+    hm = lambda t: t.astimezone(zone).strftime("%H:%M") if t else None  # noqa: E731
+    for jid in route.order:
+        r, p = by_id[jid]
+        out["stops"].append({**r, "lat": p[0], "lon": p[1], "arrive": hm(route.arrivals.get(jid)),
+                             "start": hm(route.starts.get(jid))})
+    out["links"] = yandex_route_links([(s["lat"], s["lon"]) for s in out["stops"]], from_current_location=True)
+    out["drive_minutes"] = round(route.drive_minutes)
+    if create:
+        for s, jid in zip(out["stops"], route.order):
+            at = route.starts.get(jid)
+            xml = xml_id(f"route:{manager}:{day}:{key}:{s['company_id']}") if key else None
+            item = create_visit(services, member_id, s["company_id"], at.astimezone(zone).isoformat(timespec="minutes"),
+                                "planned", responsible=manager, xml_id=xml)
+            s["visit_id"] = int(item["id"])
+            out["created"].append(int(item["id"]))
+    return out

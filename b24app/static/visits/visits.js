@@ -193,6 +193,52 @@
     });
   };
 
+  /* the company's contacts, edited in place (each field saved on blur) and a form to add one */
+  function contactsCard(companyId, contacts, reload) {
+    var F = [["NAME", S["contact.name"]], ["LAST_NAME", S["contact.last_name"]], ["POST", S["contact.post"]],
+             ["PHONE", S["contact.phone"]], ["EMAIL", S["contact.email"]]];
+    var rows = contacts.length ? contacts.map(function (ct) {
+      return el("div", { "class": "contact", "data-contact": String(ct.id) }, F.map(function (f) {
+        var span = el("span", { "class": "editable", contenteditable: "true", title: S.edit_hint, "data-field": f[0], text: ct[f[0]] || "" });
+        var orig = ct[f[0]] || "";
+        span.addEventListener("blur", function () {
+          var val = span.textContent.trim();
+          if (val === orig) return;
+          var body = { fields: {} }; body.fields[f[0]] = val;
+          api("POST", "/api/visits/company/" + companyId + "/contact/" + ct.id, body)
+            .then(function () { orig = val; toast(S.saved); }, function () { span.textContent = orig; });
+        });
+        return el("div", { "class": "field" }, el("b", { text: f[1] }), span);
+      }));
+    }) : [el("p", { "class": "muted", text: S["contacts.none"] })];
+    var inputs = F.map(function (f) { return el("input", { name: "contact_" + f[0].toLowerCase(), placeholder: f[1] }); });
+    var form = el("form", { "class": "grid", "data-b24app": "new-contact" }, inputs,
+      el("button", { type: "submit", text: S["contact.add"] }));
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var fields = {};
+      F.forEach(function (f, i) { if (inputs[i].value.trim()) fields[f[0]] = inputs[i].value.trim(); });
+      api("POST", "/api/visits/company/" + companyId + "/contact", { fields: fields })
+        .then(function () { toast(S["contact.added"]); reload(); });
+    });
+    return el("div", { "class": "card", "data-b24app": "contacts" }, el("h3", { text: S.contacts }), rows, form);
+  }
+
+  /* a task from the visit: bound to the visit and its company by the server */
+  function taskCard(v) {
+    var title = el("input", { name: "task_title", required: "required" });
+    var deadline = el("input", { type: "datetime-local", name: "task_deadline" });
+    var f = el("form", { "class": "grid", "data-b24app": "task-form" },
+      el("label", {}, S["task.name"], el("br"), title), el("label", {}, S["task.deadline"], el("br"), deadline),
+      el("button", { type: "submit", text: S["task.add"] }));
+    f.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      api("POST", "/api/visits/" + v.id + "/task", { title: title.value, deadline: deadline.value || null })
+        .then(function (t) { toast(S["task.added"] + " #" + t.id); title.value = ""; deadline.value = ""; });
+    });
+    return el("div", { "class": "card" }, el("h3", { text: S["task.title"] }), f);
+  }
+
   views.visit = function (id) {
     view.replaceChildren(el("p", { "class": "muted", text: S.loading }));
     api("GET", "/api/visits/" + id).then(function (j) {
@@ -219,6 +265,8 @@
           el("div", { "class": "field" }, el("b", { text: S.phone }), el("span", { text: c.PHONE || "" })),
           el("button", { type: "button", text: S.open_company, on: { click: function () { openCompany(c.id); } } })));
       }
+      if (c) parts.push(contactsCard(c.id, j.contacts || [], function () { views.visit(v.id); }));
+      parts.push(taskCard(v));
       if (v.stage !== "done" && v.stage !== "failed") {
         var res = el("textarea", { name: "result", rows: "3", required: "required" });
         var comment = el("textarea", { name: "comment", rows: "2" });
@@ -280,11 +328,13 @@
           mk.bindPopup(function () { return content || (content = popup(m, mk)); }, { maxHeight: 300, autoPanPadding: [20, 20] });   // built once: update() keeps the form
           mk.addTo(layer);
           markerIndex[m.id] = mk;
+          markerData[m.id] = m;
+          if (picked[m.id]) mk.setStyle({ weight: 4, color: "#0075ff" });
         });
         window.b24appVisitMarkers = markerIndex;
       });
     }
-    var markerIndex = {};
+    var markerIndex = {}, markerData = {};
     function popup(m, mk) {
       var formBox = el("div");
       // the fields the portal's administrator chose (settings), as text only
@@ -292,14 +342,68 @@
         return el("div", { "class": "pf", "data-field": f.code }, el("span", { "class": "muted", text: f.label + ": " }),
           el("span", { text: f.value || "—" }));
       });
+      var pickBtn = el("button", { type: "button", "data-b24app": "pick", text: picked[m.id] ? S["pick.remove"] : S["pick.add"],
+        on: { click: function () { togglePick(m); pickBtn.textContent = picked[m.id] ? S["pick.remove"] : S["pick.add"]; } } });
       return el("div", { "data-b24app": "popup", "data-company": String(m.id) }, el("strong", { text: m.title }),
         el("div", { "data-b24app": "popup-fields" }, fields), el("span", { text: m.visited ? S.visited : S.not_visited }), el("br"),
         el("button", { type: "button", "data-b24app": "open-company", text: S.open_company, on: { click: function () { openCompany(m.id); } } }), " ",
         el("button", { type: "button", "data-b24app": "plan-visit", text: S.plan_visit, on: { click: function () {
           formBox.replaceChildren(newVisitForm(m.id, function () { mk.closePopup(); }));
           mk.getPopup().update();
-        } } }), formBox);
+        } } }), " ", pickBtn, " ",
+        el("button", { type: "button", "data-b24app": "move-pin", text: S["pin.move"], on: { click: function () { movePin(m, mk); } } }),
+        formBox);
     }
+    /* move pin: the marker follows a drag; where it is dropped is saved as the company's place */
+    function movePin(m, mk) {
+      mk.closePopup();
+      var drag = L.marker(mk.getLatLng(), { draggable: true, title: S["pin.hint"] }).addTo(map);
+      toast(S["pin.hint"]);
+      drag.on("dragend", function () {
+        var p = drag.getLatLng();
+        api("POST", "/api/visits/company/" + m.id + "/pin", { lat: +p.lat.toFixed(6), lon: +p.lng.toFixed(6) }).then(function (r) {
+          mk.setLatLng([r.lat, r.lon]); m.lat = r.lat; m.lon = r.lon;
+          map.removeLayer(drag);
+          box.setAttribute("data-pinned", String(m.id));
+          toast(S["pin.saved"]);
+        });
+      });
+    }
+    /* companies picked for one day's route: a bar under the map previews it and plans the visits */
+    var picked = {}, pickBar = el("div", { "class": "bar", "data-b24app": "pick-bar", hidden: "hidden" });
+    var pickDay = el("input", { type: "date", name: "pick_day", value: localNow().date });
+    var pickOut = el("div", { "data-b24app": "pick-route" }), pickCount = el("b", { "data-b24app": "pick-count" });
+    var clickKey = null;
+    function ids() { return Object.keys(picked).map(Number); }
+    function togglePick(m) {
+      if (picked[m.id]) delete picked[m.id]; else picked[m.id] = m;
+      clickKey = null;
+      pickCount.textContent = String(ids().length);
+      if (ids().length) pickBar.removeAttribute("hidden"); else pickBar.setAttribute("hidden", "hidden");
+      if (markerIndex[m.id]) markerIndex[m.id].setStyle({ weight: picked[m.id] ? 4 : 1, color: picked[m.id] ? "#0075ff" : "#555" });
+    }
+    function showRoute(j) {
+      pickOut.replaceChildren(el("ol", {}, j.stops.map(function (st) {
+        return el("li", { "data-company": String(st.company_id) }, el("b", { text: (st.start || "—") + " " }),
+          el("span", { text: st.company + (st.address ? " — " + st.address : "") }));
+      })), el("p", { "class": "muted", text: S.drive + ": " + j.drive_minutes + (j.created.length ? " · " + S["pick.planned"] + ": " + j.created.length : "") }),
+        el("div", {}, j.links.map(function (u) { return el("a", { href: u, target: "_blank", rel: "noopener", "data-b24app": "route-link", text: S.open_yandex }); })));
+      if (j.created.length) pickOut.setAttribute("data-created", String(j.created.length));
+    }
+    function routeOf(create) {
+      if (create && !clickKey) clickKey = String(Date.now()) + Math.random().toString(36).slice(2, 8);
+      return api("POST", "/api/visits/route/companies", { date: pickDay.value, company_ids: ids(), create: !!create, key: create ? clickKey : null })
+        .then(showRoute);
+    }
+    pickBar.append(el("span", {}, S["pick.count"] + ": "), pickCount, el("label", {}, " " + S.day + " ", pickDay),
+      el("button", { type: "button", "data-b24app": "pick-route-build", text: S.build_route, on: { click: function () { routeOf(false); } } }),
+      el("button", { type: "button", "class": "primary", "data-b24app": "pick-route-plan", text: S["pick.plan"], on: { click: function () { routeOf(true); } } }),
+      el("button", { type: "button", text: S["pick.clear"], on: { click: function () {
+        ids().forEach(function (i) { togglePick(picked[i]); }); pickOut.replaceChildren();
+      } } }));
+    view.firstChild.appendChild(pickBar);
+    view.firstChild.appendChild(pickOut);
+    window.b24appPick = function (id) { var m = markerData[id]; if (m) togglePick(m); };
     period.addEventListener("change", load);
     load();
   };
