@@ -301,4 +301,5 @@ def save_settings(sess):
     if not isinstance(body, dict):
         raise SettingsError(said('a JSON object is expected: {"popup_fields": [...], "visited_period": "month"}',
                                  'нужен JSON-объект: {"popup_fields": [...], "visited_period": "month"}'))
-    return jsonify(visit_settings.save(services(), sess.member_id, body))
+    svc = services()
+    return jsonify(visit_settings.save(svc, sess.member_id, body, geocode=geocoding.point_of(svc, sess.member_id)))

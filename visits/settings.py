@@ -6,14 +6,17 @@ values) are kept with the choice, so drawing the map costs no extra ``crm.compan
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from b24app.errors import SettingsError, said
 
 from . import rules
+from .read import user_names
 
 KV_POPUP_FIELDS = "visits.popup_fields"          # [{"code", "label", "items": {id: value}?}]
 KV_ROUTE_STARTS = "visits.route_starts"          # {"<user id>": [lat, lon]}: where a manager's day route starts
+KV_START_ADDRESSES = "visits.route_start_addresses"   # {"<user id>": "address"}: what the administrator typed
 DEFAULT_POPUP_FIELDS = ("ADDRESS", "PHONE")
 MAX_POPUP_FIELDS = 8
 NOT_SHOWN_TYPES = {"file"}                      # a file id means nothing in a popup
@@ -72,8 +75,10 @@ def route_start(kv, member_id: str, user_id) -> tuple[float, float] | None:
     return (p[0], p[1]) if p else None
 
 
-def check_route_starts(value, current: dict) -> dict:
-    """``{user id: [lat, lon] | "lat,lon" | null}`` merged into ``current`` (null removes a start)."""
+def check_route_starts(value, current: dict, geocode=None, addresses: dict | None = None) -> dict:
+    """``{user id: [lat, lon] | "lat,lon" | "an address" | null}`` merged into ``current`` (null removes a
+    start). An address is geocoded with ``geocode(address) -> (lat, lon) | None`` (the portal's cached
+    geocoder) and kept in ``addresses``; one the geocoder cannot find is refused, nothing written."""
     if not isinstance(value, dict):
         raise SettingsError(said('route_starts must be an object {"<user id>": [lat, lon] or null}',
                                  'route_starts: нужен объект {"<id пользователя>": [широта, долгота] или null}'))
@@ -84,7 +89,20 @@ def check_route_starts(value, current: dict) -> dict:
                                      f"route_starts: {k!r} — не id пользователя"))
         if v is None:
             out.pop(str(int(k)), None)
+            if addresses is not None:
+                addresses.pop(str(int(k)), None)
             continue
+        if isinstance(v, str) and _ADDRESS.search(v):         # letters: an address, not "lat,lon"
+            point = geocode(v.strip()) if (geocode and v.strip()) else None
+            if point is None:
+                raise SettingsError(said(f"route_starts.{k}: address not found: {v}",
+                                         f"route_starts.{k}: адрес не найден: {v}"))
+            out[str(int(k))] = [round(point[0], 6), round(point[1], 6)]
+            if addresses is not None:
+                addresses[str(int(k))] = v.strip()[:500]
+            continue
+        if addresses is not None:
+            addresses.pop(str(int(k)), None)
         parts = v.split(",") if isinstance(v, str) else v
         try:
             lat, lon = float(parts[0]), float(parts[1])
@@ -98,6 +116,9 @@ def check_route_starts(value, current: dict) -> dict:
                                      f"route_starts.{k}: {lat}, {lon} вне пределов: широта −90…90, долгота −180…180"))
         out[str(int(k))] = [lat, lon]
     return out
+
+
+_ADDRESS = re.compile(r"[^\d\s.,+\-]")
 
 
 def company_fields(client) -> list[dict]:
@@ -126,10 +147,20 @@ def current(services, member_id: str) -> dict:
     cfg = rules.settings_of(kv, member_id)
     return {"popup_fields": popup_fields(kv, member_id), "visited_period": visited_period(kv, member_id),
             "repeat_days": cfg.repeat_days, "overdue_days": cfg.overdue_days, "work_days": cfg.work_days,
-            "route_starts": route_starts(kv, member_id), "company_fields": company_fields(services.client(member_id))}
+            "route_starts": route_starts(kv, member_id),
+            "route_start_addresses": kv.get(member_id, KV_START_ADDRESSES) or {},
+            "route_start_names": _names(services, member_id, route_starts(kv, member_id)),
+            "company_fields": company_fields(services.client(member_id))}
 
 
-def save(services, member_id: str, body: dict) -> dict:
+def _names(services, member_id: str, starts: dict) -> dict[str, str]:
+    """The people with a start point, by name (the settings page shows names, never ids)."""
+    if not starts:
+        return {}
+    return {str(k): v for k, v in user_names(services.client(member_id), [int(x) for x in starts]).items()}
+
+
+def save(services, member_id: str, body: dict, geocode=None) -> dict:
     """Validate everything first, then write: a bad value leaves every setting as it was."""
     if not isinstance(body, dict) or not (KEYS & set(body)):
         raise SettingsError(said("send popup_fields (a list of company field codes), visited_period, repeat_days, "
@@ -148,7 +179,10 @@ def save(services, member_id: str, body: dict) -> dict:
             off = name == "work_days" and body[name] in (None, "off")
             writes[key] = rules.OFF if off else check_days(name, body[name])
     if "route_starts" in body:
-        writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id))
+        addresses = dict(kv.get(member_id, KV_START_ADDRESSES) or {})
+        writes[KV_ROUTE_STARTS] = check_route_starts(body["route_starts"], route_starts(kv, member_id), geocode,
+                                                     addresses)
+        writes[KV_START_ADDRESSES] = addresses
     if "visited_period" in body:
         writes[rules.KV_VISITED_PERIOD] = check_period(body["visited_period"])
     if "popup_fields" in body:

@@ -86,6 +86,9 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
             frame.fill(f"{v} [name=overdue_days]", "9")
             frame.fill(f"{v} [name=repeat_days]", "4")
             frame.select_option(f"{v} [name=period]", "quarter")
+            frame.fill(f"{v} [name=start_q]", "Смирн")                      # her day route starts at home
+            frame.click(f"{v} [data-b24app=start-results] button[data-user-id='{manager}']")
+            frame.fill(f"{v} [data-start-row] [name=start_address]", "Москва, Тверская 7")
             frame.click(f"{v} button[type=submit]")
             out["visits_msg"] = _text(frame, "[data-b24app=msg-visits]", "Сохранено")
             # 1C: save the connection to the 1C sandbox, then "check connection"
@@ -145,6 +148,9 @@ def test_admin_hub_and_settings_manager_hub_only_english_by_lang(live_app, porta
     assert "overdue_days" in out["bad_visits"] and "1–365" in out["bad_visits"]
     visits = requests.get(live_app.url + "/api/visits/settings", headers=admin, timeout=30).json()
     assert (visits["repeat_days"], visits["overdue_days"], visits["visited_period"]) == (4, 9, "quarter")
+    assert visits["route_starts"] == {m: [55.7576, 37.6135]}
+    assert visits["route_start_addresses"] == {m: "Москва, Тверская 7"}
+    assert visits["route_start_names"][m] == "Ольга Смирнова"
     onec_doc = requests.get(live_app.url + "/api/1c/settings", headers=admin, timeout=30).json()
     assert onec_doc["connection"]["base_url"] == onec.url and onec_doc["connection"]["password_set"] is True
     assert out["password_after"] == "" and out["password_hint"].startswith("сохранён")

@@ -112,3 +112,33 @@ def test_companies_picked_on_the_map_become_a_day_route_and_visits_once(api):
                        ({"date": "2025-12-01", "company_ids": picked, "create": True}, "уже прошёл")):
         status, err = api("POST", "/api/visits/route/companies", json=body)
         assert status == 400 and says in err["error_description"], (body, err)
+
+
+def test_a_route_start_typed_as_an_address_is_geocoded_and_a_bad_one_refused(api):
+    """The visit settings' start points (administrator): an address becomes the point the day route starts
+    from; the geocoder not finding it is a 400 naming it, nothing written; null removes the start."""
+    import re
+
+    import requests
+    import responses
+
+    from tests.visits.test_day_route import _headers
+
+    vs = api.visits
+    url, admin = vs.live.url + "/api/visits/settings", _headers(vs, admin=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru("http://127.0.0.1")
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*q=%D0%9C.*"),
+                 json=[{"lat": "55.7576", "lon": "37.6135", "display_name": "Москва"}])
+        rsps.get(re.compile(r"https://nominatim\.openstreetmap\.org/search.*"), json=[])
+        r = requests.post(url, headers=admin, json={"route_starts": {"4": "Москва, Тверская 7", "5": "55.7,37.5"}},
+                          timeout=60)
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["route_starts"] == {"4": [55.7576, 37.6135], "5": [55.7, 37.5]}
+        assert doc["route_start_addresses"] == {"4": "Москва, Тверская 7"}
+        assert set(doc["route_start_names"]) == {"4", "5"}
+        r = requests.post(url, headers=admin, json={"route_starts": {"6": "Нигдеград"}}, timeout=60)
+    assert r.status_code == 400 and "адрес не найден: Нигдеград" in r.json()["error_description"]
+    r = requests.post(url, headers=admin, json={"route_starts": {"4": None}}, timeout=60)
+    assert r.json()["route_starts"] == {"5": [55.7, 37.5]} and r.json()["route_start_addresses"] == {}

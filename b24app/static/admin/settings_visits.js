@@ -1,5 +1,6 @@
-/* Visit settings: GET/POST /api/visits/settings — N (repeat_days), M (overdue_days), the visited period
-   and the company fields of the map popup (picked from the portal's own crm.company.fields). */
+/* Visit settings: GET/POST /api/visits/settings — N (repeat_days), M (overdue_days), the visited period,
+   the company fields of the map popup (picked from the portal's own crm.company.fields) and where each
+   person's day route starts: picked by name, typed as an address (the server geocodes it). */
 (function () {
   'use strict';
   var A = window.B24Admin, S = A.s, el = A.el, field = A.field;
@@ -29,6 +30,25 @@
     });
     form.appendChild(el('h4', {text: S['visits.popup']}));
     form.appendChild(box);
+    form.appendChild(el('h4', {text: S['visits.starts']}));
+    var starts = el('div', {'data-b24app': 'route-starts'});
+    function startRow(uid, name, address, point) {
+      var row = el('div', {'class': 'field', 'data-start-row': '', 'data-id': String(uid)}, [
+        el('span', {text: name}), el('input', {name: 'start_address', value: address || '', placeholder: S['dispatch.home_placeholder']}),
+        point ? el('span', {'class': 'note', text: point[0] + ', ' + point[1]}) : null]);
+      row.appendChild(el('button', {type: 'button', text: S['dispatch.remove'], on: {click: function () {
+        row.setAttribute('data-removed', ''); row.hidden = true; A.fit(); }}}));
+      return row;
+    }
+    Object.keys(doc.route_starts || {}).forEach(function (uid) {
+      starts.appendChild(startRow(uid, (doc.route_start_names || {})[uid] || '#' + uid, (doc.route_start_addresses || {})[uid],
+                                  doc.route_starts[uid]));
+    });
+    form.appendChild(starts);
+    form.appendChild(field(S['visits.starts_add'], A.personPicker({name: 'start_q', results: 'start-results', onPick: function (u) {
+      if (!starts.querySelector('[data-start-row][data-id="' + u.id + '"]')) starts.appendChild(startRow(u.id, u.name, '', null));
+      A.fit();
+    }})));
     form.appendChild(el('div', {'class': 'actions'}, [el('button', {type: 'submit', text: S['save']})]));
     form.appendChild(el('div', {'class': 'msg', 'data-b24app': 'msg-visits'}));
     A.fit();
@@ -42,9 +62,15 @@
     if (period === 'days') period = form.querySelector('[name=period_days]').value.trim() + 'd';
     var popup = [];
     form.querySelectorAll('[name=popup]').forEach(function (c) { if (c.checked) popup.push(c.value); });
+    var startsDoc = {};
+    form.querySelectorAll('[data-start-row]').forEach(function (row) {
+      var a = row.querySelector('[name=start_address]').value.trim();
+      if (row.hasAttribute('data-removed')) startsDoc[row.getAttribute('data-id')] = null;
+      else if (a) startsDoc[row.getAttribute('data-id')] = a;
+    });
     A.say(msg, 'wait', S['saving']);
     A.api('POST', '/api/visits/settings', {repeat_days: num('repeat_days'), overdue_days: num('overdue_days'), work_days: num('work_days'),
-                                           visited_period: period, popup_fields: popup}).then(function (saved) {
+                                           visited_period: period, popup_fields: popup, route_starts: startsDoc}).then(function (saved) {
       render(saved);
       A.say(form.querySelector('[data-b24app=msg-visits]'), 'good', S['saved']);
     }, function (e) { A.say(msg, 'bad', A.failure(e)); });
