@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from b24app.errors import B24Error, said
+from b24app.i18n import lang_of
 from b24app.idempotent import add_once
 from install.registry import NotInstalled, installed_ids
 
@@ -41,6 +42,18 @@ def normalise_date(value, zone) -> str:
     return d.isoformat(timespec="seconds")
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day_text(services, member_id: str, when_iso: str) -> str:
+    """The visit's day in its title as the portal's people read dates: 14.01.2026 (ru), 14 Jan 2026 (en)."""
+    d = datetime.fromisoformat(when_iso[:10])
+    portal = services.store.portals.get(member_id)
+    if lang_of(portal.lang if portal else "ru") == "en":
+        return f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}"
+    return d.strftime("%d.%m.%Y")
+
+
 def create_visit(services, member_id: str, company_id, when, visit_type: str = "planned",
                  purpose: str | None = None, responsible=None, stage: str = "draft", title: str | None = None,
                  sync_calendar: bool = True, xml_id: str | None = None) -> dict:
@@ -64,7 +77,7 @@ def create_visit(services, member_id: str, company_id, when, visit_type: str = "
     except B24Error as exc:
         raise CreateError(said(f"company {company_id} cannot be read: {exc.description or exc.code}",
                                 f"компанию {company_id} не удалось прочитать: {exc.description or exc.code}")) from exc
-    fields = {"title": title or f"{company.get('TITLE') or company_id}: {when_iso[:10]}",
+    fields = {"title": title or f"{company.get('TITLE') or company_id}: {_day_text(services, member_id, when_iso)}",
               "categoryId": v.category_id, "stageId": v.stage(stage), "companyId": company_id,
               "parentId4": company_id, v.field("visit_date"): when_iso,
               v.field("visit_type"): v.enum_id("visit_type", visit_type), v.field("company"): company_id}
