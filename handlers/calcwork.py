@@ -117,7 +117,8 @@ def catalog_page(sess):
 @bp.get("/api/calc/sla")
 @_view
 def sla_figures(sess):
-    days = optional_int_arg("days") or 30
+    days = optional_int_arg("days")
+    days = 30 if days is None else days
     if not 1 <= days <= 366:
         raise BadInput(said("query parameter 'days': 1 to 366", "параметр 'days': от 1 до 366"))
     return jsonify(sla.figures(_actor(sess), days))
