@@ -52,7 +52,8 @@ def deal_page():
         options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
         sess = current_session()
         config = {"session": token, "lang": lang, "deal_id": str(options.get("ID") or ""), "s": ui(lang),
-                  "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer")}}
+                  "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer"),
+                          "head": any(r in flow.HEADS for r in sess.roles)}}
         return render_template("calcwork/deal.html", s=ui(lang), lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)

@@ -87,8 +87,8 @@ def test_engineer_builds_two_variants_with_live_server_totals(flow, artifacts_di
         f.vs.advance(hours=0.02)
         frame.click("[data-b24app=save-variant]")
         frame.wait_for_selector("[data-b24app=builder][data-b24app-saved='2']")
-        out["saved"] = frame.eval_on_selector_all("[data-b24app=saved-variant]",
-                                                  "n => n.map(x => [x.dataset.id, x.querySelector('.total').textContent])")
+        out["saved"] = frame.eval_on_selector_all(
+            "[data-b24app=saved-variant]", "n => n.map(x => [x.dataset.id, x.querySelector('.total').textContent])")
         page.screenshot(path=str(artifacts_dir / "calc-builder-two-variants.png"), full_page=True)
         f.vs.advance(hours=0.02)
         frame.click("[data-b24app=calc-done]")
