@@ -54,7 +54,7 @@ def _drain(services):
 def _assert_upgraded(services, portal, mark):
     mid = portal.member_id
     ids = installed_ids(services.store, mid)
-    assert ids.complete and ids.version == load().version == 4
+    assert ids.complete and ids.version == load().version == 5
     assert install_flow.progress_of(services.store, mid)["state"] == "done"
     visit = ids.smart_process("visit")
     assert portal.db.types.get(visit.type_id)["title"] == "Посещение"
