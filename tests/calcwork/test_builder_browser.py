@@ -93,6 +93,10 @@ def test_engineer_builds_two_variants_with_live_server_totals(flow, artifacts_di
         f.vs.advance(hours=0.02)
         frame.click("[data-b24app=calc-done]")
         frame.wait_for_selector("[data-b24app=builder][data-b24app-stage=done]")
+        frame.wait_for_selector("body[data-b24app-loaded='mine:0']")          # done: off the engineer's board
+        out["after_done"] = [frame.query_selector("[data-b24app=editor]") is None,
+                             frame.query_selector("[data-b24app=edit-variant]") is None,
+                             len(frame.query_selector_all("[data-b24app=saved-variant]"))]
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(artifacts_dir / "calc-builder-done-phone.png"), full_page=True)
         return out
@@ -107,6 +111,7 @@ def test_engineer_builds_two_variants_with_live_server_totals(flow, artifacts_di
     assert out["groups"] == "без группы: 1500.00 · Окна: 16200.00 · Отделка: 3601.50"
     assert out["status"] == ""                                # the coefficient's error went with the fix
     assert out["saved"] == [["v1", "Итого: 21301.50"], ["v2", "Итого: 23130.00"]]
+    assert out["after_done"] == [True, True, 2]                # done: read only, both variants shown
     stored = _ok(f.call("GET", f"/api/calc/{calc}", MANAGER))
     assert stored["stage"] == "done" and f.deal_stage(deal) == "calc_provided"
     assert [(v["name"], v["total"], v["margin"]) for v in stored["variants"]] == [

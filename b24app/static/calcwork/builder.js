@@ -140,8 +140,8 @@
         el("strong", {text: v.name}),
         el("p", {"class": "total", text: S.total + ": " + v.total}),
         el("p", {"class": "muted", text: S.margin + ": " + v.margin + " (" + v.margin_pct + " %)"}),
-        el("button", {type: "button", "data-b24app": "edit-variant", text: S.edit, on: {click: function () {
-          edit(v); }}}));
+        editable() ? el("button", {type: "button", "data-b24app": "edit-variant", text: S.edit, on: {click: function () {
+          edit(v); }}}) : null);
     }));
   }
 
@@ -152,18 +152,21 @@
                                                                    (S.stages[c.stage] || c.stage)}));
     box.appendChild(el("p", {id: "builder-status", "class": "muted", "data-b24app": "builder-status"}));
     box.appendChild(savedBox());
-    box.appendChild(el("div", {"class": "variants builder"}, catalogBox(), linesBox()));
+    if (editable()) box.appendChild(el("div", {"class": "variants builder"}, catalogBox(), linesBox()));
     paint();
     if (c.stage === "in_work") {
       box.appendChild(el("button", {type: "button", "data-b24app": "calc-done", text: S.calc_done,
                                     disabled: !c.variants.length, on: {click: function () {
         api("POST", "/api/calc/" + c.id + "/done").then(function (r) {
           st.calc = r; render(); box.setAttribute("data-b24app-stage", r.stage);
+          if (typeof B24.builder.onChange === "function") B24.builder.onChange();
         }, fail);
       }}}));
     }
     B24.fit();
   }
+
+  function editable() { return st.calc.stage === "in_work" || st.calc.stage === "info_requested"; }
 
   function reset() { st.editing = null; st.name = ""; st.lines = []; st.preview = null; }
 

@@ -50,6 +50,7 @@
     scopes.appendChild(el("button", { type: "button", "data-scope": k, "data-b24app": "scope-" + k, text: S[k],
                                       on: { click: function () { show(k); } } }));
   });
+  B24.builder.onChange = function () { show(scope); };     // a calculation done leaves the board
   show(scope);
   document.body.setAttribute("data-b24app-ready", "1");
 })();
