@@ -80,10 +80,10 @@ def _avg(values) -> float | None:
 
 
 def records(kv, member_id: str) -> tuple[list[dict], list[dict]]:
-    items = kv.items(member_id)
+    """The portal's calculation and work records (two prefix reads of kv, nothing else of the portal's)."""
     calc_prefix, work_prefix = CALC_KEY.split("{")[0], WORK_KEY.split("{")[0]
-    calcs = [v for k, v in items.items() if k.startswith(calc_prefix) and isinstance(v, dict)]
-    works = [v for k, v in items.items() if k.startswith(work_prefix) and isinstance(v, dict)]
+    calcs = [v for v in kv.items(member_id, calc_prefix).values() if isinstance(v, dict)]
+    works = [v for v in kv.items(member_id, work_prefix).values() if isinstance(v, dict)]
     return sorted(calcs, key=lambda r: r["id"]), sorted(works, key=lambda r: r["id"])
 
 

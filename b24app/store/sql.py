@@ -348,10 +348,13 @@ class SQLKV(KV):
         with self.engine.begin() as c:
             c.execute(sa.delete(t_kv).where(t_kv.c.member_id == member_id, t_kv.c.key == key))
 
-    def items(self, member_id: str) -> dict[str, Any]:
+    def items(self, member_id: str, prefix: str | None = None) -> dict[str, Any]:
+        """Every key of the portal, or those starting with ``prefix`` (read by the primary key's range)."""
+        q = sa.select(t_kv.c.key, t_kv.c.value).where(t_kv.c.member_id == member_id)
+        if prefix:
+            q = q.where(t_kv.c.key.startswith(prefix, autoescape=True))
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(t_kv.c.key, t_kv.c.value).where(t_kv.c.member_id == member_id))
-            return {k: v for k, v in rows}
+            return {k: v for k, v in c.execute(q)}
 
     # Lock rows live in kv under "lock:<key>"; ``updated_at`` is the lease's start. Taking one is an INSERT …
     # ON CONFLICT DO NOTHING (one winner among racers, both engines); a row older than its lease (its holder

@@ -57,3 +57,18 @@ def test_one_holder_among_racers_and_takeover_after_the_lease(db_url):
     finally:
         for s in stores:
             s.close()
+
+
+def test_items_by_prefix_reads_only_those_keys(db_url):
+    store = open_store(db_url)
+    try:
+        kv = store.kv
+        for key in ("calcwork.calc:1", "calcwork.calc:2", "calcwork.calcX", "calcwork_calc:3", "lock:calcwork.calc:1"):
+            kv.set("m1", key, {"k": key})
+        kv.set("m2", "calcwork.calc:9", {"k": "other portal"})
+        kv.set("m1", "50%_off", 1)
+        assert sorted(kv.items("m1", "calcwork.calc:")) == ["calcwork.calc:1", "calcwork.calc:2"]
+        assert list(kv.items("m1", "50%_")) == ["50%_off"] and kv.items("m1", "5_%") == {}  # LIKE signs are literal
+        assert len(kv.items("m1")) == 6
+    finally:
+        store.close()
