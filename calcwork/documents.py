@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
+
+log = logging.getLogger("b24app.calcwork.documents")
 
 WORDS = {
     "ru": {"proposal": "Коммерческое предложение", "act": "Акт выполненных работ", "deal": "Сделка",
@@ -59,7 +62,8 @@ def via_generator(client, template_id, entity_type_id: int, entity_id: int, valu
         found = client.call("crm.documentgenerator.template.list", {
             "select": ["id", "name", "active", "entityTypeId"], "filter": {"id": int(template_id)}}) or {}
     except B24Error as exc:
-        if _absent(exc):
+        if _absent(exc) or (exc.code or "").upper() == "DOCGEN_ACCESS_ERROR":
+            log.info("document generator not usable (%s): the app renders the document", exc.code or exc.description)
             return None
         raise
     tpl = (found.get("templates") or {}).get(str(int(template_id))) if isinstance(found, dict) else None
