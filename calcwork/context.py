@@ -13,14 +13,18 @@ like a robot's, and runs with the app's token.
 """
 from __future__ import annotations
 
+import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import wraps
 
 from b24app import roles as app_roles
 from b24app.errors import B24Error
 from install.registry import installed_ids
 
-from .errors import CalcNotFound
+from .errors import CalcConflict, CalcNotFound
 
 CALC_KEY = "calcwork.calc:{id}"          # one Calculation's record
 DEAL_KEY = "calcwork.deal:{id}"          # {"calcs": [ids], "open": id | None, "works": [ids], "open_work": id}
@@ -69,6 +73,42 @@ class Actor:
         u = self.user(user_id) or {}
         full = " ".join(x for x in (u.get("NAME"), u.get("LAST_NAME")) if x)
         return full or f"#{user_id}"
+
+
+# --- one step at a time per record ------------------------------------------------------------------------
+LOCK_SECONDS = 60.0          # a holder that died frees the record after this
+LOCK_WAIT = 20.0             # how long a second click waits for the first before it is told "busy"
+
+
+@contextmanager
+def locked(actor: Actor, kind: str, rid: int):
+    """The record ``kind:rid`` for this step alone: two clicks (two browser tabs, a button and a robot, two
+    workers) that both read-modify-write it run one after the other, so the second sees what the first
+    wrote (the step already made, the stage moved on) instead of writing over it. A lease row in our store
+    (KV.try_lock), not a process lock: the web processes and the worker share it."""
+    owner, key = uuid.uuid4().hex, f"calcwork.{kind}:{int(rid)}"
+    deadline = time.monotonic() + LOCK_WAIT
+    while not actor.kv.try_lock(actor.member_id, key, owner, LOCK_SECONDS):
+        if time.monotonic() > deadline:
+            raise CalcConflict(actor.lang, "busy")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        actor.kv.unlock(actor.member_id, key, owner)
+
+
+def serial(kind: str):
+    """A step ``fn(actor, rid, ...)`` run under ``locked(actor, kind, rid)``; ``fn.unlocked`` is the bare
+    step, for a step that calls another inside its own lock."""
+    def deco(fn):
+        @wraps(fn)
+        def run(actor, rid, *args, **kwargs):
+            with locked(actor, kind, rid):
+                return fn(actor, rid, *args, **kwargs)
+        run.unlocked = fn
+        return run
+    return deco
 
 
 def now_iso() -> str:
@@ -128,6 +168,35 @@ def engineers(actor: Actor, department: int | None = None) -> list[int]:
             "user.get", {"FILTER": {"UF_DEPARTMENT": int(department), "ACTIVE": True}}) or []}
         ids &= members
     return sorted(ids)
+
+
+def role_holders(actor: Actor, role: str) -> list[int]:
+    """Who holds ``role`` in the app (given to them or to their department)."""
+    doc = app_roles.load(actor.kv, actor.member_id)
+    ids = {int(u) for u, r in doc["users"].items() if role in r}
+    for dep, r in doc["departments"].items():
+        if role in r:
+            for u in actor.app.call("user.get", {"FILTER": {"UF_DEPARTMENT": int(dep), "ACTIVE": True}}) or []:
+                ids.add(int(u["ID"]))
+    return sorted(ids)
+
+
+def heads(actor: Actor) -> list[int]:
+    """Who approves an amount beyond the allowed range: the service heads; where the app has none, its
+    administrators; where it has none either, the portal administrator who installed the app."""
+    found = role_holders(actor, app_roles.SERVICE_HEAD) or role_holders(actor, app_roles.ADMIN)
+    if not found:
+        portal = actor.svc.store.portals.get(actor.member_id)
+        found = [int(portal.user_id)] if portal and portal.user_id else []
+    return found
+
+
+def roles_of(actor: Actor, user_id: int) -> tuple[str, ...]:
+    """The app roles a person holds now (for a robot that names them: it acts only as far as they may)."""
+    u = actor.user(user_id) or {}
+    admin = str(u.get("IS_ADMIN") or "").upper() in ("Y", "TRUE", "1")
+    return app_roles.resolve(app_roles.load(actor.kv, actor.member_id), int(user_id), departments_of(actor, user_id),
+                             admin)
 
 
 def department_name(actor: Actor, dep_id: int) -> str:

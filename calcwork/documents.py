@@ -1,10 +1,13 @@
 """The documents of the flow: the commercial proposal (the chosen variant) and the act of completed work,
 rendered by the app as XLSX and attached to the timeline (``crm.timeline.comment.add`` FILES).
 
-Why the app renders them: the portal's document generator (``crm.documentgenerator.*``) exists only
-where the module is installed and a template is set up; a portal without it answers
-``ERROR_METHOD_NOT_FOUND``. ``generator_present`` asks once; the template-based path is not built yet
-(see the report of issue 16), so the app's own XLSX is used on every portal today.
+Two paths. Where the administrator named a template of the portal's document generator in the flow's
+settings (``proposal_template_id`` / ``act_template_id``) and the portal answers it, the document is the
+portal's: ``crm.documentgenerator.document.add`` {templateId, entityTypeId, entityId, values} → the
+document with its ``downloadUrl`` and, once the portal converted it (asynchronous, so the first answer may
+lack it), ``pdfUrl`` from ``crm.documentgenerator.document.get``. Everywhere else — no template set, the
+module not installed ("Module documentgenerator is not installed"; older portals: ERROR_METHOD_NOT_FOUND),
+the template deleted or switched off — the app renders its own XLSX and attaches it to the timeline.
 
 The XLSX is written by hand (Office Open XML, inline strings, no styles): a few kilobytes, no extra
 dependency; Excel, LibreOffice and Google Sheets open it.
@@ -13,12 +16,15 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import zipfile
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from b24app.errors import B24Error
 from b24app.i18n import lang_of
+
+log = logging.getLogger("b24app.calcwork.documents")
 
 WORDS = {
     "ru": {"proposal": "Коммерческое предложение", "act": "Акт выполненных работ", "deal": "Сделка",
@@ -32,15 +38,45 @@ WORDS = {
 }
 
 
+def _absent(exc: B24Error) -> bool:
+    return (exc.code or "").upper() in ("ERROR_METHOD_NOT_FOUND", "METHOD_NOT_FOUND") or exc.status == 404 \
+        or "not installed" in (exc.description or "").lower()
+
+
 def generator_present(client) -> bool:
-    """Does this portal answer the document generator? (its absence: ERROR_METHOD_NOT_FOUND)"""
+    """Does this portal answer the document generator? (absent: "Module documentgenerator is not installed",
+    or ERROR_METHOD_NOT_FOUND)"""
     try:
         client.call("crm.documentgenerator.template.list", {"select": ["id"]})
         return True
     except B24Error as exc:
-        if exc.code.upper() in ("ERROR_METHOD_NOT_FOUND", "METHOD_NOT_FOUND") or exc.status == 404:
+        if _absent(exc):
             return False
         raise
+
+
+def via_generator(client, template_id, entity_type_id: int, entity_id: int, values: dict) -> dict | None:
+    """The document made by the portal's generator from ``template_id`` for the CRM object, or None where
+    this portal cannot (no module, no such active template): the caller renders its own then."""
+    try:
+        found = client.call("crm.documentgenerator.template.list", {
+            "select": ["id", "name", "active", "entityTypeId"], "filter": {"id": int(template_id)}}) or {}
+    except B24Error as exc:
+        if _absent(exc) or (exc.code or "").upper() == "DOCGEN_ACCESS_ERROR":
+            log.info("document generator not usable (%s): the app renders the document", exc.code or exc.description)
+            return None
+        raise
+    tpl = (found.get("templates") or {}).get(str(int(template_id))) if isinstance(found, dict) else None
+    if not tpl or str(tpl.get("active") or "Y") != "Y":
+        return None
+    doc = client.call("crm.documentgenerator.document.add", {
+        "templateId": int(template_id), "entityTypeId": int(entity_type_id), "entityId": int(entity_id),
+        "values": {k: str(v) for k, v in values.items()}})["document"]
+    if not doc.get("pdfUrl"):                        # converted asynchronously: read it again once
+        doc = client.call("crm.documentgenerator.document.get", {"id": int(doc["id"])})["document"]
+    return {"source": "generator", "id": int(doc["id"]), "template_id": int(template_id),
+            "title": str(doc.get("title") or tpl.get("name") or ""), "number": doc.get("number"),
+            "url": doc.get("downloadUrl"), "pdf": doc.get("pdfUrl") or None}
 
 
 def _col(i: int) -> str:

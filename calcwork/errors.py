@@ -31,3 +31,7 @@ class NotInGroup(CalcError):
 
 class ApprovalRequired(CalcError):
     """An amount beyond the range the administrator allows without the head's approval."""
+
+
+class NotPaid(CalcError):
+    """"Work only after payment" (the portal's setting) and 1C does not show the deal paid in full."""

@@ -19,8 +19,8 @@ from b24app.errors import B24Error, SettingsError
 from b24app.idempotent import add_once, xml_id
 
 from . import catalog, documents, settings
-from .context import (Actor, deal_record, department_name, engineers, is_engineer, notify, now_iso, portal_url,
-                      record, save, save_deal, timeline, departments_of)
+from .context import (Actor, deal_record, department_name, departments_of, engineers, heads, is_engineer, notify,
+                      now_iso, portal_url, record, save, save_deal, serial, timeline)
 from .errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
 from .strings import text
 from .variants import MAX_VARIANTS, VariantError, apply_amounts, build_variant, money, product_ids
@@ -146,10 +146,13 @@ def view(actor: Actor, rec: dict, item: dict | None = None) -> dict:
             "target": rec["target"], "engineer_id": rec.get("engineer_id"), "manager_id": rec.get("manager_id"),
             "questions": rec.get("questions", []), "pending_question": pending[0] if pending else None,
             "variants": rec.get("variants", []), "chosen": rec.get("chosen"), "times": rec.get("times", {}),
+            "approvals": rec.get("approvals", []),
+            "pending_approval": next((a for a in rec.get("approvals", []) if a["status"] == "pending"), None),
             "amount": item.get(calc_sp(actor).field("amount"))}
 
 
 # --- steps ----------------------------------------------------------------------------------------------
+@serial("deal")
 def request(actor: Actor, deal_id: int, target: dict | None, comment: str = "", xml: str | None = None) -> dict:
     """Send the deal to calculation: a Calculation item (child of the deal) for an engineer, a department
     or the shared queue; the deal to "Calculation"; the recipients notified; a line on the deal's timeline.
@@ -207,6 +210,7 @@ def _finish_request(actor: Actor, rec: dict, deal: dict) -> dict:
     return view(actor, rec)
 
 
+@serial("calc")
 def take(actor: Actor, calc_id: int) -> dict:
     rec = record(actor, calc_id)
     item = calc_item(actor, calc_id)
@@ -242,6 +246,7 @@ def _after_take(actor: Actor, rec: dict, item: dict) -> dict:
     return view(actor, rec, item)
 
 
+@serial("calc")
 def handover(actor: Actor, calc_id: int, target: dict, reason: str) -> dict:
     """Hand the calculation to another engineer, department or the queue, with a reason: back to
     "Calculation requested" for the new recipients (notified), the reason on the deal's timeline. Whoever
@@ -298,6 +303,7 @@ def _clean(actor: Actor, value) -> str:
     return s[:4000]
 
 
+@serial("calc")
 def ask(actor: Actor, calc_id: int, question: str) -> dict:
     """The engineer asks the deal's manager: the Calculation waits in "Information requested" until the
     answer; the question on both timelines, the manager notified."""
@@ -334,6 +340,7 @@ def _after_ask(actor: Actor, rec: dict, q: dict) -> dict:
     return view(actor, rec)
 
 
+@serial("calc")
 def answer(actor: Actor, calc_id: int, reply: str) -> dict:
     """The manager answers from the deal: the Calculation back in work, the answer on both timelines,
     the engineer notified."""
@@ -366,6 +373,7 @@ def _after_answer(actor: Actor, rec: dict, q: dict) -> dict:
     return view(actor, rec)
 
 
+@serial("calc")
 def save_variant(actor: Actor, calc_id: int, raw, variant_id: str | None = None) -> dict:
     """Add or replace one variant (lines from the catalog, coefficients, fixed prices; totals in Decimal).
     The same content sent again — a retried click — changes nothing."""
@@ -397,6 +405,20 @@ def save_variant(actor: Actor, calc_id: int, raw, variant_id: str | None = None)
     return {**view(actor, rec), "variant": built}
 
 
+def preview_variant(actor: Actor, calc_id: int, raw) -> dict:
+    """The variant as it would be stored — lines priced, totals and margin in Decimal — without storing it:
+    the builder page shows the server's own figures while the engineer edits (no sums in the browser)."""
+    rec = record(actor, calc_id)
+    check_engineer(actor, rec)
+    conf = settings.load(actor.kv, actor.member_id)
+    try:
+        products = catalog.by_ids(actor.client, product_ids(raw))
+        return {"variant": build_variant(raw, "preview", products, settings.coefficients(conf))}
+    except VariantError as exc:
+        raise CalcInvalid(actor.lang, "bad_variant", what=str(exc)) from None
+
+
+@serial("calc")
 def done(actor: Actor, calc_id: int) -> dict:
     """"Calculation done": the Calculation to done with its amount, the deal to "Calculation provided",
     the manager notified, the variants on the deal's timeline."""
@@ -437,11 +459,15 @@ def _after_done(actor: Actor, rec: dict, item: dict) -> dict:
     return view(actor, rec, item)
 
 
-def choose(actor: Actor, calc_id: int, variant_id: str, amounts: dict | None = None) -> dict:
+@serial("calc")
+def choose(actor: Actor, calc_id: int, variant_id: str, amounts: dict | None = None, request_approval: bool = False,
+           reason: str = "") -> dict:
     """The manager picks a variant: its lines become the deal's product rows (``crm.item.productrow.set``,
     the portal recalculates the deal's amount); a line's amount may differ from the engineer's by the
-    administrator's ±tolerance, beyond that only a service head or an administrator may set it; the deal
-    to "Proposal approval". The same choice again writes nothing."""
+    administrator's ±tolerance. Beyond it a service head (or an administrator) may set it; a manager gets
+    409 APPROVAL_REQUIRED, or — with ``request_approval`` — an approval request the heads are notified of
+    (``decide``): nothing is applied until a head approves. The deal to "Proposal approval". The same
+    choice again writes nothing."""
     rec = record(actor, calc_id)
     check_manager(actor, rec)
     stage = stage_of(actor, calc_item(actor, calc_id))
@@ -456,13 +482,23 @@ def choose(actor: Actor, calc_id: int, variant_id: str, amounts: dict | None = N
         lines, beyond = apply_amounts(variant, amounts, pct)
     except VariantError as exc:
         raise CalcInvalid(actor.lang, "bad_variant", what=str(exc)) from None
-    if beyond and not (actor.has(*HEADS) or _robot(actor)):
-        line, new, low, high = beyond[0]
-        raise ApprovalRequired(actor.lang, "out_of_range", line=line["name"], amount=new, low=low, high=high,
-                               pct=format(pct.normalize(), "f"))
-    total = str(money(sum((Decimal(x["price"]) * Decimal(x["quantity"]) for x in lines), Decimal(0))))
     signature = {"variant": variant_id, "amounts": {k: str(money(Decimal(str(v).replace(",", "."))))
                                                     for k, v in amounts.items()}}
+    if beyond and not (actor.has(*HEADS) or _robot(actor)):
+        if not request_approval:
+            line, new, low, high = beyond[0]
+            raise ApprovalRequired(actor.lang, "out_of_range", line=line["name"], amount=new, low=low, high=high,
+                                   pct=format(pct.normalize(), "f"))
+        return _ask_approval(actor, rec, variant, signature, lines, beyond, pct, reason)
+    return _apply_choice(actor, rec, signature, lines)
+
+
+def _total(lines: list[dict]) -> str:
+    return str(money(sum((Decimal(x["price"]) * Decimal(x["quantity"]) for x in lines), Decimal(0))))
+
+
+def _apply_choice(actor: Actor, rec: dict, signature: dict, lines: list[dict], by: int | None = None,
+                  approved_by: int | None = None) -> dict:
     chosen = rec.get("chosen")
     if chosen and {"variant": chosen["variant"], "amounts": chosen["amounts"]} == signature:
         return _after_choose(actor, rec)
@@ -472,13 +508,86 @@ def choose(actor: Actor, calc_id: int, variant_id: str, amounts: dict | None = N
         if not r["productId"]:
             r.pop("productId")
     actor.client.call("crm.item.productrow.set", {"ownerType": "D", "ownerId": rec["deal_id"], "productRows": rows})
-    n = len([e for e in rec.get("effects", []) if e.startswith("chosen")]) + 1
-    rec["chosen"] = {**signature, "lines": lines, "total": total, "at": now_iso(), "by": actor.user_id, "n": n}
+    total = _total(lines)
+    n = len([e for e in rec.get("effects", []) if e.startswith("chosen") and e.endswith(".deal")]) + 1
+    rec["chosen"] = {**signature, "lines": lines, "total": total, "at": now_iso(),
+                     "by": actor.user_id if by is None else by, "approved_by": approved_by, "n": n}
     save(actor, rec)
     sp = calc_sp(actor)
     actor.app.call("crm.item.update", {"entityTypeId": sp.entity_type_id, "id": rec["id"],
                                        "fields": {sp.field("amount"): float(total), "opportunity": float(total)}})
     return _after_choose(actor, rec)
+
+
+def _ask_approval(actor: Actor, rec: dict, variant: dict, signature: dict, lines: list[dict], beyond: list,
+                  pct: Decimal, reason: str) -> dict:
+    approvals = rec.setdefault("approvals", [])
+    pending = [a for a in approvals if a["status"] == "pending"]
+    same = next((a for a in pending if a["variant"] == signature["variant"] and a["amounts"] == signature["amounts"]),
+                None)
+    if same is not None:                                    # asked already (a repeated click): that one
+        return {**_after_ask_approval(actor, rec, same), "approval": same}
+    if pending:
+        raise CalcConflict(actor.lang, "approval_pending")
+    a = {"n": len(approvals) + 1, **signature, "variant_name": variant["name"], "lines": lines,
+         "total": _total(lines), "pct": format(pct.normalize(), "f"), "by": actor.user_id, "at": now_iso(),
+         "reason": str(reason or "").strip()[:1000], "status": "pending",
+         "beyond": [{"n": line["n"], "name": line["name"], "amount": str(new), "low": str(low), "high": str(high)}
+                    for line, new, low, high in beyond]}
+    approvals.append(a)
+    save(actor, rec)
+    return {**_after_ask_approval(actor, rec, a), "approval": a}
+
+
+def _after_ask_approval(actor: Actor, rec: dict, a: dict) -> dict:
+    deal = get_deal(actor, rec["deal_id"], actor.app)
+    lines = "; ".join(f"{b['name']}: {b['amount']} ({b['low']}–{b['high']})" for b in a["beyond"])
+    once(actor, rec, f"ap{a['n']}.notify", lambda: notify(
+        actor, heads(actor), text(actor.lang, "n.approval", who=actor.name(a["by"]), title=deal.get("TITLE"),
+                                  total=a["total"], lines=lines, url=deal_url(actor, rec["deal_id"])),
+        f"calc:{rec['id']}:ap{a['n']}"))
+    once(actor, rec, f"ap{a['n']}.timeline", lambda: timeline(
+        actor, "deal", rec["deal_id"], text(actor.lang, "t.approval", who=actor.name(a["by"]), name=a["variant_name"],
+                                            total=a["total"], lines=lines, reason=a["reason"] or "—")))
+    return view(actor, rec)
+
+
+@serial("calc")
+def decide(actor: Actor, calc_id: int, n: int, approve: bool, comment: str = "") -> dict:
+    """A head approves or declines a manager's amounts beyond the range. Approved: the amounts apply as the
+    manager asked (product rows, proposal, deal stage — as ``choose``), the manager notified; declined:
+    nothing applies, the manager notified. The same decision again writes nothing; the other one is 409."""
+    rec = record(actor, calc_id)
+    if not actor.has(*HEADS):
+        raise NotInGroup(actor.lang, "not_head")
+    a = next((x for x in rec.get("approvals", []) if x["n"] == int(n)), None)
+    if a is None:
+        raise CalcNotFound(actor.lang, "approval_not_found", n=n)
+    want = "approved" if approve else "declined"
+    if a["status"] == want:
+        return {**_after_decide(actor, rec, a), "approval": a}
+    if a["status"] != "pending":
+        raise CalcConflict(actor.lang, "approval_decided")
+    if approve:
+        if stage_of(actor, calc_item(actor, calc_id)) != "done":
+            raise CalcConflict(actor.lang, "not_done")
+        _apply_choice(actor, rec, {"variant": a["variant"], "amounts": a["amounts"]}, a["lines"], by=a["by"],
+                      approved_by=actor.user_id)
+    a.update(status=want, decided_by=actor.user_id, decided_at=now_iso(), comment=str(comment or "").strip()[:1000])
+    save(actor, rec)
+    return {**_after_decide(actor, rec, a), "approval": a}
+
+
+def _after_decide(actor: Actor, rec: dict, a: dict) -> dict:
+    deal = get_deal(actor, rec["deal_id"], actor.app)
+    key = "n.approved" if a["status"] == "approved" else "n.declined"
+    once(actor, rec, f"ap{a['n']}.{a['status']}.notify", lambda: notify(
+        actor, [a["by"]], text(actor.lang, key, who=actor.name(a["decided_by"]), title=deal.get("TITLE"),
+                               total=a["total"], comment=a.get("comment") or ""), f"calc:{rec['id']}:ap{a['n']}:d"))
+    once(actor, rec, f"ap{a['n']}.{a['status']}.timeline", lambda: timeline(
+        actor, "deal", rec["deal_id"], text(actor.lang, key, who=actor.name(a["decided_by"]), title=deal.get("TITLE"),
+                                            total=a["total"], comment=a.get("comment") or "")))
+    return view(actor, rec)
 
 
 def _after_choose(actor: Actor, rec: dict) -> dict:
@@ -490,7 +599,17 @@ def _after_choose(actor: Actor, rec: dict) -> dict:
         actor, "deal", rec["deal_id"], text(actor.lang, "t.chosen", name=name, total=chosen["total"])))
 
     def proposal():
+        conf = settings.load(actor.kv, actor.member_id)
+        made = None
+        if conf.get("proposal_template_id"):
+            made = documents.via_generator(actor.app, conf["proposal_template_id"], 2, rec["deal_id"], {
+                "Variant": name, "Total": chosen["total"], "DocumentNumber": f"{rec['deal_id']}-{chosen['n']}"})
+        if made is not None:
+            chosen["document"] = made
+            return timeline(actor, "deal", rec["deal_id"], text(actor.lang, "t.proposal_doc", name=made["title"],
+                                                                 url=made["pdf"] or made["url"]))
         fname, content = documents.proposal(actor.lang, deal, name, chosen["lines"], chosen["at"][:10])
+        chosen["document"] = {"source": "app", "title": fname}
         return timeline(actor, "deal", rec["deal_id"], text(actor.lang, "t.proposal", name=fname),
                         [documents.as_file(fname, content)])
     once(actor, rec, f"chosen{chosen['n']}.proposal", proposal)

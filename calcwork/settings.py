@@ -2,7 +2,11 @@
 
     {"tolerance_pct": "10",                 # the manager may change a line's amount by ±10 % on his own
      "coefficients": {"<section id>": "1.3"},   # default coefficient per direction (catalog section)
-     "default_target": {"kind": "queue"}}   # who calculates when a request names nobody (robot, button)
+     "default_target": {"kind": "queue"},   # who calculates when a request names nobody (robot, button)
+     "proposal_template_id": null,          # the portal's document generator template for the proposal
+     "act_template_id": null,               # ... and for the act (null: the app's own XLSX)
+     "work_after_payment": false,           # order work only for a deal 1C shows paid in full (sync_1c gate)
+     "remind_after_hours": "4"}             # SLA: remind when a request waits this long (0 = never)
 
 Validated whole before anything is written (SettingsError with the path of the bad value)."""
 from __future__ import annotations
@@ -12,7 +16,9 @@ from decimal import Decimal, InvalidOperation
 from b24app.errors import SettingsError, said
 
 KV_KEY = "calcwork.settings"
-DEFAULTS = {"tolerance_pct": "10", "coefficients": {}, "default_target": {"kind": "queue"}}
+DEFAULTS = {"tolerance_pct": "10", "coefficients": {}, "default_target": {"kind": "queue"},
+            "proposal_template_id": None, "act_template_id": None, "work_after_payment": False,
+            "remind_after_hours": "4"}
 KINDS = ("user", "department", "queue")
 
 
@@ -56,6 +62,20 @@ def validate(doc) -> dict:
                                 path=f"coefficients.{k}")
         out["coefficients"][str(int(k))] = _dec(v, f"coefficients.{k}", Decimal("0.01"), Decimal(100))
     out["default_target"] = target(doc.get("default_target", DEFAULTS["default_target"]))
+    for key in ("proposal_template_id", "act_template_id"):
+        v = doc.get(key)
+        if v in (None, "", 0):
+            out[key] = None
+        elif str(v).isdigit():
+            out[key] = int(v)
+        else:
+            raise SettingsError(said("a document template id is expected", "нужен id шаблона документа"), path=key)
+    flag = doc.get("work_after_payment", False)
+    if not isinstance(flag, bool):
+        raise SettingsError(said("true or false is expected", "нужно true или false"), path="work_after_payment")
+    out["work_after_payment"] = flag
+    out["remind_after_hours"] = _dec(doc.get("remind_after_hours", DEFAULTS["remind_after_hours"]),
+                                     "remind_after_hours", Decimal(0), Decimal(24 * 30))
     return out
 
 

@@ -5,16 +5,20 @@ item is a child of the deal, assigned to the engineer, on the deal's timeline; t
 The engineer accepts, goes on site, finishes with a report and files; the manager is notified at each
 step, the deal moves to "Work ordered" / "Work done". Each step writes once (a repeat answers the view).
 
-Where the portal's setting says "work only after payment" (the 1C gate, sync_1c) is not checked here
-yet: the hook is ``order`` (before the add), reading sync_1c's paid_from_1c for the deal.
+Where the flow's settings say "work only after payment" (``work_after_payment``), ``order`` asks the 1C
+paid gate's own rule (sync_1c.gate: paid_from_1c — what 1C reported, never the hand-editable amount field —
+measured by paid_state against the deal's amount, as the b24app_check_paid robot does) and refuses a deal
+that is not paid in full (409 NOT_PAID) before anything is written.
 """
 from __future__ import annotations
 
 from b24app.idempotent import add_once, xml_id
+from sync_1c.gate import paid_from_1c, paid_state
 
-from . import documents, flow
-from .context import Actor, deal_record, notify, now_iso, portal_url, save_deal, save_work, timeline, work_record
-from .errors import CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
+from . import documents, flow, settings
+from .context import (Actor, deal_record, notify, now_iso, portal_url, save_deal, save_work, serial, timeline,
+                      work_record)
+from .errors import CalcConflict, CalcInvalid, CalcNotFound, NotInGroup, NotPaid
 from .strings import text
 
 NEXT = {"accept": ("new", "accepted", "n.work_accepted"), "on_site": ("accepted", "on_site", "n.work_on_site"),
@@ -48,10 +52,22 @@ def view(actor: Actor, rec: dict, item: dict | None = None) -> dict:
             "stage": sp.stage_key(item["stageId"]), "stage_id": item["stageId"], "engineer_id": rec["engineer_id"],
             "manager_id": rec.get("manager_id"), "lines": rec.get("lines", []), "contract": rec.get("contract"),
             "times": rec.get("times", {}), "report": rec.get("report"), "files": rec.get("files", []),
-            "act": rec.get("act"),
+            "act": rec.get("act"), "act_document": rec.get("act_document"),
             "path": f"/crm/type/{sp.entity_type_id}/details/{rec['id']}/"}
 
 
+def check_paid(actor: Actor, deal: dict) -> None:
+    """The 1C paid gate's rule for "work only after payment" (the same two functions the gate and its
+    robot use): paid per 1C against the deal's amount; a deal with nothing to pay is not "paid"."""
+    ids = actor.ids
+    paid, _source = paid_from_1c(actor.svc, actor.member_id, deal, ids, fetch=False)
+    field = ids.deal_field("amount_paid")
+    paid, total, full = paid_state({**deal, field: paid}, field)
+    if not (full and total > 0):
+        raise NotPaid(actor.lang, "not_paid", paid=f"{paid:.2f}", total=f"{total:.2f}")
+
+
+@serial("deal")
 def order(actor: Actor, deal_id: int, lines: list | None = None, contract: str = "", engineer_id: int | None = None,
           comment: str = "", xml: str | None = None) -> dict:
     """Order the work of a deal. From a page the services come from the chosen variant (``lines`` = its
@@ -81,6 +97,8 @@ def order(actor: Actor, deal_id: int, lines: list | None = None, contract: str =
     engineer = engineer_id or (calc or {}).get("engineer_id")
     if not engineer:
         raise CalcInvalid(actor.lang, "no_target")
+    if settings.load(actor.kv, actor.member_id).get("work_after_payment"):
+        check_paid(actor, deal)
     sp = work_sp(actor)
     fields = {"title": f"{deal.get('TITLE') or 'Deal'} #{deal['ID']}", "categoryId": sp.category_id,
               "stageId": sp.stage("new"), "parentId2": int(deal["ID"]), "assignedById": int(engineer),
@@ -120,6 +138,7 @@ def _after_order(actor: Actor, rec: dict, deal: dict, item: dict | None = None) 
     return view(actor, rec, item)
 
 
+@serial("work")
 def step(actor: Actor, work_id: int, action: str, report: str = "", files: list | None = None) -> dict:
     """accept | on_site | finish, by the work's engineer (or a head); a repeat of the step already made
     answers the view; finish needs a report, files go onto the Work's timeline with it."""
@@ -191,6 +210,15 @@ def _after_step(actor: Actor, rec: dict, action: str, to: str, words: str, item:
     once(actor, rec, f"{to}.deal_timeline", lambda: timeline(actor, "deal", rec["deal_id"], line))
     if action == "finish":
         def act():
+            tpl = settings.load(actor.kv, actor.member_id).get("act_template_id")
+            made = documents.via_generator(actor.app, tpl, 2, rec["deal_id"], {
+                "Report": rec.get("report") or "", "Contract": rec.get("contract") or "",
+                "DocumentNumber": f"{rec['deal_id']}-W{rec['id']}"}) if tpl else None
+            if made is not None:
+                rec["act"], rec["act_document"] = made["title"], made
+                words = text(actor.lang, "t.act_doc", name=made["title"], url=made["pdf"] or made["url"])
+                timeline(actor, entity, rec["id"], words)
+                return timeline(actor, "deal", rec["deal_id"], words)
             fname, content = documents.act(actor.lang, deal, rec, who, rec.get("report") or "",
                                            rec["times"].get("done", now_iso())[:10])
             rec["act"] = fname

@@ -16,7 +16,11 @@ person is *this* calculation's engineer / group / manager is the domain's check 
     POST /api/calc/<calc>/handover {target: {kind, id?}, reason}
     POST /api/calc/<calc>/question {text} | /answer {text}
     POST /api/calc/<calc>/variants {name, lines}        PUT /api/calc/<calc>/variants/<vid> {name, lines}
-    POST /api/calc/<calc>/choose {variant, amounts?: {line n: amount}}
+    POST /api/calc/<calc>/variants/preview {name, lines}  the totals and margin as the server computes them,
+                                          nothing stored (the variant builder's live totals)
+    POST /api/calc/<calc>/choose {variant, amounts?: {line n: amount}, request_approval?, reason?}
+    POST /api/calc/<calc>/approvals/<n>/approve | /decline {comment?}   service head / administrator
+    GET  /api/calc/sla[?days=30]          SLA figures per calculation and work (reports, dashboards)
     POST /api/work/order {deal_id, lines?, contract?, engineer_id?, comment?}
     POST /api/work/<work>/accept | /on-site | /finish {report, files?: [{name, content (base64)}]}
     GET|PUT /api/calc/settings            administrators (calcwork/settings.py)
@@ -26,7 +30,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from b24app.errors import said
-from calcwork import catalog, flow, settings, work
+from calcwork import catalog, flow, settings, sla, work
 from calcwork.context import Actor
 from calcwork.strings import ui
 
@@ -48,7 +52,8 @@ def deal_page():
         options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
         sess = current_session()
         config = {"session": token, "lang": lang, "deal_id": str(options.get("ID") or ""), "s": ui(lang),
-                  "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer")}}
+                  "can": {"request": sess.can("calc.request"), "engineer": sess.can("calc.engineer"),
+                          "head": any(r in flow.HEADS for r in sess.roles)}}
         return render_template("calcwork/deal.html", s=ui(lang), lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)
@@ -105,8 +110,19 @@ def one(sess, calc_id):
 @_view
 def catalog_page(sess):
     client = services().client(sess.member_id)
-    return jsonify({"directions": catalog.directions(client),
-                    "products": catalog.products(client, optional_int_arg("section"))})
+    coeffs = settings.load(services().store.kv, sess.member_id)["coefficients"]
+    dirs = [{**d, "coefficient": coeffs.get(str(d["id"]), "1")} for d in catalog.directions(client)]
+    return jsonify({"directions": dirs, "products": catalog.products(client, optional_int_arg("section"))})
+
+
+@bp.get("/api/calc/sla")
+@_view
+def sla_figures(sess):
+    days = optional_int_arg("days")
+    days = 30 if days is None else days
+    if not 1 <= days <= 366:
+        raise BadInput(said("query parameter 'days': 1 to 366", "параметр 'days': от 1 до 366"))
+    return jsonify(sla.figures(_actor(sess), days))
 
 
 @bp.post("/api/calc/request")
@@ -160,6 +176,12 @@ def put_variant(sess, calc_id, vid):
     return jsonify(flow.save_variant(_actor(sess), calc_id, json_object("{name, lines} is expected"), vid))
 
 
+@bp.post("/api/calc/<int:calc_id>/variants/preview")
+@_engineer
+def preview_variant(sess, calc_id):
+    return jsonify(flow.preview_variant(_actor(sess), calc_id, json_object("{name, lines} is expected")))
+
+
 @bp.post("/api/calc/<int:calc_id>/done")
 @_engineer
 def calc_done(sess, calc_id):
@@ -169,9 +191,22 @@ def calc_done(sess, calc_id):
 @bp.post("/api/calc/<int:calc_id>/choose")
 @_manager
 def choose(sess, calc_id):
-    variant, amounts = body_values("{variant, amounts?: {line: amount}} is expected",
-                                   lambda b: (str(b["variant"]), dict(b.get("amounts") or {})))
-    return jsonify(flow.choose(_actor(sess), calc_id, variant, amounts))
+    def read(b):
+        if not isinstance(b.get("request_approval", False), bool):
+            raise ValueError
+        return (str(b["variant"]), dict(b.get("amounts") or {}), b.get("request_approval", False),
+                str(b.get("reason") or ""))
+    variant, amounts, ask, reason = body_values(
+        "{variant, amounts?: {line: amount}, request_approval?: true|false, reason?} is expected", read)
+    res = flow.choose(_actor(sess), calc_id, variant, amounts, ask, reason)
+    return jsonify(res), 202 if res.get("approval") and res["approval"]["status"] == "pending" else 200
+
+
+@bp.post("/api/calc/<int:calc_id>/approvals/<int:n>/<any(approve, decline):decision>")
+@_manager
+def decide(sess, calc_id, n, decision):
+    body = json_object("{comment?} is expected", optional=True)
+    return jsonify(flow.decide(_actor(sess), calc_id, n, decision == "approve", str(body.get("comment") or "")))
 
 
 @bp.post("/api/work/order")

@@ -20,7 +20,7 @@ from b24app.errors import (
     said,
     text_of,
 )
-from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup, NotPaid
 from desk.phone import PhoneError
 from desk.service_request import RequestError
 from install.registry import NotInstalled
@@ -82,6 +82,7 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     CalcConflict: (409, "CALC_CONFLICT"),
     NotInGroup: (403, "NOT_IN_GROUP"),
     ApprovalRequired: (409, "APPROVAL_REQUIRED"),
+    NotPaid: (409, "NOT_PAID"),
     # the installer call (b24app/install_flow.py)
     InstallRequestInvalid: (400, None),
     InstallNotConfirmed: (401, None),

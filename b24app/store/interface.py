@@ -133,7 +133,17 @@ class KV(ABC):
     def delete(self, member_id: str, key: str) -> None: ...
 
     @abstractmethod
-    def items(self, member_id: str) -> dict[str, Any]: ...
+    def items(self, member_id: str, prefix: str | None = None) -> dict[str, Any]: ...
+
+    def try_lock(self, member_id: str, key: str, owner: str, seconds: float) -> bool:
+        """A short lease on ``key`` (a record a read-modify-write step is about to change): True = taken by
+        ``owner``; False = another owner holds it and its lease has not run out. One row, claimed with an
+        INSERT that does nothing on a twin, taken over only past the holder's lease (a crashed process)."""
+        raise NotImplementedError
+
+    def unlock(self, member_id: str, key: str, owner: str) -> None:
+        """Give the lease back (only the owner's own)."""
+        raise NotImplementedError
 
 
 class Store(ABC):

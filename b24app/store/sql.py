@@ -348,10 +348,47 @@ class SQLKV(KV):
         with self.engine.begin() as c:
             c.execute(sa.delete(t_kv).where(t_kv.c.member_id == member_id, t_kv.c.key == key))
 
-    def items(self, member_id: str) -> dict[str, Any]:
+    def items(self, member_id: str, prefix: str | None = None) -> dict[str, Any]:
+        """Every key of the portal, or those starting with ``prefix`` (read by the primary key's range)."""
+        q = sa.select(t_kv.c.key, t_kv.c.value).where(t_kv.c.member_id == member_id)
+        if prefix:
+            q = q.where(t_kv.c.key.startswith(prefix, autoescape=True))
         with self.engine.connect() as c:
-            rows = c.execute(sa.select(t_kv.c.key, t_kv.c.value).where(t_kv.c.member_id == member_id))
-            return {k: v for k, v in rows}
+            return {k: v for k, v in c.execute(q)}
+
+    # Lock rows live in kv under "lock:<key>"; ``updated_at`` is the lease's start. Taking one is an INSERT …
+    # ON CONFLICT DO NOTHING (one winner among racers, both engines); a row older than its lease (its holder
+    # died) is taken over with a conditional UPDATE on that same stamp, so two takers cannot both win.
+    def try_lock(self, member_id: str, key: str, owner: str, seconds: float) -> bool:
+        k, now = f"lock:{key}"[:255], _now()
+        value = {"owner": owner, "seconds": float(seconds)}
+        with self.engine.begin() as c:
+            got = c.execute(_insert(self.engine, t_kv).values(member_id=member_id, key=k, value=value, updated_at=now)
+                            .on_conflict_do_nothing().returning(t_kv.c.key)).first()
+        if got is not None:
+            return True
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(t_kv.c.value, t_kv.c.updated_at)
+                            .where(t_kv.c.member_id == member_id, t_kv.c.key == k)).first()
+            if row is None:
+                return False                      # released meanwhile: the caller tries again
+            held, since = row
+            since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+            if (now - since).total_seconds() < float((held or {}).get("seconds") or seconds):
+                return False
+            done = c.execute(sa.update(t_kv).where(t_kv.c.member_id == member_id, t_kv.c.key == k,
+                                                   t_kv.c.updated_at == row[1])
+                             .values(value=value, updated_at=now))
+            return done.rowcount == 1
+
+    def unlock(self, member_id: str, key: str, owner: str) -> None:
+        k = f"lock:{key}"[:255]
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(t_kv.c.value, t_kv.c.updated_at)
+                            .where(t_kv.c.member_id == member_id, t_kv.c.key == k)).first()
+            if row is not None and (row[0] or {}).get("owner") == owner:
+                c.execute(sa.delete(t_kv).where(t_kv.c.member_id == member_id, t_kv.c.key == k,
+                                                t_kv.c.updated_at == row[1]))
 
 
 class SQLStore(Store):

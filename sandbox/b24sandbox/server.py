@@ -7,6 +7,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
 from . import control, oauth_server, page, rest
+from .methods import documentgenerator
 
 _ROUTES = Map([
     Rule("/rest/<path:path>", endpoint=rest.handle),
@@ -18,6 +19,7 @@ _ROUTES = Map([
     Rule("/oauth/authorize/", endpoint=oauth_server.authorize),
     *page.RULES,
     *control.RULES,
+    *documentgenerator.RULES,
 ], strict_slashes=False)
 
 

@@ -91,7 +91,7 @@ def setup_flow(vs: Visits) -> Flow:
     db = vs.portal.db
     f.dept = next(d["ID"] for d in db.departments.rows.values() if d["NAME"] == "Выездная служба")
     vs.services.store.kv.set(vs.member_id, app_roles.KV_KEY, app_roles.validate({
-        "users": {str(MANAGER): ["sales_manager"], str(OUTSIDER): ["engineer"]},
+        "users": {str(MANAGER): ["sales_manager"], str(OUTSIDER): ["engineer"], str(ADMIN): ["admin"]},
         "departments": {str(f.dept): ["engineer"]}}))
     c = vs.client
     f.sections["new"] = c.call("crm.productsection.add", {"fields": {"NAME": "Новостройки"}})

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from b24sandbox.page import placements
-from tests.app.test_pages import _in_thread
-from tests.conftest import chromium_executable
+from tests.browser import DESKTOP, in_browser, open_app_frame
 
 from .conftest import ENGINEER, MANAGER, OUTSIDER
 from .test_flow_http import _ok
@@ -17,7 +16,6 @@ from .test_flow_http import _ok
 @pytest.mark.browser
 def test_engineer_sees_his_groups_requests_and_takes_one(flow, artifacts_dir):
     f = flow
-    exe = chromium_executable()
     made = {}
     for key, title, target in (("dept", "Окна, отдел", {"kind": "department", "id": f.dept}),
                                ("queue", "Окна, очередь", {"kind": "queue"}),
@@ -32,38 +30,34 @@ def test_engineer_sees_his_groups_requests_and_takes_one(flow, artifacts_dir):
             col => [col.dataset.stage,
                     Array.from(col.querySelectorAll('[data-b24app=card-title]')).map(t => t.textContent)])""")
 
-    def drive():
-        from playwright.sync_api import sync_playwright
-
+    def drive(browser):
         out = {}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = b.new_page(viewport={"width": 1300, "height": 900})
-            page.goto(url)
-            frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
-            frame.wait_for_selector("body[data-b24app-loaded='group:2']", timeout=20000)
-            out["group"] = cards(frame)
-            out["waiting"] = frame.inner_text("[data-b24app=card] [data-b24app=waiting]")
-            page.screenshot(path=str(artifacts_dir / "calc-engineers-group.png"), full_page=True)
-            f.vs.advance(hours=0.02)
-            frame.click(f"[data-b24app=card][data-id='{made['dept']}'] [data-b24app=take]")
-            frame.wait_for_selector("body[data-b24app-loaded='mine:1']", timeout=20000)
-            out["mine"] = cards(frame)
-            page.screenshot(path=str(artifacts_dir / "calc-engineers-mine.png"), full_page=True)
-            f.vs.advance(hours=0.02)
-            frame.click("[data-b24app=scope-group]")
-            frame.wait_for_selector("body[data-b24app-loaded='group:1']", timeout=20000)
-            out["group_after"] = cards(frame)
-            b.close()
+        page = browser.new_page(viewport=DESKTOP)
+        frame = open_app_frame(page, url, "body[data-b24app-loaded='group:2']")
+        out["group"] = cards(frame)
+        out["waiting"] = frame.inner_text("[data-b24app=card] [data-b24app=waiting]")
+        page.screenshot(path=str(artifacts_dir / "calc-engineers-group.png"), full_page=True)
+        f.vs.advance(hours=0.02)
+        frame.click(f"[data-b24app=card][data-id='{made['dept']}'] [data-b24app=take]")
+        frame.wait_for_selector("body[data-b24app-loaded='mine:1']", timeout=20000)
+        out["mine"] = cards(frame)
+        out["open"] = frame.is_visible(f"[data-b24app=card][data-id='{made['dept']}'] [data-b24app=open]")
+        page.screenshot(path=str(artifacts_dir / "calc-engineers-mine.png"), full_page=True)
+        f.vs.advance(hours=0.02)
+        frame.click("[data-b24app=scope-group]")
+        frame.wait_for_selector("body[data-b24app-loaded='group:1']", timeout=20000)
+        out["group_after"] = cards(frame)
         return out
 
-    out = _in_thread(drive)
+    out = in_browser(drive)
     titles = {t: n for n, t in ((made["dept"], "Окна, отдел"), (made["queue"], "Окна, очередь"))}
     assert out["group"] == [["new", [f"{t} #{d}" for t, d in ((k, f.item("calculation", v)["parentId2"])
                                                              for k, v in titles.items())]],
                             ["in_work", []], ["info_requested", []]]
     assert out["waiting"].startswith("ждёт, ч: ")
-    assert out["mine"][1][0] == "in_work" and out["mine"][1][1][0].startswith("Окна, отдел")
+    assert out["mine"][1][0] == "in_work" and out["mine"][1][1][0].startswith("Окна, отдел") and out["open"]
     assert out["group_after"][0][1][0].startswith("Окна, очередь") and len(out["group_after"][0][1]) == 1
     assert f.stage("calculation", made["dept"]) == "in_work"
     assert f.item("calculation", made["dept"])["assignedById"] == ENGINEER
+    for name in ("calc-engineers-group.png", "calc-engineers-mine.png"):
+        assert (artifacts_dir / name).stat().st_size > 10_000

@@ -76,7 +76,7 @@ def _variant(f, v):
 
 def test_deal_to_calculation_to_variants_to_work_and_act(flow):
     f = flow
-    _ok(f.call("PUT", "/api/calc/settings", ADMIN, {"tolerance_pct": "10",
+    _ok(f.call("PUT", "/api/calc/settings", ADMIN, {"tolerance_pct": "10", "proposal_template_id": 39,
                                                      "coefficients": {str(f.sections["new"]): "1.2"}}))
     deal = f.new_deal()
     engineers = sorted(u["ID"] for u in f.portal.db.users.rows.values() if f.dept in u["UF_DEPARTMENT"])
@@ -181,8 +181,44 @@ def test_deal_to_calculation_to_variants_to_work_and_act(flow):
                 token=f.token(MANAGER, "en"))
     assert en.status_code == 409 and "outside the allowed range" in en.json()["error_description"]
     assert f.log("crm.item.productrow.set") == [] and f.deal_stage(deal) == "calc_provided"
-    _ok(f.call("POST", f"/api/calc/{calc}/choose", ADMIN, {"variant": "v2", "amounts": {"2": "9600"}}))
-    assert f.deal(deal)["OPPORTUNITY"] == "24450.00"                            # 14850 + 9600: the head may
+    # ... so he asks the head: an approval request, nothing applied until the head decides
+    n_ap = len(f.notes())
+    body = {"variant": "v2", "amounts": {"2": "9600"}, "request_approval": True, "reason": "Клиент просит скидку"}
+    ap = _ok(f.call("POST", f"/api/calc/{calc}/choose", MANAGER, body), 202)
+    assert ap["approval"]["status"] == "pending" and ap["pending_approval"]["n"] == 1
+    assert ap["approval"]["beyond"] == [{"n": 2, "name": "Подоконник ПВХ", "amount": "9600.00", "low": "7452.00",
+                                         "high": "9108.00"}] and ap["approval"]["total"] == "24450.00"
+    assert _tags(f, n_ap) == [(ADMIN, f"b24app:calc:{calc}:ap1:{ADMIN}")]          # the app's administrator
+    assert "Мария Менеджерова просит согласовать" in f.notes()[-1][2] and f"/crm/deal/details/{deal}/" in \
+        f.notes()[-1][2]
+    assert any(c.startswith("Мария Менеджерова запросил согласование варианта «С подоконниками»") and
+               "Клиент просит скидку" in c for c in f.comments("deal", deal))
+    assert f.log("crm.item.productrow.set") == [] and f.deal_stage(deal) == "calc_provided" and \
+        f.deal(deal)["OPPORTUNITY"] in ("0.00", "0", 0)
+    _ok(f.call("POST", f"/api/calc/{calc}/choose", MANAGER, body), 202)              # a repeated click: the same
+    assert len(f.notes()) == n_ap + 1
+    r = f.call("POST", f"/api/calc/{calc}/choose", MANAGER, {**body, "amounts": {"2": "9400"}})
+    assert r.status_code == 409 and "Уже есть запрос на согласование" in r.json()["error_description"]
+    # only a head decides: the manager cannot approve his own request, an engineer cannot at all
+    r = f.call("POST", f"/api/calc/{calc}/approvals/1/approve", MANAGER)
+    assert r.status_code == 403 and r.json()["error"] == "NOT_IN_GROUP" and "руководитель" in r.json()[
+        "error_description"]
+    r = f.call("POST", f"/api/calc/{calc}/approvals/1/approve", MANAGER, lang="en", token=f.token(MANAGER, "en"))
+    assert r.status_code == 403 and "service head" in r.json()["error_description"]
+    assert f.call("POST", f"/api/calc/{calc}/approvals/1/approve", ENGINEER).json()["error"] == "ROLE_REQUIRED"
+    assert f.log("crm.item.productrow.set") == []
+    n_dec = len(f.notes())
+    dec = _ok(f.call("POST", f"/api/calc/{calc}/approvals/1/approve", ADMIN, {"comment": "Согласовано"}))
+    assert dec["approval"]["status"] == "approved" and dec["chosen"]["approved_by"] == ADMIN
+    assert dec["chosen"]["by"] == MANAGER and dec["chosen"]["total"] == "24450.00"
+    assert f.deal(deal)["OPPORTUNITY"] == "24450.00" and f.deal_stage(deal) == "proposal_approval"
+    assert f.log("crm.item.productrow.set")[-1].user_id == ADMIN                   # the head's own token
+    assert (MANAGER, f"b24app:calc:{calc}:ap1:d:{MANAGER}") in _tags(f, n_dec)
+    assert any("Согласовано" in m and "согласовал" in m for u, _, m in f.notes()[n_dec:] if u == MANAGER)
+    _ok(f.call("POST", f"/api/calc/{calc}/approvals/1/approve", ADMIN))               # again: nothing new
+    assert f.call("POST", f"/api/calc/{calc}/approvals/1/decline", ADMIN).json()["error"] == "CALC_CONFLICT"
+    assert f.call("POST", f"/api/calc/{calc}/approvals/7/approve", ADMIN).status_code == 404
+    # within the range the manager decides alone (the amounts change again: a new choice)
     ch = _ok(f.call("POST", f"/api/calc/{calc}/choose", MANAGER, {"variant": "v2", "amounts": {"2": "9000"}}))
     assert ch["chosen"]["variant"] == "v2" and ch["chosen"]["total"] == "23850.00"
     rows = f.client.call("crm.item.productrow.list", {"filter": {"=ownerType": "D", "=ownerId": deal}})["productRows"]
@@ -190,7 +226,10 @@ def test_deal_to_calculation_to_variants_to_work_and_act(flow):
         (f.products["glass"], "Замена стеклопакета", 4950.0, 3.0), (f.products["sill"], "Подоконник ПВХ", 3000.0, 3.0)]
     assert f.deal(deal)["OPPORTUNITY"] == "23850.00" and f.deal_stage(deal) == "proposal_approval"
     assert f.log("crm.item.productrow.set")[-1].user_id == MANAGER
-    # the commercial proposal, rendered as XLSX (the sandbox portal, like many, has no document generator)
+    # the commercial proposal, rendered as XLSX: a template is set, but this portal has no document generator
+    gen = [x for x in f.portal.log if x.method.startswith("crm.documentgenerator.")]
+    assert gen and {x.method for x in gen} == {"crm.documentgenerator.template.list"} and \
+        all(x.status == 400 for x in gen)
     prop = _files(f, "deal", deal, "proposal-deal-")[-1]
     cells = _xlsx_text(prop["content"])
     assert "Коммерческое предложение" in cells and "С подоконниками" in cells

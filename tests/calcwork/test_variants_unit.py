@@ -60,8 +60,14 @@ def test_xlsx_is_a_workbook_with_the_cells():
 
 def test_settings_are_validated_whole():
     assert settings.validate({"tolerance_pct": "7,5", "coefficients": {"3": "1.25"}}) == {
-        "tolerance_pct": "7.5", "coefficients": {"3": "1.25"}, "default_target": {"kind": "queue"}}
+        "tolerance_pct": "7.5", "coefficients": {"3": "1.25"}, "default_target": {"kind": "queue"},
+        "proposal_template_id": None, "act_template_id": None, "work_after_payment": False, "remind_after_hours": "4"}
+    assert settings.validate({"proposal_template_id": "12", "work_after_payment": True, "remind_after_hours": "0"})[
+        "proposal_template_id"] == 12
     for doc, path in (({"tolerance_pct": "200"}, "tolerance_pct"), ({"coefficients": {"x": 1}}, "coefficients.x"),
+                      ({"proposal_template_id": "abc"}, "proposal_template_id"),
+                      ({"work_after_payment": "yes"}, "work_after_payment"),
+                      ({"remind_after_hours": "-1"}, "remind_after_hours"),
                       ({"default_target": {"kind": "user"}}, "default_target.id"), ({"other": 1}, "other")):
         with pytest.raises(SettingsError) as e:
             settings.validate(doc)

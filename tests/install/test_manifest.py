@@ -46,7 +46,9 @@ def test_mission_declarations(data):
                                                  "dispatcher", "dashboards"}
     assert {r["code"] for r in m.robots} == {
         "b24app_start_job", "b24app_finish_job", "b24app_create_visit", "b24app_assign_nearest_worker",
-        "b24app_send_to_calculation", "b24app_order_work", "b24app_sync_payments_now", "b24app_check_paid"}
+        "b24app_send_to_calculation", "b24app_order_work", "b24app_sync_payments_now", "b24app_check_paid",
+        "b24app_calc_take", "b24app_calc_answer", "b24app_calc_done", "b24app_calc_choose", "b24app_work_accept",
+        "b24app_work_finish"}
 
 
 def test_missing_required_key_names_the_path(data):

@@ -28,6 +28,13 @@ def _answers(portal, token):
     return [e for e in portal.db.bizproc_events if e["event_token"] == token]
 
 
+def _engineer(services, member_id, user=2):
+    """The user the calculation robots name holds the app's engineer role (the robots check it)."""
+    from b24app import roles as app_roles
+
+    app_roles.save(services.store.kv, member_id, {"users": {str(user): ["engineer"]}, "departments": {}})
+
+
 def _robot_items(services, portal) -> dict:
     """The portal's robot items in the inbox by status (events the test's own changes cause are not counted)."""
     import sqlalchemy as sa
@@ -124,6 +131,7 @@ def test_dropped_answer_to_crm_item_add_makes_one_work_item(installed, portal):
     services, ids = installed
     deal = _deal(services, ids, portal.member_id, "measurements")
     portal.faults.drop_after("crm.item.add")
+    _engineer(services, portal.member_id)
     sent, call = robot(services, portal, "b24app_order_work", f"DEAL_{deal}", {"engineer": "user_2"})
     items = _work_items(portal, ids)
     assert len(items) == 1 and items[0]["XML_ID"] == f"b24app:{call.event_token}"
@@ -146,6 +154,7 @@ def test_dropped_add_and_failed_lookup_are_finished_by_the_inbox_retry(installed
             return "QUERY_LIMIT_EXCEEDED", "Too many requests", 503
         return original(method)
     monkeypatch.setattr(portal.faults, "take_method_error", lookups_fail_after_the_add)
+    _engineer(services, portal.member_id)
     token = run_robot(portal, CLIENT_ID, "b24app_order_work", f"DEAL_{deal}", {"engineer": "user_2"})
     worker = _worker(services)
     worker.run_once()
@@ -178,6 +187,7 @@ def test_send_to_calculation_retry_does_not_double(installed, portal):
 
     services, ids = installed
     deal = _deal(services, ids, portal.member_id, "measurements")
+    _engineer(services, portal.member_id)
     sent, call = robot(services, portal, "b24app_send_to_calculation", f"DEAL_{deal}", {"engineer": "user_2"})
     services.store.kv.delete(portal.member_id, ANSWER_KEY + call.event_token)    # as if never remembered
     payload = {"event_token": call.event_token, "code": "b24app_send_to_calculation",

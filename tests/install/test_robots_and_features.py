@@ -71,6 +71,10 @@ def test_calculation_and_work_are_children_of_the_deal(installed, portal):
     services, ids = installed
     deal = _deal(services, ids, portal.member_id, "measurements")
     client = services.client(portal.member_id)
+    from b24app import roles as app_roles
+
+    # the robots act as far as the person they name may: user 2 holds the app's engineer role
+    app_roles.save(services.store.kv, portal.member_id, {"users": {"2": ["engineer"]}, "departments": {}})
     for code, key, ret in (("b24app_send_to_calculation", "calculation", "calculation_id"),
                            ("b24app_order_work", "work", "work_id")):
         sent, _ = _robot(services, portal, code, f"DEAL_{deal}", {"engineer": "user_2", "comment": "3 окна"})

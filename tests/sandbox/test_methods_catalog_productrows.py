@@ -104,5 +104,7 @@ def test_productrows_follow_the_owner_permissions_and_spa_flag(portal, tok):
 
 
 def test_document_generator_is_absent_like_on_a_portal_without_it(portal, tok):
+    # the documented answer of a portal without the documentgenerator module (tests/sandbox/
+    # test_methods_documentgenerator.py: the module installed)
     status, body = rest(portal, "crm.documentgenerator.template.list", tok)
-    assert status == 404 and body["error"] == "ERROR_METHOD_NOT_FOUND"
+    assert status == 400 and body == {"error": "", "error_description": "Module documentgenerator is not installed"}

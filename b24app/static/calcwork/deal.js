@@ -12,26 +12,73 @@
 
   function variantCard(calc, v) {
     var chosen = calc.chosen && calc.chosen.variant === v.id;
+    var choosable = !chosen && calc.stage === "done" && cfg.can.request && !calc.pending_approval;
     var head = el("tr", null, [S.name, S.qty, S.coef, S.price, S.amount].map(function (h, i) {
       return el("th", { "class": i ? "num" : "", text: h });
     }));
+    var amounts = {};
     var rows = v.lines.map(function (x) {
+      // the manager may change a line's amount (within the administrator's range; beyond it: the head)
+      var cell = choosable ? el("input", { value: x.amount, size: "9", inputmode: "decimal", "data-b24app": "amount",
+                                           "data-n": String(x.n), on: { input: function (ev) {
+        if (ev.target.value === x.amount) delete amounts[x.n]; else amounts[x.n] = ev.target.value;
+      } } }) : x.amount;
       return el("tr", { "data-b24app": "line" }, el("td", { text: x.name }), el("td", { "class": "num", text: x.quantity }),
         el("td", { "class": "num", text: x.coefficient || "—" }), el("td", { "class": "num", text: x.price }),
-        el("td", { "class": "num", text: x.amount }));
+        el("td", { "class": "num" }, cell));
     });
     var card = el("div", { "class": "variant" + (chosen ? " chosen" : ""), "data-b24app": "variant", "data-id": v.id },
       el("h3", { "data-b24app": "variant-name", text: v.name }),
       el("table", null, el("thead", null, head), el("tbody", null, rows)),
       el("p", { "class": "total", "data-b24app": "variant-total", text: S.total + ": " + v.total }),
       el("p", { "class": "muted", text: S.margin + ": " + v.margin + " (" + v.margin_pct + " %)" }));
-    if (chosen) card.appendChild(el("span", { "class": "badge", "data-b24app": "chosen", text: S.chosen }));
-    else if (calc.stage === "done" && cfg.can.request) {
+    if (chosen) {
+      card.appendChild(el("span", { "class": "badge", "data-b24app": "chosen", text: S.chosen }));
+      var doc = calc.chosen.document;
+      if (doc && (doc.pdf || doc.url)) {
+        card.appendChild(el("p", null, el("a", { href: doc.pdf || doc.url, target: "_blank", rel: "noopener",
+                                                 "data-b24app": "document", text: doc.title })));
+      } else if (doc) card.appendChild(el("p", { "class": "muted", "data-b24app": "document", text: doc.title }));
+    } else if (choosable) {
+      var ask = el("div", { "data-b24app": "ask-approval", hidden: true });
       card.appendChild(el("button", { type: "button", "data-b24app": "choose", text: S.choose, on: { click: function () {
-        api("POST", "/api/calc/" + calc.id + "/choose", { variant: v.id }).then(load, fail);
+        api("POST", "/api/calc/" + calc.id + "/choose", { variant: v.id, amounts: amounts }).then(load, function (e) {
+          fail(e);
+          if (e.body && e.body.error === "APPROVAL_REQUIRED") {       // beyond the range: offer to ask the head
+            ask.textContent = "";
+            var reason = el("textarea", { rows: "2", name: "reason", placeholder: S.reason });
+            ask.appendChild(reason);
+            ask.appendChild(el("button", { type: "button", "data-b24app": "request-approval", text: S.request_approval,
+                                           on: { click: function () {
+              api("POST", "/api/calc/" + calc.id + "/choose", { variant: v.id, amounts: amounts, request_approval: true,
+                                                               reason: reason.value }).then(load, fail);
+            } } }));
+            ask.hidden = false;
+            B24.fit();
+          }
+        });
       } } }));
+      card.appendChild(ask);
     }
     return card;
+  }
+
+  function approvalBox(calc) {
+    var a = calc.pending_approval;
+    var wrap = el("div", { "class": "approval", "data-b24app": "approval", "data-n": String(a.n) },
+      el("strong", { text: S.approval + ": " + a.variant_name + " — " + S.total + " " + a.total + " (" + S.pending + ")" }),
+      el("ul", null, a.beyond.map(function (b) {
+        return el("li", { text: b.name + ": " + b.amount + " (" + b.low + "–" + b.high + ")" });
+      })),
+      a.reason ? el("p", { "class": "muted", text: S.reason + ": " + a.reason }) : null);
+    if (cfg.can.head) {
+      ["approve", "decline"].forEach(function (d) {
+        wrap.appendChild(el("button", { type: "button", "data-b24app": d, text: S[d], on: { click: function () {
+          api("POST", "/api/calc/" + calc.id + "/approvals/" + a.n + "/" + d, {}).then(load, fail);
+        } } }));
+      });
+    }
+    return wrap;
   }
 
   function questionBox(calc) {
@@ -64,6 +111,7 @@
       status(S.stage + ": " + stage(calc.stage));
       box.setAttribute("data-stage", calc.stage);
       if (calc.pending_question) box.appendChild(questionBox(calc));
+      if (calc.pending_approval) box.appendChild(approvalBox(calc));
       box.appendChild(el("h2", { text: S.variants }));
       if (!calc.variants.length) box.appendChild(el("p", { "class": "muted", text: S.no_variants }));
       box.appendChild(el("div", { "class": "variants", "data-b24app": "variants" },
@@ -80,13 +128,14 @@
           return "#" + w; }).join(", ") }));
       }
     }
-    document.body.setAttribute("data-b24app-loaded", calc ? calc.stage + (calc.chosen ? ":" + calc.chosen.variant : "")
-                                                       : "none");
+    document.body.setAttribute("data-b24app-loaded", calc ? calc.stage + (calc.chosen ? ":" + calc.chosen.variant : "") +
+                                                       (calc.pending_approval ? ":approval" : "") : "none");
     B24.fit();
   }
 
   function load() {
     document.body.removeAttribute("data-b24app-loaded");
+    status("");
     api("GET", "/api/calc/deal/" + encodeURIComponent(cfg.deal_id)).then(render, function (e) {
       fail(e);
       document.body.setAttribute("data-b24app-loaded", "error");

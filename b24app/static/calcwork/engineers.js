@@ -13,6 +13,11 @@
     var node = el("div", { "class": "variant", "data-b24app": "card", "data-id": String(c.id) },
       el("strong", { "data-b24app": "card-title", text: c.title }),
       el("p", { "class": "muted", "data-b24app": "waiting", text: S.waiting + ": " + c.waiting_hours }));
+    if (c.stage !== "new" && cfg.can.engineer) {
+      node.appendChild(el("button", { type: "button", "data-b24app": "open", text: S.open, on: { click: function () {
+        B24.builder.open(c.id);
+      } } }));
+    }
     if (c.stage === "new" && cfg.can.engineer) {
       node.appendChild(el("button", { type: "button", "data-b24app": "take", text: S.take, on: { click: function () {
         api("POST", "/api/calc/" + c.id + "/take").then(function () { show("mine"); }, fail);
@@ -45,6 +50,7 @@
     scopes.appendChild(el("button", { type: "button", "data-scope": k, "data-b24app": "scope-" + k, text: S[k],
                                       on: { click: function () { show(k); } } }));
   });
+  B24.builder.onChange = function () { show(scope); };     // a calculation done leaves the board
   show(scope);
   document.body.setAttribute("data-b24app-ready", "1");
 })();
