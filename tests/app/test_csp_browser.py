@@ -14,7 +14,7 @@ import requests
 
 from b24app import session as page_sessions
 from b24sandbox.page import placements
-from tests.app.test_pages import _in_thread
+from tests.browser import in_browser
 
 # runs in every frame before the page's own scripts (CDP injection: not subject to the page's CSP)
 LISTEN = """window.__csp = [];
@@ -33,74 +33,66 @@ READY = {"/placements/orders-map": "#count[data-count]",
 @pytest.mark.browser
 def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts_dir):
     from b24app.inbox import Worker
-    from tests.conftest import chromium_executable
-
-    exe = chromium_executable()
     worker = Worker(live_app.services)               # runs the install job the installer page waits for
     threading.Thread(target=worker.run_forever, kwargs={"poll": 0.05}, daemon=True).start()
     live_app.install(portal, mode="frame", finish=False, wait=False)
     base = f"{portal.url}/marketplace/app/{live_app.client_id}/"
 
-    def drive():
-        from playwright.sync_api import sync_playwright
-
+    def drive(b):
         out = {"console": [], "violations": {}, "policies": {}, "look": {}}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            ctx = b.new_context(viewport={"width": 1200, "height": 900})
-            ctx.add_init_script(LISTEN)
-            page = ctx.new_page()
-            page.on("console", lambda m: out["console"].append(m.text)
-                    if "content security policy" in m.text.lower() else None)
-            page.on("response", lambda r: out["policies"].__setitem__(r.url.split("?")[0].replace(live_app.url, ""),
-                                                                      r.headers.get("content-security-policy"))
-                    if r.url.startswith(live_app.url) and r.request.resource_type == "document" else None)
+        ctx = b.new_context(viewport={"width": 1200, "height": 900})
+        ctx.add_init_script(LISTEN)
+        page = ctx.new_page()
+        page.on("console", lambda m: out["console"].append(m.text)
+                if "content security policy" in m.text.lower() else None)
+        page.on("response", lambda r: out["policies"].__setitem__(r.url.split("?")[0].replace(live_app.url, ""),
+                                                                  r.headers.get("content-security-policy"))
+                if r.url.startswith(live_app.url) and r.request.resource_type == "document" else None)
 
-            def heard(frame, name):
-                out["violations"][name] = frame.evaluate("window.__csp.slice()")
-                # the Bitrix24 look: its design tokens reached the page, its font and its blue main button
-                out["look"][name] = frame.evaluate("""() => {
-                    const css = getComputedStyle(document.documentElement), body = getComputedStyle(document.body);
-                    const b = document.createElement('button'); b.type = 'submit'; document.body.appendChild(b);
-                    const bg = getComputedStyle(b).backgroundColor; b.remove();
-                    return [css.getPropertyValue('--ui-color-accent-main-primary').trim(), body.fontFamily, bg]; }""")
+        def heard(frame, name):
+            out["violations"][name] = frame.evaluate("window.__csp.slice()")
+            # the Bitrix24 look: its design tokens reached the page, its font and its blue main button
+            out["look"][name] = frame.evaluate("""() => {
+                const css = getComputedStyle(document.documentElement), body = getComputedStyle(document.body);
+                const b = document.createElement('button'); b.type = 'submit'; document.body.appendChild(b);
+                const bg = getComputedStyle(b).backgroundColor; b.remove();
+                return [css.getPropertyValue('--ui-color-accent-main-primary').trim(), body.fontFamily, bg]; }""")
 
-            # the installer (install.js → BX24.installFinish) hands over to the main page in the frame
-            page.goto(base)
-            page.wait_for_function("document.querySelector('#app-frame') && "
-                                   "document.querySelector('#app-frame').dataset.installed === 'Y'", timeout=20000)
-            frame = page.wait_for_selector("iframe#app-frame").content_frame()
-            frame.wait_for_selector("[data-b24app=settings-roles] [name=user_q]", timeout=20000)   # admin scripts ran
-            heard(frame, "main")
-            session = frame.evaluate("B24.cfg.session")
+        # the installer (install.js → BX24.installFinish) hands over to the main page in the frame
+        page.goto(base)
+        page.wait_for_function("document.querySelector('#app-frame') && "
+                               "document.querySelector('#app-frame').dataset.installed === 'Y'", timeout=20000)
+        frame = page.wait_for_selector("iframe#app-frame").content_frame()
+        frame.wait_for_selector("[data-b24app=settings-roles] [name=user_q]", timeout=20000)   # admin scripts ran
+        heard(frame, "main")
+        session = frame.evaluate("B24.cfg.session")
 
-            # the canary: an inline script is refused and heard
-            out["canary_ran"] = frame.evaluate("""() => { const s = document.createElement('script');
-                s.textContent = 'window.__inlineRan = 1'; document.body.appendChild(s);
-                return !!window.__inlineRan; }""")
-            frame.wait_for_function("() => window.__csp.length > 0", timeout=10000)
-            out["canary"] = frame.evaluate("window.__csp.slice()")
+        # the canary: an inline script is refused and heard
+        out["canary_ran"] = frame.evaluate("""() => { const s = document.createElement('script');
+            s.textContent = 'window.__inlineRan = 1'; document.body.appendChild(s);
+            return !!window.__inlineRan; }""")
+        frame.wait_for_function("() => window.__csp.length > 0", timeout=10000)
+        out["canary"] = frame.evaluate("window.__csp.slice()")
 
-            for handler, ready in READY.items():
-                item = next(p for p in placements(portal) if p["handler"].endswith(handler))
-                page.goto(f"{base}?placement={item['id']}")
-                frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
-                frame.wait_for_selector(ready, state="attached", timeout=20000)
-                heard(frame, handler)
-                page.screenshot(path=str(artifacts_dir / f"look-{handler.rsplit('/', 1)[-1]}.png"))
+        for handler, ready in READY.items():
+            item = next(p for p in placements(portal) if p["handler"].endswith(handler))
+            page.goto(f"{base}?placement={item['id']}")
+            frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
+            frame.wait_for_selector(ready, state="attached", timeout=20000)
+            heard(frame, handler)
+            page.screenshot(path=str(artifacts_dir / f"look-{handler.rsplit('/', 1)[-1]}.png"))
 
-            # the phone page (no frame, no BX24.js)
-            link = requests.post(live_app.url + "/api/visits/phone-link", headers={page_sessions.HEADER: session},
-                                 timeout=30).json()["url"]
-            page.goto(link)
-            page.wait_for_selector("[data-b24app=calendar]", timeout=20000)
-            heard(page.main_frame, "phone")
-            page.screenshot(path=str(artifacts_dir / "csp-phone-page.png"))
-            b.close()
+        # the phone page (no frame, no BX24.js)
+        link = requests.post(live_app.url + "/api/visits/phone-link", headers={page_sessions.HEADER: session},
+                             timeout=30).json()["url"]
+        page.goto(link)
+        page.wait_for_selector("[data-b24app=calendar]", timeout=20000)
+        heard(page.main_frame, "phone")
+        page.screenshot(path=str(artifacts_dir / "csp-phone-page.png"))
         return out
 
     try:
-        out = _in_thread(drive)
+        out = in_browser(drive)
     finally:
         worker.stop()
     assert out["canary_ran"] is False and len(out["canary"]) == 1 and out["canary"][0].startswith("script-src")

@@ -5,6 +5,8 @@ import os
 import threading
 
 import pytest
+
+from tests.browser import in_thread
 from click.testing import CliRunner
 
 from b24app.forms import parse_pairs
@@ -35,23 +37,8 @@ def test_cli_lists_commands():
 
 
 def _in_thread(fn):
-    """Playwright's sync API parks an asyncio loop on the calling thread; the session-wide ``browser``
-    fixture would leave it on the main thread, where fast_bitrix24 then returns Tasks instead of
-    results (tests/sandbox). So this test drives its own Chromium from a separate thread."""
-    box: dict = {}
-
-    def run():
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            box["error"] = exc
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(90)
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    """Kept for the tests that still start Chromium themselves: tests/browser.py's in_thread."""
+    return in_thread(fn, 90)
 
 
 @pytest.mark.browser

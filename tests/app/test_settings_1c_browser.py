@@ -4,7 +4,6 @@ the review list with a button per deal, and the administrator's click binds it (
 API and the store). Playwright runs in its own thread (tests/app/test_pages); no fixed sleeps."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,8 +15,8 @@ from sync_1c import connection, sync
 from sync_1c.ledger_store import LedgerStore
 from tests import pagesession
 from b24sandbox.onec import start as start_1c
-from tests.app.test_pages import _in_thread
 from tests.app.test_main_page_browser import _text
+from tests.browser import in_browser
 
 
 @pytest.fixture
@@ -29,11 +28,6 @@ def onec():
 
 @pytest.mark.browser
 def test_gate_scope_and_binding_an_order_on_the_settings_page(live_app, portal, onec, artifacts_dir):
-    from tests.conftest import CHROMIUM_CANDIDATES
-
-    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
-    if exe is None:
-        pytest.skip("chromium is not installed")
     assert live_app.install(portal)["progress"]["state"] == "done"
     svc, member = live_app.services, portal.member_id
     connection.save(svc.store.kv, member, base_url=onec.url, username=onec.username, password=onec.password,
@@ -53,32 +47,27 @@ def test_gate_scope_and_binding_an_order_on_the_settings_page(live_app, portal, 
     assert [i["reason"] for i in LedgerStore(svc.store.engine, member).review()] == ["ambiguous"]
     app_url = f"{portal.url}/marketplace/app/{live_app.client_id}/"
 
-    def drive():
-        from playwright.sync_api import sync_playwright
-
+    def drive(b):
         out = {}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = b.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(app_url)
-            frame = page.wait_for_selector("iframe#app-frame", timeout=15000).content_frame()
-            c = "[data-b24app=settings-1c]"
-            frame.wait_for_selector(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]", timeout=20000)
-            frame.wait_for_selector(f"{c} [data-b24app=review-1c] li[data-reason=ambiguous]", timeout=20000)
-            out["scope_default"] = frame.input_value(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
-            out["scope_options"] = frame.inner_text(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
-            frame.select_option(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]", "all")
-            frame.fill(f"{c} [name=reconcile_hours]", "6")
-            frame.click(f"{c} button[type=submit]")
-            out["saved"] = _text(frame, "[data-b24app=msg-1c]", "Сохранено")
-            out["review"] = frame.inner_text(f"{c} [data-b24app=review-1c]")
-            frame.click(f"{c} [data-b24app=review-1c] [data-b24app=bind-1c][data-deal='{d1}']")
-            out["bound"] = _text(frame, f"{c} [data-b24app=review-1c] li[data-reason=ambiguous] .msg", "связан")
-            page.screenshot(path=str(artifacts_dir / "settings-1c-scope-bind.png"), full_page=True)
-            b.close()
+        page = b.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(app_url)
+        frame = page.wait_for_selector("iframe#app-frame", timeout=15000).content_frame()
+        c = "[data-b24app=settings-1c]"
+        frame.wait_for_selector(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]", timeout=20000)
+        frame.wait_for_selector(f"{c} [data-b24app=review-1c] li[data-reason=ambiguous]", timeout=20000)
+        out["scope_default"] = frame.input_value(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
+        out["scope_options"] = frame.inner_text(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]")
+        frame.select_option(f"{c} fieldset[data-pipeline=installation] [name=gate_scope]", "all")
+        frame.fill(f"{c} [name=reconcile_hours]", "6")
+        frame.click(f"{c} button[type=submit]")
+        out["saved"] = _text(frame, "[data-b24app=msg-1c]", "Сохранено")
+        out["review"] = frame.inner_text(f"{c} [data-b24app=review-1c]")
+        frame.click(f"{c} [data-b24app=review-1c] [data-b24app=bind-1c][data-deal='{d1}']")
+        out["bound"] = _text(frame, f"{c} [data-b24app=review-1c] li[data-reason=ambiguous] .msg", "связан")
+        page.screenshot(path=str(artifacts_dir / "settings-1c-scope-bind.png"), full_page=True)
         return out
 
-    out = _in_thread(drive)
+    out = in_browser(drive)
     assert out["scope_default"] == "linked" and "все сделки этой воронки" in out["scope_options"]
     assert "Заказ подходит нескольким сделкам" in out["review"] and f"#{d1}" in out["review"]
     assert f"#{d1}" in out["bound"]

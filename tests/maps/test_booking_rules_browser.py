@@ -10,7 +10,8 @@ import re
 import pytest
 
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
-from tests.maps.test_dispatch_browser import _api, _browser, _frame, _open_map, _popup, _run, _shot, portal  # noqa: F401
+from tests.maps.test_dispatch_browser import _api, _frame, _open_map, _popup, _shot, portal  # noqa: F401
+from tests.browser import in_browser
 
 WORKER = "UF_CRM_B24APP_WORKER"
 
@@ -37,43 +38,34 @@ def test_busy_worker_override_confirmed_status_kept_legend_and_locale_dates(live
     job, cand = _busy_pick(api)
     deal, worker = job["id"], cand["worker_id"]
 
-    def drive():
-        from playwright.sync_api import sync_playwright
+    def drive(b):
+        page = b.new_page(viewport={"width": 1400, "height": 900})
+        dialogs = []
 
-        with sync_playwright() as pw:
-            b = _browser(pw)
-            if b is None:
-                return {"skip": True}
-            page = b.new_page(viewport={"width": 1400, "height": 900})
-            dialogs = []
+        def on_dialog(d):
+            dialogs.append((d.type, d.message))
+            d.accept()
+        page.on("dialog", on_dialog)
+        frame = _frame(page, url)
+        out = {"legend": frame.eval_on_selector_all("[data-b24app=legend] .item",
+                                                    "els => els.map(e => [e.dataset.stage, e.textContent])")}
+        pop = _popup(frame, deal)
+        out["popup"] = frame.inner_text(pop)
+        frame.click(f"{pop} [data-b24app=pick]")
+        sel = f"#cands li[data-worker-id='{worker}'] [data-b24app=assign-anyway]"
+        frame.wait_for_selector(sel, timeout=20000)
+        version = frame.evaluate("document.body.dataset.version")
+        frame.click(sel)
+        frame.wait_for_selector(f"#side[data-assigned='{worker}']", timeout=30000)
+        frame.wait_for_function("(v) => document.body.dataset.version !== v", arg=version, timeout=20000)
+        frame.wait_for_function("() => !window.b24map.loading", timeout=20000)
+        out["status"] = frame.inner_text("#status")
+        out["dialogs"] = dialogs
+        frame.evaluate("() => window.b24map.map.closePopup()")
+        _shot(page, artifacts_dir / "map-legend-override.png")
+        return out
 
-            def on_dialog(d):
-                dialogs.append((d.type, d.message))
-                d.accept()
-            page.on("dialog", on_dialog)
-            frame = _frame(page, url)
-            out = {"legend": frame.eval_on_selector_all("[data-b24app=legend] .item",
-                                                        "els => els.map(e => [e.dataset.stage, e.textContent])")}
-            pop = _popup(frame, deal)
-            out["popup"] = frame.inner_text(pop)
-            frame.click(f"{pop} [data-b24app=pick]")
-            sel = f"#cands li[data-worker-id='{worker}'] [data-b24app=assign-anyway]"
-            frame.wait_for_selector(sel, timeout=20000)
-            version = frame.evaluate("document.body.dataset.version")
-            frame.click(sel)
-            frame.wait_for_selector(f"#side[data-assigned='{worker}']", timeout=30000)
-            frame.wait_for_function("(v) => document.body.dataset.version !== v", arg=version, timeout=20000)
-            frame.wait_for_function("() => !window.b24map.loading", timeout=20000)
-            out["status"] = frame.inner_text("#status")
-            out["dialogs"] = dialogs
-            frame.evaluate("() => window.b24map.map.closePopup()")
-            _shot(page, artifacts_dir / "map-legend-override.png")
-            b.close()
-            return out
-
-    out = _run(drive)
-    if out.get("skip"):
-        pytest.skip("chromium is not installed")
+    out = in_browser(drive)
     assert [d[0] for d in out["dialogs"]] == ["confirm"]
     assert "занят" in out["dialogs"][0][1] and "записано в сделке" in out["dialogs"][0][1]
     assert out["status"].startswith("Назначено поверх занятости: " + cand["name"]), out["status"]

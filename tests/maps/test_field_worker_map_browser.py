@@ -8,8 +8,8 @@ import requests
 
 from b24app import session as page_sessions
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
-from tests.app.test_pages import _in_thread
-from tests.maps.test_dispatch_browser import _browser, _frame, _open_map
+from tests.maps.test_dispatch_browser import _frame, _open_map
+from tests.browser import in_browser
 
 WORKER = 4
 
@@ -41,33 +41,24 @@ def _his_jobs(portal, live_app) -> set[int]:
 def test_a_field_worker_sees_his_own_jobs_and_no_dispatching(live_app, portal, artifacts_dir, monkeypatch):
     url = _open_map(live_app, portal, monkeypatch) + f"&user={WORKER}"
 
-    def drive():
-        from playwright.sync_api import sync_playwright
+    def drive(b):
+        page = b.new_page(viewport={"width": 1200, "height": 800})
+        frame = _frame(page, url)
+        out = {"ids": sorted(frame.evaluate("b24map.rows.map(r => r.id)")),
+               "workers": frame.evaluate("[...new Set(b24map.rows.map(r => r.worker))]"),
+               "session": frame.evaluate("JSON.parse(document.getElementById('b24app-config').textContent)"
+                                         ".session"),
+               "unplaced_hidden": frame.is_hidden("#unplaced-open")}
+        deal = out["ids"][0]
+        frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
+                           b24map.cluster.zoomToShowLayer(m, () => { m.openPopup(); ok(); }); })""", deal)
+        frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=10000)
+        out["buttons"] = frame.eval_on_selector_all(f".b24-popup[data-deal-id='{deal}'] button",
+                                                    "els => els.map(e => e.dataset.b24app)")
+        page.screenshot(path=str(artifacts_dir / "orders-map-field-worker.png"))
+        return out
 
-        with sync_playwright() as pw:
-            b = _browser(pw)
-            if b is None:
-                return {"skip": True}
-            page = b.new_page(viewport={"width": 1200, "height": 800})
-            frame = _frame(page, url)
-            out = {"ids": sorted(frame.evaluate("b24map.rows.map(r => r.id)")),
-                   "workers": frame.evaluate("[...new Set(b24map.rows.map(r => r.worker))]"),
-                   "session": frame.evaluate("JSON.parse(document.getElementById('b24app-config').textContent)"
-                                             ".session"),
-                   "unplaced_hidden": frame.is_hidden("#unplaced-open")}
-            deal = out["ids"][0]
-            frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
-                               b24map.cluster.zoomToShowLayer(m, () => { m.openPopup(); ok(); }); })""", deal)
-            frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=10000)
-            out["buttons"] = frame.eval_on_selector_all(f".b24-popup[data-deal-id='{deal}'] button",
-                                                        "els => els.map(e => e.dataset.b24app)")
-            page.screenshot(path=str(artifacts_dir / "orders-map-field-worker.png"))
-            b.close()
-            return out
-
-    out = _in_thread(drive)
-    if out.get("skip"):
-        pytest.skip("chromium is not installed")
+    out = in_browser(drive)
     expected = _his_jobs(portal, live_app)
     assert expected and set(out["ids"]) == expected, (len(out["ids"]), len(expected))
     assert out["workers"] == [WORKER]

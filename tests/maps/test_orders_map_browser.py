@@ -9,7 +9,7 @@ import pytest
 from b24sandbox.page import placements
 from maps.feed import UNASSIGNED_COLOR
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
-from tests.app.test_pages import _in_thread
+from tests.browser import in_browser
 
 
 @pytest.fixture
@@ -24,64 +24,57 @@ def test_orders_map_shows_demo_jobs_and_assigns(live_app, portal, artifacts_dir,
     item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/orders-map"))
     url = f"{portal.url}/marketplace/app/{live_app.client_id}/?placement={item['id']}"
 
-    def drive():
-        from playwright.sync_api import sync_playwright
-
+    def drive(b):
         from tests.conftest import CHROMIUM_CANDIDATES
         import os
 
         exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
         if exe is None:
             return {"skip": True}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = b.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url)
-            frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
-            frame.wait_for_selector("#count[data-count]", timeout=20000)
-            frame.wait_for_function("() => document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
-            out = {"count": int(frame.get_attribute("#count", "data-count")),
-                   "layers": frame.evaluate("b24map.cluster.getLayers().length"),
-                   # what the dispatcher sees: cluster totals + single markers on screen
-                   "shown": frame.evaluate("""() => {
-                       let n = 0;
-                       document.querySelectorAll('.marker-cluster span').forEach(s => n += parseInt(s.textContent, 10));
-                       return n + document.querySelectorAll('.leaflet-marker-icon.b24-marker').length; }"""),
-                   "tiles_warning": frame.is_visible("#tiles-warning")}
-            page.screenshot(path=str(artifacts_dir / "orders-map-demo.png"))
-            deal = frame.evaluate("""() => b24map.rows.filter(r => !r.assigned && r.time)
-                                               .sort((a, b) => a.id - b.id)[0].id""")
-            out["deal"] = deal
-            frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
-                               b24map.cluster.zoomToShowLayer(m, () => { m.openPopup(); ok(); }); })""", deal)
-            frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=10000)
-            out["popup"] = frame.inner_text(f".b24-popup[data-deal-id='{deal}']")
-            out["marker_before"] = frame.evaluate(
-                "(id) => b24map.markers[id].getElement().querySelector('.b24-pin').style.background", deal)
-            frame.click(f".b24-popup[data-deal-id='{deal}'] [data-b24app=pick]")
-            frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
-            out["reasons"] = frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")
-            out["shown_order"] = frame.eval_on_selector_all("#cands li[data-worker-id]",
-                                                            "els => els.map(e => +e.dataset.workerId)")
-            out["ranked"] = _ranked(live_app, portal, deal)          # the server's ranking, before anything changes
-            page.screenshot(path=str(artifacts_dir / "orders-map-candidates.png"))
-            li = frame.wait_for_selector("#cands li.fits", timeout=20000)
-            out["worker"] = int(li.get_attribute("data-worker-id"))
-            li.query_selector("button[data-b24app=assign]").click()
-            frame.wait_for_selector("#side[data-assigned]", timeout=20000)
-            frame.wait_for_function("(id) => b24map.byId[id] && b24map.byId[id].assigned === 1", arg=deal,
-                                    timeout=20000)
-            frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
-                               b24map.cluster.zoomToShowLayer(m, () => ok()); })""", deal)
-            out["marker_after"] = frame.evaluate(
-                "(id) => b24map.markers[id].getElement().querySelector('.b24-pin').style.background", deal)
-            page.screenshot(path=str(artifacts_dir / "orders-map-assigned.png"))
-            b.close()
-            return out
+        page = b.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        frame = page.wait_for_selector("iframe", timeout=15000).content_frame()
+        frame.wait_for_selector("#count[data-count]", timeout=20000)
+        frame.wait_for_function("() => document.querySelectorAll('.marker-cluster, .b24-marker').length > 0")
+        out = {"count": int(frame.get_attribute("#count", "data-count")),
+               "layers": frame.evaluate("b24map.cluster.getLayers().length"),
+               # what the dispatcher sees: cluster totals + single markers on screen
+               "shown": frame.evaluate("""() => {
+                   let n = 0;
+                   document.querySelectorAll('.marker-cluster span').forEach(s => n += parseInt(s.textContent, 10));
+                   return n + document.querySelectorAll('.leaflet-marker-icon.b24-marker').length; }"""),
+               "tiles_warning": frame.is_visible("#tiles-warning")}
+        page.screenshot(path=str(artifacts_dir / "orders-map-demo.png"))
+        deal = frame.evaluate("""() => b24map.rows.filter(r => !r.assigned && r.time)
+                                           .sort((a, b) => a.id - b.id)[0].id""")
+        out["deal"] = deal
+        frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
+                           b24map.cluster.zoomToShowLayer(m, () => { m.openPopup(); ok(); }); })""", deal)
+        frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=10000)
+        out["popup"] = frame.inner_text(f".b24-popup[data-deal-id='{deal}']")
+        out["marker_before"] = frame.evaluate(
+            "(id) => b24map.markers[id].getElement().querySelector('.b24-pin').style.background", deal)
+        frame.click(f".b24-popup[data-deal-id='{deal}'] [data-b24app=pick]")
+        frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
+        out["reasons"] = frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")
+        out["shown_order"] = frame.eval_on_selector_all("#cands li[data-worker-id]",
+                                                        "els => els.map(e => +e.dataset.workerId)")
+        out["ranked"] = _ranked(live_app, portal, deal)          # the server's ranking, before anything changes
+        page.screenshot(path=str(artifacts_dir / "orders-map-candidates.png"))
+        li = frame.wait_for_selector("#cands li.fits", timeout=20000)
+        out["worker"] = int(li.get_attribute("data-worker-id"))
+        li.query_selector("button[data-b24app=assign]").click()
+        frame.wait_for_selector("#side[data-assigned]", timeout=20000)
+        frame.wait_for_function("(id) => b24map.byId[id] && b24map.byId[id].assigned === 1", arg=deal,
+                                timeout=20000)
+        frame.evaluate("""(id) => new Promise(ok => { const m = b24map.markers[id];
+                           b24map.cluster.zoomToShowLayer(m, () => ok()); })""", deal)
+        out["marker_after"] = frame.evaluate(
+            "(id) => b24map.markers[id].getElement().querySelector('.b24-pin').style.background", deal)
+        page.screenshot(path=str(artifacts_dir / "orders-map-assigned.png"))
+        return out
 
-    out = _in_thread(drive)
-    if out.get("skip"):
-        pytest.skip("chromium is not installed")
+    out = in_browser(drive)
     assert out["count"] == out["layers"] == out["shown"] == 160, out
     assert out["tiles_warning"]                                    # said plainly, markers still drawn
     assert "Открыть сделку" in out["popup"] and "Не назначен" in out["popup"]
@@ -123,32 +116,25 @@ def test_deal_tab_opens_on_that_deal_with_candidates(live_app, portal, artifacts
                 if d["CATEGORY_ID"] == 3 and d["STAGE_ID"].endswith(":NEW"))
     url = f"{portal.url}/crm/deal/details/{deal}/?tab={tab['id']}"
 
-    def drive():
+    def drive(b):
         import os
-
-        from playwright.sync_api import sync_playwright
 
         from tests.conftest import CHROMIUM_CANDIDATES
 
         exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
         if exe is None:
             return {"skip": True}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = b.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url)
-            frame = page.wait_for_selector("#app-frame", timeout=15000).content_frame()
-            frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
-            out = {"title": frame.inner_text("#side-title"),
-                   "reasons": frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")}
-            frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=15000)   # after the zoom-in
-            out["popup"] = True
-            page.screenshot(path=str(artifacts_dir / "orders-map-deal-tab.png"))
-            b.close()
-            return out
+        page = b.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        frame = page.wait_for_selector("#app-frame", timeout=15000).content_frame()
+        frame.wait_for_selector("#cands li[data-worker-id]", timeout=20000)
+        out = {"title": frame.inner_text("#side-title"),
+               "reasons": frame.eval_on_selector_all("#cands li .reason", "els => els.map(e => e.textContent)")}
+        frame.wait_for_selector(f".b24-popup[data-deal-id='{deal}']", timeout=15000)   # after the zoom-in
+        out["popup"] = True
+        page.screenshot(path=str(artifacts_dir / "orders-map-deal-tab.png"))
+        return out
 
-    out = _in_thread(drive)
-    if out.get("skip"):
-        pytest.skip("chromium is not installed")
+    out = in_browser(drive)
     assert out["title"] == portal.db.deals.get(deal)["TITLE"]
     assert out["reasons"] and out["popup"]

@@ -16,7 +16,8 @@ from install.registry import installed_ids
 from maps import geocoding
 from maps.geocode import RateLimiter
 from tests.app.conftest import live_app, store_url  # noqa: F401 - fixtures
-from tests.maps.test_dispatch_browser import _api, _browser, _frame, _open_map, _popup, _run, _shot, portal  # noqa: F401
+from tests.maps.test_dispatch_browser import _api, _frame, _open_map, _popup, _shot, portal  # noqa: F401
+from tests.browser import in_browser
 
 PLACES = {"Москва, Тверская улица, 7": ("55.7597", "37.6107"), "Москва, Арбат, 10": ("55.7520", "37.5960")}
 
@@ -67,72 +68,63 @@ def test_move_a_placed_pin_overrides_the_geocoder(live_app, portal, artifacts_di
         version_before = api("GET", "/api/maps/jobs")["version"]
         portal.clock.advance(300)          # the sandbox's leaky bucket drains on its (fake) clock only
 
-        def drive():
+        def drive(b):
             from playwright.sync_api import TimeoutError as PlaywrightTimeout
-            from playwright.sync_api import sync_playwright
-
-            with sync_playwright() as pw:
-                b = _browser(pw)
-                if b is None:
-                    return {"skip": True}
-                page = b.new_page(viewport={"width": 1400, "height": 900})
-                frame = _frame(page, url)
-                frame.wait_for_function("(id) => !!b24map.byId[id]", arg=clicked, timeout=20000)
-                out = {}
-                # 1) move pin, then a click on the map where the address really is (no jobs there)
-                popup = _popup(frame, clicked)
-                out["button"] = frame.inner_text(f"{popup} [data-b24app=move-pin]")
+            page = b.new_page(viewport={"width": 1400, "height": 900})
+            frame = _frame(page, url)
+            frame.wait_for_function("(id) => !!b24map.byId[id]", arg=clicked, timeout=20000)
+            out = {}
+            # 1) move pin, then a click on the map where the address really is (no jobs there)
+            popup = _popup(frame, clicked)
+            out["button"] = frame.inner_text(f"{popup} [data-b24app=move-pin]")
+            frame.click(f"{popup} [data-b24app=move-pin]")
+            frame.wait_for_selector(".b24-place", timeout=5000)
+            out["hint"] = frame.inner_text("#side[data-view=move-pin] #side-job")
+            frame.evaluate("() => b24map.map.setView([55.32, 38.35], 13, {animate: false})")
+            box = frame.query_selector("#map").bounding_box()
+            x, y = box["width"] * 0.3, box["height"] * 0.4
+            out["expected"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
+                                             " return [ll.lat, ll.lng]; }", [x, y])
+            frame.click("#map", position={"x": x, "y": y})
+            frame.wait_for_selector(f"#side[data-pinned='deal:{clicked}']", state="attached",
+                                    timeout=20000)
+            frame.wait_for_function("([id, lat]) => Math.abs(b24map.byId[id].lat - lat) < 1e-3",
+                                    arg=[clicked, out["expected"][0]], timeout=20000)
+            out["marker"] = frame.evaluate("(id) => [b24map.byId[id].lat, b24map.byId[id].lon]", clicked)
+            out["placing_left"] = frame.evaluate("() => !!document.querySelector('.b24-place')")
+            out["done"] = frame.inner_text("#side-job")
+            _shot(page, artifacts_dir / "pin-moved-click.png")
+            # 2) the other job: move pin, then drag the marker, which starts on the job itself
+            popup = f".b24-popup[data-deal-id='{dragged}']"
+            mark = None
+            for _ in range(3):        # a map redraw (the first move's refresh) may swap the popup under the click
+                frame.evaluate("(id) => b24map.focusJob(id, true)", dragged)
+                frame.wait_for_selector(popup, timeout=10000)
                 frame.click(f"{popup} [data-b24app=move-pin]")
-                frame.wait_for_selector(".b24-place", timeout=5000)
-                out["hint"] = frame.inner_text("#side[data-view=move-pin] #side-job")
-                frame.evaluate("() => b24map.map.setView([55.32, 38.35], 13, {animate: false})")
-                box = frame.query_selector("#map").bounding_box()
-                x, y = box["width"] * 0.3, box["height"] * 0.4
-                out["expected"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
-                                                 " return [ll.lat, ll.lng]; }", [x, y])
-                frame.click("#map", position={"x": x, "y": y})
-                frame.wait_for_selector(f"#side[data-pinned='deal:{clicked}']", state="attached",
-                                        timeout=20000)
-                frame.wait_for_function("([id, lat]) => Math.abs(b24map.byId[id].lat - lat) < 1e-3",
-                                        arg=[clicked, out["expected"][0]], timeout=20000)
-                out["marker"] = frame.evaluate("(id) => [b24map.byId[id].lat, b24map.byId[id].lon]", clicked)
-                out["placing_left"] = frame.evaluate("() => !!document.querySelector('.b24-place')")
-                out["done"] = frame.inner_text("#side-job")
-                _shot(page, artifacts_dir / "pin-moved-click.png")
-                # 2) the other job: move pin, then drag the marker, which starts on the job itself
-                popup = f".b24-popup[data-deal-id='{dragged}']"
-                mark = None
-                for _ in range(3):        # a map redraw (the first move's refresh) may swap the popup under the click
-                    frame.evaluate("(id) => b24map.focusJob(id, true)", dragged)
-                    frame.wait_for_selector(popup, timeout=10000)
-                    frame.click(f"{popup} [data-b24app=move-pin]")
-                    try:
-                        mark = frame.wait_for_selector(".b24-place", timeout=5000).bounding_box()
-                        break
-                    except PlaywrightTimeout:
-                        continue
-                assert mark is not None, "move pin never started on the second job"
-                area = frame.query_selector("#map").bounding_box()
-                cx, cy = mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2
-                out["drag_start"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
-                                                   " return [ll.lat, ll.lng]; }", [cx - area["x"], cy - area["y"]])
-                page.mouse.move(cx, cy)
-                page.mouse.down()
-                page.mouse.move(cx + 40, cy + 25, steps=4)
-                page.mouse.move(cx + 90, cy + 60, steps=4)
-                page.mouse.up()
-                out["dropped"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
-                                                " return [ll.lat, ll.lng]; }",
-                                                [cx + 90 - area["x"], cy + 60 - area["y"]])
-                frame.wait_for_selector(f"#side[data-pinned='deal:{dragged}']", state="attached",
-                                        timeout=20000)
-                _shot(page, artifacts_dir / "pin-moved-drag.png")
-                b.close()
-                return out
+                try:
+                    mark = frame.wait_for_selector(".b24-place", timeout=5000).bounding_box()
+                    break
+                except PlaywrightTimeout:
+                    continue
+            assert mark is not None, "move pin never started on the second job"
+            area = frame.query_selector("#map").bounding_box()
+            cx, cy = mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2
+            out["drag_start"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
+                                               " return [ll.lat, ll.lng]; }", [cx - area["x"], cy - area["y"]])
+            page.mouse.move(cx, cy)
+            page.mouse.down()
+            page.mouse.move(cx + 40, cy + 25, steps=4)
+            page.mouse.move(cx + 90, cy + 60, steps=4)
+            page.mouse.up()
+            out["dropped"] = frame.evaluate("([x, y]) => { const ll = b24map.map.containerPointToLatLng([x, y]);"
+                                            " return [ll.lat, ll.lng]; }",
+                                            [cx + 90 - area["x"], cy + 60 - area["y"]])
+            frame.wait_for_selector(f"#side[data-pinned='deal:{dragged}']", state="attached",
+                                    timeout=20000)
+            _shot(page, artifacts_dir / "pin-moved-drag.png")
+            return out
 
-        out = _run(drive)
-        if out.get("skip"):
-            pytest.skip("chromium is not installed")
+        out = in_browser(drive)
         assert len(rsps.calls) == geocoded                      # the map and the pins never call the geocoder
         portal.clock.advance(300)
         # the deals' own updates (our crm.deal.update fires ONCRMDEALUPDATE) and a later edit of another field

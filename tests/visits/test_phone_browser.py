@@ -15,7 +15,7 @@ import requests
 
 from b24app import session as page_sessions
 from tests import pagesession
-from tests.app.test_pages import _in_thread
+from tests.browser import in_browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
@@ -42,11 +42,6 @@ def _far_zone() -> str:
 @pytest.mark.browser
 def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifacts_dir, monkeypatch):
     from install.registry import installed_ids
-    from tests.conftest import CHROMIUM_CANDIDATES
-
-    exe = next((p for p in CHROMIUM_CANDIDATES if os.path.exists(p)), None)
-    if exe is None:
-        pytest.skip("chromium is not installed")
     monkeypatch.setenv("B24APP_TILES_URL", "http://127.0.0.1:9/{z}/{x}/{y}.png")
     live, portal, mid = visits.live, visits.portal, visits.member_id
     tz = _far_zone()
@@ -72,68 +67,63 @@ def test_phone_registers_a_visit_and_the_pages_follow_the_portal(visits, artifac
 
     assert len(photo) > MAX_PHOTO_BYTES
 
-    def drive():
-        from playwright.sync_api import sync_playwright
-
+    def drive(b):
         out = {}
-        with sync_playwright() as pw:
-            b = pw.chromium.launch(executable_path=exe, headless=True, args=["--no-sandbox", "--disable-gpu"])
-            page = b.new_page(**PHONE)
-            page.goto(link)
-            page.wait_for_selector("[data-b24app=register] input[name=company_q]", timeout=20000)
-            out["tabs"] = page.inner_text("#tabs")
-            out["register_title"] = page.inner_text("[data-b24app=register] h3")
-            out["input_height"] = page.evaluate(
-                "document.querySelector('[data-b24app=register] input[name=company_q]').getBoundingClientRect().height")
-            page.tap("[data-b24app=register] input[name=company_q]")
-            page.keyboard.type("Zeta Ph")
-            page.wait_for_selector(f".pick[data-company='{target['ID']}']", timeout=20000)
-            page.screenshot(path=str(artifacts_dir / "visits-phone-register-search.png"), full_page=True)
-            page.tap(f".pick[data-company='{target['ID']}']")
-            form = "[data-b24app=register] [data-b24app=new-visit]"
-            page.wait_for_selector(form, timeout=10000)
-            out["prefilled"] = page.input_value(f"{form} input[name=date]")
-            out["type"] = page.input_value(f"{form} select[name=type]")
-            page.fill(f"{form} textarea[name=purpose]", "Shelf check")
-            page.screenshot(path=str(artifacts_dir / "visits-phone-register-form.png"), full_page=True)
-            page.tap(f"{form} button[type=submit]")
-            page.wait_for_selector("[data-b24app=visit]", timeout=20000)       # straight to the visit page
-            page.wait_for_selector("[data-b24app=result-form]", timeout=20000)
-            out["visit_text"] = page.inner_text("[data-b24app=visit]")
-            out["width_fits"] = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-            page.screenshot(path=str(artifacts_dir / "visits-phone-registered-visit.png"), full_page=True)
-            # the result with a camera photo: scaled down on the phone, attached to the timeline
-            page.fill("[data-b24app=result-form] textarea[name=result]", "Order for 3 items")
-            page.set_input_files("[data-b24app=result-form] input[type=file]",
-                                 files=[{"name": "IMG_0042.png", "mimeType": "image/png", "buffer": photo}])
-            page.tap("[data-b24app=result-form] button[type=submit]")
-            page.wait_for_function("() => !document.querySelector('[data-b24app=result-form]') && "
-                                   "document.querySelector('[data-b24app=visit]')", timeout=30000)
-            out["after_result"] = page.inner_text("[data-b24app=visit]")
-            # the day route starts on the portal's today
-            page.tap("#tabs button[data-view=route]")
-            out["route_day"] = page.input_value("[data-b24app=view] input[name=day]")
-            # the company map: the configured period, the chosen popup fields as text
-            page.tap("#tabs button[data-view=map]")
-            page.wait_for_function("() => window.b24appVisitMarkers && "
-                                   "Object.keys(window.b24appVisitMarkers).length >= 300",
-                                   timeout=20000)
-            out["period"] = page.input_value("[data-b24app=period]")
-            out["period_label"] = page.evaluate(
-                "(() => { const s = document.querySelector('[data-b24app=period]');"
-                " return s.options[s.selectedIndex].text; })()")
-            page.evaluate("(id) => window.b24appVisitMarkers[id].openPopup()", shown["ID"])
-            popup = f"[data-b24app=popup][data-company='{shown['ID']}']"
-            page.wait_for_selector(popup, timeout=10000)
-            out["popup_fields"] = page.inner_text(f"{popup} [data-b24app=popup-fields]")
-            out["popup_imgs"] = page.evaluate(f"document.querySelectorAll(\"{popup} img\").length")
-            out["pwned"] = page.evaluate("window.pwned || 0")
-            page.screenshot(path=str(artifacts_dir / "visits-phone-map-popup.png"))
-            b.close()
+        page = b.new_page(**PHONE)
+        page.goto(link)
+        page.wait_for_selector("[data-b24app=register] input[name=company_q]", timeout=20000)
+        out["tabs"] = page.inner_text("#tabs")
+        out["register_title"] = page.inner_text("[data-b24app=register] h3")
+        out["input_height"] = page.evaluate(
+            "document.querySelector('[data-b24app=register] input[name=company_q]').getBoundingClientRect().height")
+        page.tap("[data-b24app=register] input[name=company_q]")
+        page.keyboard.type("Zeta Ph")
+        page.wait_for_selector(f".pick[data-company='{target['ID']}']", timeout=20000)
+        page.screenshot(path=str(artifacts_dir / "visits-phone-register-search.png"), full_page=True)
+        page.tap(f".pick[data-company='{target['ID']}']")
+        form = "[data-b24app=register] [data-b24app=new-visit]"
+        page.wait_for_selector(form, timeout=10000)
+        out["prefilled"] = page.input_value(f"{form} input[name=date]")
+        out["type"] = page.input_value(f"{form} select[name=type]")
+        page.fill(f"{form} textarea[name=purpose]", "Shelf check")
+        page.screenshot(path=str(artifacts_dir / "visits-phone-register-form.png"), full_page=True)
+        page.tap(f"{form} button[type=submit]")
+        page.wait_for_selector("[data-b24app=visit]", timeout=20000)       # straight to the visit page
+        page.wait_for_selector("[data-b24app=result-form]", timeout=20000)
+        out["visit_text"] = page.inner_text("[data-b24app=visit]")
+        out["width_fits"] = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.screenshot(path=str(artifacts_dir / "visits-phone-registered-visit.png"), full_page=True)
+        # the result with a camera photo: scaled down on the phone, attached to the timeline
+        page.fill("[data-b24app=result-form] textarea[name=result]", "Order for 3 items")
+        page.set_input_files("[data-b24app=result-form] input[type=file]",
+                             files=[{"name": "IMG_0042.png", "mimeType": "image/png", "buffer": photo}])
+        page.tap("[data-b24app=result-form] button[type=submit]")
+        page.wait_for_function("() => !document.querySelector('[data-b24app=result-form]') && "
+                               "document.querySelector('[data-b24app=visit]')", timeout=30000)
+        out["after_result"] = page.inner_text("[data-b24app=visit]")
+        # the day route starts on the portal's today
+        page.tap("#tabs button[data-view=route]")
+        out["route_day"] = page.input_value("[data-b24app=view] input[name=day]")
+        # the company map: the configured period, the chosen popup fields as text
+        page.tap("#tabs button[data-view=map]")
+        page.wait_for_function("() => window.b24appVisitMarkers && "
+                               "Object.keys(window.b24appVisitMarkers).length >= 300",
+                               timeout=20000)
+        out["period"] = page.input_value("[data-b24app=period]")
+        out["period_label"] = page.evaluate(
+            "(() => { const s = document.querySelector('[data-b24app=period]');"
+            " return s.options[s.selectedIndex].text; })()")
+        page.evaluate("(id) => window.b24appVisitMarkers[id].openPopup()", shown["ID"])
+        popup = f"[data-b24app=popup][data-company='{shown['ID']}']"
+        page.wait_for_selector(popup, timeout=10000)
+        out["popup_fields"] = page.inner_text(f"{popup} [data-b24app=popup-fields]")
+        out["popup_imgs"] = page.evaluate(f"document.querySelectorAll(\"{popup} img\").length")
+        out["pwned"] = page.evaluate("window.pwned || 0")
+        page.screenshot(path=str(artifacts_dir / "visits-phone-map-popup.png"))
         return out
 
     started = datetime.now(ZoneInfo(tz))
-    out = _in_thread(drive)
+    out = in_browser(drive)
     local_today = datetime.now(ZoneInfo(tz)).date().isoformat()
     assert local_today != datetime.now(UTC).date().isoformat()          # the zone makes the point
     # English, sized for a finger
