@@ -106,7 +106,8 @@ def test_done_production_deal_becomes_one_installation_deal_on_the_map(api, prod
     p.client.call("crm.deal.update", {"id": p.id, "fields": {"TITLE": "Окна ПВХ, 5 шт."}})
     _event(p, p.id, "3")                                     # a later change of the done deal
     p.live.store.kv.delete(p.member, handoff.KV_PREFIX + str(p.id))   # our memory of it lost
-    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": p.ids.pipeline("production").stage("in_production")}})
+    back = p.ids.pipeline("production").stage("in_production")
+    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": back}})
     _event(p, p.id, "4")
     p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": p.ids.pipeline("production").stage("won")}})
     _event(p, p.id, "5")                                     # done again: found by its origin, not made twice
