@@ -99,16 +99,16 @@ def visits_report(services, member_id: str, period: Period, region: str | None =
         _count(u, row)
         u["on_time"] += 1 if row["on_time"] else 0
         _count(totals, row)
-    plan_map = plans.plans_of(services.store.kv, member_id)
+    plan = plans.Plans(services.store, member_id, period.first, period.last)
     if region is None:               # plan holders without visits in the period still show their plan
-        for key in plan_map:
-            if key.isdigit() and int(key) not in by_user and (user is None or int(key) == user):
-                by_user[int(key)] = {"user_id": int(key), "on_time": 0, **_blank()}
+        for uid in plan.holders():
+            if uid not in by_user and (user is None or uid == user):
+                by_user[uid] = {"user_id": uid, "on_time": 0, **_blank()}
     names = user_names(services.client(member_id), set(by_user)) if by_user else {}
     employees = []
     for uid in sorted(by_user, key=lambda k: (k == 0, k)):
         r = by_user[uid]
-        target = plans.for_period(plans.monthly(plan_map, uid), period.first, period.last) if uid else None
+        target = plan.for_user(uid) if uid else None
         r.update(name=names.get(str(uid), f"#{uid}") if uid else "", plan=target, fact=r["done"],
                  percent=round(100 * r["done"] / target) if target else None,
                  on_time_percent=round(100 * r["on_time"] / r["done"]) if r["done"] else None)
