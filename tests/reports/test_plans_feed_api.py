@@ -91,14 +91,16 @@ def test_plans_import_from_csv_by_name_email_and_id(known):
                         ("Мария Менеджерова;2026-03;много\n", "строка 1: нужно целое"),
                         ("Мария Менеджерова;2026-03\n", "строка 1: нужно три столбца"),
                         ("2;2026-03;5\nМария Менеджерова;2026-03;6\n", "строка 2: тот же сотрудник и месяц")]:
-        r = _post(known, "/api/reports/plans.csv", admin, data=text.encode("cp1251"), headers={"Content-Type": "text/csv"})
+        r = _post(known, "/api/reports/plans.csv", admin, data=text.encode("cp1251"),
+                  headers={"Content-Type": "text/csv"})
         assert r.status_code == 400 and words in r.json()["error_description"], (text, r.text)
     rows_after = {(p["user_id"], p["month"]): p["visits"] for p in known.api("/api/reports/plans").json()["plans"]}
     assert rows_after == rows
     # English for an English session
-    en = pagesession.for_live(known.vs.live, page_sessions.PageSession(member_id=known.vs.member_id, user_id=1,
-                                                                       lang="en", is_admin=True))
-    r = _post(known, "/api/reports/plans.csv", en, data=b"Nobody Here;2026-03;5\n", headers={"Content-Type": "text/csv"})
+    en = pagesession.for_live(known.vs.live, page_sessions.PageSession(
+        member_id=known.vs.member_id, user_id=1, lang="en", is_admin=True))
+    r = _post(known, "/api/reports/plans.csv", en, data=b"Nobody Here;2026-03;5\n",
+              headers={"Content-Type": "text/csv"})
     assert r.status_code == 400 and r.json()["error_description"] == "line 1: no employee 'Nobody Here' on the portal"
 
 
@@ -156,7 +158,8 @@ def test_the_feed_takes_a_rotating_token_kept_hashed(known, caplog):
     token = issued["token"]
     assert token.startswith("b24r_") and issued["exists"] is True
     with vs.live.store.engine.connect() as c:
-        kept = c.execute(sa.select(feed.t_tokens.c.token_hash).where(feed.t_tokens.c.member_id == vs.member_id)).scalars().all()
+        kept = c.execute(sa.select(feed.t_tokens.c.token_hash)
+                         .where(feed.t_tokens.c.member_id == vs.member_id)).scalars().all()
     assert kept == [hashlib.sha256(token.encode()).hexdigest()]
     assert token not in str(known.api("/api/reports/feed-token", token=admin).json())
     r = requests.get(f"{url}?{JAN}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
