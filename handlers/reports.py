@@ -86,7 +86,8 @@ def jobs_json(sess):
 def _table(a) -> str:
     table = a.get("table", "regions")
     if table not in ("regions", "employees"):
-        raise periods.ReportError(f"table: regions or employees is expected, got {table!r}")
+        raise periods.ReportError(said(f"table: regions or employees is expected, got {table!r}",
+                                       f"table: нужна regions или employees, а не {table!r}"))
     return table
 
 
@@ -129,14 +130,19 @@ def download_link(sess):
     body = request.get_json(silent=True)
     path = body.get("path") if isinstance(body, dict) else None
     if not isinstance(path, str) or len(path) > 2000:
-        raise periods.ReportError('path: a CSV path is expected, e.g. {"path": "/api/reports/jobs.csv?period=month"}')
+        example = '{"path": "/api/reports/jobs.csv?period=month"}'
+        raise periods.ReportError(said(f"path: a CSV path is expected, e.g. {example}",
+                                       f"path: нужен путь к CSV, например {example}"))
     parts = urlsplit(path)
     if parts.scheme or parts.netloc or parts.path not in CSV:
-        raise periods.ReportError(f"path: one of {', '.join(CSV)} is expected")
+        raise periods.ReportError(said(f"path: one of {', '.join(CSV)} is expected",
+                                       f"path: нужен один из путей {', '.join(CSV)}"))
     args: dict[str, str] = {}
     for k, v in parse_qsl(parts.query, keep_blank_values=True):
         if k not in CSV_ARGS or len(v) > 200:
-            raise periods.ReportError(f"path: {k!r} is not a filter of this table (or its value is too long)")
+            raise periods.ReportError(said(
+                f"path: {k!r} is not a filter of this table (or its value is too long)",
+                f"path: {k!r} — не фильтр этой таблицы (или слишком длинное значение)"))
         args[k] = v
     if parts.path == "/api/reports/visits.csv":
         _table(args)
@@ -159,7 +165,7 @@ def download(sess, token: str):
     spec = g.b24_download
     render = CSV.get(spec.get("path"))
     if render is None:
-        raise periods.ReportError("this download link names no report")
+        raise periods.ReportError(said("this download link names no report", "эта ссылка не ведёт ни к какому отчёту"))
     return render(sess, spec.get("args") or {})
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from b24app.errors import said
+
 from . import cache, charts
 from . import plan as plans
 from .jobs_report import jobs_report
@@ -92,7 +94,8 @@ def dashboard(services, member_id: str, period: Period, region=None, user=None, 
     user = _user_filter(user)
     region = (region or "").strip() or None
     if region and len(region) > 255:
-        raise ReportError(f"region: at most 255 characters are expected, got {len(region)}")
+        raise ReportError(said(f"region: at most 255 characters are expected, got {len(region)}",
+                               f"region: не длиннее 255 символов, а не {len(region)}"))
     engine = services.store.engine
     read = cache.ensure(services, member_id) if refresh else {"source": "cache", "http_calls": 0}
     span = trend_span(period)

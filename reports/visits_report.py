@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time as _time
 
+from b24app.errors import said
 from install.registry import installed_ids
 from visits import rules
 from visits.read import user_names
@@ -33,9 +34,11 @@ def _user_filter(user) -> int | None:
     try:
         value = int(user)
     except (TypeError, ValueError):
-        raise ReportError(f"user: an employee id (integer) is expected, got {user!r}") from None
+        raise ReportError(said(f"user: an employee id (integer) is expected, got {user!r}",
+                               f"user: нужен id сотрудника (целое число), а не {user!r}")) from None
     if value <= 0:
-        raise ReportError(f"user: a positive employee id is expected, got {user!r}")
+        raise ReportError(said(f"user: a positive employee id is expected, got {user!r}",
+                               f"user: нужен положительный id сотрудника, а не {user!r}"))
     return value
 
 
@@ -88,7 +91,8 @@ def visits_report(services, member_id: str, period: Period, region: str | None =
     user = _user_filter(user)
     region = (region or "").strip() or None
     if region and len(region) > 255:
-        raise ReportError(f"region: at most 255 characters are expected, got {len(region)}")
+        raise ReportError(said(f"region: at most 255 characters are expected, got {len(region)}",
+                               f"region: не длиннее 255 символов, а не {len(region)}"))
     rows, cost = read_visits(services, member_id, period, region, user)
     by_region: dict[str, dict] = {}
     by_user: dict[int, dict] = {}

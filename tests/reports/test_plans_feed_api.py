@@ -2,13 +2,14 @@
 HTTP against the installed app on the sandbox portal: plans set and read back (a bad row → 400, nothing
 written), a CSV import with people named as the portal names them (a bad line → 400 naming it, nothing
 written), the dashboard answering from the cache (no portal call once warm; a Visit event makes it catch
-up), XLSX bytes, and the feed's token (hashed at rest, rotated, refused once rotated)."""
+up), XLSX bytes, and the feed's token (hashed at rest, rotated, refused once rotated). SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
 import io
 import zipfile
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -17,6 +18,12 @@ from reports import cache, feed
 from tests import pagesession
 
 JAN = "from=2026-01-01&to=2026-01-31"
+
+
+@pytest.fixture
+def store_url(db_url):
+    """Both backends: the plans, the cache and the tokens on SQLite and PostgreSQL."""
+    return db_url
 
 
 def _admin(known) -> str:
