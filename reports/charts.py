@@ -27,8 +27,8 @@ def _svg(name: str, height: int, body: str, title: str) -> str:
             f'role="img" aria-label="{_t(title)}" preserveAspectRatio="xMinYMin meet">{body}</svg>')
 
 
-def _legend(y: int, keys, words) -> str:
-    x, out = LABEL_W, []
+def _legend(y: int, keys, words, x: int = LABEL_W) -> str:
+    out = []
     for k in keys:
         out.append(f'<rect class="c-{_t(k)}" x="{x}" y="{y}" width="10" height="10" rx="2"/>'
                    f'<text class="legend" x="{x + 14}" y="{y + 9}">{_t(words.get(k, k))}</text>')
@@ -58,19 +58,21 @@ def stacked(name: str, title: str, rows: list[dict], keys, label, words) -> str:
     return _svg(name, height, "".join(out), title)
 
 
-def paired(name: str, title: str, rows: list[dict], keys, label, words) -> str:
-    """Two thin bars per row (plan and fact, on site and travel), each with its number."""
+def paired(name: str, title: str, rows: list[dict], keys, label, words, own_scale: bool = False) -> str:
+    """Two thin bars per row (plan and fact, on site and travel), each with its number. ``own_scale``:
+    each key against its own largest value (money next to a count of visits)."""
     top, row = 20, ROW + 8
     height = top + row * max(len(rows), 1) + 6
     scale_w = W - LABEL_W - 70
-    peak = max([max(r.get(k) or 0 for k in keys) for r in rows] + [1])
+    peaks = {k: max([r.get(k) or 0 for r in rows] + [1]) for k in keys}
+    common = max(peaks.values())
     out = [_legend(2, keys, words)]
     for i, r in enumerate(rows):
         y = top + i * row
         out.append(f'<text class="label" x="0" y="{y + 17}">{_t(label(r))[:40]}</text>')
         for j, k in enumerate(keys):
             v = r.get(k) or 0
-            w = scale_w * v / peak
+            w = scale_w * v / (peaks[k] if own_scale else common)
             yy = y + 3 + j * 13
             out.append(f'<rect class="bar c-{_t(k)}" data-key="{_t(k)}" data-value="{v}" x="{LABEL_W}" y="{yy}" '
                        f'width="{max(w, 0.5):.1f}" height="11"><title>{_t(words.get(k, k))}: '
@@ -81,7 +83,7 @@ def paired(name: str, title: str, rows: list[dict], keys, label, words) -> str:
 
 def trend(name: str, title: str, points: list[dict], keys, words) -> str:
     """Lines over periods (plan and fact per month), a dot and number at each point, months underneath."""
-    height, left, right, top, bottom = 220, 40, W - 20, 24, 190
+    height, left, right, top, bottom = 230, 40, W - 30, 34, 200
     peak = max([p.get(k) or 0 for p in points for k in keys] + [1])
     n = max(len(points), 1)
     step = (right - left) / max(n - 1, 1)
@@ -89,7 +91,7 @@ def trend(name: str, title: str, points: list[dict], keys, words) -> str:
     def xy(i, v):
         return left + (i * step if n > 1 else (right - left) / 2), bottom - (bottom - top - 10) * (v or 0) / peak
 
-    out = [_legend(2, keys, words).replace(f'x="{LABEL_W}"', f'x="{left}"', 1),
+    out = [_legend(2, keys, words, x=left),
            f'<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"/>']
     for k in keys:
         pts = [xy(i, p.get(k)) for i, p in enumerate(points) if p.get(k) is not None]

@@ -182,7 +182,8 @@ def _charts(doc: dict, s: dict) -> dict:
                                    words),
         "trend": charts.trend("trend", s["trend"], doc["trend"], ["plan", "fact"], words),
         "types": charts.donut("types", s["types"], doc["types"], words),
-        "sales": charts.paired("sales", s["sales.by_employee"], sales_rows, ["sales", "done_visits"], who, words),
+        "sales": charts.paired("sales", s["sales.by_employee"], sales_rows, ["sales", "done_visits"], who, words,
+                               own_scale=True),
         "jobs": charts.paired("jobs", s["jobs.by_worker"], doc["jobs"], ["on_site_minutes", "travel_minutes"], who,
                               words),
     }
