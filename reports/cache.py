@@ -167,10 +167,11 @@ def _write_visits(engine, member_id: str, rows: list[dict], gone: set[int], full
             return
         if gone:
             c.execute(sa.delete(t_visits).where(t.member_id == member_id, t.visit_id.in_(sorted(gone))))
-        for r in rows:
-            stmt = _insert(engine, t_visits).values(member_id=member_id, **r)
-            c.execute(stmt.on_conflict_do_update(index_elements=[t.member_id, t.visit_id],
-                                                 set_={k: r[k] for k in r if k != "visit_id"}))
+        if rows:                    # one executemany upsert: a refresh may bring thousands of rows
+            stmt = _insert(engine, t_visits)
+            stmt = stmt.on_conflict_do_update(index_elements=[t.member_id, t.visit_id],
+                                              set_={k: stmt.excluded[k] for k in rows[0] if k != "visit_id"})
+            c.execute(stmt, [{"member_id": member_id, **r} for r in rows])
 
 
 # --- 1C sales ---------------------------------------------------------------------------------------------

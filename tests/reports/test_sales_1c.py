@@ -24,7 +24,7 @@ def portal(cloud):
 
 
 @pytest.fixture
-def env(app_env, portal, onec):  # noqa: F811
+def env(app_env, portal, onec):
     report = install(app_env, portal.member_id)
     assert report.complete, report.errors
     connection.save(app_env.store.kv, portal.member_id, base_url=onec.url, username=onec.username,
