@@ -186,3 +186,22 @@ def test_the_feed_takes_a_rotating_token_kept_hashed(known, caplog):
                            timeout=30).json() == {"revoked": True}
     assert requests.get(url, headers={"Authorization": f"Bearer {new}"}, timeout=30).status_code == 401
     assert token not in caplog.text and new not in caplog.text
+
+
+def test_the_scheduler_re_reads_everything_now_and_then_for_a_lost_event(known, monkeypatch):
+    vs = known.vs
+    assert known.api(f"/api/reports/dashboard?{JAN}").json()["totals"]["total"] == 9
+    # a visit deleted and its event never handled (lost): the cache still counts it
+    vs.client.call("crm.item.delete", {"entityTypeId": vs.v.entity_type_id, "id": known.ids["A"]})
+    cache.scheduled(vs.services, vs.member_id)                  # not stale, not due: nothing read
+    with vs.live.store.engine.connect() as c:
+        ids = set(c.execute(sa.select(cache.t_visits.c.visit_id)
+                            .where(cache.t_visits.c.member_id == vs.member_id)).scalars())
+    assert known.ids["A"] in ids
+    later = cache.CLOCK() + cache.FULL_EVERY + 1
+    monkeypatch.setattr(cache, "CLOCK", lambda: later)
+    before = len(vs.portal.log)
+    cache.scheduled(vs.services, vs.member_id)                  # the safety net: one full keyset read
+    assert len(vs.portal.log) > before
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    assert doc["totals"]["total"] == 8 and doc["read"]["http_calls"] == 0
