@@ -157,6 +157,17 @@ def _since(mark: str) -> str | None:
         return None
 
 
+def _changed(c, member_id: str, rows: list[dict]) -> list[dict]:
+    """The rows that differ from what the cache holds (the overlap re-reads the last minute's visits)."""
+    t = t_visits.c
+    held: dict[int, dict] = {}
+    ids = [r["visit_id"] for r in rows]
+    for k in range(0, len(ids), 500):
+        for h in c.execute(sa.select(t_visits).where(t.member_id == member_id, t.visit_id.in_(ids[k:k + 500]))):
+            held[int(h.visit_id)] = {key: getattr(h, key) for key in rows[0]}
+    return [r for r in rows if held.get(r["visit_id"]) != {**r, "on_time": bool(r["on_time"])}]
+
+
 def _write_visits(engine, member_id: str, rows: list[dict], gone: set[int], full: bool) -> None:
     t = t_visits.c
     with engine.begin() as c:
@@ -167,6 +178,7 @@ def _write_visits(engine, member_id: str, rows: list[dict], gone: set[int], full
             return
         if gone:
             c.execute(sa.delete(t_visits).where(t.member_id == member_id, t.visit_id.in_(sorted(gone))))
+        rows = _changed(c, member_id, rows)
         if rows:                    # one executemany upsert: a refresh may bring thousands of rows
             stmt = _insert(engine, t_visits)
             stmt = stmt.on_conflict_do_update(index_elements=[t.member_id, t.visit_id],
