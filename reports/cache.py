@@ -30,7 +30,10 @@ import sqlalchemy as sa
 
 from b24app.store.sql import _insert
 from install.registry import NotInstalled, installed_ids
+from sync_1c.ledger_store import LedgerStore, t_deals as t_bound, t_orders
+from sync_1c.payments import REFUND
 from visits import rules
+from visits.read import user_names
 
 log = logging.getLogger("b24app.reports.cache")
 
@@ -189,9 +192,6 @@ def _write_visits(engine, member_id: str, rows: list[dict], gone: set[int], full
 # --- 1C sales ---------------------------------------------------------------------------------------------
 def _sales_lines(engine, member_id: str, zone) -> list[dict]:
     """Counted 1C receipts (+) and refunds (−) per allocation line bound to a deal."""
-    from sync_1c.ledger_store import LedgerStore, t_deals as t_bound, t_orders
-    from sync_1c.payments import REFUND
-
     with engine.connect() as c:
         bound = {str(r.order_key).lower(): int(r.deal_id) for r in c.execute(
             sa.select(t_bound.c.order_key, t_bound.c.deal_id).where(t_bound.c.member_id == member_id,
@@ -256,8 +256,6 @@ def _user_ids(engine, member_id: str) -> set[int]:
 
 
 def _lookup_names(client, ids) -> dict[str, str]:
-    from visits.read import user_names
-
     return user_names(client, ids) if ids else {}
 
 

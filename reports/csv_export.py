@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 
 from b24app.i18n import lang_of
+from calcwork.documents import xlsx
 
 from .strings import COLUMNS, strings
 
@@ -60,8 +61,6 @@ def table_rows(table: str, rows: list[dict], lang: str | None, totals: dict | No
 
 def table_xlsx(table: str, rows: list[dict], lang: str | None, totals: dict | None = None) -> bytes:
     """The same table as an .xlsx sheet (calcwork's writer: strings inline, numbers as numbers)."""
-    from calcwork.documents import xlsx
-
     body = [[_xlsx_cell(v) for v in row] for row in table_rows(table, rows, lang, totals)]
     return xlsx(strings(lang).get(TITLES.get(table, ""), table), body)
 

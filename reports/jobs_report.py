@@ -11,6 +11,7 @@ of the dashboard applies to visits only."""
 from __future__ import annotations
 
 from maps.stats import job_stats
+from visits.read import user_names
 
 from .period import Period
 from .visits_report import _user_filter
@@ -43,8 +44,6 @@ def jobs_report(services, member_id: str, period: Period, user=None, names=None)
     rows_in, source = workers(services, member_id, period)
     rows_in = [w for w in rows_in if user is None or w["worker_id"] == user]
     if names is None:
-        from visits.read import user_names
-
         def names(ids):
             return user_names(services.client(member_id), ids)
     known = names({w["worker_id"] for w in rows_in if w["worker_id"]})
