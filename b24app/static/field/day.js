@@ -139,6 +139,7 @@
     var buttons = [];
     ['on_way', 'started', 'finished', 'check_in', 'check_out'].forEach(function (a) {
       if (acts.indexOf(a) < 0) return;
+      if (ORDER[a] !== undefined && ORDER[a] <= ORDER[st.status]) return;     /* a step already taken */
       buttons.push(el('button', {type: 'button', 'data-action': a, 'class': a === next(st.status, acts) ? 'primary' : '',
         on: {click: function () {
           if (a === 'check_in' || a === 'check_out') position(function (p) { enqueue(item, a, p); });
@@ -189,9 +190,11 @@
       route.push(el('a', {href: u, target: '_blank', rel: 'noopener', 'data-b24app': 'route-google'},
                     t('google') + (data.route.google.length > 1 ? ' ' + (i + 1) : '')));
     });
-    view.replaceChildren(
-      route.length ? el('div', null, el('h3', null, t('route')), el('div', {'class': 'route'}, route)) : null,
-      items.length ? items.map(card) : el('p', {'class': 'muted', 'data-b24app': 'empty'}, t('empty')));
+    var nodes = [];                              /* replaceChildren takes nodes, not an array of them */
+    if (route.length) nodes.push(el('div', null, el('h3', null, t('route')), el('div', {'class': 'route'}, route)));
+    if (items.length) items.forEach(function (i) { nodes.push(card(i)); });
+    else nodes.push(el('p', {'class': 'muted', 'data-b24app': 'empty'}, t('empty')));
+    view.replaceChildren.apply(view, nodes);
     view.setAttribute('data-ready', '1');
     B24.fit();
   }
