@@ -191,3 +191,23 @@ def test_two_copies_at_once_apply_once(fieldday):
     assert all(r.json()["error"] == "ACTION_IN_PROGRESS" for r in answers if r.status_code == 409)
     assert f.comments(deal) == ["Комментарий с выезда:\nдвойной"]
     assert len(FieldLedger(f.services.store.engine, f.member_id).actions(item_id=deal)) == 1
+
+
+def test_check_in_and_out_record_the_position_when_given(fieldday):
+    f = fieldday
+    tok, (deal, _) = f.session(), f.jobs[1]
+    r, _ = _act(f, tok, "check_in", deal, lat=55.751244, lon=37.618423)
+    assert r.status_code == 200, r.text
+    f.advance(40)
+    r, _ = _act(f, tok, "check_out", deal)                                   # the phone gave no position
+    assert r.status_code == 200, r.text
+    notes = f.comments(deal)
+    assert len(notes) == 2
+    assert notes[0].startswith("Отметка: на месте 09:00 (55.751244, 37.618423 — https://yandex.ru/maps/?pt=37.618423")
+    assert notes[1] == "Отметка: ушёл с объекта 09:40 (телефон не дал координаты)"
+    rows = {a["action"]: a for a in FieldLedger(f.services.store.engine, f.member_id).actions(item_id=deal)}
+    assert (rows["check_in"]["lat"], rows["check_in"]["lon"]) == (55.751244, 37.618423)
+    assert rows["check_out"]["lat"] is None
+    job = FieldLedger(f.services.store.engine, f.member_id).job("job", deal)
+    assert (job["checked_out_at"] - job["checked_in_at"]).total_seconds() == 40 * 60
+    assert {i["id"]: i for i in f.get_day(tok).json()["items"]}[deal]["checked_in"] is True
