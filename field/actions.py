@@ -9,8 +9,8 @@ after a failure does only the steps left:
 
 - ``on_way``   the client is told (field/notify.py); travel starts.
 - ``started``  the deal moves to the pipeline's "job started" stage (maps' stages), the job's Bitrix24 task
-               goes In progress (``tasks.task.start``); travel minutes = started − on my way (else since the
-               previous finish or the shift start, maps.stats).
+               gets time tracking (ALLOW_TIME_TRACKING) and goes In progress (``tasks.task.start``); travel
+               minutes = started − on my way (else since the previous finish or the shift start, maps.stats).
 - ``finished`` the deal moves to "job done"; the on-site time is recorded on the task
                (``task.elapseditem.add`` SECONDS = finished − started) and the task is completed
                (``tasks.task.complete``); on-site minutes recorded. Both facts also go to the map's job facts
@@ -252,6 +252,10 @@ def _run(services, member_id: str, ledger: FieldLedger, kind, owned: Owned, a: d
 
 
 def _task_start(client, task: dict):
+    """Time tracking on for the task (its documented ALLOW_TIME_TRACKING field, so the on-site time recorded
+    at the finish shows on it), then In progress (``tasks.task.start``)."""
+    if task.get("tracking") != "Y":
+        client.call("tasks.task.update", {"taskId": task["id"], "fields": {"ALLOW_TIME_TRACKING": "Y"}})
     if task.get("status") in ("3",):
         return {"task": task["id"], "status": "3"}
     got = client.call("tasks.task.start", {"taskId": task["id"]})

@@ -78,6 +78,7 @@ class Owned:
     task: dict | None = None            # the open Bitrix24 task of this job for this worker ({id, status})
     stage_id: str = ""
     data: dict = field(default_factory=dict)
+    chat: tuple[str, int] | None = None  # the CRM object whose open-line chat reaches the client
 
 
 def nav_links(point, address: str = "") -> dict:
@@ -115,7 +116,8 @@ class DealJobs:
             "deal": ("crm.deal.get", {"id": int(item_id)}),
             "tasks": ("tasks.task.list", {"filter": {"UF_CRM_TASK": f"D_{int(item_id)}",
                                                      "RESPONSIBLE_ID": int(worker_id)},
-                                          "select": ["ID", "STATUS", "RESPONSIBLE_ID"]})}, halt=False)
+                                          "select": ["ID", "STATUS", "RESPONSIBLE_ID", "ALLOW_TIME_TRACKING"]})},
+                           halt=False)
         deal = (got.result or {}).get("deal")
         if not deal:
             err = (got.errors or {}).get("deal")
@@ -130,11 +132,11 @@ class DealJobs:
         tasks = tasks.get("tasks") if isinstance(tasks, dict) else tasks
         open_tasks = [t for t in tasks or [] if str(t.get("status") or t.get("STATUS")) not in ("5", "7")]
         chosen = (open_tasks or tasks or [None])[0]
-        task = {"id": int(chosen.get("id") or chosen.get("ID")), "status": str(chosen.get("status") or "")} \
-            if chosen else None
+        task = {"id": int(chosen.get("id") or chosen.get("ID")), "status": str(chosen.get("status") or ""),
+                "tracking": str(chosen.get("allowTimeTracking") or "N")} if chosen else None
         return Owned("job", int(item_id), int(worker_id), "deal", deal.get("TITLE") or "",
                      int(deal.get("ASSIGNED_BY_ID") or 0) or None, task, str(deal.get("STAGE_ID") or ""),
-                     {"category_id": int(deal.get("CATEGORY_ID") or 0)})
+                     {"category_id": int(deal.get("CATEGORY_ID") or 0)}, ("deal", int(item_id)))
 
     def move(self, services, member_id: str, owned: Owned, step: str) -> str | None:
         pipeline = installed_ids(services.store, member_id).pipeline_of_category(owned.data["category_id"])
@@ -175,8 +177,10 @@ class Visits:
             raise
         if int(item.get("assignedById") or 0) != int(worker_id):
             raise NotYours(said(f"visit {item_id} is another person's", f"посещение {item_id} — чужое"))
+        company = int(item.get("companyId") or 0)
         return Owned("visit", int(item_id), int(worker_id), f"dynamic_{v.entity_type_id}", item.get("title") or "",
-                     int(item.get("assignedById") or 0) or None, None, str(item.get("stageId") or ""))
+                     int(item.get("assignedById") or 0) or None, None, str(item.get("stageId") or ""),
+                     chat=("company", company) if company else None)
 
     def move(self, services, member_id: str, owned: Owned, step: str) -> str | None:
         return None                          # a visit's result is set on the visit page (visits/act.py)

@@ -55,7 +55,8 @@ def test_a_whole_job_applied_once_each(fieldday):
     assert r.status_code == 200, r.text
     assert r.json()["job"] == {"status": "started", "travel_minutes": 35, "on_site_minutes": None}
     assert f.stage_key(deal) == "job_started"
-    assert f.task(task)["STATUS"] == 3 and f.task(task)["DATE_START"]         # task time tracking started
+    t = f.task(task)
+    assert t["STATUS"] == 3 and t["DATE_START"] and t["ALLOW_TIME_TRACKING"] == "Y"   # task time tracking on
     r, photo = _act(f, tok, "photo", deal, file={"name": "замер.jpg", "content": base64.b64encode(JPEG).decode()})
     assert r.status_code == 200, r.text
     files = f.files(deal)
@@ -211,3 +212,44 @@ def test_check_in_and_out_record_the_position_when_given(fieldday):
     job = FieldLedger(f.services.store.engine, f.member_id).job("job", deal)
     assert (job["checked_out_at"] - job["checked_in_at"]).total_seconds() == 40 * 60
     assert {i["id"]: i for i in f.get_day(tok).json()["items"]}[deal]["checked_in"] is True
+
+
+def test_a_visit_of_the_day(fieldday):
+    """A sales rep's visit is an item of his day too: on my way reaches the company's chat, check-in and a
+    photo land on the visit's timeline; a job's steps (started) are not offered for it."""
+    from install.registry import installed_ids
+    from visits.create import create_visit
+
+    f = fieldday
+    ids = installed_ids(f.live.store, f.member_id)
+    company = sorted(f.portal.db.companies.rows)[0]
+    f.services.client(f.member_id).call("crm.company.update", {"id": company, "fields": {
+        ids.company_field("coordinates"): "55.70,37.50"}})
+    visit = int(create_visit(f.services, f.member_id, company, "2026-01-14T11:30", responsible=WORKER,
+                             sync_calendar=False)["id"])
+    chat = f.portal.db.openline_chats.insert({"CRM_ENTITY_TYPE": "company", "CRM_ENTITY": company, "MESSAGES": []})
+    tok = f.session()
+    items = {i["key"]: i for i in f.get_day(tok).json()["items"]}
+    v = items[f"visit:{visit}"]
+    assert v["time"] == "11:30" and "started" not in v["actions"] and v["links"]["navigator"].endswith("lon_to=37.5")
+    keys = list(items)
+    assert keys.index(f"job:{f.jobs[0][0]}") < keys.index(f"visit:{visit}") < keys.index(f"job:{f.jobs[1][0]}")
+    body = {"id": _id(), "action": "on_way", "kind": "visit", "item": visit}
+    r = f.post(tok, body)
+    assert r.status_code == 200 and r.json()["steps"]["notify"]["channel"] == "client", r.text
+    assert len(f.portal.db.openline_chats.get(chat)["MESSAGES"]) == 1
+    r = f.post(tok, {"id": _id(), "action": "check_in", "kind": "visit", "item": visit, "lat": 55.7, "lon": 37.5})
+    assert r.status_code == 200, r.text
+    r = f.post(tok, {"id": _id(), "action": "photo", "kind": "visit", "item": visit,
+                     "file": {"name": "витрина.jpg", "content": base64.b64encode(JPEG).decode()}})
+    assert r.status_code == 200, r.text
+    etid = ids.smart_process("visit").entity_type_id
+    on_visit = [c for c in f.portal.db.comments.rows.values()
+                if c["ENTITY_TYPE"] == f"dynamic_{etid}" and int(c["ENTITY_ID"]) == visit]
+    assert len(on_visit) == 2 and [x["content"] for c in on_visit for x in c.get("FILES") or []] == [JPEG]
+    r = f.post(tok, {"id": _id(), "action": "started", "kind": "visit", "item": visit})
+    assert r.status_code == 400
+    other = int(create_visit(f.services, f.member_id, company, "2026-01-14T12:00", responsible=OTHER,
+                             sync_calendar=False)["id"])
+    r = f.post(tok, {"id": _id(), "action": "check_in", "kind": "visit", "item": other})
+    assert r.status_code == 403 and r.json()["error"] == "NOT_YOUR_JOB"

@@ -125,7 +125,8 @@ def test_a_workers_whole_day_from_his_task(fieldday, artifacts_dir, monkeypatch)
     # the portal: stage, task time tracking, the photo's bytes
     assert f.stage_key(deal) == "job_done"
     t = f.task(task)
-    assert t["STATUS"] == 5 and t["DATE_START"] and t["TIME_SPENT_IN_LOGS"] == 45 * 60
+    assert t["STATUS"] == 5 and t["DATE_START"] and t["ALLOW_TIME_TRACKING"] == "Y"
+    assert t["TIME_SPENT_IN_LOGS"] == 45 * 60
     assert [(e["USER_ID"], e["SECONDS"]) for e in f.elapsed(task)] == [(WORKER, 45 * 60)]
     assert [(x["name"], x["content"]) for x in f.files(deal)] == [("zamer.jpg", JPEG)]
     assert "30" in out["facts"] and "45" in out["facts"]         # travel 30 min, on site 45 min

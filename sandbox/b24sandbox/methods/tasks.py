@@ -15,7 +15,8 @@ from ..registry import B24Fault, Paged, method
 FIELDS = {"TITLE": "string", "DESCRIPTION": "string", "RESPONSIBLE_ID": "integer", "CREATED_BY": "integer",
           "DEADLINE": "datetime", "START_DATE_PLAN": "datetime", "END_DATE_PLAN": "datetime", "PRIORITY": "integer",
           "STATUS": "integer", "GROUP_ID": "integer", "PARENT_ID": "integer", "ALLOW_CHANGE_DEADLINE": "char",
-          "TASK_CONTROL": "char", "TIME_ESTIMATE": "integer", "UF_CRM_TASK": "list", "ACCOMPLICES": "ilist",
+          "TASK_CONTROL": "char", "ALLOW_TIME_TRACKING": "char", "TIME_ESTIMATE": "integer", "UF_CRM_TASK": "list",
+          "ACCOMPLICES": "ilist",
           "AUDITORS": "ilist", "TAGS": "list"}
 NOT_FOUND = B24Fault("ERROR_CORE", "Задача не найдена или доступ к ней запрещён", 400)
 
