@@ -254,12 +254,21 @@ def _run(services, member_id: str, ledger: FieldLedger, kind, owned: Owned, a: d
 def _task_start(client, task: dict):
     """Time tracking on for the task (its documented ALLOW_TIME_TRACKING field, so the on-site time recorded
     at the finish shows on it), then In progress (``tasks.task.start``)."""
+    cmds = []
     if task.get("tracking") != "Y":
-        client.call("tasks.task.update", {"taskId": task["id"], "fields": {"ALLOW_TIME_TRACKING": "Y"}})
-    if task.get("status") in ("3",):
+        cmds.append(("tasks.task.update", {"taskId": task["id"], "fields": {"ALLOW_TIME_TRACKING": "Y"}}))
+    if task.get("status") != "3":
+        cmds.append(("tasks.task.start", {"taskId": task["id"]}))
+    if not cmds:
         return {"task": task["id"], "status": "3"}
-    got = client.call("tasks.task.start", {"taskId": task["id"]})
-    return {"task": task["id"], "status": str(((got or {}).get("task") or {}).get("status") or "3")}
+    done = client.batch_many(cmds) if len(cmds) > 1 else None      # one request; both are safe to repeat
+    if done is None:
+        client.call(*cmds[0])
+    else:
+        failed = next((r.error for r in done if not r.ok), None)
+        if failed is not None:
+            raise failed
+    return {"task": task["id"], "status": "3"}
 
 
 def _task_complete(client, task: dict):

@@ -210,7 +210,7 @@
   }
 
   dayInput.addEventListener('change', function () { if (dayInput.value) open(dayInput.value); });
-  window.addEventListener('online', function () { showNet(); flush(); });
+  window.addEventListener('online', function () { showNet(); if (data) flush(); else open(dayInput.value); });
   window.addEventListener('offline', function () { showNet(); showQueue(); });
   setInterval(flush, 15000);
   B24.fit.watch(view);
