@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from b24app.errors import B24Error, said
-from install.registry import installed_ids
+from install.registry import NotInstalled, installed_ids
 from maps import links as maps_links
 from maps import service as maps_service
 from visits import route as visit_route
@@ -224,7 +224,10 @@ def day(services, member_id: str, worker_id: int, the_day: date | None = None, k
     the_day = the_day or services.now(zone).date()
     items: list[DayItem] = []
     for kind in kinds.values():
-        items.extend(kind.items(services, member_id, int(worker_id), the_day, zone))
+        try:
+            items.extend(kind.items(services, member_id, int(worker_id), the_day, zone))
+        except NotInstalled:                 # e.g. no Visit smart process on this portal: its jobs still show
+            continue
     ordered = _order(items)
     ledger = FieldLedger(services.store.engine, member_id)
     taps = {(j["item_kind"], int(j["item_id"])): j for j in ledger.jobs(int(worker_id))}

@@ -130,7 +130,8 @@ def test_sdist_carries_app_json_and_its_wheel_does_too(tmp_path, build_backend):
 
 
 # --- the emulators are not the product ------------------------------------------------------------------
-PRODUCT = {"b24app", "handlers", "maps", "sync_1c", "install", "visits", "reports", "desk", "calcwork", "rules"}
+PRODUCT = {"b24app", "handlers", "maps", "sync_1c", "install", "visits", "reports", "desk", "calcwork", "rules",
+           "field"}
 SANDBOX = ROOT / "sandbox"
 
 

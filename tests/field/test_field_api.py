@@ -253,3 +253,17 @@ def test_a_visit_of_the_day(fieldday):
                              sync_calendar=False)["id"])
     r = f.post(tok, {"id": _id(), "action": "check_in", "kind": "visit", "item": other})
     assert r.status_code == 403 and r.json()["error"] == "NOT_YOUR_JOB"
+
+
+def test_a_portal_without_visits_still_shows_the_jobs(fieldday):
+    from install.apply import KV_KEY
+
+    f = fieldday
+    kv = f.live.store.kv
+    installed = kv.get(f.member_id, KV_KEY)
+    installed["smart_processes"].pop("visit")
+    kv.set(f.member_id, KV_KEY, installed)
+    r = f.get_day(f.session())
+    assert r.status_code == 200, r.text
+    assert {d for d, _ in f.jobs} <= {i["id"] for i in r.json()["items"]}
+    assert all(i["kind"] == "job" for i in r.json()["items"])
