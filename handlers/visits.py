@@ -26,7 +26,7 @@ from qrcode.image.svg import SvgPathImage
 from b24app import roles as app_roles
 from b24app import session as page_sessions
 from b24app import websafety
-from b24app.errors import SettingsError, said
+from b24app.errors import SettingsError, in_lang, said
 from b24app.i18n import lang_of
 from maps import geocoding
 from visits import act, create, overview, read, rules
@@ -81,12 +81,16 @@ def open_phone(link: str):
     comes through this one function."""
     svc = app_services()
     row = svc.store.phone_links.get(link) if 16 <= len(link) <= 200 else None
+    # a link we do not know tells us no portal language: the phone's own browser does
+    lang = (row or {}).get("lang") or request.accept_languages.best_match(["ru", "en"]) or "ru"
     if row is None or row.get("revoked_at"):
-        return None, error_page(401, "LINK_NOT_FOUND", "this phone link does not exist or was revoked: make a new "
-                                "one in Bitrix24")
+        return None, error_page(401, "LINK_NOT_FOUND", in_lang(said(
+            "this phone link does not exist or was revoked: make a new one in Bitrix24",
+            "такой ссылки для телефона нет или она отозвана: создайте новую в Битрикс24"), lang), lang)
     portal = svc.store.portals.get(row["member_id"])
     if portal is None or portal.status not in ("installed", "needs_reinstall"):
-        return None, error_page(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
+        return None, error_page(403, "PORTAL_NOT_INSTALLED", in_lang(said(
+            "the app is not installed on this portal", "приложение не установлено на этом портале"), lang), lang)
     svc.store.phone_links.touch(row["link_hash"])
     sess = page_sessions.PageSession(member_id=row["member_id"], user_id=int(row["user_id"]), lang=row["lang"],
                                      placement="PHONE", is_admin=False, roles=(app_roles.FIELD_WORKER,),

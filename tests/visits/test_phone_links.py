@@ -76,7 +76,12 @@ def test_an_administrators_phone_link_is_never_an_administrator_and_revoking_it_
     second = _open_phone(doc["url"])
     r = requests.delete(live.url + f"/api/access/phone-links/{doc['id']}", headers=ah, timeout=30)
     assert r.status_code == 200 and r.json() == {"revoked": True}
-    assert requests.get(doc["url"], timeout=30).status_code == 401
+    r = requests.get(doc["url"], timeout=30)
+    assert r.status_code == 401 and "отозвана" in r.text                   # in the link's own language
+    unknown = doc["url"].rsplit("/", 1)[0] + "/" + "x" * 40
+    r = requests.get(unknown, headers={"Accept-Language": "en-US,en;q=0.9"}, timeout=30)
+    assert r.status_code == 401 and "does not exist or was revoked" in r.text   # the phone's own language
+    assert "отозвана" in requests.get(unknown, headers={"Accept-Language": "ru"}, timeout=30).text
     for h in (phone, {page_sessions.HEADER: second}):
         r = requests.get(live.url + "/api/visits/month", headers=h, timeout=30)
         assert r.status_code == 401, r.text
