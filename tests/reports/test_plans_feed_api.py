@@ -205,3 +205,15 @@ def test_the_scheduler_re_reads_everything_now_and_then_for_a_lost_event(known, 
     assert len(vs.portal.log) > before
     doc = known.api(f"/api/reports/dashboard?{JAN}").json()
     assert doc["totals"]["total"] == 8 and doc["read"]["http_calls"] == 0
+
+
+def test_the_visits_page_stats_use_the_months_own_plan(known):
+    admin = _admin(known)
+    before = {r["manager"]: r["plan"] for r in known.api("/api/visits/stats?month=2026-01").json()["rows"]}
+    assert before[2] == 10                                       # the visits settings' plan
+    assert _post(known, "/api/reports/plans", admin, json={"plans": [
+        {"user_id": 2, "month": "2026-01", "visits": 100}]}).status_code == 200
+    rows = {r["manager"]: r for r in known.api("/api/visits/stats?month=2026-01").json()["rows"]}
+    assert (rows[2]["plan"], rows[2]["done"], rows[2]["percent"]) == (100, 2, 2)
+    assert rows[3]["plan"] == 4                                  # no row of its own: the default
+    assert {r["manager"]: r["plan"] for r in known.api("/api/visits/stats?month=2026-02").json()["rows"]}[2] == 10
