@@ -217,3 +217,24 @@ def test_the_visits_page_stats_use_the_months_own_plan(known):
     assert (rows[2]["plan"], rows[2]["done"], rows[2]["percent"]) == (100, 2, 2)
     assert rows[3]["plan"] == 4                                  # no row of its own: the default
     assert {r["manager"]: r["plan"] for r in known.api("/api/visits/stats?month=2026-02").json()["rows"]}[2] == 10
+
+
+def test_a_jobs_source_registered_by_field_wins_over_the_maps_facts(known, monkeypatch):
+    """The seam for field/ (the worker's phone records travel and on-site minutes from its taps)."""
+    from reports import jobs_report
+
+    seen = []
+
+    def phone_minutes(services, member_id, first, last):
+        seen.append((member_id, first.isoformat(), last.isoformat()))
+        return [{"worker_id": 5, "jobs": 4, "finished": 3, "on_site_minutes": 150, "travel_minutes": 80}]
+    phone_minutes.source_name = "field"
+    monkeypatch.setattr(jobs_report, "SOURCES", [])
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    assert doc["jobs_source"] == "maps" and doc["jobs_totals"]["jobs"] == 3
+    jobs_report.add_source(phone_minutes)
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    assert doc["jobs_source"] == "field" and seen == [(known.vs.member_id, "2026-01-01", "2026-01-31")]
+    assert doc["jobs"] == [{"worker_id": 5, "name": "Дмитрий Кузнецов", "jobs": 4, "finished": 3,
+                            "on_site_minutes": 150, "travel_minutes": 80, "avg_on_site_minutes": 50.0,
+                            "avg_travel_minutes": 20.0}]
