@@ -10,7 +10,15 @@ CSV:   GET  /api/reports/visits.csv?table=regions|employees&…   GET /api/repor
        POST /api/reports/download {"path": "/api/reports/visits.csv?table=…&from=…"} → {url, expires_in}:
        a one-time URL (60 s, one fetch, acting as the same person) for a link, Excel or Power BI — the
        page session itself never goes into a URL. GET /api/reports/download/<token>: the CSV once, then 401.
-Bad input → 400 BAD_REQUEST naming the parameter; a session of a portal without the app → 403.
+From the dashboards' cache (reports/cache.py, reports/dashboard.py):
+       GET  /api/reports/dashboard?period=|from=&to=&region=&user=   every section + its SVG chart
+       GET  /api/reports/export.csv|export.xlsx?table=regions|employees|trend|types|sales|jobs&…
+Plans: GET  /api/reports/plans?from=YYYY-MM&to=YYYY-MM (reports role); POST /api/reports/plans
+       {"plans": [{user_id, month, visits|null}]} and POST /api/reports/plans.csv (the file as the body)
+       — an administrator's; a bad row / line → 400 naming it, nothing written
+Feed:  GET|POST|DELETE /api/reports/feed-token (administrator: state, new token shown once, revoke);
+       GET /api/reports/feed with ``Authorization: Bearer <token>`` (docs/reports_feed.md)
+Bad input → 400 BAD_REQUEST naming the parameter (ru/en); a session of a portal without the app → 403.
 """
 from __future__ import annotations
 

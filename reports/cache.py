@@ -6,17 +6,18 @@ queries, not a read of every visit from the portal.
 - ``reports_sales``: 1C receipts (less refunds) per allocation line, from the sync_1c ledger (our own
   copy of 1C's payments) and the order → deal binding it keeps, with the deal's responsible
   (``reports_deals``: read once per deal with ``crm.deal.list``).
-- ``reports_cache``: per portal — when it was filled, the portal's ``updatedTime`` mark of the last read,
+- ``reports_cache``: per portal — when it was filled, the portal's time (``server.time``) of the last read,
   the "stale since" mark an event sets, the zone the days were cut in, user names, what the reads cost and
   a writer lease (one refresh per portal at a time across processes).
 
 Filled with the **app's own token** (``services.app_client``): it is a cache every dashboard reader shares,
 so it may not depend on who opened the page first. The first dashboard of a portal fills it (a full
-keyset read: ⌈N/2500⌉+1 calls); after that a Visit event (ONCRMDYNAMICITEMADD/UPDATE) only marks it stale
-(no portal call) and queues one ``reports/refresh`` inbox job; a delete event removes the row. A refresh
-reads only what changed since the mark (``>=updatedTime``, one call when nothing did). The scheduler
-(``reports.cache``, every 300 s) refreshes what is stale and re-reads everything every ``FULL_EVERY`` as
-the safety net for a lost event.
+keyset read: ⌈N/2500⌉+1 calls, and one ``server.time``); after that a Visit event
+(ONCRMDYNAMICITEMADD/UPDATE) only marks it stale (no portal call) and queues one ``reports/refresh`` inbox
+job; a delete event removes the row. A refresh reads only what changed since the mark (``>=updatedTime``
+from the previous read's ``server.time`` less a minute, one list call when nothing did) and writes only
+the rows that differ. The scheduler (``reports.cache``, every 300 s) refreshes what is stale and re-reads
+everything every ``FULL_EVERY`` as the safety net for a lost event.
 """
 from __future__ import annotations
 
@@ -285,6 +286,9 @@ def refresh(services, member_id: str, full: bool = False, wait: float = 30.0) ->
         full = full or not st.filled_at or st.zone != zone_name or not st.mark
         started = CLOCK()
         since = None if full else _since(st.mark)
+        # the portal's own clock before the read: the next "changed since" starts here (less OVERLAP for
+        # writes still in flight), so the next refresh reads only what changed after this one
+        portal_now = str(client.call("server.time") or "")
         items = _read_visits(client, v, since)
         types = {str(eid): key for key, eid in (v.enums.get("visit_type") or {}).items()}
         rows, gone = [], set()
@@ -295,8 +299,7 @@ def refresh(services, member_id: str, full: bool = False, wait: float = 30.0) ->
             else:
                 rows.append(r)
         _write_visits(engine, member_id, rows, gone, full)
-        mark = max([st.mark or ""] + [r["updated"] for r in rows]) if not full else \
-            max([r["updated"] for r in rows] or [""])
+        mark = portal_now if _since(portal_now) else max([r["updated"] for r in rows] + [st.mark or ""])
         lines = _sales_lines(engine, member_id, zone)
         managers = _deal_managers(engine, client, member_id, {x["deal_id"] for x in lines}, full)
         _write_sales(engine, member_id, lines, managers)

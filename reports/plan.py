@@ -49,16 +49,20 @@ def for_period(per_month: float | None, first: date, last: date) -> float | None
 class Plans:
     """Every plan a report of [first, last] needs, read once: the table's rows and the kv fallback."""
 
-    def __init__(self, store, member_id: str, first: date, last: date):
+    def __init__(self, store, member_id: str, first: date, last: date, reach: tuple[date, date] | None = None):
+        """``reach``: read the rows of these months too (the trend's), so ``month()`` answers them."""
         self.first, self.last = first, last
         self.spans = months(first, last)
         self.kv = plans_of(store.kv, member_id)
+        lo, hi = (min(first, reach[0]), max(last, reach[1])) if reach else (first, last)
         self.rows = {(r["user_id"], r["month"]): r["visits"]
-                     for r in plan_rows.load(store.engine, member_id, self.spans[0][0], self.spans[-1][0])}
+                     for r in plan_rows.load(store.engine, member_id, lo.isoformat()[:7], hi.isoformat()[:7])}
 
-    def holders(self) -> set[int]:
-        """People with a plan in the period: a row of one of its months or a number of their own in kv."""
-        return {u for u, _ in self.rows} | {int(k) for k in self.kv if str(k).isdigit()}
+    def holders(self, months_: set[str] | None = None) -> set[int]:
+        """People with a plan in the period (or in ``months_``): a row of one of its months or a number of
+        their own in kv."""
+        wanted = months_ if months_ is not None else {m for m, _, _ in self.spans}
+        return {u for u, m in self.rows if m in wanted} | {int(k) for k in self.kv if str(k).isdigit()}
 
     def month(self, user_id: int, month: str) -> float | None:
         if (user_id, month) in self.rows:

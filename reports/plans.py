@@ -126,6 +126,12 @@ def load(engine, member_id: str, first_month: str | None = None, last_month: str
                 for r in c.execute(q.order_by(p.month, p.user_id))]
 
 
+def month_map(store, member_id: str, month: str) -> dict[int, int]:
+    """{user id: visits} of one month — what the visits page's stats compare a month against
+    (visits.overview.MONTH_PLANS)."""
+    return {r["user_id"]: r["visits"] for r in load(store.engine, member_id, month, month)}
+
+
 # --- CSV import -------------------------------------------------------------------------------------------
 HEADERS = {"employee": ("employee", "сотрудник", "user", "user_id", "id"),
            "month": ("month", "месяц"), "visits": ("visits", "визиты", "план", "plan", "визитов")}

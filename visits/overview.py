@@ -79,8 +79,14 @@ def company_map(services, member_id: str, period: str | None = None, manager: in
             "visited": sum(1 for m in markers if m["visited"])}
 
 
+# Plans per person for one month kept by another domain (reports/ registers its reports_plans table here
+# from its plugin): fn(store, member_id, "YYYY-MM") -> {user id: visits}. They win over the kv plan.
+MONTH_PLANS: list = []
+
+
 def stats(services, member_id: str, month: str | None = None) -> dict:
-    """Per manager: visits done this month vs the plan (``visits.plan`` in kv: {user id: n, "default": n})."""
+    """Per manager: visits done this month vs the plan — the month's own plan where one is set (the
+    dashboards' Plans tab, MONTH_PLANS), else ``visits.plan`` in kv: {user id: n, "default": n}."""
     store = services.store
     v = installed_ids(store, member_id).smart_process("visit")
     zone = rules.settings_of(store.kv, member_id).zone
@@ -92,6 +98,9 @@ def stats(services, member_id: str, month: str | None = None) -> dict:
                                               "filter": {"categoryId": v.category_id, f">={date_f}": lo.isoformat(),
                                                          f"<{date_f}": hi.isoformat()}})
     plan = store.kv.get(member_id, rules.KV_PLAN) or {}
+    own: dict[int, int] = {}
+    for fn in MONTH_PLANS:
+        own.update(fn(store, member_id, lo.strftime("%Y-%m")))
     per: dict[int, dict] = {}
     for i in items:
         m = int(i.get("assignedById") or 0)
@@ -105,7 +114,7 @@ def stats(services, member_id: str, month: str | None = None) -> dict:
     names = user_names(client, per)
     rows = []
     for m, r in sorted(per.items()):
-        target = plan.get(str(m), plan.get("default"))
+        target = own.get(m, plan.get(str(m), plan.get("default")))
         r["plan"] = int(target) if target not in (None, "") else None
         r["percent"] = round(100 * r["done"] / r["plan"]) if r["plan"] else None
         r["name"] = names.get(str(m), f"#{m}")

@@ -205,3 +205,36 @@ def test_the_scheduler_re_reads_everything_now_and_then_for_a_lost_event(known, 
     assert len(vs.portal.log) > before
     doc = known.api(f"/api/reports/dashboard?{JAN}").json()
     assert doc["totals"]["total"] == 8 and doc["read"]["http_calls"] == 0
+
+
+def test_the_visits_page_stats_use_the_months_own_plan(known):
+    admin = _admin(known)
+    before = {r["manager"]: r["plan"] for r in known.api("/api/visits/stats?month=2026-01").json()["rows"]}
+    assert before[2] == 10                                       # the visits settings' plan
+    assert _post(known, "/api/reports/plans", admin, json={"plans": [
+        {"user_id": 2, "month": "2026-01", "visits": 100}]}).status_code == 200
+    rows = {r["manager"]: r for r in known.api("/api/visits/stats?month=2026-01").json()["rows"]}
+    assert (rows[2]["plan"], rows[2]["done"], rows[2]["percent"]) == (100, 2, 2)
+    assert rows[3]["plan"] == 4                                  # no row of its own: the default
+    assert {r["manager"]: r["plan"] for r in known.api("/api/visits/stats?month=2026-02").json()["rows"]}[2] == 10
+
+
+def test_a_jobs_source_registered_by_field_wins_over_the_maps_facts(known, monkeypatch):
+    """The seam for field/ (the worker's phone records travel and on-site minutes from its taps)."""
+    from reports import jobs_report
+
+    seen = []
+
+    def phone_minutes(services, member_id, first, last):
+        seen.append((member_id, first.isoformat(), last.isoformat()))
+        return [{"worker_id": 5, "jobs": 4, "finished": 3, "on_site_minutes": 150, "travel_minutes": 80}]
+    phone_minutes.source_name = "field"
+    monkeypatch.setattr(jobs_report, "SOURCES", [])
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    assert doc["jobs_source"] == "maps" and doc["jobs_totals"]["jobs"] == 3
+    jobs_report.add_source(phone_minutes)
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    assert doc["jobs_source"] == "field" and seen == [(known.vs.member_id, "2026-01-01", "2026-01-31")]
+    assert doc["jobs"] == [{"worker_id": 5, "name": "Дмитрий Кузнецов", "jobs": 4, "finished": 3,
+                            "on_site_minutes": 150, "travel_minutes": 80, "avg_on_site_minutes": 50.0,
+                            "avg_travel_minutes": 20.0}]
