@@ -109,6 +109,40 @@ def figures(actor: Actor, days: int = 30, now: datetime | None = None) -> dict:
                           "avg_hours_to_finish": _avg(w["hours_to_finish"] for w in ws if w["done"])}}}
 
 
+def by_engineer(kv, member_id: str, first: datetime, until: datetime, now: datetime | None = None) -> dict:
+    """The dashboards' SLA table: per engineer, the calculations requested and the works ordered in
+    [first, until) — how many, how many done, and the average hours to take / in work (questions' waits
+    left out) / to accept / to finish. Read from our own records only: no portal call."""
+    now = now or datetime.now(UTC)
+    calcs, works = records(kv, member_id)
+
+    def within(value):
+        at = _t(value)
+        return at is not None and first <= at < until
+    cs = [calc_figures(r, now) for r in calcs if within((r.get("times") or {}).get("requested"))]
+    ws = [work_figures(r, now) for r in works if within((r.get("times") or {}).get("ordered"))]
+    people: dict[int, dict] = {}
+
+    def row(uid):
+        return people.setdefault(int(uid or 0), {"engineer_id": int(uid or 0), "calcs": [], "works": []})
+    for c in cs:
+        row(c["engineer_id"])["calcs"].append(c)
+    for w in ws:
+        row(w["engineer_id"])["works"].append(w)
+
+    def figures_of(uid, cl, wl):
+        return {"engineer_id": uid or None, "calculations": len(cl),
+                "calculations_done": sum(bool(c["done"]) for c in cl),
+                "avg_hours_to_take": _avg(c["hours_to_take"] for c in cl if c["taken"]),
+                "avg_hours_in_work": _avg(c["hours_in_work"] for c in cl if c["done"]),
+                "works": len(wl), "works_done": sum(bool(w["done"]) for w in wl),
+                "avg_hours_to_accept": _avg(w["hours_to_accept"] for w in wl if w["accepted"]),
+                "avg_hours_to_finish": _avg(w["hours_to_finish"] for w in wl if w["done"])}
+    order = sorted(people.items(), key=lambda kv: (kv[0] == 0, kv[0]))
+    rows = [figures_of(uid, r["calcs"], r["works"]) for uid, r in order]
+    return {"rows": rows, "totals": figures_of(None, cs, ws)}
+
+
 # --- reminders --------------------------------------------------------------------------------------------
 def _fire(ledger: RulesLedger, rule: str, entity: str, rid: int, occurrence: str, act, *args) -> bool:
     """``act(*args)`` once for this occurrence (the rules engine's ledger: claim → act → done)."""

@@ -12,7 +12,7 @@ CSV:   GET  /api/reports/visits.csv?table=regions|employees&…   GET /api/repor
        page session itself never goes into a URL. GET /api/reports/download/<token>: the CSV once, then 401.
 From the dashboards' cache (reports/cache.py, reports/dashboard.py):
        GET  /api/reports/dashboard?period=|from=&to=&region=&user=   every section + its SVG chart
-       GET  /api/reports/export.csv|export.xlsx?table=regions|employees|trend|types|sales|jobs&…
+       GET  /api/reports/export.csv|export.xlsx?table=regions|employees|trend|types|sales|jobs|sla&…
 Plans: GET  /api/reports/plans?from=YYYY-MM&to=YYYY-MM (reports role); POST /api/reports/plans
        {"plans": [{user_id, month, visits|null}]} and POST /api/reports/plans.csv (the file as the body)
        — an administrator's; a bad row / line → 400 naming it, nothing written
@@ -179,7 +179,8 @@ def download(sess, token: str):
 
 # --- the cached dashboards, their exports, plans and the feed (issue 14) ------------------------------------
 TABLES = {"regions": ("regions", "totals"), "employees": ("employees", None), "trend": ("trend", None),
-          "types": ("types", None), "sales": ("sales", "sales_totals"), "jobs": ("jobs", "jobs_totals")}
+          "types": ("types", None), "sales": ("sales", "sales_totals"), "jobs": ("jobs", "jobs_totals"),
+          "sla": ("sla", "sla_totals")}
 
 
 def _dashboard(sess, a=None, with_charts: bool = True) -> dict:

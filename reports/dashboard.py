@@ -13,6 +13,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from b24app.errors import said
+from calcwork import sla as calc_sla
+from visits import rules as visit_rules
 
 from . import cache, charts
 from . import plan as plans
@@ -151,11 +153,19 @@ def dashboard(services, member_id: str, period: Period, region=None, user=None, 
         trend.append({"month": m, "label": _month_label(m, lang), "plan": p, "fact": fact, "percent": _pct(fact, p)})
 
     jobs = jobs_report(services, member_id, period, user, names=lambda ids: cache.names(services, member_id, ids))
+    sla = calc_sla.by_engineer(services.store.kv, member_id,
+                               *period.bounds(visit_rules.settings_of(services.store.kv, member_id).zone))
+    sla_rows = [r for r in sla["rows"] if user is None or r["engineer_id"] == user]
+    sla_names = cache.names(services, member_id, {r["engineer_id"] for r in sla_rows if r["engineer_id"]}) \
+        if sla_rows else {}
+    for r in sla_rows:
+        r["name"] = sla_names.get(str(r["engineer_id"]), f"#{r['engineer_id']}") if r["engineer_id"] else ""
 
     doc = {"period": period.public(), "filters": {"region": region, "user": user},
            "regions": regions, "totals": totals, "employees": employees, "types": type_rows, "trend": trend,
            "sales": sales_rows, "sales_totals": sales_totals, "jobs": jobs["workers"], "jobs_totals": jobs["totals"],
-           "jobs_source": jobs["source"],
+           "jobs_source": jobs["source"], "sla": sla_rows,
+           "sla_totals": sla["totals"] if user is None else (sla_rows[0] if sla_rows else None),
            "read": {"source": read.get("source"), "http_calls": read.get("http_calls"),
                     "cached_at": cache.cached_at(engine, member_id)},
            "options": {"regions": _regions_of(engine, member_id, period),
@@ -172,7 +182,7 @@ def _charts(doc: dict, s: dict) -> dict:
     def who(r):
         return r["name"] or "—"
     words = {k: s[k] for k in ("planned", "done", "overdue", "failed", "plan", "fact", "on_site_minutes",
-                               "travel_minutes", "sales", "done_visits")}
+                               "travel_minutes", "sales", "done_visits", "avg_hours_to_take", "avg_hours_in_work")}
     sales_rows = [{**r, "sales": float(r["sales"]), "done_visits": r["done"]} for r in doc["sales"]]
     return {
         "regions": charts.stacked("regions", s["visits.by_region"], doc["regions"],
@@ -185,6 +195,8 @@ def _charts(doc: dict, s: dict) -> dict:
                                own_scale=True),
         "jobs": charts.paired("jobs", s["jobs.by_worker"], doc["jobs"], ["on_site_minutes", "travel_minutes"], who,
                               words),
+        "sla": charts.paired("sla", s["sla.by_engineer"], doc["sla"], ["avg_hours_to_take", "avg_hours_in_work"], who,
+                             words),
     }
 
 

@@ -191,7 +191,7 @@ def test_a_plan_set_on_the_page_and_the_dashboards_match_the_portal(known, artif
     assert out["charts"] == ["trend", "types", "regions", "employees", "sales", "jobs"]
     assert out["heads"] == ["План и факт по месяцам", "Типы посещений", "Посещения по регионам",
                             "План и факт по сотрудникам", "Продажи 1С и посещения по сотрудникам",
-                            "Выезды по сотрудникам (карта заказов)"]
+                            "Выезды по сотрудникам (карта заказов)", "Расчёты и работы: сроки по инженерам"]
     moscow = want["regions"]["Москва"]
     assert out["moscow"][0] == ["Москва", *(str(moscow[k]) for k in COUNTS)]
 

@@ -139,7 +139,7 @@ def test_the_dashboard_answers_from_the_cache_and_catches_up_after_an_event(know
 
 
 def test_exports_csv_and_xlsx_of_every_table(known):
-    for table in ("regions", "employees", "trend", "types", "sales", "jobs"):
+    for table in ("regions", "employees", "trend", "types", "sales", "jobs", "sla"):
         r = known.api(f"/api/reports/export.csv?{JAN}&table={table}")
         assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf"), (table, r.text)
         x = known.api(f"/api/reports/export.xlsx?{JAN}&table={table}")
@@ -238,3 +238,37 @@ def test_a_jobs_source_registered_by_field_wins_over_the_maps_facts(known, monke
     assert doc["jobs"] == [{"worker_id": 5, "name": "Дмитрий Кузнецов", "jobs": 4, "finished": 3,
                             "on_site_minutes": 150, "travel_minutes": 80, "avg_on_site_minutes": 50.0,
                             "avg_travel_minutes": 20.0}]
+
+
+def test_calculation_and_work_times_by_engineer_in_the_dashboard_and_its_exports(known):
+    """Issue 16's SLA figures beside the visits: per engineer, calculations requested in the period and works
+    ordered in it, with the hours to take / in work (a question's wait left out) / to accept / to finish —
+    checked against hours worked out here from the records' own times."""
+    kv, member = known.vs.live.store.kv, known.vs.member_id
+    kv.set(member, "calcwork.calc:1", {"id": 1, "deal_id": 10, "engineer_id": 4, "times": {
+        "requested": "2026-01-12T09:00:00+00:00", "taken": "2026-01-12T11:00:00+00:00",
+        "done": "2026-01-13T11:00:00+00:00"},
+        "questions": [{"at": "2026-01-12T15:00:00+00:00", "answered_at": "2026-01-12T19:00:00+00:00"}]})
+    kv.set(member, "calcwork.calc:2", {"id": 2, "deal_id": 11, "engineer_id": 4, "times": {
+        "requested": "2026-01-20T09:00:00+00:00", "taken": "2026-01-20T10:00:00+00:00"}})
+    kv.set(member, "calcwork.calc:3", {"id": 3, "deal_id": 12, "engineer_id": 4, "times": {   # February: not in
+        "requested": "2026-02-02T09:00:00+00:00"}})
+    kv.set(member, "calcwork.work:1", {"id": 1, "deal_id": 10, "engineer_id": 5, "times": {
+        "ordered": "2026-01-14T09:00:00+00:00", "accepted": "2026-01-14T12:00:00+00:00",
+        "done": "2026-01-15T12:00:00+00:00"}})
+    doc = known.api(f"/api/reports/dashboard?{JAN}").json()
+    rows = {r["engineer_id"]: r for r in doc["sla"]}
+    assert set(rows) == {4, 5}
+    four, five = rows[4], rows[5]
+    assert (four["calculations"], four["calculations_done"], four["works"]) == (2, 1, 0)
+    assert four["avg_hours_to_take"] == (2 + 1) / 2                      # 09→11 and 09→10
+    assert four["avg_hours_in_work"] == 24 - 4                           # a day, less the 4 h question
+    assert (five["works"], five["works_done"], five["avg_hours_to_accept"], five["avg_hours_to_finish"]) == \
+        (1, 1, 3, 24)
+    assert doc["sla_totals"]["calculations"] == 2 and doc["sla_totals"]["works"] == 1
+    assert 'data-key="avg_hours_in_work"' in doc["charts"]["sla"]
+    mine = known.api(f"/api/reports/dashboard?{JAN}&user=5").json()
+    assert [r["engineer_id"] for r in mine["sla"]] == [5]
+    text = known.api(f"/api/reports/export.csv?{JAN}&table=sla").content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Инженер;Расчётов;Готово;До взятия, ч")
+    assert ";2;1;1,5;20;0;0;;" in text                                  # the Russian decimal comma

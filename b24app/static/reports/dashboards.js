@@ -137,6 +137,8 @@
         return [chart(ch.sales), table("sales", d.sales, d.sales_totals, userName)]; }), state.region ? S["sales.note"] : null);
       section("jobs", S["jobs.by_worker"], p, orNone(d.jobs, function () {
         return [chart(ch.jobs), table("jobs", d.jobs, d.jobs_totals, userName)]; }), state.region ? S["jobs.note"] : null);
+      section("sla", S["sla.by_engineer"], p, orNone(d.sla, function () {
+        return [chart(ch.sla), table("sla", d.sla, d.sla_totals, userName)]; }), S["sla.note"]);
       statusEl.textContent = S.period + ": " + p.from + " — " + p.to + " · " +
         S.cached.replace("{at}", d.read.cached_at ? B24.i18n.when(Date.parse(d.read.cached_at) / 1000) : "—").replace("{calls}", d.read.http_calls);
       document.body.setAttribute("data-b24app-loaded", p.from + ".." + p.to);
