@@ -208,7 +208,7 @@ class SandboxPortal:
                        handler: str | None = None) -> list:
         return self.events.send_raw(client_id, event, data, user_id=user_id, handler=handler)
 
-    def wait_events(self, timeout: float = 5.0) -> bool:
+    def wait_events(self, timeout: float = 30.0) -> bool:
         """Block until every queued online event has been POSTed (tests)."""
         return self.events.flush(timeout)
 

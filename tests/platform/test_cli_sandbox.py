@@ -23,11 +23,14 @@ def test_sandbox_command_serves_webhook_and_oauth_server(tmp_path):
                             stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 60            # a loaded machine starts a Python process slowly
+        while True:
             try:
                 requests.get(base + "/", timeout=1)
                 break
             except requests.ConnectionError:
+                assert proc.poll() is None, proc.communicate(timeout=10)[0]
+                assert time.monotonic() < deadline, "the sandbox command did not start serving in 60 s"
                 time.sleep(0.1)
         hook = f"{base}/rest/1/it5code/"
         deals = requests.get(hook + "crm.deal.list", params={"start": -1}, timeout=10).json()["result"]
