@@ -104,6 +104,7 @@ class PortalDB:
     users: Table = field(default_factory=lambda: Table("user"))
     departments: Table = field(default_factory=lambda: Table("department"))
     deals: Table = field(default_factory=lambda: Table("deal"))
+    leads: Table = field(default_factory=lambda: Table("lead"))
     companies: Table = field(default_factory=lambda: Table("company"))
     contacts: Table = field(default_factory=lambda: Table("contact"))
     items: dict = field(default_factory=dict)            # entityTypeId -> Table (SPA items)
@@ -143,6 +144,8 @@ class PortalDB:
         entity_type_id = int(entity_type_id)
         if entity_type_id == DEAL:
             return self.deals
+        if entity_type_id == LEAD:
+            return self.leads
         if entity_type_id == COMPANY:
             return self.companies
         if entity_type_id == CONTACT:
