@@ -118,6 +118,7 @@ class PortalDB:
     calendar_events: Table = field(default_factory=lambda: Table("calendar_event"))
     calendar_sections: Table = field(default_factory=lambda: Table("calendar_section"))
     tasks: Table = field(default_factory=lambda: Table("task"))
+    checklist: Table = field(default_factory=lambda: Table("task_checklist_item"))   # task.checklistitem.*
     notifications: Table = field(default_factory=lambda: Table("im_notify"))
     product_sections: Table = field(default_factory=lambda: Table("iblock_section"))    # crm.productsection.*
     products: Table = field(default_factory=lambda: Table("iblock_element"))            # crm.product.*
