@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from b24app import guards
 from b24app.errors import B24Error
 
 from . import model
@@ -32,8 +33,32 @@ log = logging.getLogger("b24app.rules")
 ENTITY = "deal"
 BASE_FIELDS = ["ID", "TITLE", "STAGE_ID", "CATEGORY_ID", "ASSIGNED_BY_ID", "MOVED_TIME", "DATE_MODIFY",
                "PREVIOUS_STAGE_ID"]
+# what differs between the entities a rule may watch: a lead's stage is STATUS_ID (the STATUS list), it has
+# no pipeline; rows are read with their own methods and carry STAGE_ID as an alias inside the engine
+ENTITIES = {
+    "deal": {"get": "crm.deal.get", "list": "crm.deal.list", "update": "crm.deal.update", "stage": "STAGE_ID",
+             "base": BASE_FIELDS},
+    "lead": {"get": "crm.lead.get", "list": "crm.lead.list", "update": "crm.lead.update", "stage": "STATUS_ID",
+             "base": ["ID", "TITLE", "STATUS_ID", "ASSIGNED_BY_ID", "MOVED_TIME", "DATE_MODIFY", "COMMENTS"]},
+}
 EVENT_KINDS = ("stage_entered", "field_changed", "stage_moved_back")
-TIME_KINDS = ("time_in_stage", "date_reached")
+TIME_KINDS = ("time_in_stage", "date_reached", "schedule")
+
+
+def normalize(entity: str, row: dict) -> dict:
+    """A lead row as the engine reads every row: STAGE_ID = its STATUS_ID, no pipeline."""
+    if entity == "lead" and row is not None:
+        row = dict(row)
+        row["STAGE_ID"] = row.get("STATUS_ID")
+        row["CATEGORY_ID"] = None
+    return row
+
+
+def select_of(entity: str, fields) -> list[str]:
+    out = set(ENTITIES[entity]["base"]) | set(fields)
+    if entity == "lead":
+        out = {("STATUS_ID" if f == "STAGE_ID" else f) for f in out} - {"CATEGORY_ID", "PREVIOUS_STAGE_ID"}
+    return sorted(out)
 DATE_LOOKBACK = timedelta(days=30)      # a date field older than this (plus the repeats) no longer fires
 
 
@@ -70,7 +95,10 @@ def _num(v):
         return None
 
 
-def holds(cond: dict, deal: dict) -> bool:
+def holds(cond: dict, deal: dict, ctx=None, entity: str = ENTITY) -> bool:
+    if "check" in cond:          # a named guard check (b24app/guards.py): None = cannot tell here → passes
+        verdict = guards.check(cond["check"], ctx.services, ctx.member_id, entity, deal) if ctx else None
+        return verdict is None or verdict is cond.get("is", True)
     v, op, want = deal.get(cond["field"]), cond["op"], cond.get("value")
     if op == "empty":
         return _empty(v)
@@ -88,10 +116,13 @@ def holds(cond: dict, deal: dict) -> bool:
     return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
 
 
-def applies(rule: Rule, deal: dict) -> bool:
+def applies(rule: Rule, deal: dict, ctx=None) -> bool:
     if rule.category is not None and int(deal.get("CATEGORY_ID") or 0) != rule.category:
         return False
-    return all(holds(c, deal) for c in rule.conditions)
+    if not rule.conditions:
+        return True
+    tests = (holds(c, deal, ctx, rule.entity) for c in rule.conditions)
+    return any(tests) if rule.match_any else all(tests)
 
 
 def context(services, member_id: str, doc: Document, now: datetime | None = None) -> Context:
@@ -103,7 +134,7 @@ def context(services, member_id: str, doc: Document, now: datetime | None = None
 def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | None = None,
          stats: Stats | None = None) -> bool:
     """Claim the occurrence and run the rule's actions from the step the ledger holds. True = acted now."""
-    claim = ctx.ledger.claim(rule.id, ENTITY, int(deal["ID"]), occurrence)
+    claim = ctx.ledger.claim(rule.id, rule.entity, int(deal["ID"]), occurrence)
     if claim is None:
         return False
     extra = dict(extra or {})
@@ -128,31 +159,34 @@ def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | No
 
 
 # --- events ------------------------------------------------------------------------------------------
-def _stage_order(ctx: Context, category: int) -> list[str]:
+def _stage_order(ctx: Context, category: int, entity: str = ENTITY) -> list[str]:
     cache = ctx.__dict__.setdefault("_stage_orders", {})
-    if category not in cache:
-        entity_id = "DEAL_STAGE" if not category else f"DEAL_STAGE_{category}"
+    if (entity, category) not in cache:
+        entity_id = "STATUS" if entity == "lead" else "DEAL_STAGE" if not category else f"DEAL_STAGE_{category}"
         rows = ctx.client.call("crm.status.list", {"order": {"SORT": "ASC"}, "filter": {"ENTITY_ID": entity_id}})
         # process stages only: leaving a won/lost stage is the 1C paid gate's business (sync_1c/gate.py moves
         # an unpaid won deal back); were it guarded here too, the two could revert each other's moves forever
-        cache[category] = [r["STATUS_ID"] for r in sorted(rows or [], key=lambda r: int(r.get("SORT") or 0))
-                           if r.get("SEMANTICS") not in ("S", "F")]
-    return cache[category]
+        cache[(entity, category)] = [r["STATUS_ID"] for r in sorted(rows or [], key=lambda r: int(r.get("SORT") or 0))
+                                     if r.get("SEMANTICS") not in ("S", "F")]
+    return cache[(entity, category)]
 
 
-def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None = None) -> None:
-    """The event-driven rules for one deal as it is now, against what we saw of it last time."""
+def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None = None,
+                  entity: str = ENTITY) -> None:
+    """The event-driven rules for one deal (or lead) as it is now, against what we saw of it last time."""
+    deal = normalize(entity, deal)
     deal_id = int(deal["ID"])
-    seen = ctx.ledger.seen(ENTITY, deal_id)
+    seen = ctx.ledger.seen(entity, deal_id)
     stage, moved = str(deal.get("STAGE_ID") or ""), str(deal.get("MOVED_TIME") or "")
     cat = int(deal.get("CATEGORY_ID") or 0)
-    rules = [r for r in doc.by_kind(*EVENT_KINDS) if r.category is None or r.category == cat]
+    rules = [r for r in doc.by_kind(*EVENT_KINDS) if r.entity == entity and (r.category is None or r.category == cat)]
     watched = sorted({r.trigger["field"] for r in rules if r.kind == "field_changed"})
     guarded = [r for r in rules if r.kind == "stage_moved_back"]
-    order = _stage_order(ctx, cat) if guarded else []
+    order = _stage_order(ctx, cat, entity) if guarded else []
     idx = {s: i for i, s in enumerate(order)}
     previous = deal.get("PREVIOUS_STAGE_ID")
-    if guarded and not previous and idx.get(stage, 10**6) < max(idx.get(r.trigger["past"], -1) for r in guarded) \
+    if guarded and entity == ENTITY and not previous \
+            and idx.get(stage, 10**6) < max(idx.get(r.trigger["past"], -1) for r in guarded) \
             and (seen or {}).get("stage") != stage:
         previous = _previous_stage(ctx, deal_id)      # crm.deal.* does not carry it; the item API does
     earlier = [s for s in (previous, (seen or {}).get("stage")) if s and s != stage]
@@ -176,14 +210,14 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
                 occ = f"{stage}@{moved}"
                 back = next((s for s in earlier if idx.get(s, -1) >= past), t["past"])
                 extra = {"revert_to": back, "reason": _reason(ctx, t["past"])}
-        if occ is not None and (applies(rule, deal) or ctx.unfinished(rule.id, deal_id, occ)):
+        if occ is not None and (applies(rule, deal, ctx) or ctx.unfinished(rule.id, deal_id, occ)):
             if rule.kind != "stage_moved_back" and any(a["type"] == "revert_move" for a in rule.actions):
                 # an entry condition (required fields, documents): back to the stage it came from
-                back = _previous_stage(ctx, deal_id) or next(iter(earlier), None)
+                back = (_previous_stage(ctx, deal_id) if entity == ENTITY else None) or next(iter(earlier), None)
                 extra = {"revert_to": back, "reason": model.text(rule.spec.get("title") or rule.id, ctx.lang)}
             fire(ctx, rule, deal, occ, extra, stats)
     furthest_stage = order[furthest] if order and 0 <= furthest < len(order) else (seen or {}).get("furthest")
-    ctx.ledger.save_seen(ENTITY, deal_id, {"stage": stage, "furthest": furthest_stage,
+    ctx.ledger.save_seen(entity, deal_id, {"stage": stage, "furthest": furthest_stage,
                                            "fields": {f: _h(deal.get(f)) for f in watched}})
 
 
@@ -202,8 +236,17 @@ def _reason(ctx: Context, past: str) -> str:
 
 def on_deal_event(services, member_id: str, payload: dict) -> None:
     """ONCRMDEALADD / ONCRMDEALUPDATE from the inbox. No event rules → no portal call at all."""
+    _on_event(services, member_id, payload, ENTITY)
+
+
+def on_lead_event(services, member_id: str, payload: dict) -> None:
+    """ONCRMLEADADD / ONCRMLEADUPDATE: the lead rules (taken into work, the order-type task)."""
+    _on_event(services, member_id, payload, "lead")
+
+
+def _on_event(services, member_id: str, payload: dict, entity: str) -> None:
     doc = model.load(services.store.kv, member_id)
-    if not doc.by_kind(*EVENT_KINDS):
+    if not [r for r in doc.by_kind(*EVENT_KINDS) if r.entity == entity]:
         return
     data = payload.get("data") or {}
     deal_id = str((data.get("FIELDS") or data.get("fields") or {}).get("ID") or "")
@@ -211,14 +254,14 @@ def on_deal_event(services, member_id: str, payload: dict) -> None:
         return
     ctx = context(services, member_id, doc)
     try:
-        deal = ctx.client.call("crm.deal.get", {"id": int(deal_id)})
+        deal = ctx.client.call(ENTITIES[entity]["get"], {"id": int(deal_id)})
     except B24Error as exc:                  # deleted meanwhile: nothing to evaluate
         if exc.status and exc.status < 500 and "not found" in str(exc.description or "").lower():
             return
         raise
     # the moment of the change as the portal recorded it: deadlines count from it, a number takes its year
     ctx.now = _parse_time(deal.get("DATE_MODIFY")) or ctx.now
-    evaluate_deal(ctx, doc, deal)
+    evaluate_deal(ctx, doc, deal, entity=entity)
 
 
 # --- the scheduler ---------------------------------------------------------------------------------------
@@ -251,21 +294,49 @@ def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats
     if not passed:
         return
     last = passed[-1]
-    if not applies(rule, deal):      # an occurrence a restarted pass left half-done still finishes
+    if not applies(rule, deal, ctx):      # an occurrence a restarted pass left half-done still finishes
         if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
             fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
         return
     for k in passed[:-1]:
-        if ctx.ledger.skip(rule.id, ENTITY, int(deal["ID"]), f"{base_occ}#{k}"):
+        if ctx.ledger.skip(rule.id, rule.entity, int(deal["ID"]), f"{base_occ}#{k}"):
             stats.skipped += 1
     fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
 
 
 def _read(ctx: Context, rules: list[Rule], filt: dict, stats: Stats):
-    select = sorted(set(BASE_FIELDS).union(*(r.fields() for r in rules)))
-    for row in ctx.client.list_all("crm.deal.list", {"filter": filt, "select": select}):
+    entity = rules[0].entity
+    select = select_of(entity, set().union(*(r.fields() for r in rules)))
+    if entity == "lead":
+        filt = {k.replace("STAGE_ID", "STATUS_ID"): v for k, v in filt.items()}
+    for row in ctx.client.list_all(ENTITIES[entity]["list"], {"filter": filt, "select": select}):
         stats.read += 1
-        yield row
+        yield normalize(entity, row)
+
+
+def _schedule_dues(cal, now: datetime, t: dict) -> list[datetime]:
+    """Today's (local) moments of a schedule trigger that have passed, on a working day if it asks."""
+    local = cal.local(now)
+    if t.get("working_days", True) and not cal.is_working_day(local.date()):
+        return []
+    out = []
+    for hhmm in t["at"]:
+        h, m = (int(x) for x in hhmm.split(":"))
+        at = local.replace(hour=h, minute=m, second=0, microsecond=0)
+        if at <= local:
+            out.append(at)
+    return out
+
+
+def _narrowing(rule: Rule) -> dict:
+    """A list filter from the rule's stage conditions (all-match only): what a schedule reads."""
+    if rule.match_any:
+        return {}
+    out = {}
+    for c in rule.conditions:
+        if c.get("field") == "STAGE_ID" and c["op"] in ("eq", "in"):
+            out["STAGE_ID"] = c["value"]
+    return out
 
 
 def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
@@ -280,6 +351,19 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
     for rule in rules:
         t = rule.trigger
         base = {"CATEGORY_ID": rule.category} if rule.category is not None else {}
+        if rule.kind == "schedule":
+            dues = _schedule_dues(cal, ctx.now, t)
+            if not dues:
+                continue
+            day = cal.local(ctx.now).date().isoformat()
+            for deal in _read(ctx, [rule], {**base, **_narrowing(rule)}, stats):
+                try:
+                    _fire_due(ctx, rule, deal, dues, f"schedule@{day}", stats)
+                except Exception as exc:  # noqa: BLE001 - as below
+                    log.warning("rules %s: rule %s on %s %s failed: %s", member_id, rule.id, rule.entity,
+                                deal.get("ID"), exc)
+                    stats.errors.append((rule.id, int(deal["ID"]), f"{type(exc).__name__}: {exc}"))
+            continue
         if rule.kind == "time_in_stage":
             filt = {**base, "STAGE_ID": t["stage"], "<=MOVED_TIME": _iso(ctx.now - _lower_bound(t["after"]))}
         else:
@@ -313,5 +397,8 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
 
 
 def run(services, member_id: str) -> None:
-    """The scheduler's periodic job."""
+    """The scheduler's periodic job: the time-based rules, then NPS answers the portal has not been told yet."""
+    from . import nps
+
     sweep(services, member_id)
+    nps.apply_pending(services, member_id)
