@@ -55,6 +55,20 @@ def _claim(kv, member_id: str, entity: str, row: dict, owner: str) -> bool:
     return held.get("owner") == owner        # our own earlier attempt (a retry after a failure) goes on
 
 
+def _back_key(entity: str, entity_id) -> str:
+    return f"guards.back:{entity}:{int(entity_id)}"
+
+
+def moved_back_to(kv, member_id: str, entity: str, entity_id) -> str | None:
+    """The stage a guard last moved this entity back to (so its rules do not take the move back for a new
+    entry into that stage)."""
+    return kv.get(member_id, _back_key(entity, entity_id))
+
+
+def forget_move_back(kv, member_id: str, entity: str, entity_id) -> None:
+    kv.delete(member_id, _back_key(entity, entity_id))
+
+
 def revert(services, member_id: str, *, client, entity: str, row: dict, back: str | None, guard: str,
            users: list[int], message: str) -> dict:
     """Move ``row`` back to ``back`` (once per move, whoever refuses it first) and tell ``users`` why.
@@ -62,6 +76,7 @@ def revert(services, member_id: str, *, client, entity: str, row: dict, back: st
     owner = hashlib.sha256(f"{guard}".encode()).hexdigest()[:16]
     moved = False
     if back and _claim(services.store.kv, member_id, entity, row, owner):
+        services.store.kv.set(member_id, _back_key(entity, row["ID"]), back)
         if str(row.get(STAGE_FIELD[entity]) or "") != back:
             client.call(UPDATE[entity], {"id": int(row["ID"]), "fields": {STAGE_FIELD[entity]: back}})
         moved = True

@@ -6,7 +6,9 @@ document validates; a refusal is 400 BAD_SETTINGS naming the path and, for a fil
     GET  /api/rules/export              the document as a file (rules.json)
     PUT  /api/rules                     body = the document (JSON)
     POST /api/rules/import              body = a file's text (any content type)
-    POST /api/rules/presets/<name>      {"variables": {...}} → the preset's rules replace the document
+    POST /api/rules/presets/<name>      {"variables": {...}, "install_structure": bool} → the preset's rules replace
+                                        the document; with install_structure its pipelines, stages, lead
+                                        statuses and deal fields are made on the portal first (one step)
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from b24app.errors import said
 from rules import model, presets
 
-from .common import json_api, services
+from .common import app_services, json_api, services
 from .errors import BadInput
 
 bp = Blueprint("rules", __name__)
@@ -75,4 +77,8 @@ def install_preset(sess, name: str):
     if not isinstance(variables, dict):
         raise BadInput(said("variables: an object {name: value} is expected",
                             "variables: ожидается объект {имя: значение}"))
+    if body.get("install_structure"):
+        # the pipelines, stages and fields come first (the app's own work: an admin asked for it)
+        doc = presets.install(app_services(), sess.member_id, name, variables, with_structure=True)
+        return jsonify({"ok": True, "rules": len(doc.rules), "document": doc.raw})
     return _store(sess, presets.build(name, variables))

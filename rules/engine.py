@@ -98,7 +98,8 @@ def _num(v):
 def holds(cond: dict, deal: dict, ctx=None, entity: str = ENTITY) -> bool:
     if "check" in cond:          # a named guard check (b24app/guards.py): None = cannot tell here → passes
         verdict = guards.check(cond["check"], ctx.services, ctx.member_id, entity, deal) if ctx else None
-        return verdict is None or verdict is cond.get("is", True)
+        # no verdict here (no 1C base, the domain off): the check does not hold the entity back
+        return (True if verdict is None else bool(verdict)) is cond.get("is", True)
     v, op, want = deal.get(cond["field"]), cond["op"], cond.get("value")
     if op == "empty":
         return _empty(v)
@@ -191,11 +192,19 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
         previous = _previous_stage(ctx, deal_id)      # crm.deal.* does not carry it; the item API does
     earlier = [s for s in (previous, (seen or {}).get("stage")) if s and s != stage]
     furthest = max([idx.get(s, -1) for s in ((seen or {}).get("furthest"), *earlier, stage) if s] or [-1])
+    # a guard's own move back (b24app/guards.py) is not an entry: the stage's tasks were made when the deal
+    # first came in, and must not be made again because a forbidden move was undone
+    mark = guards.moved_back_to(ctx.services.store.kv, ctx.member_id, entity, deal_id)
+    guard_back = mark == stage
+    if mark and not guard_back:
+        guards.forget_move_back(ctx.services.store.kv, ctx.member_id, entity, deal_id)
     for rule in rules:
         t, occ, extra = rule.trigger, None, {}
         if rule.kind == "stage_entered":
             stages = t["stage"] if isinstance(t["stage"], list) else [t["stage"]]
-            if stage in stages:
+            if stage in stages and guard_back:
+                ctx.ledger.skip(rule.id, entity, deal_id, f"{stage}@{moved}")
+            elif stage in stages:
                 occ = f"{stage}@{moved}"
         elif rule.kind == "field_changed":
             value = deal.get(t["field"])

@@ -50,7 +50,7 @@ def _hash(token: str) -> str:
 
 
 def link(services, token: str) -> str:
-    return f"{services.config.public_url}/f/nps/{token}"
+    return f"{services.settings.public_url}/f/nps/{token}"
 
 
 def issue(engine, member_id: str, *, deal_id: int, source_id: int, responsible_id: int | None, lang: str,
