@@ -198,8 +198,13 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
     guard_back = mark == stage
     if mark and not guard_back:
         guards.forget_move_back(ctx.services.store.kv, ctx.member_id, entity, deal_id)
+    # guards first: a move a guard undoes is no entry for the stage's other rules (no task for a refused move)
+    rules.sort(key=lambda r: not any(a["type"] == "revert_move" for a in r.actions))
+    refused = False
     for rule in rules:
         t, occ, extra = rule.trigger, None, {}
+        if rule.kind == "stage_entered" and refused:
+            continue
         if rule.kind == "stage_entered":
             stages = t["stage"] if isinstance(t["stage"], list) else [t["stage"]]
             if stage in stages and guard_back:
@@ -224,7 +229,9 @@ def evaluate_deal(ctx: Context, doc: Document, deal: dict, stats: Stats | None =
                 # an entry condition (required fields, documents): back to the stage it came from
                 back = (_previous_stage(ctx, deal_id) if entity == ENTITY else None) or next(iter(earlier), None)
                 extra = {"revert_to": back, "reason": model.text(rule.spec.get("title") or rule.id, ctx.lang)}
-            fire(ctx, rule, deal, occ, extra, stats)
+            acted = fire(ctx, rule, deal, occ, extra, stats)
+            if acted and any(a["type"] == "revert_move" for a in rule.actions):
+                refused = True
     furthest_stage = order[furthest] if order and 0 <= furthest < len(order) else (seen or {}).get("furthest")
     ctx.ledger.save_seen(entity, deal_id, {"stage": stage, "furthest": furthest_stage,
                                            "fields": {f: _h(deal.get(f)) for f in watched}})

@@ -77,6 +77,15 @@ def structure_of(name: str) -> dict | None:
     return (p or {}).get("structure")
 
 
+def _run(client, calls: list) -> None:
+    """Structure writes in batches (⌈n/50⌉ HTTP calls, not n); the first refusal stops the install."""
+    if not calls:
+        return
+    failed = [r.error for r in client.batch_many(calls) if not r.ok]
+    if failed:
+        raise failed[0]
+
+
 def _pipeline(client, name: str, stages: list) -> tuple[int, dict[str, str]]:
     """The pipeline called ``name`` (made if missing) with exactly these stages, in this order: a new pipeline's
     system stages (NEW, WON, LOSE) are renamed into the first process stage, success and failure; the rest of
@@ -88,7 +97,7 @@ def _pipeline(client, name: str, stages: list) -> tuple[int, dict[str, str]]:
     entity = f"DEAL_STAGE_{cid}"
     prefix = f"C{cid}:"
     rows = {r["STATUS_ID"]: r for r in client.call("crm.status.list", {"filter": {"ENTITY_ID": entity}}) or []}
-    out, keep = {}, set()
+    out, keep, calls = {}, set(), []
     process = [s for s in stages if not s[3]]
     for i, (var, code, title, sem) in enumerate(stages):
         sort = (i + 1) * 10
@@ -101,16 +110,16 @@ def _pipeline(client, name: str, stages: list) -> tuple[int, dict[str, str]]:
         else:
             sid = prefix + code
         if sid in rows:
-            client.call("crm.status.update", {"id": int(rows[sid]["ID"]), "fields": {"NAME": title, "SORT": sort}})
+            calls.append(("crm.status.update", {"id": int(rows[sid]["ID"]), "fields": {"NAME": title, "SORT": sort}}))
         else:
-            client.call("crm.status.add", {"fields": {"ENTITY_ID": entity, "STATUS_ID": sid, "NAME": title,
-                                                      "SORT": sort, **({"SEMANTICS": sem} if sem else {})}})
+            calls.append(("crm.status.add", {"fields": {"ENTITY_ID": entity, "STATUS_ID": sid, "NAME": title,
+                                                        "SORT": sort, **({"SEMANTICS": sem} if sem else {})}}))
         keep.add(sid)
         if var:
             out[var] = sid
-    for sid, r in rows.items():
-        if sid not in keep and r.get("SYSTEM") != "Y":
-            client.call("crm.status.delete", {"id": int(r["ID"])})
+    calls += [("crm.status.delete", {"id": int(r["ID"])}) for sid, r in rows.items()
+              if sid not in keep and r.get("SYSTEM") != "Y"]
+    _run(client, calls)
     return cid, out
 
 
@@ -124,24 +133,29 @@ def install_structure(services, member_id: str, name: str) -> dict:
     client = services.client(member_id)
     values: dict = {}
     leads = {r["STATUS_ID"]: r for r in client.call("crm.status.list", {"filter": {"ENTITY_ID": "STATUS"}}) or []}
+    calls = []
     for i, (sid, title, sem) in enumerate(st.get("lead_statuses") or []):
         if sid in leads:
-            client.call("crm.status.update", {"id": int(leads[sid]["ID"]), "fields": {"NAME": title}})
+            calls.append(("crm.status.update", {"id": int(leads[sid]["ID"]), "fields": {"NAME": title}}))
         else:
-            client.call("crm.status.add", {"fields": {"ENTITY_ID": "STATUS", "STATUS_ID": sid, "NAME": title,
-                                                      "SORT": (i + 1) * 10 + 5, **({"SEMANTICS": sem} if sem else {})}})
+            calls.append(("crm.status.add", {"fields": {"ENTITY_ID": "STATUS", "STATUS_ID": sid, "NAME": title,
+                                                        "SORT": (i + 1) * 10 + 5,
+                                                        **({"SEMANTICS": sem} if sem else {})}}))
+    _run(client, calls)
     for var, spec in (st.get("pipelines") or {}).items():
         cid, stages = _pipeline(client, spec["name"], spec["stages"])
         values[var] = cid
         values.update(stages)
     declared = _files()[name].get("variables") or {}
     fields = {r["FIELD_NAME"] for r in client.call("crm.deal.userfield.list", {}) or []}
+    calls = []
     for var, uf_type, label, multiple in st.get("deal_fields") or []:
         code = declared[var]["default"]
         if code not in fields and uf_type in UF_TYPES:
-            client.call("crm.deal.userfield.add", {"fields": {
-                "FIELD_NAME": code, "USER_TYPE_ID": uf_type, "LABEL": label, "MULTIPLE": "Y" if multiple else "N"}})
+            calls.append(("crm.deal.userfield.add", {"fields": {
+                "FIELD_NAME": code, "USER_TYPE_ID": uf_type, "LABEL": label, "MULTIPLE": "Y" if multiple else "N"}}))
         values[var] = code
+    _run(client, calls)
     services.store.kv.set(member_id, STRUCTURE_KV, {"preset": name, "variables": values})
     return values
 
