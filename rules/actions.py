@@ -104,6 +104,7 @@ class Context:
 
 
 UPDATE = {"deal": "crm.deal.update", "lead": "crm.lead.update"}
+FORM_SENDERS: dict = {}          # form name → sender(ctx, rule, deal, action, extra); rules/nps.py adds "nps"
 STAGE_FIELD = {"deal": "STAGE_ID", "lead": "STATUS_ID"}
 TASK_REF = {"deal": "D_", "lead": "L_"}
 
@@ -187,8 +188,10 @@ def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None
     elif kind == "copy_to_category":
         extra["copy_id"] = copy_deal(ctx, rule, deal, action)
     elif kind == "send_form":
-        from .nps import send_form
-        send_form(ctx, rule, deal, action, extra)
+        sender = FORM_SENDERS.get(action["form"])
+        if sender is None:
+            raise ActionError(f"rule {rule.id}: no form {action['form']!r}")
+        sender(ctx, rule, deal, action, extra)
     else:                                    # the schema admits no other
         raise ActionError(f"unknown action {kind!r}")
 

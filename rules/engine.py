@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from b24app import guards
 from b24app.errors import B24Error
 
-from . import model
+from . import model, nps
 from .actions import ActionError, Context, portal_lang
 from .actions import run as run_action
 from .ledger import RulesLedger
@@ -414,7 +414,5 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
 
 def run(services, member_id: str) -> None:
     """The scheduler's periodic job: the time-based rules, then NPS answers the portal has not been told yet."""
-    from . import nps
-
     sweep(services, member_id)
     nps.apply_pending(services, member_id)

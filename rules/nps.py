@@ -23,7 +23,10 @@ import sqlalchemy as sa
 
 from b24app.errors import said
 
-from .ledger import metadata
+from . import actions
+from .actions import ActionError, Context, render
+from .calendar import BusinessCalendar
+from .ledger import RulesLedger, metadata
 
 log = logging.getLogger("b24app.rules.nps")
 QUESTIONS = ("manager", "manufacturing", "delivery", "installation")
@@ -76,8 +79,6 @@ def get(engine, token: str) -> dict | None:
 def send_form(ctx, rule, deal: dict, action: dict, extra: dict) -> None:
     """The rule's ``send_form`` step: a link for the deal's NPS copy (or the deal), given to the responsible
     to send to the client. A step retried after a failure reuses the link it issued."""
-    from .actions import ActionError, render
-
     target = int(extra.get("copy_id") or deal["ID"])
     with ctx.services.store.engine.connect() as c:
         have = c.execute(sa.select(t_forms.c.token_hash).where(
@@ -155,10 +156,6 @@ def _text(row: dict, lang: str) -> str:
 
 def apply(services, row: dict) -> None:
     """The NPS deal to its positive/negative stage with the answers; a negative one told to the head."""
-    from .actions import Context
-    from .calendar import BusinessCalendar
-    from .ledger import RulesLedger
-
     client = services.client(row["member_id"])
     lang = row.get("lang") or "ru"
     answers = _text(row, lang)
@@ -189,3 +186,6 @@ def apply_pending(services, member_id: str) -> int:
     for r in rows:
         apply(services, r)
     return len(rows)
+
+
+actions.FORM_SENDERS["nps"] = send_form
