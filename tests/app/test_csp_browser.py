@@ -27,7 +27,8 @@ READY = {"/placements/orders-map": "#count[data-count]",
          "/placements/visit-calendar": "[data-b24app=calendar]",
          "/placements/dispatcher": "body[data-b24app=desk][data-b24app-ready]",
          "/placements/dashboards": "body[data-b24app-loaded]",
-         "/placements/engineers": "body[data-b24app=calc-board][data-b24app-loaded]"}
+         "/placements/engineers": "body[data-b24app=calc-board][data-b24app-loaded]",
+         "/placements/rules": "body[data-b24app=rules][data-b24app-loaded]"}
 
 
 @pytest.mark.browser
