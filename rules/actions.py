@@ -37,6 +37,9 @@ class Context:
     _departments: dict | None = None
     calls: list = field(default_factory=list)
     _unfinished: set | None = None
+    # the scheduler's pass: notifications of many occurrences go out together in batches of 50 commands
+    # (rules/engine.py: flush); None = each action calls the portal itself (events)
+    outbox: list | None = None
 
     def unfinished(self, rule_id: str, entity_id: int, occurrence: str) -> bool:
         """An occurrence started and not finished (failed, or its process died): it resumes even if the
@@ -118,21 +121,27 @@ def render(template, ctx: Context, deal: dict, extra: dict) -> str:
     return s
 
 
+def notify_calls(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> list[tuple[str, dict]]:
+    """The im.notify.system.add commands of one notify action (ActionError: nobody to tell)."""
+    users = ctx.people(action["to"], deal)
+    if not users:
+        raise ActionError(f"rule {rule.id}: nobody to notify for deal {int(deal['ID'])}")
+    msg = render(action["message"], ctx, deal, extra)
+    return [("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users]
+
+
 def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None:
     kind = action["type"]
     deal_id = int(deal["ID"])
     entity = rule.entity
     update = UPDATE[entity]
     if kind == "notify":
-        users = ctx.people(action["to"], deal)
-        if not users:
-            raise ActionError(f"rule {rule.id}: nobody to notify for deal {deal_id}")
-        msg = render(action["message"], ctx, deal, extra)
-        results = ctx.client.batch_many([("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users])
+        calls = notify_calls(ctx, rule, action, deal, extra)
+        results = ctx.client.batch_many(calls)
         failed = [r.error for r in results if not r.ok]
         if failed:
             raise failed[0]
-        ctx.calls.append(("notify", deal_id, users))
+        ctx.calls.append(("notify", deal_id, [c[1]["USER_ID"] for c in calls]))
     elif kind == "task":
         responsible = ctx.people([action.get("responsible", "responsible")], deal)
         if not responsible:

@@ -24,7 +24,7 @@ from b24app import guards
 from b24app.errors import B24Error
 
 from . import model, nps
-from .actions import ActionError, Context, portal_lang
+from .actions import ActionError, Context, notify_calls, portal_lang
 from .actions import run as run_action
 from .ledger import RulesLedger
 from .model import Document, Rule
@@ -140,7 +140,14 @@ def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | No
         return False
     extra = dict(extra or {})
     try:
-        for action in rule.actions[claim.step:]:
+        rest = rule.actions[claim.step:]
+        if ctx.outbox is not None and rest and all(a["type"] == "notify" for a in rest):
+            calls = [c for a in rest for c in notify_calls(ctx, rule, a, deal, extra)]
+            ctx.outbox.append((claim, calls, len(rule.actions), (rule.id, int(deal["ID"]), occurrence), stats))
+            if sum(len(item[1]) for item in ctx.outbox) >= OUTBOX_COMMANDS:
+                flush(ctx)
+            return True
+        for action in rest:
             run_action(ctx, rule, action, deal, extra)
             claim.advance()
     except ActionError as exc:          # permanent: the deal lacks what the action needs — say so, stop
@@ -157,6 +164,38 @@ def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | No
     if stats is not None:
         stats.fired.append((rule.id, int(deal["ID"]), occurrence))
     return True
+
+
+OUTBOX_COMMANDS = 250          # 5 batch calls of 50 commands
+
+
+def flush(ctx: Context) -> None:
+    """Send the queued notifications of the pass in batches; each occurrence is done when all its commands
+    went out, failed (resumed by the next pass) when one of them was refused. A process that dies before
+    the flush leaves its claims running: the next scheduler takes them over after their lease."""
+    box, ctx.outbox = ctx.outbox or [], []
+    if not box:
+        return
+    try:
+        results = ctx.client.batch_many([c for item in box for c in item[1]])
+    except Exception as exc:
+        for claim, *_ in box:
+            claim.failed(f"{type(exc).__name__}: {exc}")
+        raise
+    i = 0
+    for claim, calls, total, key, stats in box:
+        got, i = results[i:i + len(calls)], i + len(calls)
+        bad = [r.error for r in got if not r.ok]
+        if bad:
+            claim.failed(f"{type(bad[0]).__name__}: {bad[0]}")
+            if stats is not None:
+                stats.errors.append((key[0], key[1], str(bad[0])))
+            continue
+        claim.step = total
+        claim.done()
+        ctx.calls.append(("notify", key[1], [c[1]["USER_ID"] for c in calls]))
+        if stats is not None:
+            stats.fired.append(key)
 
 
 # --- events ------------------------------------------------------------------------------------------
@@ -363,6 +402,18 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
     if not rules:
         return stats
     ctx = context(services, member_id, doc, now)
+    ctx.outbox = []
+    try:
+        _pass(ctx, rules, stats, member_id)
+    finally:
+        flush(ctx)
+    if stats.fired or stats.errors:
+        log.info("rules sweep %s: fired %d, skipped %d, errors %d", member_id, len(stats.fired), stats.skipped,
+                 len(stats.errors))
+    return stats
+
+
+def _pass(ctx: Context, rules: list[Rule], stats: Stats, member_id: str) -> None:
     cal = ctx.calendar
     for rule in rules:
         t = rule.trigger
@@ -406,10 +457,6 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
             except Exception as exc:  # noqa: BLE001 - one deal's failure must not stop the pass; the ledger resumes it
                 log.warning("rules %s: rule %s on deal %s failed: %s", member_id, rule.id, deal.get("ID"), exc)
                 stats.errors.append((rule.id, int(deal["ID"]), f"{type(exc).__name__}: {exc}"))
-    if stats.fired or stats.errors:
-        log.info("rules sweep %s: fired %d, skipped %d, errors %d", member_id, len(stats.fired), stats.skipped,
-                 len(stats.errors))
-    return stats
 
 
 def run(services, member_id: str) -> None:
