@@ -121,6 +121,21 @@ def render(template, ctx: Context, deal: dict, extra: dict) -> str:
     return s
 
 
+BATCHED = ("notify", "move_stage", "set_field")     # actions that are portal commands only (the pass batches them)
+
+
+def command_calls(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> list[tuple[str, dict]]:
+    """The portal commands of a notify, move_stage or set_field action, to be sent in a batch in order."""
+    entity, deal_id = rule.entity, int(deal["ID"])
+    if action["type"] == "notify":
+        return notify_calls(ctx, rule, action, deal, extra)
+    if action["type"] == "move_stage":
+        if deal.get("STAGE_ID") == action["stage"]:
+            return []
+        return [(UPDATE[entity], {"id": deal_id, "fields": {STAGE_FIELD[entity]: action["stage"]}})]
+    return [(UPDATE[entity], {"id": deal_id, "fields": {action["field"]: action["value"]}})]
+
+
 def notify_calls(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> list[tuple[str, dict]]:
     """The im.notify.system.add commands of one notify action (ActionError: nobody to tell)."""
     users = ctx.people(action["to"], deal)

@@ -24,7 +24,7 @@ from b24app import guards
 from b24app.errors import B24Error
 
 from . import model, nps
-from .actions import ActionError, Context, notify_calls, portal_lang
+from .actions import BATCHED, ActionError, Context, command_calls, portal_lang
 from .actions import run as run_action
 from .ledger import RulesLedger
 from .model import Document, Rule
@@ -141,9 +141,11 @@ def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | No
     extra = dict(extra or {})
     try:
         rest = rule.actions[claim.step:]
-        if ctx.outbox is not None and rest and all(a["type"] == "notify" for a in rest):
-            calls = [c for a in rest for c in notify_calls(ctx, rule, a, deal, extra)]
-            ctx.outbox.append((claim, calls, len(rule.actions), (rule.id, int(deal["ID"]), occurrence), stats))
+        if ctx.outbox is not None and rest and all(a["type"] in BATCHED for a in rest):
+            per_action = [command_calls(ctx, rule, a, deal, extra) for a in rest]
+            calls = [c for cs in per_action for c in cs]
+            ctx.outbox.append((claim, calls, [len(cs) for cs in per_action], (rule.id, int(deal["ID"]), occurrence),
+                               stats))
             if sum(len(item[1]) for item in ctx.outbox) >= OUTBOX_COMMANDS:
                 flush(ctx)
             return True
@@ -176,26 +178,68 @@ def flush(ctx: Context) -> None:
     box, ctx.outbox = ctx.outbox or [], []
     if not box:
         return
+    commands, where = _digest([c for item in box for c in item[1]])
     try:
-        results = ctx.client.batch_many([c for item in box for c in item[1]])
+        sent = ctx.client.batch_many(commands)
+        results = [sent[j] for j in where]
     except Exception as exc:
         for claim, *_ in box:
             claim.failed(f"{type(exc).__name__}: {exc}")
         raise
     i = 0
-    for claim, calls, total, key, stats in box:
+    for claim, calls, counts, key, stats in box:
         got, i = results[i:i + len(calls)], i + len(calls)
         bad = [r.error for r in got if not r.ok]
         if bad:
+            k = 0                       # the step reached: the actions whose every command went out
+            for n in counts:
+                if not all(r.ok for r in got[k:k + n]):
+                    break
+                k += n
+                claim.step += 1
             claim.failed(f"{type(bad[0]).__name__}: {bad[0]}")
             if stats is not None:
                 stats.errors.append((key[0], key[1], str(bad[0])))
             continue
-        claim.step = total
+        claim.step += len(counts)
         claim.done()
-        ctx.calls.append(("notify", key[1], [c[1]["USER_ID"] for c in calls]))
+        ctx.calls.append(("notify", key[1], [c[1]["USER_ID"] for c in calls if "USER_ID" in c[1]]))
         if stats is not None:
             stats.fired.append(key)
+
+
+DIGEST_OVER = 10       # more notifications than this for one person in one flush → a few combined messages
+DIGEST_LINES = 20
+
+
+def _digest(calls: list) -> tuple[list, list[int]]:
+    """Nobody gets hundreds of pings from one pass (the first pass after an install finds every overdue deal
+    at once): a person's notifications beyond DIGEST_OVER in one flush are combined, DIGEST_LINES to a
+    message. Returns the commands to send and, for each input command, the index of the one carrying it."""
+    per_user: dict[int, list[int]] = {}
+    for i, (method, params) in enumerate(calls):
+        if method == "im.notify.system.add":
+            per_user.setdefault(int(params["USER_ID"]), []).append(i)
+    merged = {u: idx for u, idx in per_user.items() if len(idx) > DIGEST_OVER}
+    out, where, done = [], [0] * len(calls), set()
+    for i, (method, params) in enumerate(calls):
+        if i in done:
+            continue
+        user = int(params["USER_ID"]) if method == "im.notify.system.add" else None
+        if user in merged:
+            idx = merged[user]
+            for start in range(0, len(idx), DIGEST_LINES):
+                group = idx[start:start + DIGEST_LINES]
+                text = "\n\n".join(calls[j][1]["MESSAGE"] for j in group)
+                for j in group:
+                    where[j] = len(out)
+                    done.add(j)
+                out.append(("im.notify.system.add", {"USER_ID": user, "MESSAGE": text}))
+            del merged[user]
+            continue
+        where[i] = len(out)
+        out.append((method, params))
+    return out, where
 
 
 # --- events ------------------------------------------------------------------------------------------
@@ -353,9 +397,8 @@ def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats
         if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
             fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
         return
-    for k in passed[:-1]:
-        if ctx.ledger.skip(rule.id, rule.entity, int(deal["ID"]), f"{base_occ}#{k}"):
-            stats.skipped += 1
+    stats.skipped += ctx.ledger.skip_many(rule.id, rule.entity, int(deal["ID"]),
+                                          [f"{base_occ}#{k}" for k in passed[:-1]])
     fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
 
 

@@ -90,6 +90,20 @@ class RulesLedger:
         acted on. False = the ledger already had it."""
         return self.claim(rule_id, entity, entity_id, occurrence, skip=True) is not None
 
+    def skip_many(self, rule_id: str, entity: str, entity_id: int, occurrences: list[str]) -> int:
+        """``skip`` for several occurrences of one entity in one statement (the missed repeats of a reminder);
+        returns how many were new."""
+        if not occurrences:
+            return 0
+        now, wall = _now(), self.clock()
+        rows = [dict(member_id=self.member_id, rule_id=rule_id, entity=entity, entity_id=int(entity_id),
+                     occurrence=o[:200], status=SKIPPED, step=0, lease_until=wall, created_at=now, updated_at=now)
+                for o in occurrences]
+        with self.engine.begin() as c:
+            got = c.execute(_insert(self.engine, t_ledger).values(rows).on_conflict_do_nothing()
+                            .returning(t_ledger.c.occurrence)).all()
+        return len(got)
+
     def claim(self, rule_id: str, entity: str, entity_id: int, occurrence: str, *,
               skip: bool = False) -> Claim | None:
         """The right to act on this occurrence, or None (done already, or another process is on it)."""

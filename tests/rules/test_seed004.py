@@ -205,3 +205,18 @@ def test_the_preset_installs_its_pipelines_fields_and_rules_in_one_step(live_app
     again = [c["name"] for c in client.call("crm.category.list", {"entityTypeId": 2})["categories"]]
     assert again.count("NPS") == 1 and again.count("Продажи и производство") == 1
     assert len(client.call("crm.status.list", {"filter": {"ENTITY_ID": f"DEAL_STAGE_{sales}"}})) == 11
+
+
+@pytest.mark.parametrize("clock_start", [MON])
+def test_a_pass_that_finds_many_overdue_deals_sends_each_person_a_digest(furniture):
+    """The first pass after an install finds every overdue deal at once: a person with more than 10
+    reminders in one pass gets them combined (20 to a message), each deal's occurrence still done once."""
+    f = furniture
+    deals = [f.add_deal("PAYMENT", TITLE=f"Заказ {i}") for i in range(12)]
+    f.set_now(msk(2027, 3, 3, 11, 0))                        # 2 business days later: all 12 due
+    st = f.sweep()
+    assert sorted(d for _, d, _ in st.fired) == sorted(deals)
+    [mine] = f.notes(f.manager)
+    assert all(f"Заказ {i}" in mine["MESSAGE"] for i in range(12)) and mine["MESSAGE"].count("1 из 3") == 12
+    assert len(f.notes(f.head)) == 1
+    assert f.sweep().fired == [] and len(f.notes()) == 2
