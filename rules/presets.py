@@ -169,3 +169,7 @@ def install(services, member_id: str, name: str, variables: dict | None = None, 
     doc = build(name, values)
     model.save(services.store.kv, member_id, doc)
     return doc
+
+
+def defaults(name: str) -> dict:
+    return {k: v.get("default") for k, v in ((_files().get(name) or {}).get("variables") or {}).items()}
