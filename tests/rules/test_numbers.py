@@ -77,6 +77,9 @@ def test_the_ledger_claims_an_occurrence_once_and_resumes_a_failed_one(db_url):
         assert ledger.skip("r", "deal", 1, "C2:PAYMENT@t#2") is True
         assert ledger.skip("r", "deal", 1, "C2:PAYMENT@t#2") is False
         assert ledger.claim("r", "deal", 1, "C2:PAYMENT@t#2") is None        # skipped is never acted on
+        assert ledger.skip_many("r", "deal", 1, ["C2:PAYMENT@t#2", "C2:PAYMENT@t#3", "C2:PAYMENT@t#4"]) == 2
+        assert ledger.skip_many("r", "deal", 1, ["C2:PAYMENT@t#3"]) == 0
+        assert ledger.claim("r", "deal", 1, "C2:PAYMENT@t#4") is None
         assert ledger.unfinished() == set()
     finally:
         store.close()
