@@ -59,11 +59,24 @@ class Context:
             self._departments = out
         return self._departments
 
+    def prefetch_heads(self, user_ids) -> None:
+        """The heads of many people at once: one batch of user.get per 50 people not known yet (a pass reads
+        thousands of deals of a few dozen managers)."""
+        missing = sorted({int(u) for u in user_ids if u and int(u) not in self._heads})
+        if not missing:
+            return
+        results = self.client.batch_many([("user.get", {"FILTER": {"ID": u}}) for u in missing])
+        for u, r in zip(missing, results):
+            if r.ok:
+                self._head_from(u, r.result or [])
+
     def head_of(self, user_id: int) -> int | None:
         """The head of the user's department; for a head himself, the head of the department above."""
         if user_id in self._heads:
             return self._heads[user_id]
-        users = self.client.call("user.get", {"FILTER": {"ID": int(user_id)}}) or []
+        return self._head_from(user_id, self.client.call("user.get", {"FILTER": {"ID": int(user_id)}}) or [])
+
+    def _head_from(self, user_id: int, users: list) -> int | None:
         deps = [int(d) for d in (users[0].get("UF_DEPARTMENT") or [])] if users else []
         tree, head = self._department_tree(), None
         for dep in deps[:1]:

@@ -388,28 +388,48 @@ def _dues(cal, start: datetime, first: dict | None, repeat: dict | None) -> list
     return out
 
 
+def _settled(ctx, rule) -> set:
+    cache = ctx.__dict__.setdefault("_settled", {})
+    if rule.id not in cache:
+        cache[rule.id] = ctx.ledger.settled(rule.id, rule.entity)
+    return cache[rule.id]
+
+
 def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats) -> None:
     passed = [k for k, d in enumerate(dues, 1) if d <= ctx.now]
     if not passed:
         return
     last = passed[-1]
+    settled = _settled(ctx, rule)
+    if (int(deal["ID"]), f"{base_occ}#{last}"[:200]) in settled:
+        return                          # the latest due occurrence is done already: nothing to write
     if not applies(rule, deal, ctx):      # an occurrence a restarted pass left half-done still finishes
         if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
             fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
         return
     stats.skipped += ctx.ledger.skip_many(rule.id, rule.entity, int(deal["ID"]),
-                                          [f"{base_occ}#{k}" for k in passed[:-1]])
+                                          [o for o in (f"{base_occ}#{k}" for k in passed[:-1])
+                                           if (int(deal["ID"]), o[:200]) not in settled])
     fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
 
 
-def _read(ctx: Context, rules: list[Rule], filt: dict, stats: Stats):
+def _names_head(rule: Rule) -> bool:
+    return any("head" in [*a.get("to", []), a.get("responsible"), *a.get("auditors", []), *a.get("accomplices", [])]
+               for a in rule.actions)
+
+
+def _read(ctx: Context, rules: list[Rule], filt: dict, stats: Stats) -> list[dict]:
+    """The rule's rows (keyset reads in batches); the heads its notifications need, fetched in one batch."""
     entity = rules[0].entity
     select = select_of(entity, set().union(*(r.fields() for r in rules)))
     if entity == "lead":
         filt = {k.replace("STAGE_ID", "STATUS_ID"): v for k, v in filt.items()}
-    for row in ctx.client.list_all(ENTITIES[entity]["list"], {"filter": filt, "select": select}):
-        stats.read += 1
-        yield normalize(entity, row)
+    rows = [normalize(entity, row) for row in ctx.client.list_all(ENTITIES[entity]["list"],
+                                                                   {"filter": filt, "select": select})]
+    stats.read += len(rows)
+    if any(_names_head(r) for r in rules):
+        ctx.prefetch_heads(r.get("ASSIGNED_BY_ID") for r in rows)
+    return rows
 
 
 def _schedule_dues(cal, now: datetime, t: dict) -> list[datetime]:

@@ -129,6 +129,16 @@ class RulesLedger:
             got = c.execute(takeover).first()       # one UPDATE: two takers cannot both win
         return None if got is None else Claim(self, key, int(got[0] or 0))
 
+    def settled(self, rule_id: str, entity: str) -> set[tuple[int, str]]:
+        """(entity id, occurrence) of one rule's rows that are done or skipped — what a pass never has to
+        claim again (one read per rule instead of one INSERT attempt per due entity)."""
+        c_ = t_ledger.c
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(c_.entity_id, c_.occurrence).where(
+                c_.member_id == self.member_id, c_.rule_id == rule_id, c_.entity == entity,
+                c_.status.in_((DONE, SKIPPED))))
+            return {(int(r[0]), r[1]) for r in rows}
+
     def unfinished(self) -> set[tuple[str, int, str]]:
         """(rule, entity id, occurrence) of rows that started and did not finish (few: failures and crashes)."""
         c_ = t_ledger.c
