@@ -17,7 +17,8 @@ from rules import engine, presets
 
 from .setup import installed_portal
 
-TITLE = "Deal rules: one scheduler pass over 50,000 open deals (seed 004's time-based rules, sandbox portal, leaky bucket on)"
+TITLE = ("Deal rules: one scheduler pass over 50,000 open deals (seed 004's time-based rules, sandbox portal, "
+         "leaky bucket on)")
 N_DEALS, N_LEADS = 50_000, 2_000
 
 

@@ -220,3 +220,52 @@ def test_a_pass_that_finds_many_overdue_deals_sends_each_person_a_digest(furnitu
     assert all(f"Заказ {i}" in mine["MESSAGE"] for i in range(12)) and mine["MESSAGE"].count("1 из 3") == 12
     assert len(f.notes(f.head)) == 1
     assert f.sweep().fired == [] and len(f.notes()) == 2
+
+
+@pytest.mark.parametrize("clock_start", [MON])
+def test_waiting_for_payment_needs_the_deal_amount(furniture):
+    f = furniture
+    deal = f.add_deal("APPROVAL", TITLE="Витрина без суммы")
+    f.run_events()
+    f.move(deal, "PAYMENT")
+    f.run_events()
+    assert f.deal(deal)["STAGE_ID"] == f.stage("APPROVAL")
+    [note] = f.notes(f.manager)
+    assert "только с суммой сделки" in note["MESSAGE"]
+    f.advance(hours=1)
+    f.move(deal, "PAYMENT", OPPORTUNITY=150000)
+    f.run_events()
+    assert f.deal(deal)["STAGE_ID"] == f.stage("PAYMENT") and len(f.notes()) == 1
+
+
+@pytest.mark.parametrize("clock_start", [msk(2027, 3, 4, 8, 0)])
+def test_a_schedule_rule_three_times_a_working_day(furniture):
+    """"3 times a day" as a schedule: 10:00, 13:00, 16:00 local time of working days, for the deals its stage
+    condition selects; each time once, a time missed while the scheduler was down is not sent late."""
+    f = furniture
+    doc = model.load(f.live.store.kv, f.member_id).raw
+    doc["rules"].append({"id": "production_digest", "category": f.category,
+                         "trigger": {"type": "schedule", "at": ["10:00", "13:00", "16:00"]},
+                         "conditions": [{"field": "STAGE_ID", "op": "eq", "value": f.stage("PRODUCTION")}],
+                         "actions": [{"type": "notify", "to": [{"user": f.production_head}],
+                                      "message": "В производстве: «{TITLE}» [{ID}]"}]})
+    model.save(f.live.store.kv, f.member_id, model.validate(doc))
+    f.add_deal("PRODUCTION", TITLE="Стеллаж")
+    f.add_deal("READY", TITLE="Готовый прилавок")
+    mine = lambda: [n for n in f.notes(f.production_head) if "В производстве" in n["MESSAGE"]]  # noqa: E731
+    f.set_now(msk(2027, 3, 4, 9, 59))                    # Thursday
+    f.sweep()
+    assert mine() == []
+    f.set_now(msk(2027, 3, 4, 10, 0))
+    f.sweep()
+    f.sweep()
+    assert len(mine()) == 1 and "Стеллаж" in mine()[0]["MESSAGE"]
+    f.set_now(msk(2027, 3, 4, 17, 0))                    # 13:00 and 16:00 both passed: the latest only
+    f.sweep()
+    assert len(mine()) == 2
+    f.set_now(msk(2027, 3, 6, 13, 30))                   # Saturday: not a working day
+    f.sweep()
+    assert len(mine()) == 2
+    f.set_now(msk(2027, 3, 9, 10, 5))                    # Mon 8 March is a holiday; Tuesday 10:00
+    f.sweep()
+    assert len(mine()) == 3
