@@ -168,7 +168,7 @@ def fire(ctx: Context, rule: Rule, deal: dict, occurrence: str, extra: dict | No
     return True
 
 
-OUTBOX_COMMANDS = 250          # 5 batch calls of 50 commands
+OUTBOX_COMMANDS = 1000         # 20 batch calls of 50 commands at most per flush (fewer once digested)
 
 
 def flush(ctx: Context) -> None:
