@@ -175,6 +175,11 @@ def flush(ctx: Context) -> None:
     """Send the queued notifications of the pass in batches; each occurrence is done when all its commands
     went out, failed (resumed by the next pass) when one of them was refused. A process that dies before
     the flush leaves its claims running: the next scheduler takes them over after their lease."""
+    skips, ctx.__dict__["_skips"] = ctx.__dict__.get("_skips") or [], []
+    if skips:
+        n = ctx.ledger.skip_rows(skips)
+        if stats_of(ctx) is not None:
+            stats_of(ctx).skipped += n
     box, ctx.outbox = ctx.outbox or [], []
     if not box:
         return
@@ -186,7 +191,7 @@ def flush(ctx: Context) -> None:
         for claim, *_ in box:
             claim.failed(f"{type(exc).__name__}: {exc}")
         raise
-    i = 0
+    i, finished = 0, []
     for claim, calls, counts, key, stats in box:
         got, i = results[i:i + len(calls)], i + len(calls)
         bad = [r.error for r in got if not r.ok]
@@ -202,10 +207,15 @@ def flush(ctx: Context) -> None:
                 stats.errors.append((key[0], key[1], str(bad[0])))
             continue
         claim.step += len(counts)
-        claim.done()
+        finished.append(claim)
         ctx.calls.append(("notify", key[1], [c[1]["USER_ID"] for c in calls if "USER_ID" in c[1]]))
         if stats is not None:
             stats.fired.append(key)
+    ctx.ledger.done_many(finished)
+
+
+def stats_of(ctx):
+    return ctx.__dict__.get("_stats")
 
 
 DIGEST_OVER = 10       # more notifications than this for one person in one flush → a few combined messages
@@ -407,9 +417,12 @@ def _fire_due(ctx, rule, deal, dues: list[datetime], base_occ: str, stats: Stats
         if ctx.unfinished(rule.id, int(deal["ID"]), f"{base_occ}#{last}"):
             fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
         return
-    stats.skipped += ctx.ledger.skip_many(rule.id, rule.entity, int(deal["ID"]),
-                                          [o for o in (f"{base_occ}#{k}" for k in passed[:-1])
-                                           if (int(deal["ID"]), o[:200]) not in settled])
+    missed = [(rule.id, rule.entity, int(deal["ID"]), o) for o in (f"{base_occ}#{k}" for k in passed[:-1])
+              if (int(deal["ID"]), o[:200]) not in settled]
+    if ctx.outbox is not None:
+        ctx.__dict__.setdefault("_skips", []).extend(missed)     # written with the next flush, in one go
+    else:
+        stats.skipped += ctx.ledger.skip_rows(missed)
     fire(ctx, rule, deal, f"{base_occ}#{last}", {"n": last, "times": len(dues)}, stats)
 
 
@@ -466,6 +479,7 @@ def sweep(services, member_id: str, now: datetime | None = None) -> Stats:
         return stats
     ctx = context(services, member_id, doc, now)
     ctx.outbox = []
+    ctx.__dict__["_stats"] = stats
     try:
         _pass(ctx, rules, stats, member_id)
     finally:

@@ -90,6 +90,34 @@ class RulesLedger:
         acted on. False = the ledger already had it."""
         return self.claim(rule_id, entity, entity_id, occurrence, skip=True) is not None
 
+    def done_many(self, claims: list) -> None:
+        """``Claim.done`` of many claims in one transaction (the scheduler's flush)."""
+        if not claims:
+            return
+        c_, now = t_ledger.c, _now()
+        stmt = (t_ledger.update()
+                .where(c_.member_id == sa.bindparam("m"), c_.rule_id == sa.bindparam("r"),
+                       c_.entity == sa.bindparam("e"), c_.entity_id == sa.bindparam("i"),
+                       c_.occurrence == sa.bindparam("o"))
+                .values(status=DONE, step=sa.bindparam("s"), error=None, updated_at=now))
+        with self.engine.begin() as c:
+            c.execute(stmt, [{"m": self.member_id, "r": k.key[0], "e": k.key[1], "i": int(k.key[2]), "o": k.key[3],
+                              "s": k.step} for k in claims])
+
+    def skip_rows(self, items: list[tuple[str, str, int, str]]) -> int:
+        """Many (rule, entity, id, occurrence) recorded skipped in one transaction; how many were new."""
+        if not items:
+            return 0
+        now, wall, n = _now(), self.clock(), 0
+        with self.engine.begin() as c:
+            for start in range(0, len(items), 500):
+                rows = [dict(member_id=self.member_id, rule_id=r, entity=e, entity_id=int(i), occurrence=o[:200],
+                             status=SKIPPED, step=0, lease_until=wall, created_at=now, updated_at=now)
+                        for r, e, i, o in items[start:start + 500]]
+                n += len(c.execute(_insert(self.engine, t_ledger).values(rows).on_conflict_do_nothing()
+                                   .returning(t_ledger.c.occurrence)).all())
+        return n
+
     def skip_many(self, rule_id: str, entity: str, entity_id: int, occurrences: list[str]) -> int:
         """``skip`` for several occurrences of one entity in one statement (the missed repeats of a reminder);
         returns how many were new."""
