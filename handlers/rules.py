@@ -110,7 +110,32 @@ def get_rules(sess):
     doc = model.load(svc.store.kv, sess.member_id)
     conf = svc.store.kv.get(sess.member_id, nps.SETTINGS_KEY) or {}
     return jsonify({"document": doc.raw, "presets": presets.catalogue(),
-                    "people": _people(sess, _user_ids(doc.raw)), "nps": {"review_url": conf.get("review_url") or ""}})
+                    "people": _people(sess, _user_ids(doc.raw)), "names": _names(sess, doc.raw),
+                    "nps": {"review_url": conf.get("review_url") or ""}})
+
+
+def _names(sess, doc: dict) -> dict[str, str]:
+    """Stage and field names for the page (it shows «Ожидание оплаты», not C2:PAYMENT), read as the
+    administrator sees them: the status lists and the deal/lead fields, one batch."""
+    if not doc.get("rules"):
+        return {}
+    client = services().client(sess.member_id)
+    got = client.batch_many([("crm.status.list", {}), ("crm.deal.userfield.list", {}),
+                             ("crm.lead.userfield.list", {})])
+    out: dict[str, str] = {}
+    if got[0].ok:
+        out.update({str(r["STATUS_ID"]): str(r.get("NAME") or r["STATUS_ID"]) for r in got[0].result or []
+                    if str(r.get("ENTITY_ID", "")).startswith(("DEAL_STAGE", "STATUS"))})
+    for r in got[1:]:
+        if r.ok:
+            for uf in r.result or []:
+                label = uf.get("EDIT_FORM_LABEL")
+                if isinstance(label, dict):
+                    label = label.get(sess.lang) or label.get("ru") or label.get("en")
+                name = label
+                if name:
+                    out[str(uf["FIELD_NAME"])] = str(name)
+    return out
 
 
 _HTTPS = re.compile(r"^https://[^\s/$.?#][^\s]{0,490}$")

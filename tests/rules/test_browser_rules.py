@@ -29,6 +29,7 @@ def test_the_rules_page_on_a_phone(furniture, artifacts_dir, tmp_path):
         frame = open_app_frame(page, url, "body[data-b24app-loaded='first:22']")
         out["titles"] = frame.eval_on_selector_all("[data-b24app=rule-title]", "els => els.map(e => e.textContent)")
         out["head_name"] = frame.inner_text("tr[data-id=production_task] [data-b24app=person]")
+        out["when"] = frame.inner_text("tr[data-id=payment_wait] td:nth-child(3)")
         page.screenshot(path=str(artifacts_dir / "rules-settings-phone.png"), full_page=True)
         row = "tr[data-id=production_task] .person"
         frame.fill(f"{row} input[type=search]", "Тимур")
@@ -46,6 +47,7 @@ def test_the_rules_page_on_a_phone(furniture, artifacts_dir, tmp_path):
     out = in_browser(drive)
     assert "Ожидание оплаты больше 2 рабочих дней" in out["titles"] and len(out["titles"]) == 22
     assert out["head_name"] == "Степан Цехов" and out["saved_name"] == "Тимур Технологов"
+    assert out["when"] == "сделка: «Ожидание оплаты»: дольше срока"          # names, not C9:PAYMENT
     doc = model.load(f.live.store.kv, f.member_id)
     prod = next(r for r in doc.rules if r.id == "production_task")
     assert prod.actions[0]["to"] == [{"user": f.technologist}]

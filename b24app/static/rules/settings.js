@@ -5,7 +5,7 @@
 (function () {
   'use strict';
   var A = window.B24Admin, S = A.s, el = A.el, t = B24.i18n.t;
-  var state = {doc: null, people: {}};
+  var state = {doc: null, people: {}, names: {}};
   var status = document.getElementById('status');
 
   function say(kind, text) { A.say(status, kind, text); }
@@ -14,9 +14,11 @@
   function words(v) { return v && typeof v === 'object' ? (v[lang()] || v.ru || v.en || '') : String(v || ''); }
   function loaded(tag) { document.body.setAttribute('data-b24app-loaded', tag); }
 
+  function named(id) { return state.names[id] ? '«' + state.names[id] + '»' : id; }
+
   function when(r) {
     var tr = r.trigger, x = tr.stage || tr.field || tr.past || (tr.at || []).join(', ');
-    if (Array.isArray(x)) x = x.join(', ');
+    x = Array.isArray(x) ? x.map(named).join(', ') : (tr.at ? x : named(x));
     return t('e.' + (r.entity || 'deal')) + ': ' + t('t.' + tr.type, {x: x});
   }
 
@@ -92,6 +94,7 @@
     return A.api('GET', '/api/rules').then(function (b) {
       state.doc = b.document;
       state.people = b.people || {};
+      state.names = b.names || {};
       renderPresets(b.presets || []);
       renderRules();
       document.getElementById('review_url').value = (b.nps || {}).review_url || '';
