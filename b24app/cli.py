@@ -233,11 +233,43 @@ def start_demo(host: str, portal_port: int, app_port: int, db_path: str | None =
         raise click.ClickException(f"installing the app into the sandbox failed: {result.get('status')} "
                                    f"{result.get('error') or result.get('text', '')[:300]}")
     portal.finish_install(client_id)        # what the installer page's BX24.installFinish() does
+    threading.Thread(target=_demo_rules, args=(app.extensions["b24"], portal), name="b24app-demo-rules",
+                     daemon=True).start()
     if sched.start():
         threading.Thread(target=sched.run_forever, name="b24app-scheduler", daemon=True).start()
     return {"scheduler": sched, "cloud": cloud, "portal": portal, "client_id": client_id, "app_url": app_url,
             "app": app, "server": server, "worker": w, "open_url": f"{portal.url}/marketplace/app/{client_id}/",
             "field_worker": demo_seed.FIELD_WORKER}
+
+
+def _demo_rules(services, portal, wait: float = 120.0) -> None:
+    """Seed 004's deal rules on the demo portal once the install job is done (its event bindings exist):
+    the preset with its pipelines and fields, and deals and leads that make each rule fire (rules/demo.py);
+    the stays the portal cannot backdate through REST are set on the emulator here."""
+    import time as _time
+
+    from b24app.install_flow import progress_of
+    from b24sandbox.filters import MSK
+    from rules import demo as rules_demo
+
+    deadline = _time.time() + wait
+    while _time.time() < deadline and progress_of(services.store, portal.member_id).get("state") != "done":
+        _time.sleep(0.5)
+    try:
+        out = rules_demo.seed(services, portal.member_id)
+    except Exception as exc:  # noqa: BLE001 - the tour goes on without the rules' data
+        click.echo(f"demo: seed 004's rules were not installed: {exc}")
+        return
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    with portal.db.lock:
+        for (kind, rid), days in out["backdate"].items():
+            row = (portal.db.leads if kind == "lead" else portal.db.deals).get(rid)
+            if row is not None:
+                row["MOVED_TIME"] = (now - timedelta(days=days)).astimezone(MSK).isoformat(timespec="seconds")
+    click.echo(f"demo: seed 004's deal rules installed (pipeline {out['variables']['category']}, "
+               f"{len(out['deals'])} deals, {len(out['leads'])} leads)")
 
 
 def _demo_key(path: Path) -> None:

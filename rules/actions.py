@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from b24app import guards
 from b24app import roles as app_roles
 from b24app.i18n import lang_of
 
@@ -36,6 +37,9 @@ class Context:
     _departments: dict | None = None
     calls: list = field(default_factory=list)
     _unfinished: set | None = None
+    # the scheduler's pass: notifications of many occurrences go out together in batches of 50 commands
+    # (rules/engine.py: flush); None = each action calls the portal itself (events)
+    outbox: list | None = None
 
     def unfinished(self, rule_id: str, entity_id: int, occurrence: str) -> bool:
         """An occurrence started and not finished (failed, or its process died): it resumes even if the
@@ -55,11 +59,24 @@ class Context:
             self._departments = out
         return self._departments
 
+    def prefetch_heads(self, user_ids) -> None:
+        """The heads of many people at once: one batch of user.get per 50 people not known yet (a pass reads
+        thousands of deals of a few dozen managers)."""
+        missing = sorted({int(u) for u in user_ids if u and int(u) not in self._heads})
+        if not missing:
+            return
+        results = self.client.batch_many([("user.get", {"FILTER": {"ID": u}}) for u in missing])
+        for u, r in zip(missing, results):
+            if r.ok:
+                self._head_from(u, r.result or [])
+
     def head_of(self, user_id: int) -> int | None:
         """The head of the user's department; for a head himself, the head of the department above."""
         if user_id in self._heads:
             return self._heads[user_id]
-        users = self.client.call("user.get", {"FILTER": {"ID": int(user_id)}}) or []
+        return self._head_from(user_id, self.client.call("user.get", {"FILTER": {"ID": int(user_id)}}) or [])
+
+    def _head_from(self, user_id: int, users: list) -> int | None:
         deps = [int(d) for d in (users[0].get("UF_DEPARTMENT") or [])] if users else []
         tree, head = self._department_tree(), None
         for dep in deps[:1]:
@@ -102,47 +119,91 @@ class Context:
         return out
 
 
+UPDATE = {"deal": "crm.deal.update", "lead": "crm.lead.update"}
+FORM_SENDERS: dict = {}          # form name → sender(ctx, rule, deal, action, extra); rules/nps.py adds "nps"
+STAGE_FIELD = {"deal": "STAGE_ID", "lead": "STATUS_ID"}
+TASK_REF = {"deal": "D_", "lead": "L_"}
+
+
 def render(template, ctx: Context, deal: dict, extra: dict) -> str:
     s = text(template, ctx.lang)
-    values = {"ID": deal.get("ID"), "TITLE": deal.get("TITLE") or "", "STAGE": deal.get("STAGE_ID") or "", **extra}
+    values = {"ID": deal.get("ID"), "TITLE": deal.get("TITLE") or "", "STAGE": deal.get("STAGE_ID") or "",
+              "COMMENTS": deal.get("COMMENTS") or "", **extra}
     for k, v in values.items():
         s = s.replace("{" + k + "}", str(v if v is not None else ""))
     return s
 
 
+BATCHED = ("notify", "move_stage", "set_field")     # actions that are portal commands only (the pass batches them)
+
+
+def command_calls(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> list[tuple[str, dict]]:
+    """The portal commands of a notify, move_stage or set_field action, to be sent in a batch in order."""
+    entity, deal_id = rule.entity, int(deal["ID"])
+    if action["type"] == "notify":
+        return notify_calls(ctx, rule, action, deal, extra)
+    if action["type"] == "move_stage":
+        if deal.get("STAGE_ID") == action["stage"]:
+            return []
+        return [(UPDATE[entity], {"id": deal_id, "fields": {STAGE_FIELD[entity]: action["stage"]}})]
+    return [(UPDATE[entity], {"id": deal_id, "fields": {action["field"]: action["value"]}})]
+
+
+def notify_calls(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> list[tuple[str, dict]]:
+    """The im.notify.system.add commands of one notify action (ActionError: nobody to tell)."""
+    users = ctx.people(action["to"], deal)
+    if not users:
+        raise ActionError(f"rule {rule.id}: nobody to notify for deal {int(deal['ID'])}")
+    msg = render(action["message"], ctx, deal, extra)
+    return [("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users]
+
+
 def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None:
     kind = action["type"]
     deal_id = int(deal["ID"])
+    entity = rule.entity
+    update = UPDATE[entity]
     if kind == "notify":
-        users = ctx.people(action["to"], deal)
-        if not users:
-            raise ActionError(f"rule {rule.id}: nobody to notify for deal {deal_id}")
-        msg = render(action["message"], ctx, deal, extra)
-        results = ctx.client.batch_many([("im.notify.system.add", {"USER_ID": u, "MESSAGE": msg}) for u in users])
+        calls = notify_calls(ctx, rule, action, deal, extra)
+        results = ctx.client.batch_many(calls)
         failed = [r.error for r in results if not r.ok]
         if failed:
             raise failed[0]
-        ctx.calls.append(("notify", deal_id, users))
+        ctx.calls.append(("notify", deal_id, [c[1]["USER_ID"] for c in calls]))
     elif kind == "task":
         responsible = ctx.people([action.get("responsible", "responsible")], deal)
         if not responsible:
             raise ActionError(f"rule {rule.id}: no responsible person for the task on deal {deal_id}")
         fields = {"TITLE": render(action["title"], ctx, deal, extra), "RESPONSIBLE_ID": responsible[0],
-                  "UF_CRM_TASK": [f"D_{deal_id}"]}
+                  "UF_CRM_TASK": [f"{TASK_REF[entity]}{deal_id}"]}
         if action.get("description"):
             fields["DESCRIPTION"] = render(action["description"], ctx, deal, extra)
-        if action.get("deadline"):
+        if action.get("deadline_field"):
+            base = _moment(deal.get(action["deadline_field"]))
+            if base is None:
+                raise ActionError(f"rule {rule.id}: {action['deadline_field']} of {entity} {deal_id} is empty")
+            due = ctx.calendar.add(base, action["deadline"]) if action.get("deadline") else base
+            fields["DEADLINE"] = due.isoformat()
+        elif action.get("deadline"):
             fields["DEADLINE"] = ctx.calendar.add(ctx.now, action["deadline"]).isoformat()
         for key in ("auditors", "accomplices"):
             if action.get(key):
-                fields[key.upper()] = ctx.people(action[key], deal)
-        ctx.client.call("tasks.task.add", {"fields": fields})
+                fields[key.upper()] = [u for u in ctx.people(action[key], deal) if u != responsible[0]]
+        task = (ctx.client.call("tasks.task.add", {"fields": fields}) or {}).get("task") or {}
+        items = [render(i, ctx, deal, extra) for i in action.get("checklist") or []]
+        if items and task.get("id"):
+            results = ctx.client.batch_many([("task.checklistitem.add", {"TASKID": int(task["id"]),
+                                                                         "FIELDS": {"TITLE": t, "SORT_INDEX": k}})
+                                             for k, t in enumerate(items)])
+            failed = [r.error for r in results if not r.ok]
+            if failed:
+                raise failed[0]
         ctx.calls.append(("task", deal_id, fields["RESPONSIBLE_ID"]))
     elif kind == "move_stage":
         if deal.get("STAGE_ID") != action["stage"]:
-            ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": action["stage"]}})
+            ctx.client.call(update, {"id": deal_id, "fields": {STAGE_FIELD[entity]: action["stage"]}})
     elif kind == "set_field":
-        ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {action["field"]: action["value"]}})
+        ctx.client.call(update, {"id": deal_id, "fields": {action["field"]: action["value"]}})
     elif kind == "assign_number":
         fmt = action.get("format") or DEFAULT_FORMAT
         counter = action.get("counter") or "order"
@@ -155,10 +216,55 @@ def run(ctx: Context, rule: Rule, action: dict, deal: dict, extra: dict) -> None
         back = extra.get("revert_to")
         if not back:
             raise ActionError(f"rule {rule.id}: no earlier stage known for deal {deal_id}")
-        ctx.client.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": back}})
+        # the one guard mechanism (b24app/guards.py): a move refused by several guards goes back once; the
+        # notification saying why is the rule's next action (a notify with {reason})
+        raw = {**deal, STAGE_FIELD[entity]: deal.get("STAGE_ID")}
+        guards.revert(ctx.services, ctx.member_id, client=ctx.client, entity=entity, row=raw, back=back,
+                      guard=f"rules.{rule.id}", users=[], message="")
         ctx.calls.append(("revert", deal_id, back))
+    elif kind == "copy_to_category":
+        extra["copy_id"] = copy_deal(ctx, rule, deal, action)
+    elif kind == "send_form":
+        sender = FORM_SENDERS.get(action["form"])
+        if sender is None:
+            raise ActionError(f"rule {rule.id}: no form {action['form']!r}")
+        sender(ctx, rule, deal, action, extra)
     else:                                    # the schema admits no other
         raise ActionError(f"unknown action {kind!r}")
+
+
+COPIED = ("TITLE", "ASSIGNED_BY_ID", "COMPANY_ID", "CONTACT_ID", "OPPORTUNITY", "CURRENCY_ID")
+
+
+def copy_deal(ctx: Context, rule: Rule, deal: dict, action: dict) -> int:
+    """A copy of the deal in another pipeline (the NPS pipeline of seed 004): its title, responsible,
+    client and amount, linked back by ORIGIN_ID = the source deal's id. Once per source deal and target
+    pipeline: a copy made before (a retried step) is found by ORIGIN_ID and reused."""
+    src = int(deal["ID"])
+    found = ctx.client.call("crm.deal.list", {"filter": {"CATEGORY_ID": int(action["category"]),
+                                                         "ORIGIN_ID": f"b24app:rules:{src}"}, "select": ["ID"]})
+    if found:
+        return int(found[0]["ID"])
+    full = ctx.client.call("crm.deal.get", {"id": src}) or {}
+    fields = {k: full.get(k) for k in COPIED if full.get(k) not in (None, "")}
+    fields.update({"CATEGORY_ID": int(action["category"]), "ORIGIN_ID": f"b24app:rules:{src}",
+                   "ORIGINATOR_ID": "b24app"})
+    if action.get("stage"):
+        fields["STAGE_ID"] = action["stage"]
+    new_id = int(ctx.client.call("crm.deal.add", {"fields": fields}))
+    ctx.calls.append(("copy", src, new_id))
+    return new_id
+
+
+def _moment(value):
+    from datetime import UTC
+    if not value:
+        return None
+    try:
+        d = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def portal_lang(services, member_id: str) -> str:

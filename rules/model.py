@@ -26,7 +26,21 @@ to the stage it came from at or after ``past``; any other trigger — e.g. stage
 fields empty as conditions, an entry guard — back to the previous stage; {reason} = the rule's title).
 Recipients: "responsible" (the entity's ASSIGNED_BY_ID), "head" (head of the responsible's department),
 {"user": id}, {"role": app role}, {"field": "UF_…"} (an employee field of the entity).
-Text may use {ID}, {TITLE}, {STAGE}, {n} (the reminder's number), {times}, {reason}, {number}.
+Text may use {ID}, {TITLE}, {STAGE}, {n} (the reminder's number), {times}, {reason}, {number}, {COMMENTS},
+{link} (send_form).
+
+Entities: "deal" (the default; ``category`` = its pipeline) and "lead" (its stage is STATUS_ID of the
+STATUS list; no pipeline). ``match``: "all" (the default) or "any" of the conditions. A condition is a field
+test or a named guard check of b24app/guards.py ({"check": "paid_in_full", "is": false}: the 1C paid gate's
+own verdict), so an entry guard and the paid gate decide with one mechanism.
+
+More triggers: ``schedule`` {at: ["10:00", …], working_days?} — at those local times (of working days),
+for every entity the conditions select (give STAGE_ID conditions: they narrow the read).
+More actions: ``task`` also takes {checklist: [text], deadline_field: "UF_…"} (the deadline counted from
+that date field, e.g. {"hours": -2} before the shipment); ``copy_to_category`` {category, stage?} — a copy
+of the deal in another pipeline (the NPS pipeline), remembered for the actions after it; ``send_form``
+{form: "nps", review_url?} — the client gets a one-answer public link (through the portal's messenger
+or SMS where connected, else the responsible is asked to send it).
 """
 from __future__ import annotations
 
@@ -38,6 +52,7 @@ from typing import Any
 import jsonschema
 
 from b24app.errors import Said, SettingsError, said
+from b24app.guards import known_checks
 from b24app.roles import ROLES
 
 from .calendar import BusinessCalendar, CalendarError
@@ -80,13 +95,18 @@ TRIGGERS = {
                            ["stage", "after"]),
     "date_reached": _kind("date_reached", {"field": _field, "offset": _duration, "repeat": _repeat}, ["field"]),
     "stage_moved_back": _kind("stage_moved_back", {"past": _stage}, ["past"]),
+    "schedule": _kind("schedule", {"at": {"type": "array", "minItems": 1, "maxItems": 24,
+                                          "items": {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}},
+                                   "working_days": {"type": "boolean"}}, ["at"]),
 }
 ACTIONS = {
     "notify": _kind("notify", {"to": {"type": "array", "items": _recipient, "minItems": 1}, "message": _text},
                     ["to", "message"]),
     "task": _kind("task", {"title": _text, "description": _text, "responsible": _recipient, "deadline": _duration,
                            "auditors": {"type": "array", "items": _recipient},
-                           "accomplices": {"type": "array", "items": _recipient}}, ["title"]),
+                           "accomplices": {"type": "array", "items": _recipient},
+                           "checklist": {"type": "array", "maxItems": 50, "items": _text},
+                           "deadline_field": _field}, ["title"]),
     "move_stage": _kind("move_stage", {"stage": _stage}, ["stage"]),
     "set_field": _kind("set_field", {"field": _field, "value": {"type": ["string", "number", "boolean", "null"]}},
                        ["field", "value"]),
@@ -95,11 +115,21 @@ ACTIONS = {
                                              "counter": {"type": "string", "pattern": r"^[a-z0-9_]{1,32}$"}},
                            ["field"]),
     "revert_move": _kind("revert_move", {}),
+    "copy_to_category": _kind("copy_to_category", {"category": {"type": "integer", "minimum": 0},
+                                                   "stage": _stage}, ["category"]),
+    "send_form": _kind("send_form", {"form": {"enum": ["nps"]},
+                                     "review_url": {"type": "string", "pattern": "^https://", "maxLength": 500},
+                                     "positive_stage": _stage, "negative_stage": _stage, "message": _text},
+                       ["form"]),
 }
 OPS = ["eq", "ne", "in", "empty", "not_empty", "gt", "gte", "lt", "lte"]
-_condition = {"type": "object", "required": ["field", "op"], "additionalProperties": False,
-              "properties": {"field": _field, "op": {"enum": OPS},
-                             "value": {"type": ["string", "number", "boolean", "array", "null"]}}}
+_field_condition = {"type": "object", "required": ["field", "op"], "additionalProperties": False,
+                    "properties": {"field": _field, "op": {"enum": OPS},
+                                   "value": {"type": ["string", "number", "boolean", "array", "null"]}}}
+_check_condition = {"type": "object", "required": ["check"], "additionalProperties": False,
+                    "properties": {"check": {"type": "string", "pattern": r"^[a-z0-9_]{1,40}$"},
+                                   "is": {"type": "boolean"}}}
+_condition = {"oneOf": [_field_condition, _check_condition]}
 
 
 def _tagged(table: dict, what: str) -> dict:
@@ -124,7 +154,8 @@ SCHEMA = {
             "properties": {
                 "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.\-]{0,63}$"},
                 "title": _text, "enabled": {"type": "boolean"},
-                "entity": {"enum": ["deal"]},
+                "entity": {"enum": ["deal", "lead"]},
+                "match": {"enum": ["all", "any"]},
                 "category": {"type": "integer", "minimum": 0},
                 "trigger": _tagged(TRIGGERS, "trigger"),
                 "conditions": {"type": "array", "items": _condition, "maxItems": 20},
@@ -175,15 +206,24 @@ class Rule:
         return None if c is None else int(c)
 
     @property
+    def entity(self) -> str:
+        return self.spec.get("entity") or "deal"
+
+    @property
+    def match_any(self) -> bool:
+        return self.spec.get("match") == "any"
+
+    @property
     def enabled(self) -> bool:
         return self.spec.get("enabled", True) is not False
 
     def fields(self) -> set[str]:
         """The entity fields the rule reads (for the select of a read)."""
         t = self.trigger
-        out = {c["field"] for c in self.conditions} | {t[k] for k in ("field",) if k in t}
+        out = {c["field"] for c in self.conditions if "field" in c} | {t[k] for k in ("field",) if k in t}
         for a in self.actions:
             out |= {a["field"]} if a["type"] in ("assign_number", "set_field") else set()
+            out |= {a["deadline_field"]} if a.get("deadline_field") else set()
             for r in [*a.get("to", []), a.get("responsible"), *a.get("auditors", []), *a.get("accomplices", [])]:
                 if isinstance(r, dict) and "field" in r:
                     out.add(r["field"])
@@ -231,7 +271,24 @@ def validate(doc: Any, lines: "_Lines | None" = None) -> Document:
                                   f"идентификатор правила {r['id']!r} встречается дважды"), path=f"rules[{i}].id",
                              line=lines.line_of(["rules", i, "id"]) if lines else None)
         seen.add(r["id"])
+        if r.get("entity") == "lead" and r.get("category") is not None:
+            raise RulesError(said("a lead rule has no pipeline (category)",
+                                  "у правила для лидов нет воронки (category)"),
+                             path=f"rules[{i}].category",
+                             line=lines.line_of(["rules", i, "category"]) if lines else None)
+        for j, c in enumerate(r.get("conditions") or []):
+            if "check" in c and c["check"] not in known_checks():
+                names = ", ".join(sorted(known_checks()))
+                raise RulesError(said(f"unknown check {c['check']!r} (one of {names})",
+                                      f"неизвестная проверка {c['check']!r} (есть: {names})"),
+                                 path=f"rules[{i}].conditions[{j}].check",
+                                 line=lines.line_of(["rules", i, "conditions", j, "check"]) if lines else None)
         for j, a in enumerate(r["actions"]):
+            if r.get("entity") == "lead" and a["type"] in ("copy_to_category", "send_form", "assign_number"):
+                raise RulesError(said(f"action {a['type']!r} is for deals only",
+                                      f"действие {a['type']!r} — только для сделок"),
+                                 path=f"rules[{i}].actions[{j}].type",
+                                 line=lines.line_of(["rules", i, "actions", j, "type"]) if lines else None)
             if a["type"] == "assign_number":
                 _check_format(a.get("format") or DEFAULT_FORMAT, f"rules[{i}].actions[{j}].format",
                               lines.line_of(["rules", i, "actions", j, "format"]) if lines else None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal, InvalidOperation
 
+from b24app import guards
 from b24app.errors import B24Error
 from install.registry import installed_ids
 
@@ -178,16 +179,15 @@ def enforce(services, member_id: str, deal_id: int) -> dict:
         ledger.save_deal(int(deal_id), last_stage=stage)
         return {"action": "none", "stage": stage, "source": source}
     back = previous_stage(ledger, deal, ids)
-    if back:
-        client.call("crm.deal.update", {"id": int(deal_id), "fields": {"STAGE_ID": back}})
     portal = services.store.portals.get(member_id)
     lang = (portal.lang if portal else None) or "ru"
     user = deal.get("ASSIGNED_BY_ID") or (portal.user_id if portal else None)
-    if user:
-        texts = NO_ORDER if why == "no_order" else MESSAGES
-        msg = texts.get(lang, texts["en"]).format(title=deal.get("TITLE") or "", id=deal_id,
-                                                  paid=f"{paid:.2f}", total=f"{total:.2f}")
-        client.call("im.notify.system.add", {"USER_ID": int(user), "MESSAGE": msg})
+    texts = NO_ORDER if why == "no_order" else MESSAGES
+    msg = texts.get(lang, texts["en"]).format(title=deal.get("TITLE") or "", id=deal_id,
+                                              paid=f"{paid:.2f}", total=f"{total:.2f}")
+    # the one guard mechanism (b24app/guards.py): moved back once per move, whichever guard refuses it first
+    guards.revert(services, member_id, client=client, entity="deal", row=deal, back=back, guard="sync_1c.paid_gate",
+                  users=[int(user)] if user else [], message=msg)
     log.info("paid gate: deal %s of %s back to %s (%s of %s paid, %s)", deal_id, member_id, back, paid, total, why)
     return {"action": "moved_back", "stage": back, "paid": f"{paid:.2f}", "total": f"{total:.2f}", "source": source,
             "why": why}
@@ -206,3 +206,21 @@ def on_deal_update(services, member_id: str, payload: dict) -> None:
                 and "not found" in str(exc.description or "").lower():
             return
         raise
+
+
+def paid_in_full(services, member_id: str, entity: str, deal: dict) -> bool | None:
+    """The gate's verdict for b24app.guards' ``paid_in_full`` check: True = the gate lets this deal close
+    (paid in full by 1C, or not held by the gate here); False = 1C shows it unpaid; None = no 1C base."""
+    if entity != "deal" or not services.store.kv.get(member_id, KV_KEY):
+        return None
+    ids = installed_ids(services.store, member_id)
+    order_fields = (ids.deal_field("order_1c_number"), ids.deal_field("order_1c_key"))
+    if not gated(services.store.kv, member_id, deal, order_fields):
+        return True
+    if not any(str(deal.get(f) or "").strip() for f in order_fields):
+        return False
+    paid_1c, _source = paid_from_1c(services, member_id, deal, ids)
+    return paid_state({**deal, ids.deal_field("amount_paid"): paid_1c}, ids.deal_field("amount_paid"))[2]
+
+
+guards.provide("paid_in_full", paid_in_full)

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from . import crmdefaults as cd
 from .crmschema import Schema
-from .db import COMPANY, CONTACT, DEAL, TYPE_NAMES
+from .db import COMPANY, CONTACT, DEAL, LEAD, TYPE_NAMES
 from .filters import MSK
 from .registry import B24Fault
 
-EVENT_NAMES = {DEAL: "DEAL", COMPANY: "COMPANY", CONTACT: "CONTACT"}
+EVENT_NAMES = {DEAL: "DEAL", COMPANY: "COMPANY", CONTACT: "CONTACT", LEAD: "LEAD"}
 
 
 def now_iso(portal) -> str:
@@ -34,7 +34,26 @@ def emit(ctx, etid: int, op: str, item_id: int) -> None:
 
 
 def _has_stages(etid: int) -> bool:
-    return etid not in (COMPANY, CONTACT)
+    return etid not in (COMPANY, CONTACT, LEAD)
+
+
+def _apply_lead_status(db, row: dict, fields: dict, user_id: int, now: str, creating: bool) -> None:
+    """A lead's stage: STATUS_ID of the "STATUS" list (crm.status ENTITY_ID=STATUS, no pipelines); an unknown
+    id falls back to the first status like the legacy deal API; STATUS_SEMANTIC_ID P/S/F; moving sets
+    MOVED_TIME/MOVED_BY_ID; reaching a final status sets DATE_CLOSED."""
+    statuses = db.stages("STATUS")
+    status = fields.get("STATUS_ID") or row.get("STATUS_ID")
+    if status and not any(s["STATUS_ID"] == status for s in statuses):
+        status = None
+    if not status:
+        status = statuses[0]["STATUS_ID"] if statuses else "NEW"
+    if not creating and status != row.get("STATUS_ID"):
+        row["MOVED_BY_ID"], row["MOVED_TIME"] = user_id, now
+    row["STATUS_ID"] = status
+    st = next((s for s in statuses if s["STATUS_ID"] == status), None)
+    sem = (st or {}).get("SEMANTICS") or "P"
+    row["STATUS_SEMANTIC_ID"] = sem
+    row["DATE_CLOSED"] = (row.get("DATE_CLOSED") or now) if sem in ("S", "F") else None
 
 
 def _apply_stage(db, etid: int, row: dict, fields: dict, user_id: int, now: str, creating: bool,
@@ -96,6 +115,10 @@ def create(ctx, etid: int, fields: dict, *, item_api: bool, schema: Schema | Non
     if etid == DEAL:
         row.update(TYPE_ID="SALE", PROBABILITY=None, IS_NEW="Y", IS_RECURRING="N", IS_RETURN_CUSTOMER="N",
                    IS_REPEATED_APPROACH="N", SOURCE_ID=None)
+    if etid == LEAD:
+        row.update(OPPORTUNITY=0.0, CURRENCY_ID="RUB", IS_MANUAL_OPPORTUNITY="N", CONTACT_IDS=[], CONTACT_ID=None,
+                   MOVED_BY_ID=uid, MOVED_TIME=now, IS_RETURN_CUSTOMER="N", SOURCE_ID=None, DATE_CLOSED=None,
+                   HAS_IMOL="N")
     if etid == COMPANY:
         row.update(COMPANY_TYPE="CUSTOMER", CURRENCY_ID="RUB", IS_MY_COMPANY="N", REVENUE=None)
     if etid == CONTACT:
@@ -109,9 +132,14 @@ def create(ctx, etid: int, fields: dict, *, item_api: bool, schema: Schema | Non
             row["COMPANY_IDS"] = [fields["COMPANY_ID"]] if fields["COMPANY_ID"] else []
         if _has_stages(etid):
             _apply_stage(db, etid, row, fields, uid, now, True, item_api)
+        if etid == LEAD:
+            _apply_lead_status(db, row, fields, uid, now, True)
         if schema is not None:
             check_required(schema, row, item_api)
         db.set_multifields(row, multi)
+        if etid == LEAD:
+            row["HAS_PHONE"] = "Y" if row.get("PHONE") else "N"
+            row["HAS_EMAIL"] = "Y" if row.get("EMAIL") else "N"
         rid = table.insert(row)
         if not row.get("TITLE") and etid != CONTACT:
             row["TITLE"] = _default_title(db, etid, rid)
@@ -123,6 +151,8 @@ def _default_title(db, etid: int, rid: int) -> str:
         return f"Сделка #{rid}"
     if etid == COMPANY:
         return f"Компания #{rid}"
+    if etid == LEAD:
+        return f"Лид #{rid}"
     t = db.type_by_entity_type_id(etid)
     return f"{t['title'] if t else TYPE_NAMES.get(etid, 'Элемент')} #{rid}"
 
@@ -143,7 +173,14 @@ def update(ctx, etid: int, row: dict, fields: dict, *, item_api: bool) -> dict:
             _sync_contacts(row, fields)
         if _has_stages(etid) and ("STAGE_ID" in fields or "CATEGORY_ID" in fields):
             _apply_stage(db, etid, row, fields, ctx.user_id, now, False, item_api)
+        if etid == LEAD:
+            if "STATUS_ID" in fields:
+                row["STATUS_ID"] = before.get("STATUS_ID")
+                _apply_lead_status(db, row, fields, ctx.user_id, now, False)
         db.set_multifields(row, multi)
+        if etid == LEAD:
+            row["HAS_PHONE"] = "Y" if row.get("PHONE") else "N"
+            row["HAS_EMAIL"] = "Y" if row.get("EMAIL") else "N"
         row["MODIFY_BY_ID"], row["DATE_MODIFY"] = ctx.user_id, now
         if etid == DEAL and before.get("IS_NEW") == "Y" and row.get("STAGE_ID") != before.get("STAGE_ID"):
             row["IS_NEW"] = "N"

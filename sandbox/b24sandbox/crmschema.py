@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 
-from .db import COMPANY, CONTACT, DEAL, TYPE_NAMES
+from .db import COMPANY, CONTACT, DEAL, LEAD, TYPE_NAMES
 from .filters import MSK, FieldGetter, to_dt
 
 # (NAME, type, flags) — flags: R read-only, I immutable, M multiple, Q required, X controller-only,
@@ -51,6 +51,22 @@ STD_FIELDS = {
               ("COMPANY_ID", "crm_company", ""), ("COMPANY_IDS", "crm_company", "M"), ("LEAD_ID", "crm_lead", "R"),
               ("ORIGINATOR_ID", "string", ""), ("ORIGIN_ID", "string", "")] + _ADDRESS + _COMMON_TAIL + _MULTI,
 }
+# crm.lead.fields (docs api-reference/crm/leads/crm-lead-fields.md): the stage is STATUS_ID from the
+# "STATUS" list (crm.status ENTITY_ID=STATUS), no pipelines; MOVED_TIME/MOVED_BY_ID as for deals
+STD_FIELDS[LEAD] = [
+    ("ID", "integer", "R"), ("TITLE", "string", ""), ("HONORIFIC", "crm_status", ""), ("NAME", "string", ""),
+    ("SECOND_NAME", "string", ""), ("LAST_NAME", "string", ""), ("BIRTHDATE", "date", ""),
+    ("COMPANY_TITLE", "string", ""), ("SOURCE_ID", "crm_status", ""), ("SOURCE_DESCRIPTION", "string", ""),
+    ("STATUS_ID", "crm_status", ""), ("STATUS_DESCRIPTION", "string", ""), ("STATUS_SEMANTIC_ID", "string", "R"),
+    ("POST", "string", "")] + _ADDRESS + [
+    ("CURRENCY_ID", "crm_currency", ""), ("OPPORTUNITY", "double", ""), ("IS_MANUAL_OPPORTUNITY", "char", ""),
+    ("OPENED", "char", ""), ("COMMENTS", "string", ""), ("HAS_PHONE", "char", "R"), ("HAS_EMAIL", "char", "R"),
+    ("HAS_IMOL", "char", "R"), ("MOVED_BY_ID", "user", "R"), ("MOVED_TIME", "datetime", "R"),
+    ("COMPANY_ID", "crm_company", ""), ("CONTACT_ID", "crm_contact", ""), ("CONTACT_IDS", "crm_contact", "M"),
+    ("IS_RETURN_CUSTOMER", "char", "R"), ("DATE_CLOSED", "datetime", "R"), ("ORIGINATOR_ID", "string", ""),
+    ("ORIGIN_ID", "string", ""), ("UTM_SOURCE", "string", ""), ("UTM_MEDIUM", "string", ""),
+    ("UTM_CAMPAIGN", "string", ""), ("UTM_CONTENT", "string", ""), ("UTM_TERM", "string", "")] \
+    + _COMMON_TAIL + _MULTI
 SPA_FIELDS = [("ID", "integer", "R"), ("XML_ID", "string", ""), ("TITLE", "string", ""),
               ("CREATED_BY_ID", "user", "R"), ("MODIFY_BY_ID", "user", "R"), ("MOVED_BY_ID", "user", "R"),
               ("DATE_CREATE", "datetime", "R"), ("DATE_MODIFY", "datetime", "R"), ("MOVED_TIME", "datetime", "R"),
@@ -217,7 +233,7 @@ class Schema:
 
     def _parents(self) -> list[int]:
         """Parent types this type may bind to (parentId<etid>); deals are the common parent."""
-        if self.etid in (DEAL, COMPANY, CONTACT):
+        if self.etid in (DEAL, COMPANY, CONTACT, LEAD):
             return []
         t = self.db.type_by_entity_type_id(self.etid)
         rel = [r["entityTypeId"] for r in (t or {}).get("relations", {}).get("parent", [])]
@@ -342,9 +358,11 @@ class Schema:
                      filterLabel=uf["LIST_FILTER_LABEL"].get("ru", f.name), settings=uf["SETTINGS"])
             if uf["USER_TYPE_ID"] == "enumeration":
                 d["items"] = [{"ID": str(e["ID"]), "VALUE": e["VALUE"]} for e in uf["LIST"]]
-        if f.type == "crm_status" and f.name in ("STAGE_ID", "TYPE_ID", "SOURCE_ID", "COMPANY_TYPE"):
+        if f.type == "crm_status" and f.name in ("STAGE_ID", "TYPE_ID", "SOURCE_ID", "COMPANY_TYPE", "STATUS_ID",
+                                                 "HONORIFIC"):
             d["statusType"] = {"STAGE_ID": "DEAL_STAGE", "TYPE_ID": "DEAL_TYPE", "SOURCE_ID": "SOURCE",
-                               "COMPANY_TYPE": "COMPANY_TYPE"}[f.name]
+                               "COMPANY_TYPE": "COMPANY_TYPE", "STATUS_ID": "STATUS",
+                               "HONORIFIC": "HONORIFIC"}[f.name]
         return d
 
     def legacy_fields(self) -> dict:

@@ -104,6 +104,7 @@ class PortalDB:
     users: Table = field(default_factory=lambda: Table("user"))
     departments: Table = field(default_factory=lambda: Table("department"))
     deals: Table = field(default_factory=lambda: Table("deal"))
+    leads: Table = field(default_factory=lambda: Table("lead"))
     companies: Table = field(default_factory=lambda: Table("company"))
     contacts: Table = field(default_factory=lambda: Table("contact"))
     items: dict = field(default_factory=dict)            # entityTypeId -> Table (SPA items)
@@ -119,6 +120,7 @@ class PortalDB:
     tasks: Table = field(default_factory=lambda: Table("task"))
     task_elapsed: Table = field(default_factory=lambda: Table("task_elapsed"))            # task.elapseditem.*
     openline_chats: Table = field(default_factory=lambda: Table("imopenlines_chat"))      # imopenlines.crm.*
+    checklist: Table = field(default_factory=lambda: Table("task_checklist_item"))   # task.checklistitem.*
     notifications: Table = field(default_factory=lambda: Table("im_notify"))
     product_sections: Table = field(default_factory=lambda: Table("iblock_section"))    # crm.productsection.*
     products: Table = field(default_factory=lambda: Table("iblock_element"))            # crm.product.*
@@ -145,6 +147,8 @@ class PortalDB:
         entity_type_id = int(entity_type_id)
         if entity_type_id == DEAL:
             return self.deals
+        if entity_type_id == LEAD:
+            return self.leads
         if entity_type_id == COMPANY:
             return self.companies
         if entity_type_id == CONTACT:

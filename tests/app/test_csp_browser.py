@@ -28,7 +28,8 @@ READY = {"/placements/orders-map": "#count[data-count]",
          "/placements/dispatcher": "body[data-b24app=desk][data-b24app-ready]",
          "/placements/dashboards": "body[data-b24app-loaded]",
          "/placements/engineers": "body[data-b24app=calc-board][data-b24app-loaded]",
-         "/placements/field-day": "main[data-b24app=day][data-ready]"}
+         "/placements/field-day": "main[data-b24app=day][data-ready]",
+         "/placements/rules": "body[data-b24app=rules][data-b24app-loaded]"}
 
 
 @pytest.mark.browser

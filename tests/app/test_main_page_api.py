@@ -53,7 +53,7 @@ def test_admin_gets_hub_and_settings_a_manager_only_the_hub(installed):
     r = _open(live_app, portal)
     cfg = _config(r.text)
     assert cfg["is_admin"] is True and cfg["install"]["state"] == "done" and cfg["status"] == "installed"
-    assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards",
+    assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards", "rules",
                                                 "engineers", "field_day"]
     assert "Карта заказов" in r.text and "Диспетчер" in r.text and "Календарь посещений" in r.text
     assert 'data-b24app="settings-1c"' in r.text and 'data-b24app="settings-visits"' in r.text

@@ -10,6 +10,9 @@ import pytest
 
 from tests.app.conftest import live_app, store_url  # noqa: F401 - the live app fixture
 
+# what a deal carries once the earlier stages' required fields are filled (the entry guards let it pass)
+PASSED = {"OPPORTUNITY": 120000, "UF_CRM_PAYMENT_AMOUNT": 60000, "UF_CRM_DUE_DATE": "2027-04-01",
+          "UF_CRM_TECH_DOCS": "КД-15.pdf"}
 STAGES = [("CALC", "Расчет проекта", None), ("APPROVAL", "Согласование", None),
           ("PAYMENT", "Ожидание оплаты", None), ("DESIGN", "Проектирование", None),
           ("PROD_TASK", "Постановка задачи на производство", None), ("PRODUCTION", "Производство", None),
@@ -26,6 +29,8 @@ class Furniture:
     head: int
     manager: int
     production_head: int
+    technologist: int = 0
+    nps_category: int = 0
 
     @property
     def services(self):
@@ -68,9 +73,10 @@ class Furniture:
                if r.method == "im.notify.system.add" and r.status == 200]
         return [n for n in out if user_id is None or n["USER_ID"] == user_id]
 
-    def tasks(self) -> list[dict]:
-        return [r.params.get("fields") or {} for r in self.portal.log
-                if r.method == "tasks.task.add" and r.status == 200]
+    def tasks(self, responsible: int | None = None) -> list[dict]:
+        out = [r.params.get("fields") or {} for r in self.portal.log
+               if r.method == "tasks.task.add" and r.status == 200]
+        return [t for t in out if responsible is None or int(t.get("RESPONSIBLE_ID") or 0) == responsible]
 
     def breathe(self, seconds: float = 40) -> None:
         """Let the portal's leaky bucket (2 req/s on the portal's own clock) drain, as real time would."""
@@ -118,19 +124,36 @@ def setup_portal(portal) -> dict:
     db.departments.rows[sales]["UF_HEAD"] = head
     manager = db.add_user("Павел", "Продажин", "sales@example.ru", department=sales, position="Менеджер")
     production_head = db.add_user("Степан", "Цехов", "prod@example.ru", position="Начальник производства")
+    technologist = db.add_user("Тимур", "Технологов", "tech@example.ru", position="Технолог")
     cat = crmdefaults.add_category(db, DEAL, "Продажи и производство", stages=STAGES)["id"]
+    nps = crmdefaults.add_category(db, DEAL, "NPS", stages=NPS_STAGES)["id"]
     db.add_userfield("CRM_DEAL", "UF_CRM_PAYMENT_AMOUNT", "double", label="Сумма оплаты")
     db.add_userfield("CRM_DEAL", "UF_CRM_ORDER_NUMBER", "string", label="Номер заказа")
     db.add_userfield("CRM_DEAL", "UF_CRM_ORDER_TYPE", "string", label="Тип заказа")
     db.add_userfield("CRM_DEAL", "UF_CRM_SHIP_AT", "datetime", label="Дата и время отгрузки")
-    return {"category": cat, "head": head, "manager": manager, "production_head": production_head}
+    db.add_userfield("CRM_DEAL", "UF_CRM_DUE_DATE", "date", label="Срок сдачи")
+    db.add_userfield("CRM_DEAL", "UF_CRM_TECH_DOCS", "string", label="Документация от технолога")
+    db.add_userfield("CRM_DEAL", "UF_CRM_ASSEMBLERS", "employee", label="Соисполнители производства", multiple=True)
+    db.add_userfield("CRM_DEAL", "UF_CRM_INSTALL_NEEDED", "boolean", label="Нужен монтаж")
+    db.add_userfield("CRM_DEAL", "UF_CRM_INSTALL_PHOTOS", "string", label="Фото монтажа")
+    db.add_userfield("CRM_DEAL", "UF_CRM_CLOSING_DOCS", "string", label="Закрывающие документы")
+    db.add_userfield("CRM_DEAL", "UF_CRM_PAID_FULL", "boolean", label="Оплата получена полностью")
+    return {"category": cat, "head": head, "manager": manager, "production_head": production_head,
+            "technologist": technologist, "nps_category": nps}
+
+
+NPS_STAGES = [("NEW", "Новая оценка", None), ("WON", "Положительная", "S"), ("LOSE", "Отрицательная", "F")]
 
 
 def preset_variables(f) -> dict:
-    return {"category": f["category"], "production_head": f["production_head"],
+    return {"category": f["category"], "production_head": f["production_head"], "technologist": f["technologist"],
+            "nps_category": f["nps_category"],
+            **{f"nps_stage_{k}": f"C{f['nps_category']}:{v}" for k, v in
+               {"new": "NEW", "positive": "WON", "negative": "LOSE"}.items()},
             **{f"stage_{k}": f"C{f['category']}:{v}" for k, v in
-               {"payment": "PAYMENT", "prod_task": "PROD_TASK", "production": "PRODUCTION", "ready": "READY",
-                "shipment": "SHIPMENT", "install": "INSTALL"}.items()}}
+               {"calc": "CALC", "approval": "APPROVAL", "payment": "PAYMENT", "design": "DESIGN",
+                "prod_task": "PROD_TASK", "production": "PRODUCTION", "ready": "READY",
+                "shipment": "SHIPMENT", "install": "INSTALL", "won": "WON"}.items()}}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rules.ledger import RulesLedger
-from tests.rules.conftest import drain
+from tests.rules.conftest import PASSED, drain
 
 MSK = ZoneInfo("Europe/Moscow")
 START = datetime(2027, 3, 1, 10, 0, tzinfo=MSK)        # Monday
@@ -28,26 +28,26 @@ def _replay(f, deal_id: int, event: str = "ONCRMDEALUPDATE", copies: int = 2) ->
 @pytest.mark.parametrize("clock_start", [START])
 def test_stage_entered_makes_the_production_task_once_even_when_the_event_comes_twice(furniture):
     f = furniture
-    deal = f.add_deal("DESIGN", TITLE="Торговый островок")
+    deal = f.add_deal("DESIGN", TITLE="Торговый островок", **PASSED)
     f.run_events()
-    assert f.notes() == [] and f.tasks() == []
+    assert f.notes() == [] and f.tasks(f.production_head) == []
     f.move(deal, "PROD_TASK")
     f.run_events()
     assert [n["USER_ID"] for n in f.notes()] == [f.production_head]
     assert "Торговый островок" in f.notes()[0]["MESSAGE"]
-    [task] = f.tasks()
+    [task] = f.tasks(f.production_head)
     assert int(task["RESPONSIBLE_ID"]) == f.production_head and task["UF_CRM_TASK"] == [f"D_{deal}"]
     assert sorted(int(a) for a in task["AUDITORS"]) == sorted([f.head, f.manager])
     assert task["DEADLINE"].startswith("2027-03-02T10:0")                 # 1 business day after the move
     _replay(f, deal)
     _replay(f, deal, "ONCRMDEALADD")
-    assert len(f.notes()) == 1 and len(f.tasks()) == 1
+    assert len(f.notes()) == 1 and len(f.tasks(f.production_head)) == 1
     # a later, real re-entry into the stage is a new occurrence
     f.move(deal, "DESIGN")
     f.advance(hours=1)
     f.move(deal, "PROD_TASK")
     f.run_events()
-    assert len(f.tasks()) == 2
+    assert len(f.tasks(f.production_head)) == 2
 
 
 @pytest.mark.parametrize("clock_start", [START])
@@ -109,12 +109,12 @@ def test_a_rule_broken_after_its_first_action_resumes_there_once(furniture):
     """The portal refuses the task once: the notification went out, the task did not. The inbox retries the
     event; the ledger resumes at the task — one notification, one task."""
     f = furniture
-    deal = f.add_deal("DESIGN")
+    deal = f.add_deal("DESIGN", **PASSED)
     f.run_events()
     f.portal.faults.fail_method("tasks.task.add", "INTERNAL_SERVER_ERROR", "try later", 500, times=1)
     f.move(deal, "PROD_TASK")
     f.run_events()
-    assert len(f.notes()) == 1 and len(f.tasks()) == 1
+    assert len(f.notes()) == 1 and len(f.tasks(f.production_head)) == 1
     [row] = [r for r in RulesLedger(f.live.store.engine, f.member_id).rows(deal) if r["rule_id"] == "production_task"]
     assert row["status"] == "done" and row["step"] == 2
 
@@ -166,33 +166,28 @@ def test_leaving_a_won_stage_is_left_to_the_paid_gate(furniture):
     f.run_events()
     f.move(deal, "READY")                                 # what the gate does to an unpaid deal
     f.run_events()
-    assert f.deal(deal)["STAGE_ID"] == f.stage("READY") and f.notes() == []
+    assert f.deal(deal)["STAGE_ID"] == f.stage("READY")
+    assert not [r for r in RulesLedger(f.live.store.engine, f.member_id).rows(deal)
+                if r["rule_id"] == "no_way_back_after_shipment"]
 
 
 @pytest.mark.parametrize("clock_start", [START])
 def test_an_entry_condition_guard_reverts_a_deal_closed_without_signed_documents(furniture):
-    """"Сделка завершена" only with the signed closing documents attached: a rule on entering the stage
-    with the field empty moves the deal back where it came from and says why; with the documents it stays."""
-    from rules import model
-
+    """"Сделка завершена" only with the signed closing documents attached AND paid in full (the preset's
+    closing guard): entering the stage without them moves the deal back where it came from and says why;
+    with both it stays."""
     f = furniture
-    f.portal.db.add_userfield("CRM_DEAL", "UF_CRM_CLOSING_DOCS", "string", label="Закрывающие документы")
-    doc = model.load(f.live.store.kv, f.member_id).raw
-    doc["rules"].append({
-        "id": "closing_documents_required", "category": f.category,
-        "title": {"ru": "нет подписанных закрывающих документов", "en": "no signed closing documents"},
-        "trigger": {"type": "stage_entered", "stage": f.stage("WON")},
-        "conditions": [{"field": "UF_CRM_CLOSING_DOCS", "op": "empty"}],
-        "actions": [{"type": "revert_move"},
-                    {"type": "notify", "to": ["responsible"], "message": "«{TITLE}» [{ID}] не закрыта: {reason}."}]})
-    model.save(f.live.store.kv, f.member_id, model.validate(doc))
-    deal = f.add_deal("INSTALL", TITLE="Стеллажи")
+    deal = f.add_deal("INSTALL", TITLE="Стеллажи", **PASSED)
     f.run_events()
-    f.move(deal, "WON")
+    f.move(deal, "WON", UF_CRM_PAID_FULL="Y")
     f.run_events()
     assert f.deal(deal)["STAGE_ID"] == f.stage("INSTALL")
-    [note] = f.notes()
-    assert note["USER_ID"] == f.manager and "нет подписанных закрывающих документов" in note["MESSAGE"]
+    [note] = [n for n in f.notes() if "возвращена" in n["MESSAGE"]]
+    assert note["USER_ID"] == f.manager and "подписанными закрывающими документами" in note["MESSAGE"]
+    f.advance(hours=1)
     f.move(deal, "WON", UF_CRM_CLOSING_DOCS="акт №15 подписан")
     f.run_events()
-    assert f.deal(deal)["STAGE_ID"] == f.stage("WON") and len(f.notes()) == 1
+    assert f.deal(deal)["STAGE_ID"] == f.stage("WON")
+    assert len([n for n in f.notes() if "возвращена" in n["MESSAGE"]]) == 1
+    # the guard's move back into Installation was not a new entry: one installation control task
+    assert len([t for t in f.tasks() if "монтаж" in t["TITLE"]]) == 1

@@ -77,6 +77,17 @@ def test_the_ledger_claims_an_occurrence_once_and_resumes_a_failed_one(db_url):
         assert ledger.skip("r", "deal", 1, "C2:PAYMENT@t#2") is True
         assert ledger.skip("r", "deal", 1, "C2:PAYMENT@t#2") is False
         assert ledger.claim("r", "deal", 1, "C2:PAYMENT@t#2") is None        # skipped is never acted on
+        assert ledger.skip_many("r", "deal", 1, ["C2:PAYMENT@t#2", "C2:PAYMENT@t#3", "C2:PAYMENT@t#4"]) == 2
+        assert ledger.skip_many("r", "deal", 1, ["C2:PAYMENT@t#3"]) == 0
+        assert ledger.claim("r", "deal", 1, "C2:PAYMENT@t#4") is None
+        assert ledger.skip_rows([("r", "deal", 2, "x#1"), ("r", "deal", 2, "x#2"),
+                                 ("r", "deal", 1, "C2:PAYMENT@t#4")]) == 2           # the last one was there
+        c1, c2 = ledger.claim("r", "deal", 3, "y#1"), ledger.claim("q", "deal", 3, "y#1")
+        c1.step, c2.step = 1, 2
+        ledger.done_many([c1, c2])                                             # one transaction for a flush
+        assert sorted((r["rule_id"], r["status"], r["step"]) for r in ledger.rows(3)) == [("q", "done", 2),
+                                                                                        ("r", "done", 1)]
+        assert ledger.settled("r", "deal") >= {(2, "x#1"), (3, "y#1"), (1, "C2:PAYMENT@t#4")}
         assert ledger.unfinished() == set()
     finally:
         store.close()

@@ -1,4 +1,4 @@
-"""Legacy CRM methods: crm.deal.*, crm.company.*, crm.contact.* and their *.userfield.* siblings.
+"""Legacy CRM methods: crm.deal.*, crm.lead.*, crm.company.*, crm.contact.* and their *.userfield.* siblings.
 
 Fidelity points (reference §5.6, docs api-reference/crm/deals/crm-deal-*.md):
 UPPER_CASE fields; every number a string on output (OPPORTUNITY "1000.00"); ``add`` → bare int id;
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from .. import crmcore, perms
 from ..crmschema import Schema
-from ..db import COMPANY, CONTACT, DEAL
+from ..db import COMPANY, CONTACT, DEAL, LEAD
 from ..filters import (compile_filter, page_of, parse_order, query_key, restrict, select_rows, select_table,
                        upper_field)
 from ..registry import B24Fault, Paged, method
 
-ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT}
-UF_ENTITY = {"deal": "CRM_DEAL", "company": "CRM_COMPANY", "contact": "CRM_CONTACT"}
+ENTITIES = {"deal": DEAL, "company": COMPANY, "contact": CONTACT, "lead": LEAD}
+UF_ENTITY = {"deal": "CRM_DEAL", "company": "CRM_COMPANY", "contact": "CRM_CONTACT", "lead": "CRM_LEAD"}
 
 
 def arg(params: dict, name: str, default=None):

@@ -1,4 +1,7 @@
-"""tasks.task.add / get / list / update / delete (reference §6; docs api-reference/tasks/tasks-task-*.md).
+"""tasks.task.add / get / list / update / delete (reference §6; docs api-reference/tasks/tasks-task-*.md),
+co-executors (ACCOMPLICES) and observers (AUDITORS) among the task's fields, and the task's checklist
+(task.checklistitem.add / getlist / get / update / complete / renew / delete; docs
+api-reference/tasks/checklist-item/: TASKID, ITEMID, FIELDS {TITLE, SORT_INDEX, IS_COMPLETE}, named or positional).
 
 Answers are wrapped (``{"task": {...}}``, ``{"tasks": [...]}``) with camelCase keys and string values
 (``"id": "3711"``), as the v1 tasks controller renders them; input fields are UPPER_CASE
@@ -239,3 +242,100 @@ def elapsed_list(ctx, params):
         rows = [r for r in rows if _member(ctx, db.tasks.get(r["TASK_ID"]) or {})]
         out = [_elapsed_out(r) for r in sorted(rows, key=lambda r: r["ID"])]
     return Paged(out[:50], total=len(out), next=50 if len(out) > 50 else None)
+
+
+# --- task.checklistitem.* -----------------------------------------------------------------------------------
+def _arg(params, name: str, pos: int):
+    """The old task.* methods take their arguments in order (``[13, {...}]``) or by name (``TASKID``)."""
+    if isinstance(params, list):
+        return params[pos] if pos < len(params) else None
+    for k, v in params.items():
+        if str(k).upper() == name or str(k) == str(pos):
+            return v
+    return None
+
+
+def _item_out(i: dict) -> dict:
+    return {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in i.items()}
+
+
+def _item(ctx, params) -> dict:
+    t = _task(ctx, _arg(params, "TASKID", 0))
+    i = ctx.portal.db.checklist.get(_arg(params, "ITEMID", 1))
+    if i is None or i["TASK_ID"] != t["ID"]:
+        raise B24Fault("ERROR_CORE", "Пункт чек-листа не найден", 400)
+    return i
+
+
+def _item_fields(raw) -> dict:
+    f = {str(k).upper(): v for k, v in (raw or {}).items()} if isinstance(raw, dict) else {}
+    out = {}
+    if "TITLE" in f:
+        out["TITLE"] = str(f["TITLE"] or "")
+    if "SORT_INDEX" in f:
+        out["SORT_INDEX"] = int(f["SORT_INDEX"] or 0)
+    if "IS_COMPLETE" in f:
+        out["IS_COMPLETE"] = "Y" if str(f["IS_COMPLETE"]).upper() in ("Y", "1", "TRUE") else "N"
+    if "IS_IMPORTANT" in f:
+        out["IS_IMPORTANT"] = "Y" if str(f["IS_IMPORTANT"]).upper() in ("Y", "1", "TRUE") else "N"
+    return out
+
+
+@method("task.checklistitem.add", scope="task")
+def checklist_add(ctx, params):
+    t = _task(ctx, _arg(params, "TASKID", 0))
+    f = _item_fields(_arg(params, "FIELDS", 1))
+    if not f.get("TITLE", "").strip():
+        raise B24Fault("ERROR_CORE", "Не указано название пункта чек-листа", 400)
+    db = ctx.portal.db
+    with db.lock:
+        n = sum(1 for i in db.checklist.rows.values() if i["TASK_ID"] == t["ID"])
+        row = {"TASK_ID": t["ID"], "PARENT_ID": 0, "CREATED_BY": ctx.user_id, "TITLE": f["TITLE"],
+               "SORT_INDEX": f.get("SORT_INDEX", n), "IS_COMPLETE": f.get("IS_COMPLETE", "N"),
+               "IS_IMPORTANT": f.get("IS_IMPORTANT", "N"), "TOGGLED_BY": None, "TOGGLED_DATE": None}
+        return db.checklist.insert(row)
+
+
+@method("task.checklistitem.getlist", scope="task")
+def checklist_getlist(ctx, params):
+    t = _task(ctx, _arg(params, "TASKID", 0))
+    rows = [i for i in ctx.portal.db.checklist.rows.values() if i["TASK_ID"] == t["ID"]]
+    return [_item_out(i) for i in sorted(rows, key=lambda i: (i["SORT_INDEX"], i["ID"]))]
+
+
+@method("task.checklistitem.get", scope="task")
+def checklist_get(ctx, params):
+    return _item_out(_item(ctx, params))
+
+
+@method("task.checklistitem.update", scope="task")
+def checklist_update(ctx, params):
+    i = _item(ctx, params)
+    with ctx.portal.db.lock:
+        i.update(_item_fields(_arg(params, "FIELDS", 2)))
+    return True
+
+
+def _toggle(ctx, params, value: str):
+    i = _item(ctx, params)
+    with ctx.portal.db.lock:
+        i["IS_COMPLETE"], i["TOGGLED_BY"], i["TOGGLED_DATE"] = value, ctx.user_id, now_iso(ctx.portal)
+    return True
+
+
+@method("task.checklistitem.complete", scope="task")
+def checklist_complete(ctx, params):
+    return _toggle(ctx, params, "Y")
+
+
+@method("task.checklistitem.renew", scope="task")
+def checklist_renew(ctx, params):
+    return _toggle(ctx, params, "N")
+
+
+@method("task.checklistitem.delete", scope="task")
+def checklist_delete(ctx, params):
+    i = _item(ctx, params)
+    with ctx.portal.db.lock:
+        ctx.portal.db.checklist.delete(i["ID"])
+    return True
