@@ -86,6 +86,31 @@ def app_page(portal, request, client_id):
                    installed=inst.installed)
 
 
+def call_card(portal, request, call_id):
+    """The call card of a ringing or running call (CALL_CARD placement): the app's frame, and
+    ``BX24.placement.call('getStatus')`` answered from the call (methods/telephony.py)."""
+    from .methods.telephony import call_status
+
+    status = call_status(portal, call_id)
+    item = next((p for p in placements(portal, "CALL_CARD")
+                 if not request.args.get("placement") or str(p["id"]) == request.args.get("placement")), None)
+    if not status or item is None:
+        return _render("portal.html", portal, status=404, title="Call not found", frame=None, status_note=call_id)
+    frame = _frame(portal, item["client_id"], _user(request), item["handler"], "CALL_CARD")
+    frame["call_status"] = status
+    return _render("app.html", portal, title=f"Звонок {status['PHONE_NUMBER']}", frame=frame,
+                   frame_json=json.dumps(frame), installed=True)
+
+
+def call_record(portal, request, file_id):
+    from .methods.telephony import record_file
+
+    body = record_file(portal, file_id)
+    if body is None:
+        return Response("not found", status=404)
+    return Response(body, mimetype="audio/mpeg")
+
+
 def finish(portal, request, client_id):
     if client_id in portal.installs:
         portal.finish_install(client_id)
@@ -138,4 +163,6 @@ RULES = [
     Rule("/crm/company/details/<int:entity_id>/",
          endpoint=_entity("company", "CRM_COMPANY_DETAIL_TAB", ("companies",)), methods=["GET"]),
     Rule("/api/v1/", endpoint=bx24_js, methods=["GET"]),
+    Rule("/telephony/call/<call_id>/", endpoint=call_card, methods=["GET"]),
+    Rule("/telephony/record/<int:file_id>.mp3", endpoint=call_record, methods=["GET"]),
 ]
