@@ -31,3 +31,59 @@ EN = {
 
 def strings(lang: str | None) -> dict:
     return EN if lang_of(lang) == "en" else RU
+
+
+STAGES = {
+    "ru": {"new": "Новая заявка", "engineer": "У инженера", "diag_trip": "Диагностический выезд",
+           "mfr_approval": "Согласование с заводом", "parts_payment": "Ожидание оплаты запчастей",
+           "parts": "Ожидание запчастей", "mechanic": "У механика", "act": "Подписание акта",
+           "payment": "Ожидание оплаты", "won": "Выполнено", "lost": "Отказ"},
+    "en": {"new": "New request", "engineer": "At the engineer", "diag_trip": "Diagnostic trip",
+           "mfr_approval": "Manufacturer approval", "parts_payment": "Waiting for parts payment",
+           "parts": "Waiting for parts", "mechanic": "At the mechanic", "act": "Act signing",
+           "payment": "Waiting for payment", "won": "Done", "lost": "Cancelled"},
+}
+SCENARIOS = {
+    "ru": {"svc_warranty_repair": "Гарантийный ремонт", "svc_warranty_maint": "Гарантийное ТО",
+           "svc_post_repair": "Постгарантийный ремонт", "svc_post_maint": "Постгарантийное ТО",
+           "svc_presale": "Предпродажная подготовка"},
+    "en": {"svc_warranty_repair": "Warranty repair", "svc_warranty_maint": "Warranty maintenance",
+           "svc_post_repair": "Post-warranty repair", "svc_post_maint": "Post-warranty maintenance",
+           "svc_presale": "Pre-sale preparation"},
+}
+STATUSES = {
+    "ru": {"not_in_work": "не в работе", "at_engineer": "у инженера", "at_mechanic": "у механика",
+           "waiting_parts": "ждёт запчасти", "waiting_payment": "ждёт оплату", "done": "выполнен",
+           "cancelled": "отменён"},
+    "en": {"not_in_work": "not in work", "at_engineer": "at the engineer", "at_mechanic": "at the mechanic",
+           "waiting_parts": "waiting for parts", "waiting_payment": "waiting for payment", "done": "done",
+           "cancelled": "cancelled"},
+}
+MONTHS = {"ru": ["янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"],
+          "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}
+
+
+def stage_name(lang: str | None, key: str) -> str:
+    return STAGES["en" if lang_of(lang) == "en" else "ru"].get(key, key)
+
+
+def day_text(lang: str | None, d) -> str:
+    """23 Jan 2025 / 23 янв 2025 — how the portal writes a date in words."""
+    return f"{d.day} {MONTHS['en' if lang_of(lang) == 'en' else 'ru'][d.month - 1]} {d.year}"
+
+
+def registry_strings(lang: str | None) -> dict:
+    en = lang_of(lang) == "en"
+    base = {
+        "title": "Work-order registry" if en else "Реестр заказ-нарядов",
+        "order": "Work order" if en else "Заказ-наряд", "scenario": "Scenario" if en else "Сценарий",
+        "stage": "Stage" if en else "Этап", "status": "Status" if en else "Статус",
+        "decided_by": "Waiting for" if en else "Ждёт", "mechanic": "Mechanic" if en else "Механик",
+        "window": "Window" if en else "Окно работ", "tool_cell": "Tool cell" if en else "Ячейка",
+        "parts_date": "Parts arrive" if en else "Запчасти", "empty": "No work orders" if en else "Заказ-нарядов нет",
+        "loading": "Loading…" if en else "Загрузка…",
+    }
+    base["stages"] = STAGES["en" if en else "ru"]
+    base["scenarios"] = SCENARIOS["en" if en else "ru"]
+    base["statuses"] = STATUSES["en" if en else "ru"]
+    return base
