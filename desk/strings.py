@@ -13,7 +13,9 @@ RU = {
     "deals_open": "Открытые сделки", "deals_closed": "Последние закрытые", "no_deals": "Сделок нет",
     "open": "Открыть в Битрикс24", "new_request": "Новая заявка на сервис", "comment": "Комментарий",
     "created": "Заявка создана", "request.title": "Заявка на сервис: {phone}", "select": "выбрать",
-    "error": "Ошибка",
+    "error": "Ошибка", "warranty": "Гарантия", "plain_request": "Обращение без заказ-наряда",
+    "repair": "Ремонт", "maintenance": "ТО", "presale": "Предпродажная подготовка",
+    "ringing": "Входящий звонок", "talking": "Разговор",
 }
 EN = {
     "title": "Service desk", "phone": "Phone", "find": "Find", "searching": "Searching…",
@@ -25,7 +27,9 @@ EN = {
     "deals_open": "Open deals", "deals_closed": "Last closed", "no_deals": "No deals",
     "open": "Open in Bitrix24", "new_request": "New service request", "comment": "Comment",
     "created": "Request created", "request.title": "Service request: {phone}", "select": "select",
-    "error": "Error",
+    "error": "Error", "warranty": "Warranty", "plain_request": "Request without a work order",
+    "repair": "Repair", "maintenance": "Maintenance", "presale": "Pre-sale preparation",
+    "ringing": "Incoming call", "talking": "On the call",
 }
 
 

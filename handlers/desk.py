@@ -97,7 +97,7 @@ def propose(sess):
 def registry_page():
     def render(svc, ctx, lang, token):
         s = registry_strings(lang)
-        config = {"session": token, "lang": lang, "s": s}
+        config = {"session": token, "lang": lang, "s": s, "fields": workorder.LABELS["en" if lang == "en" else "ru"]}
         return render_template("desk/registry.html", s=s, lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)

@@ -22,7 +22,7 @@
 
   function equipmentTable(company) {
     if (!company.equipment.length) return el("p", { "class": "muted", text: S.no_equipment });
-    var head = el("tr", null, ["", S.model, S.serial, S.purchase, S.warranty_end, S.days_left, S.hours_left, "", ""]
+    var head = el("tr", null, ["", S.model, S.serial, S.purchase, S.warranty_end, S.days_left, S.hours_left, "", "", S.warranty]
       .map(function (h) { return el("th", { text: h }); }));
     var rows = company.equipment.map(function (q) {
       return el("tr", { "data-b24app": "equipment", "data-id": String(q.id) },
@@ -31,7 +31,8 @@
         el("td", { text: q.model || q.title }), el("td", { text: q.serial }), el("td", { text: q.purchase_date }),
         el("td", { text: q.warranty_end }), el("td", { "data-b24app": "days-left", text: num(q.days_left) }),
         el("td", { "data-b24app": "hours-left", text: num(q.hours_left) }), el("td", null, badge(q.on_warranty)),
-        el("td", null, open(q.path)));
+        el("td", null, open(q.path)),
+        el("td", { "data-b24app": "warranty-text", "data-decided-by": q.decided_by || "", text: q.warranty_text || "" }));
     });
     return el("table", { "data-b24app": "equipment-table" }, el("thead", null, head), el("tbody", null, rows));
   }
@@ -47,11 +48,17 @@
   function requestForm(phone, companyId, contactId) {
     var comment = el("textarea", { rows: "2", name: "comment", placeholder: S.comment });
     var msg = el("p", { "data-b24app": "request-msg", "class": "muted" });
+    var kind = el("select", { name: "request_type", "data-b24app": "request-type" },
+      [["", S.plain_request], ["repair", S.repair], ["maintenance", S.maintenance], ["presale", S.presale]]
+        .map(function (o) { return el("option", { value: o[0], text: o[1] }); }));
     var btn = el("button", { type: "button", "data-b24app": "new-request", text: S.new_request, on: { click: function () {
       var picked = companyId ? document.querySelector("input[name=equipment-" + companyId + "]:checked") : null;
       btn.disabled = true;
-      api("POST", "/api/desk/request", { phone: phone, company_id: companyId || null, contact_id: contactId || null,
-                                         equipment_id: picked ? Number(picked.value) : null, comment: comment.value })
+      var body = { phone: phone, company_id: companyId || null, contact_id: contactId || null,
+                   equipment_id: picked ? Number(picked.value) : null, comment: comment.value };
+      if (kind.value) body.request_type = kind.value;
+      if (currentCall) body.call_id = currentCall;
+      api("POST", "/api/desk/request", body)
         .then(function (r) {
           msg.className = ""; msg.textContent = S.created + ": " + r.title;
           msg.setAttribute("data-deal-id", String(r.deal_id));
@@ -59,7 +66,7 @@
         }, function (e) { msg.className = "error"; msg.textContent = S.error + ": " + e.message; })
         .then(function () { btn.disabled = false; });
     } } });
-    return el("div", { "data-b24app": "request" }, comment, el("div", null, btn), msg);
+    return el("div", { "data-b24app": "request" }, comment, el("div", null, kind, " ", btn), msg);
   }
   function render(doc) {
     result.textContent = "";
@@ -98,6 +105,36 @@
     });
   }
   document.getElementById("find").addEventListener("submit", find);
-  if (cfg.phone) { phoneEl.value = cfg.phone; find(); }
+
+  // The call pops the client: in the call card (CALL_CARD) the portal's getStatus() gives the number; on the
+  // dispatcher's page the calls ringing on the dispatcher lines are asked for every few seconds.
+  var currentCall = null, callBox = document.getElementById("call");
+  function showCall(call) {
+    currentCall = call.call_id;
+    callBox.textContent = "";
+    callBox.appendChild(el("strong", { text: (call.state === "ringing" ? S.ringing : S.talking) + ": " }));
+    callBox.appendChild(el("span", { "data-b24app": "call-phone", text: call.phone }));
+    callBox.hidden = false;
+    callBox.setAttribute("data-call-id", call.call_id);
+    phoneEl.value = call.phone;
+    render(call.card);
+  }
+  function poll() {
+    api("GET", "/api/desk/calls").then(function (r) {
+      var call = (r.calls || [])[0];
+      if (call && call.call_id !== currentCall) showCall(call);
+    }, function () {}).then(function () { window.setTimeout(poll, 3000); });
+  }
+  if (cfg.mode === "call_card") {
+    B24.fit.ready(function () {
+      BX24.placement.call("getStatus", {}, function (st) {
+        if (st && st.PHONE_NUMBER) {
+          currentCall = st.CALL_ID || null;
+          phoneEl.value = st.PHONE_NUMBER; find();
+        }
+      });
+    });
+  } else if (cfg.phone) { phoneEl.value = cfg.phone; find(); }
+  else { poll(); }
   document.body.setAttribute("data-b24app-ready", "1");
 })();

@@ -1,0 +1,78 @@
+"""The service desk in headless Chromium inside the sandbox portal: the call card (CALL_CARD) of a ringing
+call shows the caller's company and machines (getStatus gives the number), the dispatcher's page pops the
+ringing call by itself, and the work-order registry colours each order by its status. Screenshots are saved
+as artefacts."""
+from __future__ import annotations
+
+import pytest
+
+from b24sandbox.methods import telephony
+from b24sandbox.page import placements
+from tests.browser import DESKTOP, in_browser, open_app_frame
+
+from .test_service_desk import DISPATCHER, ENGINEER, new_order, sd, tok  # noqa: F401 - sd: the fixture
+
+
+@pytest.mark.browser
+def test_the_call_card_and_the_dispatcher_page_pop_the_caller(sd, artifacts_dir):
+    vs = sd.vs
+    portal, live = vs.portal, vs.live
+    call_id = telephony.incoming_call(portal, "+7 916 555-12-34", line="reg1")
+    portal.wait_events()
+    vs.run_events(drain=False)
+    item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/dispatcher"))
+    card_url = f"{portal.url}/telephony/call/{call_id}/?user={DISPATCHER}"
+    desk_url = f"{portal.url}/marketplace/app/{live.client_id}/?placement={item['id']}&user={DISPATCHER}"
+
+    def drive(browser):
+        out = {}
+        page = browser.new_page(viewport=DESKTOP)
+        frame = open_app_frame(page, card_url, ready="body[data-b24app-loaded='+79165551234']")
+        out["card_company"] = frame.inner_text("[data-b24app=company-title]")
+        out["card_rows"] = frame.evaluate("""() => Array.from(document.querySelectorAll('[data-b24app=equipment]'))
+            .map(tr => [tr.dataset.id, tr.querySelector('[data-b24app=warranty-text]').textContent])""")
+        page.screenshot(path=str(artifacts_dir / "desk-call-card.png"), full_page=True)
+        vs.advance(hours=0.02)
+        frame = open_app_frame(page, desk_url, ready="body[data-b24app-loaded='+79165551234']")
+        out["banner"] = frame.inner_text("[data-b24app=call]")
+        out["call_id"] = frame.get_attribute("[data-b24app=call]", "data-call-id")
+        page.screenshot(path=str(artifacts_dir / "desk-popped-by-call.png"), full_page=True)
+        return out
+
+    out = in_browser(drive)
+    assert out["card_company"] == "ООО «СтарТек-Агро»"
+    texts = dict(out["card_rows"])
+    assert texts[str(sd.equipment["seeder"])] == "моточасы выработаны"
+    assert texts[str(sd.equipment["harvester"])].startswith("истекла ")
+    assert out["call_id"] == call_id and "+79165551234" in out["banner"] and "Входящий звонок" in out["banner"]
+
+
+@pytest.mark.browser
+def test_the_registry_colours_orders_by_status(sd, artifacts_dir):
+    vs = sd.vs
+    portal, live = vs.portal, vs.live
+    fresh = new_order(sd, "harvester")
+    waiting = new_order(sd, "seeder", "maintenance")
+    r = sd.put(f"/api/desk/orders/{waiting['deal_id']}/engineer",
+               {"engineer_id": ENGINEER, "tool_cell": "A-7", "parts_ordered": True, "parts_date": "2026-12-24",
+                "done": True}, token=tok(sd, ENGINEER, "engineer"))
+    assert r.status_code == 200, r.text
+    item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/service-registry"))
+    url = f"{portal.url}/marketplace/app/{live.client_id}/?placement={item['id']}"
+
+    def drive(browser):
+        page = browser.new_page(viewport=DESKTOP)
+        frame = open_app_frame(page, url, ready="body[data-b24app-loaded]")
+        rows = frame.evaluate("""() => Array.from(document.querySelectorAll('[data-b24app=order]')).map(tr => ({
+            id: tr.dataset.id, status: tr.dataset.status, cls: tr.className,
+            stage: tr.querySelector('[data-b24app=stage]').textContent,
+            badge: tr.querySelector('[data-b24app=status-badge]').textContent,
+            colour: getComputedStyle(tr.children[0]).borderLeftColor}))""")
+        page.screenshot(path=str(artifacts_dir / "desk-registry.png"), full_page=True)
+        return rows
+
+    rows = {r["id"]: r for r in in_browser(drive)}
+    a, b = rows[str(fresh["deal_id"])], rows[str(waiting["deal_id"])]
+    assert (a["status"], a["stage"], a["badge"]) == ("not_in_work", "Новая заявка", "не в работе")
+    assert (b["status"], b["stage"], b["badge"]) == ("waiting_parts", "Ожидание запчастей", "ждёт запчасти")
+    assert a["colour"] != b["colour"] and b["colour"] == "rgb(255, 169, 0)"
