@@ -123,6 +123,8 @@ def create_request(services, member_id: str, body: dict, lang: str, app_services
     if contact_id:
         fields["CONTACT_ID"] = contact_id
     deal_id = int(client.call("crm.deal.add", {"fields": fields}))
+    if scenario is not None:
+        workorder.seen(services, member_id, deal_id, "new")
     if call_id:
         calls.bind_request(services, app_services or services, member_id, call_id, deal_id)
     return {"deal_id": deal_id, "title": title, "path": f"/crm/deal/details/{deal_id}/",

@@ -180,6 +180,15 @@ def write(services, member_id: str, deal_id: int, values: dict, client=None) -> 
     return settle(services, member_id, deal_id)
 
 
+def _seen_key(deal_id) -> str:
+    return f"desk.stage:{int(deal_id)}"
+
+
+def seen(services, member_id: str, deal_id, stage: str) -> None:
+    """The stage this order was last put at (by us) or seen at: a later event showing another one is a hand."""
+    services.store.kv.set(member_id, _seen_key(deal_id), stage)
+
+
 def app_client(services, member_id: str):
     fn = getattr(services, "app_client", None)
     return fn(member_id) if fn is not None else services.client(member_id)
@@ -194,8 +203,11 @@ def settle(services, member_id: str, deal_id: int) -> dict:
     pipe = ids.pipeline(scenario_of(ids, deal))
     current = pipe.stage_key(deal.get("STAGE_ID") or "")
     if current != "lost" and current != c.stage:
+        seen(services, member_id, deal_id, c.stage)
         app.call("crm.deal.update", {"id": int(deal_id), "fields": {"STAGE_ID": pipe.stage(c.stage)}})
         deal["STAGE_ID"] = pipe.stage(c.stage)
+    elif current:
+        seen(services, member_id, deal_id, current)
     return view(ids, deal, c)
 
 
@@ -245,9 +257,15 @@ def on_deal_update(services, member_id: str, payload: dict) -> None:
     if current == "lost":
         return                           # a cancelled order is the people's decision
     c = computed_for(services, member_id, ids, deal)
+    last = services.store.kv.get(member_id, _seen_key(deal_id))
     if current == c.stage:
+        if last != current:
+            seen(services, member_id, deal_id, current)
         return
+    seen(services, member_id, deal_id, c.stage)
     client.call("crm.deal.update", {"id": int(deal_id), "fields": {"STAGE_ID": pipe.stage(c.stage)}})
+    if current == last or (last is None and current == "new"):
+        return                           # the status moved on (1C's payment, a field): not a hand on the stage
     portal = services.store.portals.get(member_id)
     lang = "en" if (portal and portal.lang == "en") else "ru"
     names = {"ru": ("«{t}» [{i}]: этап заказ-наряда считается по статусам и вручную не меняется. "

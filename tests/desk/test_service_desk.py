@@ -378,3 +378,44 @@ def test_the_warranty_text_unit(sd):
     left = warranty_left("2026-12-03", 1000, 999, today)           # the last day: still covered
     assert left.on_warranty is True and describe(left, "2026-12-03", "en")["warranty_text"] == \
         "until 3 Dec 2026 · 1 h left"
+
+
+def test_closing_waits_for_full_payment_in_1c(sd):
+    """The last step is 1C's: a hand-typed amount or a drag to "done" does not close the order; 1C's payment
+    of the bound order does (the paid gate's rule), and that move is not reported as a manual one."""
+    from decimal import Decimal
+
+    from sync_1c.ledger_store import LedgerStore
+
+    vs = sd.vs
+    ids = _ids(sd)
+    pipe = ids.pipeline("svc_post_repair")
+    order = new_order(sd, "harvester", reason="Стук в двигателе")
+    deal_id = order["deal_id"]
+    assert sd.put(f"/api/desk/orders/{deal_id}/engineer", {"engineer_id": ENGINEER, "tool_cell": "D-4", "done": True},
+                  token=tok(sd, ENGINEER, "engineer")).status_code == 200
+    day = next_workday(sd.today)
+    assert sd.post(f"/api/desk/orders/{deal_id}/assign", {"mechanic_id": MECH_A, "start": f"{day}T09:00",
+                                                          "end": f"{day}T11:00"},
+                   token=tok(sd, HEAD, "service_head")).status_code == 200
+    vs.client.call("crm.deal.update", {"id": deal_id, "fields": {"OPPORTUNITY": 20000,
+                                                                 ids.deal_field("order_1c_key"): "ord-55",
+                                                                 ids.deal_field("amount_paid"): 20000}})
+    r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True, "act_signed": True},
+               token=tok(sd, MECH_A, "mechanic"))
+    assert (r.json()["stage"], r.json()["decided_by"]) == ("payment", "paid"), r.text    # the typed amount: no
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    vs.client.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": pipe.stage("won")}})
+    vs.run_events(drain=False)
+    assert vs.client.call("crm.deal.get", {"id": deal_id})["STAGE_ID"] == pipe.stage("payment")
+    ledger = LedgerStore(vs.services.store.engine, vs.member_id)
+    ledger.save_orders([("ord-55", {"paid_1c": Decimal("12000.00")})])
+    assert sd.get(f"/api/desk/orders/{deal_id}", token=tok(sd, HEAD, "service_head")).json()["stage"] == "payment"
+    notes = len([n for n in vs.portal.db.notifications.rows.values() if "вручную не меняется" in str(n["MESSAGE"])])
+    ledger.save_orders([("ord-55", {"paid_1c": Decimal("20000.00")})])
+    vs.client.call("crm.deal.update", {"id": deal_id, "fields": {"COMMENTS": "оплата пришла"}})   # 1C's sync writes
+    vs.run_events(drain=False)
+    assert vs.client.call("crm.deal.get", {"id": deal_id})["STAGE_ID"] == pipe.stage("won")
+    assert len([n for n in vs.portal.db.notifications.rows.values()
+                if "вручную не меняется" in str(n["MESSAGE"])]) == notes
