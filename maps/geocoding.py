@@ -156,11 +156,12 @@ def on_refresh(services, member_id: str, payload: dict | None = None, *, stale_c
         ids = installed_ids(services.store, member_id)
     except NotInstalled:
         return 0
+    before = jobcache.load(services.store.engine, member_id)      # the stages as we knew them: hand-off on entry
     rows = jobcache.refresh(services, member_id, stale_companies=stale_companies)
     for deal_id, row in rows.items():
         if row is not None:
             geocode_row(services, member_id, ids, "deal", deal_id, row)
-    handoff.on_rows(services, member_id, ids, rows)
+    handoff.on_rows(services, member_id, ids, rows, before=before)
     return len(rows)
 
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 ORIGINATOR = "b24app"
 DEFAULT_WHEN = "ready"
 KV_PREFIX = "maps.handoff."
+PENDING = "maps.handoff_pending."     # a hand-off that failed: tried again on the deal's next change
 COPIED = ("COMPANY_ID", "CONTACT_ID", "ASSIGNED_BY_ID")
 COPIED_FIELDS = ("job_address", "coordinates")
 
@@ -40,8 +41,11 @@ def when(conf: dict) -> str:
     return str((conf.get("handoff") or {}).get("when") or DEFAULT_WHEN)
 
 
-def due(row: dict, ids, conf: dict) -> bool:
-    """Is this production deal (as ``crm.deal.get`` answered) ready to be handed to installation?"""
+def due(row: dict, ids, conf: dict, before=None) -> bool:
+    """Is this production deal (as ``crm.deal.get`` answered) ready to be handed to installation?
+
+    ``before`` is the map cache's job as it was before this read: a deal that already sat at its done stage
+    then did not *reach* it now (a title edited on 200 old finished orders creates no 200 installations)."""
     try:
         production = ids.pipeline("production")
         ids.pipeline("installation")
@@ -52,7 +56,8 @@ def due(row: dict, ids, conf: dict) -> bool:
     mode = when(conf)
     if mode == "ready":
         stage = production.stage_key(str(row.get("STAGE_ID") or ""))
-        return stage in ("ready", "won")
+        was = getattr(before, "stage", None)
+        return stage in ("ready", "won") and was not in ("ready", "won")
     if mode == "paid":
         return str(row.get(ids.deal_field("paid_in_full")) or "") in ("1", "Y", "true", "True")
     return False
@@ -113,14 +118,16 @@ def hand_off(services, member_id: str, ids, row: dict) -> int:
     return found
 
 
-def on_rows(services, member_id: str, ids, rows: dict) -> list[int]:
+def on_rows(services, member_id: str, ids, rows: dict, *, before: dict | None = None) -> list[int]:
     """After the map's refresh read these deals: hand every due production deal over (once each) and put
     the new installation deals on the map now. A failure is logged and retried by the next change."""
     conf = service.settings(services, member_id)
     if when(conf) == "off":
         return []
-    due_rows = [r for r in rows.values() if r is not None and due(r, ids, conf)
-                and not services.store.kv.get(member_id, KV_PREFIX + str(r["ID"]))]
+    before, kv = before or {}, services.store.kv
+    due_rows = [r for k, r in rows.items() if r is not None and not kv.get(member_id, KV_PREFIX + str(r["ID"]))
+                and (due(r, ids, conf, before.get(int(k)))        # reached its done stage now, or
+                     or (kv.get(member_id, PENDING + str(r["ID"])) and due(r, ids, conf)))]  # failed last time
     if not due_rows:
         return []
     made = []
@@ -128,7 +135,9 @@ def on_rows(services, member_id: str, ids, rows: dict) -> list[int]:
         for r in due_rows:
             try:
                 made.append(hand_off(services, member_id, ids, r))
+                kv.delete(member_id, PENDING + str(r["ID"]))
             except B24Error as exc:
+                kv.set(member_id, PENDING + str(r["ID"]), 1)
                 log.warning("portal %s: hand-off of production deal %s failed: %s", member_id, r.get("ID"), exc)
     if made:
         service.changed(services, member_id, made)

@@ -22,7 +22,7 @@ from b24app.errors import (
 )
 from b24app.store import open_store
 from b24app.store.interface import Portal
-from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup
+from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup, NotPaid
 from desk.phone import PhoneError
 from desk.claims import NotYours
 from desk.history import MachineNotFound
@@ -77,6 +77,7 @@ EXPECTED = [
     (CalcConflict("en", "taken_by_other"), 409, "CALC_CONFLICT"),
     (NotInGroup("en", "not_in_group"), 403, "NOT_IN_GROUP"),
     (ApprovalRequired("en", "out_of_range", line="x", amount=1, low=0, high=0, pct=10), 409, "APPROVAL_REQUIRED"),
+    (NotPaid("ru", "not_paid", paid="0.00", total="100.00"), 409, "NOT_PAID"),
     (InstallRequestInvalid("missing AUTH_ID", "INVALID_REQUEST"), 400, "INVALID_REQUEST"),
     (InstallNotConfirmed("not confirmed", "INVALID_AUTH"), 401, "INVALID_AUTH"),
     (InstallRefused("another application", "WRONG_CLIENT"), 403, "WRONG_CLIENT"),

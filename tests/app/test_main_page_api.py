@@ -119,8 +119,12 @@ def test_check_connection_against_the_1c_sandbox(installed, onec, cloud):
 
 def test_1c_settings_refuse_bad_values_in_words_and_store_nothing(installed, onec):
     live_app, portal = installed
-    url, admin = live_app.url + "/api/1c/settings", _hdr(live_app, portal.member_id)
+    url, admin = live_app.url + "/api/1c/settings", _hdr(live_app, portal.member_id, lang="en")
     good = {"base_url": onec.url, "username": onec.username, "password": onec.password}
+    # a ru session reads the refusal in Russian; the rest are read from an en session
+    r = requests.post(url, headers=_hdr(live_app, portal.member_id), json={"base_url": onec.url, "username": "u"},
+                      timeout=30)
+    assert r.status_code == 400 and "password обязателен" in r.json()["error_description"], r.text
     for body, text in [({"base_url": onec.url, "username": "u"}, "password is required"),
                        ({**good, "base_url": "ftp://1c/odata"}, "http(s)://"),
                        ({**good, "interval": 5}, "interval must be a whole number ≥ 60"),

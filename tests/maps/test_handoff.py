@@ -106,8 +106,11 @@ def test_done_production_deal_becomes_one_installation_deal_on_the_map(api, prod
     p.client.call("crm.deal.update", {"id": p.id, "fields": {"TITLE": "Окна ПВХ, 5 шт."}})
     _event(p, p.id, "3")                                     # a later change of the done deal
     p.live.store.kv.delete(p.member, handoff.KV_PREFIX + str(p.id))   # our memory of it lost
-    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": p.ids.pipeline("production").stage("won")}})
+    back = p.ids.pipeline("production").stage("in_production")
+    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": back}})
     _event(p, p.id, "4")
+    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": p.ids.pipeline("production").stage("won")}})
+    _event(p, p.id, "5")                                     # done again: found by its origin, not made twice
     assert [d["ID"] for d in _installations(p)] == [inst["ID"]]
     assert int(p.live.store.kv.get(p.member, handoff.KV_PREFIX + str(p.id))) == int(inst["ID"])
 
@@ -151,3 +154,32 @@ def test_a_home_address_the_geocoder_cannot_find_is_refused_and_nothing_written(
         status, body = _admin_put(prod, {"home_addresses": {"4": "Москва, Тверская 7", "5": "Нигдеград, ул. Нет"}})
     assert status == 400 and "home_addresses.5" in str(body) and "адрес не найден" in str(body)
     assert prod.live.store.kv.get(prod.member, "maps.settings")["homes"] == {"4": [55.7576, 37.6135]}
+
+
+def test_only_reaching_the_done_stage_hands_over_and_a_failed_hand_off_is_tried_again(api, prod):
+    """A production deal that already sat at its done stage when the map knew it is not handed over by a
+    later edit (a title changed on old finished orders creates no installations); one that reached it and
+    whose hand-off the portal refused is handed over at its next change."""
+    p = prod
+    ready = p.ids.pipeline("production").stage("ready")
+    old = int(p.client.call("crm.deal.add", {"fields": {
+        "TITLE": "Старый заказ", "CATEGORY_ID": p.ids.pipeline("production").category_id, "STAGE_ID": ready}}))
+    p.live.store.kv.set(p.member, handoff.KV_PREFIX + "0", 0)          # unrelated key: the memory is per deal
+    _event(p, old, "1")                                                  # first seen at ready: handed over
+    assert len(p.client.call("crm.deal.list", {"filter": {"ORIGIN_ID": f"handoff:{old}"}, "select": ["ID"]})) == 1
+
+    p.client.call("crm.deal.update", {"id": p.id, "fields": {"STAGE_ID": ready}})
+    p.portal.faults.fail_method("crm.deal.add", "INTERNAL_SERVER_ERROR", "try later", status=500, times=1)
+    _event(p, p.id, "2")                                                 # reached ready; the add refused
+    assert _installations(p) == []
+    assert p.live.store.kv.get(p.member, handoff.PENDING + str(p.id))
+    p.client.call("crm.deal.update", {"id": p.id, "fields": {"TITLE": "Окна ПВХ, 6 шт."}})
+    _event(p, p.id, "3")                                                 # its next change: tried again
+    assert len(_installations(p)) == 1 and not p.live.store.kv.get(p.member, handoff.PENDING + str(p.id))
+
+    p.live.store.kv.delete(p.member, handoff.KV_PREFIX + str(old))       # an edit of a deal already at ready
+    p.client.call("crm.deal.update", {"id": old, "fields": {"TITLE": "Старый заказ (ред.)"}})
+    p.client.call("crm.deal.delete", {"id": int(p.client.call("crm.deal.list", {
+        "filter": {"ORIGIN_ID": f"handoff:{old}"}, "select": ["ID"]})[0]["ID"])})
+    _event(p, old, "4")                                                  # was ready, is ready: nothing new
+    assert p.client.call("crm.deal.list", {"filter": {"ORIGIN_ID": f"handoff:{old}"}, "select": ["ID"]}) == []
