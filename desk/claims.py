@@ -38,7 +38,8 @@ def _flag(body: dict, key: str):
     return v
 
 
-def engineer_block(services, member_id: str, deal_id: int, body: dict) -> dict:
+def engineer_block(services, member_id: str, deal_id: int, body: dict, me: int | None = None) -> dict:
+    """The engineer's block; ``me``: the engineer filling it, named on an order that has none yet."""
     if not isinstance(body, dict):
         raise IntakeError(said("body: a JSON object is expected", "тело запроса: нужен JSON-объект"))
     known = {"engineer_id", "tool_cell", "parts_ordered", "parts_date", "parts_arrived", "diag_trip", "diag_done",
@@ -63,6 +64,8 @@ def engineer_block(services, member_id: str, deal_id: int, body: dict) -> dict:
             values[uf] = "Y" if v else "N"
     deal = workorder.get(services, member_id, deal_id)
     ids = installed_ids(services.store, member_id)
+    if me and "svc_engineer" not in values and not str(deal.get(workorder.uf(ids, "svc_engineer")) or "").strip("0"):
+        values["svc_engineer"] = int(me)
     if values.get("svc_engineer_done") == "Y":
         cell = values.get("svc_tool_cell", deal.get(workorder.uf(ids, "svc_tool_cell")))
         if not str(cell or "").strip():

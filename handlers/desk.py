@@ -17,7 +17,7 @@ from desk import lookup as lookups
 from desk.strings import registry_strings, strings
 from maps import service as maps_service
 
-from .common import app_services, frame_page, inline_json, json_api, query, require, services
+from .common import app_services, current_session, frame_page, inline_json, json_api, query, require, services
 
 bp = Blueprint("desk", __name__)
 
@@ -97,7 +97,10 @@ def propose(sess):
 def registry_page():
     def render(svc, ctx, lang, token):
         s = registry_strings(lang)
-        config = {"session": token, "lang": lang, "s": s, "fields": workorder.LABELS["en" if lang == "en" else "ru"]}
+        sess = current_session()
+        can = {"engineer": sess.can("service.engineer"), "head": sess.can("service.head")}
+        config = {"session": token, "lang": lang, "s": s, "fields": workorder.LABELS["en" if lang == "en" else "ru"],
+                  "can": can}
         return render_template("desk/registry.html", s=s, lang=lang, config=inline_json(config),
                                bx24_js_url=svc.settings.bx24_js_url)
     return frame_page(render)
@@ -118,7 +121,8 @@ def order(sess, deal_id):
 @bp.put("/api/desk/orders/<int:deal_id>/engineer")
 @json_api(need="service.engineer")
 def engineer_block(sess, deal_id):
-    return jsonify(claims.engineer_block(services(), sess.member_id, deal_id, request.get_json(silent=True)))
+    me = sess.user_id if sess.roles and "engineer" in sess.roles else None
+    return jsonify(claims.engineer_block(services(), sess.member_id, deal_id, request.get_json(silent=True), me))
 
 
 @bp.get("/api/desk/orders/<int:deal_id>/mechanics")

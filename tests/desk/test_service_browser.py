@@ -75,4 +75,67 @@ def test_the_registry_colours_orders_by_status(sd, artifacts_dir):
     a, b = rows[str(fresh["deal_id"])], rows[str(waiting["deal_id"])]
     assert (a["status"], a["stage"], a["badge"]) == ("not_in_work", "Новая заявка", "не в работе")
     assert (b["status"], b["stage"], b["badge"]) == ("waiting_parts", "Ожидание запчастей", "ждёт запчасти")
-    assert a["colour"] != b["colour"] and b["colour"] == "rgb(255, 169, 0)"
+    assert a["colour"] != b["colour"] and "0, 0, 0, 0" not in b["colour"] and b["colour"] != "rgb(0, 0, 0)"
+
+
+@pytest.mark.browser
+def test_the_engineer_and_the_service_head_fill_their_blocks_on_the_registry(sd, artifacts_dir):
+    from .test_service_desk import HEAD, MECH_A, MECH_B, _busy_10_12, next_workday
+
+    vs = sd.vs
+    portal, live = vs.portal, vs.live
+    order = new_order(sd, "harvester")
+    day = next_workday(sd.today)
+    _busy_10_12(sd, day)
+    item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/service-registry"))
+    base = f"{portal.url}/marketplace/app/{live.client_id}/?placement={item['id']}"
+    row = f"[data-b24app=order][data-id='{order['deal_id']}']"
+
+    def drive(browser):
+        out = {}
+        page = browser.new_page(viewport=DESKTOP)
+        # the engineer: his block only; the tool cell and "done" move the order on
+        frame = open_app_frame(page, base + f"&user={ENGINEER}", ready="body[data-b24app-loaded]")
+        frame.click(row)
+        out["engineer_sees_head"] = frame.locator("[data-b24app=head-block]").count()
+        frame.fill("[data-b24app=engineer-block] input[name=tool_cell]", "K-9")
+        frame.check("[data-b24app=engineer-block] input[name=done]")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=save-engineer]")
+        frame.wait_for_selector("[data-b24app=engineer-msg][data-done]")
+        out["after_engineer"] = frame.get_attribute(row, "data-status")
+        page.screenshot(path=str(artifacts_dir / "desk-registry-engineer.png"), full_page=True)
+        # the service head: 11:00–13:00 offers only the mechanic not busy 10–12 in his calendar
+        vs.advance(hours=0.02)
+        frame = open_app_frame(page, base + f"&user={HEAD}", ready="body[data-b24app-loaded]")
+        frame.click(row)
+        out["head_sees_engineer"] = frame.locator("[data-b24app=engineer-block]").count()
+        frame.fill("[data-b24app=head-block] input[name=day]", day.isoformat())
+        frame.fill("[data-b24app=head-block] input[name=from]", "11:00")
+        frame.fill("[data-b24app=head-block] input[name=to]", "13:00")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=find-mechanics]")
+        frame.wait_for_selector("[data-b24app=mechanic-pick][data-loaded]")
+        out["options"] = frame.evaluate("""() => Array.from(
+            document.querySelectorAll('[data-b24app=mechanic-pick] option'))
+            .map(o => [o.value, o.disabled, o.textContent])""")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=assign]")
+        frame.wait_for_selector("[data-b24app=head-msg][data-done]")
+        out["mechanic_cell"] = frame.inner_text(row + " [data-b24app=mechanic]")
+        out["after_head"] = frame.get_attribute(row, "data-status")
+        page.screenshot(path=str(artifacts_dir / "desk-registry-head.png"), full_page=True)
+        return out
+
+    out = in_browser(drive)
+    assert out["engineer_sees_head"] == 0 and out["head_sees_engineer"] == 1      # a head may fill both
+    assert out["after_engineer"] == "not_in_work"            # at the mechanic's stage, nobody assigned yet
+    opts = {int(v): (disabled, text) for v, disabled, text in out["options"]}
+    assert opts[MECH_B][0] is False and opts[MECH_A][0] is True and "занят по календарю" in opts[MECH_A][1]
+    assert out["mechanic_cell"] == "Сергей Попов" and out["after_head"] == "at_mechanic"
+    deal = vs.client.call("crm.deal.get", {"id": order["deal_id"]})
+    from .test_service_desk import _ids
+
+    ids = _ids(sd)
+    assert deal[ids.deal_field("svc_engineer")] in (ENGINEER, str(ENGINEER))
+    assert str(deal[ids.deal_field("svc_mechanic")]) == str(MECH_B)
