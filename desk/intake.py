@@ -185,7 +185,7 @@ def search(services, member_id: str, q) -> dict:
     ids = installed_ids(services.store, member_id)
     client = services.client(member_id)
     inn_field = ids.company_field("inn")
-    sel = ["ID", "TITLE", "ADDRESS_CITY", "ADDRESS", inn_field]
+    sel = ["ID", "TITLE", "ADDRESS_CITY", "ADDRESS", "PHONE", inn_field]
     found = {}
     if text.isdigit():
         for c in client.list_all("crm.company.list", {"filter": {inn_field: text}, "select": sel}):
@@ -198,6 +198,7 @@ def search(services, member_id: str, q) -> dict:
                                                       "select": ["ID", "NAME", "LAST_NAME", "COMPANY_ID", "PHONE"]}):
             contacts[int(c["ID"])] = c
     return {"companies": [{"id": i, "title": c.get("TITLE") or "", "inn": c.get(inn_field) or "",
+                           "phones": [m.get("VALUE") for m in c.get("PHONE") or [] if m.get("VALUE")],
                            "address": ", ".join(x for x in (c.get("ADDRESS_CITY"), c.get("ADDRESS")) if x)}
                           for i, c in sorted(found.items())][:20],
             "contacts": [{"id": i, "name": " ".join(x for x in (c.get("LAST_NAME"), c.get("NAME")) if x),

@@ -16,6 +16,12 @@ RU = {
     "error": "Ошибка", "warranty": "Гарантия", "plain_request": "Обращение без заказ-наряда",
     "repair": "Ремонт", "maintenance": "ТО", "presale": "Предпродажная подготовка",
     "ringing": "Входящий звонок", "talking": "Разговор",
+    "search_title": "Найти клиента по названию или ИНН", "search_hint": "название, ИНН или фамилия",
+    "nothing_found": "Ничего не найдено", "new_client": "Или создать клиента и технику",
+    "kind": "Клиент", "kind_company": "Компания", "kind_person": "Частное лицо", "company_title": "Название",
+    "inn": "ИНН", "contact_name": "Имя контакта", "last_name": "Фамилия", "machine": "Техника",
+    "price": "Стоимость", "manufacturer": "Завод-изготовитель", "warranty_hours": "Моточасы по гарантии",
+    "hours_used": "Наработка, м/ч", "create_client": "Создать клиента и технику",
 }
 EN = {
     "title": "Service desk", "phone": "Phone", "find": "Find", "searching": "Searching…",
@@ -30,6 +36,12 @@ EN = {
     "error": "Error", "warranty": "Warranty", "plain_request": "Request without a work order",
     "repair": "Repair", "maintenance": "Maintenance", "presale": "Pre-sale preparation",
     "ringing": "Incoming call", "talking": "On the call",
+    "search_title": "Find the client by name or INN", "search_hint": "name, INN or last name",
+    "nothing_found": "Nothing found", "new_client": "Or create the client and the machine",
+    "kind": "Client", "kind_company": "Company", "kind_person": "Private person", "company_title": "Name",
+    "inn": "INN", "contact_name": "Contact's first name", "last_name": "Last name", "machine": "Machine",
+    "price": "Price", "manufacturer": "Manufacturer", "warranty_hours": "Warranty hours",
+    "hours_used": "Hours used", "create_client": "Create the client and the machine",
 }
 
 

@@ -139,3 +139,51 @@ def test_the_engineer_and_the_service_head_fill_their_blocks_on_the_registry(sd,
     ids = _ids(sd)
     assert deal[ids.deal_field("svc_engineer")] in (ENGINEER, str(ENGINEER))
     assert str(deal[ids.deal_field("svc_mechanic")]) == str(MECH_B)
+
+
+@pytest.mark.browser
+def test_an_unknown_caller_is_searched_or_created_with_the_machine_in_one_form(sd, artifacts_dir):
+    vs = sd.vs
+    portal, live = vs.portal, vs.live
+    item = next(p for p in placements(portal, "LEFT_MENU") if p["handler"].endswith("/placements/dispatcher"))
+    url = (f"{portal.url}/marketplace/app/{live.client_id}/?placement={item['id']}&user={DISPATCHER}"
+           "&phone=%2B7%20903%20777-66-55")
+
+    def drive(browser):
+        out = {}
+        page = browser.new_page(viewport=DESKTOP)
+        frame = open_app_frame(page, url, ready="body[data-b24app-loaded=none]")
+        # the caller rang from another phone: found by the company's name, picked, its card shown
+        frame.fill("[data-b24app=search-q]", "СтарТек")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=search]")
+        frame.wait_for_selector("[data-b24app=search-results][data-loaded]")
+        out["hits"] = frame.inner_text("[data-b24app=search-results]")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=search-hit] button")
+        frame.wait_for_selector("body[data-b24app-loaded='+79165551234']")
+        out["picked"] = frame.inner_text("[data-b24app=company-title]")
+        # a new caller: the client and the machine in one form
+        vs.advance(hours=0.02)
+        frame.fill("[data-b24app=phone]", "+7 903 777-66-55")
+        frame.click("[data-b24app=find]")
+        frame.wait_for_selector("body[data-b24app-loaded=none]")
+        form = "[data-b24app=new-client] "
+        for name, value in (("company_title", "КФХ «Нива»"), ("inn", "4826012345"), ("name", "Иван"),
+                            ("last_name", "Нивин"), ("model", "Беларус 3522"), ("serial", "SN-3522-9"),
+                            ("purchase_date", "2025-03-01"), ("price", "9800000"), ("manufacturer", "МТЗ"),
+                            ("warranty_end", "2027-03-01"), ("warranty_hours", "2000"), ("hours_used", "120.5")):
+            frame.fill(form + f"[name={name}]", value)
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=create-client]")
+        frame.wait_for_selector("body[data-b24app-loaded='+79037776655']")
+        out["created"] = frame.inner_text("[data-b24app=company-title]")
+        out["machine"] = frame.inner_text("[data-b24app=equipment]")
+        page.screenshot(path=str(artifacts_dir / "desk-new-client.png"), full_page=True)
+        return out
+
+    out = in_browser(drive)
+    assert "ООО «СтарТек-Агро»" in out["hits"] and out["picked"] == "ООО «СтарТек-Агро»"
+    assert out["created"] == "КФХ «Нива»" and "Беларус 3522" in out["machine"] and "SN-3522-9" in out["machine"]
+    co = next(c for c in vs.portal.db.companies.rows.values() if c["TITLE"] == "КФХ «Нива»")
+    assert any(m["VALUE"] == "+79037776655" for m in co["PHONE"])

@@ -137,6 +137,8 @@ def test_an_unknown_number_creates_the_client_and_the_machine_in_one_step(sd):
     assert [c["id"] for c in found["companies"]] == [out["company_id"]]
     assert out["contact_id"] in [c["id"] for c in sd.get("/api/desk/search", params={"q": "Нивин"}, token=t)
                                  .json()["contacts"]]
+    hits = sd.get("/api/desk/search", params={"q": "СтарТек"}, token=t).json()["companies"]
+    assert [(c["id"], c["phones"]) for c in hits] == [(sd.company_id, ["+7 (916) 555-12-34"])]
     # a private person: the contact owns the machine
     r = sd.post("/api/desk/client", {"phone": "+7 903 111-00-99", "kind": "person", "contact": {"name": "Пётр"},
                                      "machine": {"model": "Т-25", "warranty_hours": 100, "hours_used": 300}}, token=t)

@@ -20,13 +20,14 @@
   }
   function num(v) { return v == null ? "—" : String(v); }
 
-  function equipmentTable(company) {
+  function equipmentTable(company, group) {
+    group = group || String(company.id);
     if (!company.equipment.length) return el("p", { "class": "muted", text: S.no_equipment });
     var head = el("tr", null, ["", S.model, S.serial, S.purchase, S.warranty_end, S.days_left, S.hours_left, "", "", S.warranty]
       .map(function (h) { return el("th", { text: h }); }));
     var rows = company.equipment.map(function (q) {
       return el("tr", { "data-b24app": "equipment", "data-id": String(q.id) },
-        el("td", null, el("input", { type: "radio", name: "equipment-" + company.id, value: String(q.id),
+        el("td", null, el("input", { type: "radio", name: "equipment-" + group, value: String(q.id),
                                      "aria-label": S.select })),
         el("td", { text: q.model || q.title }), el("td", { text: q.serial }), el("td", { text: q.purchase_date }),
         el("td", { text: q.warranty_end }), el("td", { "data-b24app": "days-left", text: num(q.days_left) }),
@@ -45,14 +46,15 @@
     })));
     return box;
   }
-  function requestForm(phone, companyId, contactId) {
+  function requestForm(phone, companyId, contactId, group) {
+    group = group || (companyId ? String(companyId) : "");
     var comment = el("textarea", { rows: "2", name: "comment", placeholder: S.comment });
     var msg = el("p", { "data-b24app": "request-msg", "class": "muted" });
     var kind = el("select", { name: "request_type", "data-b24app": "request-type" },
       [["", S.plain_request], ["repair", S.repair], ["maintenance", S.maintenance], ["presale", S.presale]]
         .map(function (o) { return el("option", { value: o[0], text: o[1] }); }));
     var btn = el("button", { type: "button", "data-b24app": "new-request", text: S.new_request, on: { click: function () {
-      var picked = companyId ? document.querySelector("input[name=equipment-" + companyId + "]:checked") : null;
+      var picked = group ? document.querySelector("input[name=equipment-" + group + "]:checked") : null;
       btn.disabled = true;
       var body = { phone: phone, company_id: companyId || null, contact_id: contactId || null,
                    equipment_id: picked ? Number(picked.value) : null, comment: comment.value };
@@ -68,18 +70,86 @@
     } } });
     return el("div", { "data-b24app": "request" }, comment, el("div", null, kind, " ", btn), msg);
   }
+  // An unknown number: search the client by name or INN, or create the client and the machine in one step.
+  function field(name, label, attrs) {
+    return el("label", null, label + " ", el("input", Object.assign({ name: name }, attrs || {})));
+  }
+  function unknownCaller(phone) {
+    var box = el("div", { "class": "card", "data-b24app": "unknown" });
+    var q = el("input", { name: "q", "data-b24app": "search-q", placeholder: S.search_hint });
+    var found = el("ul", { "data-b24app": "search-results" });
+    box.appendChild(el("h2", { text: S.search_title }));
+    box.appendChild(el("div", null, q, " ", el("button", { type: "button", "data-b24app": "search", text: S.find,
+      on: { click: function () {
+        api("GET", "/api/desk/search?q=" + encodeURIComponent(q.value)).then(function (r) {
+          found.textContent = "";
+          r.companies.concat(r.contacts).forEach(function (x) {
+            var phones = x.phones || [];
+            found.appendChild(el("li", { "data-b24app": "search-hit" }, (x.title || x.name) +
+              (x.inn ? " · " + S.inn + " " + x.inn : "") + (x.address ? " · " + x.address : "") + " ",
+              phones.length ? el("button", { type: "button", text: S.select, on: { click: function () {
+                phoneEl.value = phones[0]; find();
+              } } }) : null));
+          });
+          if (!found.children.length) found.appendChild(el("li", { "class": "muted", text: S.nothing_found }));
+          found.setAttribute("data-loaded", String(found.children.length));
+        }, function (e) {
+          found.textContent = ""; found.appendChild(el("li", { "class": "error", text: e.message }));
+          found.setAttribute("data-loaded", "error");
+        });
+      } } })));
+    box.appendChild(found);
+    var kind = el("select", { name: "kind" }, el("option", { value: "company", text: S.kind_company }),
+                  el("option", { value: "person", text: S.kind_person }));
+    var form = el("form", { "data-b24app": "new-client" },
+      el("h3", { text: S.new_client }), el("label", null, S.kind + " ", kind),
+      el("fieldset", null, field("company_title", S.company_title), field("inn", S.inn, { inputmode: "numeric" })),
+      el("fieldset", null, field("name", S.contact_name), field("last_name", S.last_name)),
+      el("fieldset", null, el("legend", { text: S.machine }), field("model", S.model), field("serial", S.serial),
+         field("purchase_date", S.purchase, { type: "date" }), field("price", S.price, { type: "number", step: "any" }),
+         field("manufacturer", S.manufacturer), field("warranty_end", S.warranty_end, { type: "date" }),
+         field("warranty_hours", S.warranty_hours, { type: "number", step: "any" }),
+         field("hours_used", S.hours_used, { type: "number", step: "any" })),
+      el("button", { type: "submit", "data-b24app": "create-client", text: S.create_client }),
+      el("p", { "data-b24app": "new-client-msg", "class": "muted" }));
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = function (n) { return form.querySelector("[name=" + n + "]").value.trim(); };
+      var num = function (n) { return v(n) === "" ? null : Number(v(n)); };
+      var machine = v("model") ? { model: v("model"), serial: v("serial"), purchase_date: v("purchase_date") || null,
+        price: num("price"), manufacturer: v("manufacturer"), warranty_end: v("warranty_end") || null,
+        warranty_hours: num("warranty_hours"), hours_used: num("hours_used") } : null;
+      var body = { phone: phone, kind: kind.value, contact: { name: v("name"), last_name: v("last_name") } };
+      if (kind.value === "company") body.company = { title: v("company_title"), inn: v("inn") };
+      if (machine) body.machine = machine;
+      var msg = form.querySelector("[data-b24app=new-client-msg]");
+      api("POST", "/api/desk/client", body).then(function (r) { render(r.card); },
+        function (e) { B24.say(msg, e.message, "error"); });
+    });
+    box.appendChild(form);
+    return box;
+  }
+
   function render(doc) {
     result.textContent = "";
-    if (!doc.found) { status(doc.message, "muted"); document.body.setAttribute("data-b24app-loaded", "none"); return; }
+    if (!doc.found) {
+      status(doc.message, "muted");
+      result.appendChild(unknownCaller(doc.phone));
+      document.body.setAttribute("data-b24app-loaded", "none");
+      B24.fit();
+      return;
+    }
     status(doc.phone);
     if (doc.contacts.length) {
       result.appendChild(el("h2", { text: S.contacts }));
       result.appendChild(el("ul", { "data-b24app": "contacts" }, doc.contacts.map(function (c) {
         return el("li", { "data-b24app": "contact", "data-id": String(c.id) },
           c.name + (c.post ? ", " + c.post : "") + " · " + c.phones.join(", ") + " ", open(c.path),
-          c.deals ? el("div", null, dealList(S.deals_open, c.deals.open, "deals-open"),
+          c.deals ? el("div", null,
+                       c.equipment && c.equipment.length ? equipmentTable(c, "c" + c.id) : null,
+                       dealList(S.deals_open, c.deals.open, "deals-open"),
                        dealList(S.deals_closed, c.deals.closed, "deals-closed"),
-                       requestForm(doc.phone, null, c.id)) : null);
+                       requestForm(doc.phone, null, c.id, "c" + c.id)) : null);
       })));
     }
     doc.companies.forEach(function (co) {
