@@ -123,6 +123,16 @@ def registry_strings(lang: str | None) -> dict:
                 "calendar": "busy in the calendar" if en else "занят по календарю",
                 "order": "on another work order" if en else "на другом заказ-наряде"},
     }
+    base.update({
+        "orders": "Work orders" if en else "Заказ-наряды", "reasons": "Repair reasons" if en else "Причины ремонтов",
+        "hours": "Hours" if en else "Моточасы", "created": "Created" if en else "Создан",
+        "manufacturer": "Manufacturer" if en else "Завод-изготовитель", "purchase": "Purchased" if en else "Куплена",
+        "price": "Price" if en else "Стоимость", "warranty_end": "Warranty until" if en else "Гарантия до",
+        "warranty_hours": "Warranty hours" if en else "Моточасы по гарантии",
+        "hours_used": "Hours used" if en else "Наработка, м/ч", "no_orders": "No work orders yet" if en else
+        "Заказ-нарядов пока нет", "no_machine": "No machine in this tab" if en else "Техника не указана",
+        "machine_title": "Equipment history" if en else "История техники",
+        "stats": "Request reasons by model" if en else "Причины обращений по моделям"})
     base["stages"] = STAGES["en" if en else "ru"]
     base["scenarios"] = SCENARIOS["en" if en else "ru"]
     base["statuses"] = STATUSES["en" if en else "ru"]

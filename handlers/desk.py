@@ -199,6 +199,21 @@ def save_manufacturers(sess):
 
 
 # --- equipment history ------------------------------------------------------------------------------------------
+@bp.post("/placements/equipment-card")
+def equipment_page():
+    """The Equipment item's detail tab (CRM_DYNAMIC_<equipment>_DETAIL_TAB, PLACEMENT_OPTIONS {"ID": …})."""
+    def render(svc, ctx, lang, token):
+        options = ctx.placement_options if isinstance(ctx.placement_options, dict) else {}
+        raw = str(options.get("ID") or options.get("id") or "")
+        s = dict(registry_strings(lang))
+        s["title"] = s["machine_title"]
+        config = {"session": token, "lang": lang, "s": s, "equipment_id": int(raw) if raw.isdigit() else None}
+        return render_template("desk/machine.html", s=s, lang=lang, config=inline_json(config),
+                               bx24_js_url=svc.settings.bx24_js_url)
+    return frame_page(render)
+
+
+
 @bp.get("/api/desk/equipment/<int:equipment_id>")
 @json_api()
 def machine_card(sess, equipment_id):

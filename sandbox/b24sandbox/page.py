@@ -148,6 +148,24 @@ def _entity(kind: str, code: str, table_names: tuple[str, ...]):
     return view
 
 
+def dynamic_entity(portal, request, etid, entity_id):
+    """A smart-process item's card (``/crm/type/<entityTypeId>/details/<id>/``) with its detail tabs
+    (``CRM_DYNAMIC_<entityTypeId>_DETAIL_TAB``), PLACEMENT_OPTIONS ``{"ID": id}`` as for a deal."""
+    code = f"CRM_DYNAMIC_{int(etid)}_DETAIL_TAB"
+    try:
+        record = portal.db.table_for(int(etid)).get(entity_id)
+    except (KeyError, AttributeError, ValueError):
+        record = None
+    tabs = placements(portal, code)
+    chosen = request.args.get("tab")
+    tab = next((t for t in tabs if str(t["id"]) == chosen), None)
+    frame = _frame(portal, tab["client_id"], _user(request), tab["handler"], code, {"ID": str(entity_id)}) \
+        if tab is not None else None
+    title = _f(record, "TITLE", "title", default=None) if record is not None else None
+    return _render("entity.html", portal, title=title or f"Item #{entity_id}", kind="item", entity_id=entity_id,
+                   record=record, tabs=tabs, tab=tab, frame=frame, frame_json=json.dumps(frame) if frame else "null")
+
+
 def bx24_js(portal, request):
     js = resources.files("b24sandbox").joinpath("static/bx24.js").read_text(encoding="utf-8")
     return Response(js, mimetype="application/javascript", headers={"Access-Control-Allow-Origin": "*"})
@@ -162,6 +180,7 @@ RULES = [
          methods=["GET"]),
     Rule("/crm/company/details/<int:entity_id>/",
          endpoint=_entity("company", "CRM_COMPANY_DETAIL_TAB", ("companies",)), methods=["GET"]),
+    Rule("/crm/type/<int:etid>/details/<int:entity_id>/", endpoint=dynamic_entity, methods=["GET"]),
     Rule("/api/v1/", endpoint=bx24_js, methods=["GET"]),
     Rule("/telephony/call/<call_id>/", endpoint=call_card, methods=["GET"]),
     Rule("/telephony/record/<int:file_id>.mp3", endpoint=call_record, methods=["GET"]),

@@ -187,3 +187,34 @@ def test_an_unknown_caller_is_searched_or_created_with_the_machine_in_one_form(s
     assert out["created"] == "КФХ «Нива»" and "Беларус 3522" in out["machine"] and "SN-3522-9" in out["machine"]
     co = next(c for c in vs.portal.db.companies.rows.values() if c["TITLE"] == "КФХ «Нива»")
     assert any(m["VALUE"] == "+79037776655" for m in co["PHONE"])
+
+
+@pytest.mark.browser
+def test_the_machine_card_tab_shows_its_orders_and_reasons(sd, artifacts_dir):
+    from .test_service_desk import _ids
+
+    vs = sd.vs
+    portal = vs.portal
+    first = new_order(sd, "tractor", reason="Течь гидравлики")
+    new_order(sd, "tractor", "maintenance", reason="ТО-500")
+    eq = _ids(sd).smart_process("equipment")
+    tab = next(p for p in placements(portal, f"CRM_DYNAMIC_{eq.entity_type_id}_DETAIL_TAB")
+               if p["handler"].endswith("/placements/equipment-card"))
+    url = (f"{portal.url}/crm/type/{eq.entity_type_id}/details/{sd.equipment['tractor']}/"
+           f"?tab={tab['id']}&user={DISPATCHER}")
+
+    def drive(browser):
+        page = browser.new_page(viewport=DESKTOP)
+        frame = open_app_frame(page, url, ready="body[data-b24app-loaded]")
+        out = {"title": frame.inner_text("[data-b24app=machine-title]"),
+               "orders": frame.evaluate("""() => Array.from(document.querySelectorAll('[data-b24app=machine-order]'))
+                   .map(tr => tr.dataset.id)"""),
+               "reasons": frame.inner_text("[data-b24app=reasons]"),
+               "warranty": frame.inner_text("[data-b24app=warranty-text]")}
+        page.screenshot(path=str(artifacts_dir / "desk-machine-card.png"), full_page=True)
+        return out
+
+    out = in_browser(drive)
+    assert out["title"] == "Беларус 1221 · SN-1221-001" and str(first["deal_id"]) in out["orders"]
+    assert len(out["orders"]) == 2 and "Течь гидравлики — 1" in out["reasons"] and "ТО-500 — 1" in out["reasons"]
+    assert out["warranty"].endswith("осталось 749.5 ч")

@@ -64,3 +64,13 @@ def test_statistics_need_the_telephony_scope(cloud, portal, receiver):
     tok = install(cloud, portal, receiver.url)
     status, body = rest(portal, "voximplant.statistic.get", tok)
     assert (status, body["error"]) == (401, "insufficient_scope")
+
+
+def test_the_call_card_page_frames_the_call_card_placement_of_a_known_call(cloud, portal, receiver):
+    tok = install(cloud, portal, receiver.url, scope=SCOPES + ["telephony"])
+    ok(portal, "placement.bind", tok, PLACEMENT="CALL_CARD", HANDLER=receiver.url + "/card", TITLE="Карточка")
+    assert requests.get(f"{portal.url}/telephony/call/NOPE.1.1/", timeout=10).status_code == 404
+    call_id = telephony.incoming_call(portal, "+7 916 555-12-34")
+    page = requests.get(f"{portal.url}/telephony/call/{call_id}/", timeout=10)
+    assert page.status_code == 200 and '"PLACEMENT": "CALL_CARD"' in page.text
+    assert f'"CALL_ID": "{call_id}"' in page.text and '"PHONE_NUMBER": "+7 916 555-12-34"' in page.text
