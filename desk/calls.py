@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from b24app.errors import said
 from install.registry import installed_ids
 
 from . import phone as phones
+from .intake import IntakeError, strict_id, strict_text
 from .lookup import lookup
 
 log = logging.getLogger("b24app.desk.calls")
@@ -173,6 +175,39 @@ def active(services, member_id: str, user_id: int | None, lang: str = "ru") -> l
                     "since": datetime.fromtimestamp(float(rec["at"]), timezone.utc).isoformat(timespec="seconds"),
                     "card": card})
     return out
+
+
+KEEP = 7 * 86400             # a call's record is kept a week (its request may be made later that day)
+
+
+def forget_old(services, member_id: str) -> int:
+    """Periodic: call records older than a week are removed (the recent list with them)."""
+    kv = services.store.kv
+    now = _now(services)
+    gone = 0
+    for name, rec in kv.items(member_id, "desk.call:").items():
+        if not isinstance(rec, dict) or now - float(rec.get("at") or 0) > KEEP:
+            kv.delete(member_id, name)
+            gone += 1
+    if gone:
+        alive = [c for c in kv.get(member_id, KV_RECENT) or [] if kv.get(member_id, key(c))]
+        kv.set(member_id, KV_RECENT, alive)
+    return gone
+
+
+def save_lines(kv, member_id: str, doc) -> dict:
+    """{line: dispatcher user id}: the dispatcher lines (a call on another line is not popped) and whose
+    callback task a missed call on each becomes. Lines are the portal's ACCOUNT_SEARCH_ID (``reg12``,
+    ``sip3``, a rented number) or the number dialled."""
+    if not isinstance(doc, dict) or len(doc) > 200:
+        raise IntakeError(said("lines: an object {line: user id} is expected",
+                               "lines: нужен объект {линия: id сотрудника}"))
+    clean = {}
+    for line, user in doc.items():
+        name = strict_text(line, "line", limit=40, required=True)
+        clean[name] = strict_id(user, f"lines[{name}]", required=True)
+    kv.set(member_id, KV_LINES, clean)
+    return clean
 
 
 def get(services, member_id: str, call_id: str) -> dict | None:

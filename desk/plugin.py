@@ -11,4 +11,5 @@ def plugin(registry) -> None:
     registry.on_event("ONVOXIMPLANTCALLSTART", calls.on_call_start)
     registry.on_event("ONVOXIMPLANTCALLEND", calls.on_call_end)
     registry.on_event("ONCRMDEALUPDATE", workorder.on_deal_update)
+    registry.every("desk.calls_cleanup", 3600, calls.forget_old, "desk.calls_cleanup_seconds")
     registry.blueprint("handlers.desk")

@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify, render_template, request
 from desk import calls, claims, history, intake, mechanics, service_request, workorder
 from desk import lookup as lookups
 from desk.strings import registry_strings, strings
+from b24app.errors import said
 from maps import service as maps_service
 
 from .common import app_services, current_session, frame_page, inline_json, json_api, query, require, services
@@ -184,6 +185,43 @@ def claim_send(sess, deal_id):
 def claim_act(sess, deal_id):
     """The manufacturer's reclamation act (a file) attached; approved → the order moves on."""
     return jsonify(claims.attach_act(services(), sess.member_id, deal_id, request.get_json(silent=True)))
+
+
+@bp.get("/api/desk/settings")
+@json_api(need="settings")
+def desk_settings(sess):
+    kv = services().store.kv
+    return jsonify({"lines": calls.lines(kv, sess.member_id),
+                    "manufacturers": claims.manufacturers(kv, sess.member_id)})
+
+
+@bp.put("/api/desk/settings")
+@json_api(need="settings")
+def save_desk_settings(sess):
+    """{lines?: {line: dispatcher id}, manufacturers?: {model: {...}}} — each part checked before either is kept."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) - {"lines", "manufacturers"}:
+        raise intake.IntakeError(said("a JSON object {lines, manufacturers} is expected",
+                                      "нужен JSON-объект {lines, manufacturers}"))
+    kv = services().store.kv
+    scratch = _Scratch()
+    if "lines" in body:
+        calls.save_lines(scratch, sess.member_id, body["lines"])
+    if "manufacturers" in body:
+        claims.save_manufacturers(scratch, sess.member_id, body["manufacturers"])
+    for k, v in scratch.values.items():
+        kv.set(sess.member_id, k, v)
+    return desk_settings.__wrapped__(sess)
+
+
+class _Scratch:
+    """Validated values held until every part passed (nothing half-written)."""
+
+    def __init__(self):
+        self.values = {}
+
+    def set(self, member_id, key, value):
+        self.values[key] = value
 
 
 @bp.get("/api/desk/manufacturers")

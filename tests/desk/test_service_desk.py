@@ -421,3 +421,37 @@ def test_closing_waits_for_full_payment_in_1c(sd):
     assert vs.client.call("crm.deal.get", {"id": deal_id})["STAGE_ID"] == pipe.stage("won")
     assert len([n for n in vs.portal.db.notifications.rows.values()
                 if "вручную не меняется" in str(n["MESSAGE"])]) == notes
+
+
+def test_desk_settings_lines_and_manufacturers_admin_only_nothing_half_written(sd):
+    admin = tok(sd, 1, "admin")
+    r = sd.put("/api/desk/settings", {"lines": {"reg1": DISPATCHER}, "manufacturers": {
+        "К-744": {"manufacturer": "Кировец", "email": "not-an-address"}}}, token=admin)
+    assert r.status_code == 400 and "email" in r.json()["error_description"]
+    assert sd.get("/api/desk/settings", token=admin).json() == {"lines": {}, "manufacturers": {}}
+    for bad in ({"lines": {"reg1": True}}, {"lines": {"reg1": 2.5}}, {"lines": []}, {"other": 1}):
+        assert sd.put("/api/desk/settings", bad, token=admin).status_code == 400, bad
+    r = sd.put("/api/desk/settings", {"lines": {"reg1": DISPATCHER, "+74951112233": "3"}}, token=admin)
+    assert r.status_code == 200 and r.json()["lines"] == {"reg1": DISPATCHER, "+74951112233": 3}
+    assert sd.put("/api/desk/settings", {"lines": {}}, token=tok(sd, HEAD, "service_head")).status_code == 403
+    # a call on a line that is not a dispatcher line is not popped
+    vs = sd.vs
+    telephony.incoming_call(vs.portal, "+7 916 555-12-34", line="reg9", line_number="+74990000009")
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    assert sd.get("/api/desk/calls", token=tok(sd, DISPATCHER, "dispatcher")).json()["calls"] == []
+
+
+def test_old_call_records_are_forgotten(sd):
+    from desk import calls
+
+    vs = sd.vs
+    call_id = telephony.incoming_call(vs.portal, "+7 916 555-12-34")
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    assert calls.get(vs.services, vs.member_id, call_id)
+    assert calls.forget_old(vs.services, vs.member_id) == 0
+    vs.advance(days=8)
+    assert calls.forget_old(vs.services, vs.member_id) == 1
+    assert calls.get(vs.services, vs.member_id, call_id) is None
+    assert vs.live.store.kv.get(vs.member_id, calls.KV_RECENT) == []
