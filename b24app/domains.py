@@ -24,6 +24,7 @@ DOMAINS: dict[str, str] = {
     "desk": "desk",
     "reports": "reports",
     "rules": "rules",           # deal rules: reminders, escalations, tasks, order numbers, stage guards
+    "field": "field",           # the worker's phone: his day, on my way / started / photos / finished, offline
 }
 
 

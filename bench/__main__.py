@@ -6,7 +6,8 @@ import sys
 
 BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_page", "bench.maps_routing", "bench.maps_slots",
            "bench.sync_1c", "bench.sync_1c_golive", "bench.reports_visits", "bench.sandbox_lists",
-           "bench.form_limits", "bench.paging_cost", "bench.maps_incremental", "bench.calc_lock", "bench.desk_registry"]
+           "bench.form_limits", "bench.paging_cost", "bench.maps_incremental", "bench.calc_lock",
+           "bench.reports_cache", "bench.field_ops", "bench.desk_registry"]
 
 
 def main(argv: list[str]) -> None:

@@ -28,8 +28,9 @@ class Bench:
         self.cloud.shutdown()
 
 
-def installed_portal(app_url: str = "http://127.0.0.1:9") -> Bench:
-    """Install through the sandbox's OAuth authorization-code flow, then store the Portal row."""
+def installed_portal(app_url: str = "http://127.0.0.1:9", database_url: str | None = None) -> Bench:
+    """Install through the sandbox's OAuth authorization-code flow, then store the Portal row (in a fresh
+    SQLite file unless ``database_url`` names another store)."""
     cloud = SandboxCloud()
     portal = cloud.add_portal(seed="empty")
     app = cloud.register_app(handler_url=f"{app_url}/app", install_url=f"{app_url}/install", app_url=f"{app_url}/oauth")
@@ -37,7 +38,8 @@ def installed_portal(app_url: str = "http://127.0.0.1:9") -> Bench:
     portal.finish_install(app.client_id)
     db = tempfile.mkdtemp(prefix="b24bench-")
     settings = Settings(client_id=app.client_id, client_secret=app.client_secret, oauth_server=cloud.oauth_url,
-                        allow_http_portals=True, database_url=f"sqlite:///{db}/bench.db", public_url=app_url)
+                        allow_http_portals=True, database_url=database_url or f"sqlite:///{db}/bench.db",
+                        public_url=app_url)
     r = requests.get(portal.url + "/oauth/authorize/", params={"client_id": app.client_id}, allow_redirects=False)
     code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
     ts = OAuthClient(settings).exchange_code(code)

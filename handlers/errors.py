@@ -26,6 +26,8 @@ from desk.claims import NotYours
 from desk.history import MachineNotFound
 from desk.intake import IntakeError
 from desk.mechanics import MechanicBusy
+from field import actions as field_actions
+from field import day as field_day
 from desk.service_request import RequestError
 from desk.workorder import OrderError, OrderNotFound
 from install.registry import NotInstalled
@@ -94,6 +96,13 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     NotInGroup: (403, "NOT_IN_GROUP"),
     ApprovalRequired: (409, "APPROVAL_REQUIRED"),
     NotPaid: (409, "NOT_PAID"),
+    # the worker's phone (field/)
+    field_actions.BadAction: (400, "BAD_REQUEST"),
+    field_actions.FileTooLarge: (413, "FILE_TOO_LARGE"),
+    field_actions.ActionConflict: (409, "ACTION_ID_REUSED"),
+    field_actions.ActionBusy: (409, "ACTION_IN_PROGRESS"),
+    field_day.NotYours: (403, "NOT_YOUR_JOB"),
+    field_day.NotFound: (404, "NOT_FOUND"),
     # the installer call (b24app/install_flow.py)
     InstallRequestInvalid: (400, None),
     InstallNotConfirmed: (401, None),

@@ -73,25 +73,36 @@ def visit_calendar_page():
     return _frame("calendar")
 
 
-@bp.get("/m/<link>")
-def phone_page(link: str):
-    """A phone opens the link its owner made in the frame. The link is a secret of its own (stored as a
-    hash, revocable from the settings): each opening gets a fresh page session of that one person, as a
-    field worker only — never an administrator — acting through his own kept portal tokens."""
+def open_phone(link: str):
+    """A phone link → (its page session, bearer id), or the error page to answer. The link is a secret of
+    its own (stored as a hash, revocable from the settings): each opening gets a fresh page session of that
+    one person, as a field worker only — never an administrator — acting through his own kept portal
+    tokens. Every page a phone link opens (the visits pages here, the worker's day in handlers/field.py)
+    comes through this one function."""
     svc = app_services()
     row = svc.store.phone_links.get(link) if 16 <= len(link) <= 200 else None
     if row is None or row.get("revoked_at"):
-        return error_page(401, "LINK_NOT_FOUND", "this phone link does not exist or was revoked: make a new "
-                          "one in Bitrix24")
+        return None, error_page(401, "LINK_NOT_FOUND", "this phone link does not exist or was revoked: make a new "
+                                "one in Bitrix24")
     portal = svc.store.portals.get(row["member_id"])
     if portal is None or portal.status not in ("installed", "needs_reinstall"):
-        return error_page(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
+        return None, error_page(403, "PORTAL_NOT_INSTALLED", "the app is not installed on this portal")
     svc.store.phone_links.touch(row["link_hash"])
     sess = page_sessions.PageSession(member_id=row["member_id"], user_id=int(row["user_id"]), lang=row["lang"],
                                      placement="PHONE", is_admin=False, roles=(app_roles.FIELD_WORKER,),
                                      kind="phone", link_id=row["link_hash"])
     token = page_sessions.issue(svc.store, sess)
     websafety.frame_ancestors(websafety.SELF)        # a phone's own tab, never inside another site
+    return (sess, token), None
+
+
+@bp.get("/m/<link>")
+def phone_page(link: str):
+    """A phone opens the link its owner made in the frame (see ``open_phone``)."""
+    opened, refusal = open_phone(link)
+    if refusal is not None:
+        return refusal
+    sess, token = opened
     return _render(sess, token, request.args.get("view", "calendar"), request.args.get("company", ""), frame=False)
 
 

@@ -88,3 +88,18 @@ def google_route_link(points: Sequence[Point]) -> str:
     if len(links) != 1:
         raise ValueError(f"{len(points)} points need {len(links)} Google links; use google_route_links()")
     return links[0]
+
+
+YANDEX_NAVIGATOR = "yandexnavi://build_route_on_map"
+
+
+def yandex_navigator_link(lat: float, lon: float) -> str:
+    """Yandex Navigator's documented URL scheme: a route from where the phone is to ``lat_to,lon_to``
+    (the app opens it; without the app installed the phone offers Yandex Maps' link instead)."""
+    return f"{YANDEX_NAVIGATOR}?{_query({'lat_to': _num(lat), 'lon_to': _num(lon)})}"
+
+
+def google_destination_link(point: Point) -> str:
+    """Google Maps directions from the phone's position to one stop (no ``origin``: Google starts at the
+    device's location)."""
+    return f"{GOOGLE_DIR}?{_query({'api': '1', 'destination': _coord(point), 'travelmode': 'driving'})}"

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from b24app.i18n import lang_of
+from calcwork.documents import xlsx
 
 from .strings import COLUMNS, strings
 
@@ -20,6 +22,9 @@ def _cell(value, lang: str) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, Decimal):
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if lang == "ru" else text
     if isinstance(value, float):
         text = f"{value:g}" if value == int(value) else f"{value:.1f}"
         return text.replace(".", ",") if lang == "ru" else text
@@ -30,17 +35,41 @@ def _cell(value, lang: str) -> str:
 
 
 def table_csv(table: str, rows: list[dict], lang: str | None, totals: dict | None = None) -> bytes:
-    """``table``: regions | employees | jobs (reports.strings.COLUMNS)."""
+    """``table``: one of reports.strings.COLUMNS (regions, employees, trend, types, sales, jobs)."""
     lang = lang_of(lang)
-    s, cols = strings(lang), COLUMNS[table]
     out = io.StringIO()
     w = csv.writer(out, delimiter=SEPARATOR, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow([s[label] for _, label in cols])
+    for row in table_rows(table, rows, lang, totals):
+        w.writerow([_cell(v, lang) for v in row])
+    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
+
+
+def table_rows(table: str, rows: list[dict], lang: str | None, totals: dict | None = None) -> list[list]:
+    """The header, the rows and the totals line of one table as plain values (CSV and XLSX both)."""
+    lang = lang_of(lang)
+    s, cols = strings(lang), COLUMNS[table]
+    out = [[s[label] for _, label in cols]]
     for r in rows:
         values = dict(r)
         if table == "regions" and not values.get("region"):
             values["region"] = s["no_region"]
-        w.writerow([_cell(values.get(key), lang) for key, _ in cols])
+        out.append([values.get(key) for key, _ in cols])
     if totals:
-        w.writerow([s["totals"]] + [_cell(totals.get(key), lang) for key, _ in cols[1:]])
-    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
+        out.append([s["totals"]] + [totals.get(key) for key, _ in cols[1:]])
+    return out
+
+
+def table_xlsx(table: str, rows: list[dict], lang: str | None, totals: dict | None = None) -> bytes:
+    """The same table as an .xlsx sheet (calcwork's writer: strings inline, numbers as numbers)."""
+    body = [[_xlsx_cell(v) for v in row] for row in table_rows(table, rows, lang, totals)]
+    return xlsx(strings(lang).get(TITLES.get(table, ""), table), body)
+
+
+TITLES = {"regions": "visits.by_region", "employees": "visits.by_employee", "trend": "trend", "types": "types",
+          "sales": "sales.by_employee", "jobs": "jobs.by_worker"}
+
+
+def _xlsx_cell(v):
+    if isinstance(v, bool):
+        return int(v)
+    return v                      # an inline string is never a formula: no guard needed

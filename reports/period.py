@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from b24app.errors import said
+
 KINDS = ("week", "month", "quarter", "custom")
 MAX_DAYS = 366
 
@@ -36,7 +38,8 @@ def _day(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ReportError(f"{name}: a date YYYY-MM-DD is expected, got {value!r}") from None
+        raise ReportError(said(f"{name}: a date YYYY-MM-DD is expected, got {value!r}",
+                               f"{name}: нужна дата в виде ГГГГ-ММ-ДД, а не {value!r}")) from None
 
 
 def parse(kind: str | None, day_from: str | None, day_to: str | None, zone, today: date | None = None) -> Period:
@@ -44,15 +47,19 @@ def parse(kind: str | None, day_from: str | None, day_to: str | None, zone, toda
     today = today or datetime.now(zone).date()
     kind = (kind or "").strip() or ("custom" if day_from or day_to else "month")
     if kind not in KINDS:
-        raise ReportError(f"period: one of {', '.join(KINDS)} is expected, got {kind!r}")
+        raise ReportError(said(f"period: one of {', '.join(KINDS)} is expected, got {kind!r}",
+                               f"period: нужен один из {', '.join(KINDS)}, а не {kind!r}"))
     if kind == "custom":
         if not day_from or not day_to:
-            raise ReportError("from and to are both required for a custom period")
+            raise ReportError(said("from and to are both required for a custom period",
+                                   "для своего периода нужны обе даты: from и to"))
         first, last = _day("from", day_from), _day("to", day_to)
         if first > last:
-            raise ReportError(f"from {first} is after to {last}")
+            raise ReportError(said(f"from {first} is after to {last}", f"начало {first} позже конца {last}"))
         if (last - first).days + 1 > MAX_DAYS:
-            raise ReportError(f"a period of at most {MAX_DAYS} days is expected, got {(last - first).days + 1}")
+            days = (last - first).days + 1
+            raise ReportError(said(f"a period of at most {MAX_DAYS} days is expected, got {days}",
+                                   f"период — не больше {MAX_DAYS} дней, а не {days}"))
         return Period("custom", first, last)
     if kind == "week":
         first = today - timedelta(days=today.weekday())

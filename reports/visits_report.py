@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time as _time
 
+from b24app.errors import said
 from install.registry import installed_ids
 from visits import rules
 from visits.read import user_names
@@ -33,9 +34,11 @@ def _user_filter(user) -> int | None:
     try:
         value = int(user)
     except (TypeError, ValueError):
-        raise ReportError(f"user: an employee id (integer) is expected, got {user!r}") from None
+        raise ReportError(said(f"user: an employee id (integer) is expected, got {user!r}",
+                               f"user: нужен id сотрудника (целое число), а не {user!r}")) from None
     if value <= 0:
-        raise ReportError(f"user: a positive employee id is expected, got {user!r}")
+        raise ReportError(said(f"user: a positive employee id is expected, got {user!r}",
+                               f"user: нужен положительный id сотрудника, а не {user!r}"))
     return value
 
 
@@ -88,7 +91,8 @@ def visits_report(services, member_id: str, period: Period, region: str | None =
     user = _user_filter(user)
     region = (region or "").strip() or None
     if region and len(region) > 255:
-        raise ReportError(f"region: at most 255 characters are expected, got {len(region)}")
+        raise ReportError(said(f"region: at most 255 characters are expected, got {len(region)}",
+                               f"region: не длиннее 255 символов, а не {len(region)}"))
     rows, cost = read_visits(services, member_id, period, region, user)
     by_region: dict[str, dict] = {}
     by_user: dict[int, dict] = {}
@@ -99,16 +103,16 @@ def visits_report(services, member_id: str, period: Period, region: str | None =
         _count(u, row)
         u["on_time"] += 1 if row["on_time"] else 0
         _count(totals, row)
-    plan_map = plans.plans_of(services.store.kv, member_id)
+    plan = plans.Plans(services.store, member_id, period.first, period.last)
     if region is None:               # plan holders without visits in the period still show their plan
-        for key in plan_map:
-            if key.isdigit() and int(key) not in by_user and (user is None or int(key) == user):
-                by_user[int(key)] = {"user_id": int(key), "on_time": 0, **_blank()}
+        for uid in plan.holders():
+            if uid not in by_user and (user is None or uid == user):
+                by_user[uid] = {"user_id": uid, "on_time": 0, **_blank()}
     names = user_names(services.client(member_id), set(by_user)) if by_user else {}
     employees = []
     for uid in sorted(by_user, key=lambda k: (k == 0, k)):
         r = by_user[uid]
-        target = plans.for_period(plans.monthly(plan_map, uid), period.first, period.last) if uid else None
+        target = plan.for_user(uid) if uid else None
         r.update(name=names.get(str(uid), f"#{uid}") if uid else "", plan=target, fact=r["done"],
                  percent=round(100 * r["done"] / target) if target else None,
                  on_time_percent=round(100 * r["on_time"] / r["done"]) if r["done"] else None)

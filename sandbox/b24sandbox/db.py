@@ -117,6 +117,8 @@ class PortalDB:
     calendar_events: Table = field(default_factory=lambda: Table("calendar_event"))
     calendar_sections: Table = field(default_factory=lambda: Table("calendar_section"))
     tasks: Table = field(default_factory=lambda: Table("task"))
+    task_elapsed: Table = field(default_factory=lambda: Table("task_elapsed"))            # task.elapseditem.*
+    openline_chats: Table = field(default_factory=lambda: Table("imopenlines_chat"))      # imopenlines.crm.*
     notifications: Table = field(default_factory=lambda: Table("im_notify"))
     product_sections: Table = field(default_factory=lambda: Table("iblock_section"))    # crm.productsection.*
     products: Table = field(default_factory=lambda: Table("iblock_element"))            # crm.product.*

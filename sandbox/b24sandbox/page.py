@@ -123,8 +123,10 @@ def fresh_auth(portal, request, client_id):
     return Response(json.dumps(body), mimetype="application/json")
 
 
-def _entity(kind: str, code: str, table_names: tuple[str, ...]):
-    def view(portal, request, entity_id):
+def _entity(kind: str, code: str, table_names: tuple[str, ...], option: str = "ID"):
+    """An entity's card with the app tabs bound to ``code``; a tab's frame gets ``{option: id}`` as its
+    PLACEMENT_OPTIONS (CRM cards: ``ID``; a task card, TASK_VIEW_TAB: ``taskId`` and the card's ``URI``)."""
+    def view(portal, request, entity_id, user=None):
         record = None
         for name in table_names:
             table = getattr(portal.db, name, None)
@@ -139,8 +141,10 @@ def _entity(kind: str, code: str, table_names: tuple[str, ...]):
         chosen = request.args.get("tab")
         tab = next((t for t in tabs if str(t["id"]) == chosen), None)
         if tab is not None:
-            frame = _frame(portal, tab["client_id"], _user(request), tab["handler"], code,
-                           {"ID": str(entity_id)})
+            options = {option: str(entity_id)}
+            if option == "taskId":
+                options["URI"] = request.path
+            frame = _frame(portal, tab["client_id"], _user(request), tab["handler"], code, options)
         title = _f(record, "TITLE", "title", default=None) if record is not None else None
         return _render("entity.html", portal, title=title or f"{kind.title()} #{entity_id}", kind=kind,
                        entity_id=entity_id, record=record, tabs=tabs, tab=tab, frame=frame,
@@ -181,6 +185,8 @@ RULES = [
     Rule("/crm/company/details/<int:entity_id>/",
          endpoint=_entity("company", "CRM_COMPANY_DETAIL_TAB", ("companies",)), methods=["GET"]),
     Rule("/crm/type/<int:etid>/details/<int:entity_id>/", endpoint=dynamic_entity, methods=["GET"]),
+    Rule("/company/personal/user/<int:user>/tasks/task/view/<int:entity_id>/",
+         endpoint=_entity("task", "TASK_VIEW_TAB", ("tasks",), option="taskId"), methods=["GET"]),
     Rule("/api/v1/", endpoint=bx24_js, methods=["GET"]),
     Rule("/telephony/call/<call_id>/", endpoint=call_card, methods=["GET"]),
     Rule("/telephony/record/<int:file_id>.mp3", endpoint=call_record, methods=["GET"]),

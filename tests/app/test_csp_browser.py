@@ -27,7 +27,8 @@ READY = {"/placements/orders-map": "#count[data-count]",
          "/placements/visit-calendar": "[data-b24app=calendar]",
          "/placements/dispatcher": "body[data-b24app=desk][data-b24app-ready]",
          "/placements/dashboards": "body[data-b24app-loaded]",
-         "/placements/engineers": "body[data-b24app=calc-board][data-b24app-loaded]"}
+         "/placements/engineers": "body[data-b24app=calc-board][data-b24app-loaded]",
+         "/placements/field-day": "main[data-b24app=day][data-ready]"}
 
 
 @pytest.mark.browser
@@ -81,6 +82,13 @@ def test_pages_run_under_the_csp_without_a_violation(live_app, portal, artifacts
             frame.wait_for_selector(ready, state="attached", timeout=20000)
             heard(frame, handler)
             page.screenshot(path=str(artifacts_dir / f"look-{handler.rsplit('/', 1)[-1]}.png"))
+            if handler == "/placements/dashboards":        # its Plans (person picker) and Power BI tabs too
+                frame.click("[data-b24app=tabs] [data-tab=plans]")
+                frame.wait_for_selector("[data-b24app=plans][data-b24app-ready]", timeout=20000)
+                page.screenshot(path=str(artifacts_dir / "look-dashboards-plans.png"))
+                frame.click("[data-b24app=tabs] [data-tab=feed]")
+                frame.wait_for_selector("[data-b24app=feed][data-b24app-ready]", timeout=20000)
+                heard(frame, handler)
 
         # the phone page (no frame, no BX24.js)
         link = requests.post(live_app.url + "/api/visits/phone-link", headers={page_sessions.HEADER: session},

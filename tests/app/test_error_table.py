@@ -30,6 +30,8 @@ from desk.intake import IntakeError
 from desk.mechanics import MechanicBusy
 from desk.service_request import RequestError
 from desk.workorder import OrderError, OrderNotFound
+from field import actions as field_actions
+from field import day as field_day
 from handlers import errors
 from handlers.common import json_api
 from handlers.errors import BadInput, RoleRequired
@@ -78,6 +80,12 @@ EXPECTED = [
     (NotInGroup("en", "not_in_group"), 403, "NOT_IN_GROUP"),
     (ApprovalRequired("en", "out_of_range", line="x", amount=1, low=0, high=0, pct=10), 409, "APPROVAL_REQUIRED"),
     (NotPaid("ru", "not_paid", paid="0.00", total="100.00"), 409, "NOT_PAID"),
+    (field_actions.BadAction("'action': one of on_way, started, …"), 400, "BAD_REQUEST"),
+    (field_actions.FileTooLarge("the file is 12.0 MB; the limit is 10 MB"), 413, "FILE_TOO_LARGE"),
+    (field_actions.ActionConflict("this action id was already used"), 409, "ACTION_ID_REUSED"),
+    (field_actions.ActionBusy("this action is being applied right now"), 409, "ACTION_IN_PROGRESS"),
+    (field_day.NotYours("job 5 is another worker's"), 403, "NOT_YOUR_JOB"),
+    (field_day.NotFound("job 5 not found"), 404, "NOT_FOUND"),
     (InstallRequestInvalid("missing AUTH_ID", "INVALID_REQUEST"), 400, "INVALID_REQUEST"),
     (InstallNotConfirmed("not confirmed", "INVALID_AUTH"), 401, "INVALID_AUTH"),
     (InstallRefused("another application", "WRONG_CLIENT"), 403, "WRONG_CLIENT"),

@@ -54,7 +54,7 @@ def test_admin_gets_hub_and_settings_a_manager_only_the_hub(installed):
     cfg = _config(r.text)
     assert cfg["is_admin"] is True and cfg["install"]["state"] == "done" and cfg["status"] == "installed"
     assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards",
-                                                "engineers", "service_registry"]
+                                                "engineers", "field_day", "service_registry"]
     assert "Карта заказов" in r.text and "Диспетчер" in r.text and "Календарь посещений" in r.text
     assert 'data-b24app="settings-1c"' in r.text and 'data-b24app="settings-visits"' in r.text
     assert requests.get(live_app.url + "/api/maps/settings", headers={page_sessions.HEADER: cfg["session"]},

@@ -160,8 +160,8 @@ def test_a_region_that_looks_like_a_formula_is_text_in_the_csv(known):
 
 
 def test_bad_input_is_400_with_the_parameter_named(known):
-    cases = {"period=year": "period", "from=2026-01-01": "from and to", "from=2026-13-01&to=2026-01-02": "from",
-             "from=2026-02-01&to=2026-01-01": "after", "from=2025-01-01&to=2026-03-01": "366",
+    cases = {"period=year": "period", "from=2026-01-01": "from и to", "from=2026-13-01&to=2026-01-02": "from",
+             "from=2026-02-01&to=2026-01-01": "позже", "from=2025-01-01&to=2026-03-01": "366",
              f"{JAN}&user=masha": "user", f"{JAN}&user=-2": "user"}
     r = known.api(f"/api/reports/visits?{JAN}&region={'x' * 300}")
     assert r.status_code == 400 and "region" in r.json()["error_description"]
@@ -221,7 +221,7 @@ def test_download_link_takes_only_a_csv_path_with_its_filters_and_lasts_a_minute
                        ({"path": "http://evil.example/api/reports/jobs.csv"}, "path"),
                        ({"path": f"/api/reports/jobs.csv?{JAN}&session=x"}, "session"),
                        ({"path": f"/api/reports/visits.csv?table=deals&{JAN}"}, "table"),
-                       ({"path": "/api/reports/jobs.csv?from=2026-02-01&to=2026-01-01"}, "after")]:
+                       ({"path": "/api/reports/jobs.csv?from=2026-02-01&to=2026-01-01"}, "позже")]:
         r = requests.post(live.url + "/api/reports/download", headers=hdr, json=body, timeout=30)
         assert r.status_code == 400 and word in r.json()["error_description"], (body, r.text)
     assert requests.post(live.url + "/api/reports/download", json={"path": "/api/reports/jobs.csv"},

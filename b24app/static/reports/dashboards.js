@@ -1,11 +1,25 @@
-/* Dashboards: visits by region, plan vs fact by employee, jobs by worker, each with CSS bars and a CSV
-   download. Every portal string goes into the DOM through textContent (never innerHTML). */
+/* Dashboards from the server's cache (GET /api/reports/dashboard): plan vs fact by month (trend), visit
+   types and shares, visits by region, plan vs fact by employee, 1C sales next to visits, jobs per worker.
+   Each chart is SVG drawn by the server (parsed as XML, never as HTML); each table has CSV and XLSX
+   downloads and a one-time link for Excel. Portal strings reach the DOM through textContent only. */
 (function () {
   "use strict";
   var cfg = B24.cfg, S = B24.s, C = cfg.columns, el = B24.el, api = B24.api;
   var statusEl = document.getElementById("status");
   var known = { regions: {}, users: {} };      // filter options seen for the period (kept while filtering)
   var state = { period: "month", from: "", to: "", region: "", user: "" };
+
+  /* tabs: dashboards | plans | feed */
+  document.querySelectorAll("[data-b24app=tabs] [data-tab]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      document.querySelectorAll("[data-b24app=tabs] [data-tab]").forEach(function (x) {
+        x.classList.toggle("active", x === b);
+      });
+      document.querySelectorAll("[data-pane]").forEach(function (p) { p.hidden = p.getAttribute("data-pane") !== b.getAttribute("data-tab"); });
+      document.dispatchEvent(new CustomEvent("b24app:tab", { detail: b.getAttribute("data-tab") }));
+      B24.fit.watch(document.body);
+    });
+  });
 
   function params(extra) {
     var q = [];
@@ -67,27 +81,15 @@
     if (totals) body.push(el("tr", { "class": "totals" }, cols.map(function (c, i) {
       return el("td", { "data-col": c[0], text: i === 0 ? S.totals : fmt(totals[c[0]]) });
     })));
-    return el("table", { "data-b24app": name }, el("thead", {}, head), el("tbody", {}, body));
+    return el("div", { "class": "table-wrap" }, el("table", { "data-b24app": name }, el("thead", {}, head), el("tbody", {}, body)));
   }
-  function legend(keys) {
-    return el("div", { "class": "legend" }, keys.map(function (k) { return el("span", {}, el("i", { "class": "c-" + k }), S[k]); }));
-  }
-  function stacked(rows, keys, label) {      // one bar per row, segments by keys, scaled to the largest row
-    var max = Math.max.apply(null, rows.map(function (r) { return keys.reduce(function (s, k) { return s + (r[k] || 0); }, 0); }).concat([1]));
-    return el("div", { "class": "chart" }, rows.map(function (r) {
-      return [el("div", { "class": "name", text: label(r) }), el("div", { "class": "bar" }, keys.map(function (k) {
-        return el("span", { "class": "c-" + k, style: "width:" + (100 * (r[k] || 0) / max) + "%", title: S[k] + ": " + fmt(r[k]) });
-      }))];
-    }).reduce(function (a, b) { return a.concat(b); }, []));
-  }
-  function paired(rows, keys, label) {       // two thin bars per row (plan vs fact, on site vs travel)
-    var max = Math.max.apply(null, rows.map(function (r) { return Math.max(r[keys[0]] || 0, r[keys[1]] || 0); }).concat([1]));
-    return el("div", { "class": "chart" }, rows.map(function (r) {
-      return [el("div", { "class": "name", text: label(r) }), el("div", { "class": "bars2" }, keys.map(function (k) {
-        return el("div", { "class": "bar" }, el("span", { "class": "c-" + k, style: "width:" + (100 * (r[k] || 0) / max) + "%",
-          title: S[k] + ": " + fmt(r[k]) }));
-      }))];
-    }).reduce(function (a, b) { return a.concat(b); }, []));
+  /* the server's SVG, parsed as XML (scripts and handlers in it would not run; we draw none) */
+  function chart(markup) {
+    if (!markup) return null;
+    var doc = new DOMParser().parseFromString(markup, "image/svg+xml");
+    var svg = doc.documentElement;
+    if (!svg || svg.nodeName !== "svg") return null;
+    return el("div", { "class": "chart-box" }, document.importNode(svg, true));
   }
   function csvLink(path, out) {
     /* a one-time URL (60 s, one fetch) for Excel / Power BI "from web": the page session stays in headers */
@@ -97,40 +99,46 @@
       input.select();
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
   }
-  function section(name, title, csvPath, csvName, content, note) {
+  function section(name, title, p, content, note) {
     var box = document.querySelector("[data-b24app=section-" + name + "]");
+    var csvPath = "/api/reports/export.csv" + params(["table=" + name]);
+    var xlsxPath = "/api/reports/export.xlsx" + params(["table=" + name]);
+    var base = name + "-" + p.from + "-" + p.to;
     var linkOut = el("div", { "class": "csv-link", "data-b24app": "csv-link-" + name });
-    box.replaceChildren(el("h2", {}, title, el("button", { type: "button", "class": "csv", "data-b24app": "csv-" + name,
-      text: S.csv, on: { click: function () { download(csvPath, csvName); } } }),
+    box.replaceChildren(el("h2", {}, title, el("span", { "class": "actions" },
+      el("button", { type: "button", "class": "csv", "data-b24app": "csv-" + name, text: S.csv,
+        on: { click: function () { download(csvPath, base + ".csv"); } } }),
+      el("button", { type: "button", "class": "csv", "data-b24app": "xlsx-" + name, text: S.xlsx,
+        on: { click: function () { download(xlsxPath, base + ".xlsx"); } } }),
       el("button", { type: "button", "class": "csv", "data-b24app": "csv-link-button-" + name,
-        text: S.csv_link, on: { click: function () { csvLink(csvPath, linkOut); } } })),
+        text: S.csv_link, on: { click: function () { csvLink(csvPath, linkOut); } } }))),
       linkOut, el("div", {}, note ? el("p", { "class": "muted", text: note }) : null, content));
   }
+  function orNone(rows, build) { return rows.length ? build() : el("p", { "class": "muted", text: S.none }); }
 
   function load() {
     statusEl.textContent = S.loading;
-    var vq = params(), jq = params().replace(/&region=[^&]*/, "");
-    Promise.all([api("GET", "/api/reports/visits" + vq), api("GET", "/api/reports/jobs" + jq)]).then(function (res) {
-      var v = res[0], j = res[1], p = v.period;
-      v.options.regions.forEach(function (r) { known.regions[r] = true; });
-      v.options.users.forEach(function (u) { known.users[u.id] = u.name; });
-      j.workers.forEach(function (w) { if (w.worker_id) known.users[w.worker_id] = w.name; });
+    api("GET", "/api/reports/dashboard" + params()).then(function (d) {
+      var p = d.period, ch = d.charts || {};
+      d.options.regions.forEach(function (r) { known.regions[r] = true; });
+      d.options.users.forEach(function (u) { known.users[u.id] = u.name; });
+      d.jobs.forEach(function (w) { if (w.worker_id) known.users[w.worker_id] = w.name; });
+      d.sales.forEach(function (w) { if (w.user_id) known.users[w.user_id] = w.name; });
       fillOptions();
       var regionName = function (r) { return r.region || S.no_region; }, userName = function (r) { return r.name || "—"; };
-      section("regions", S["visits.by_region"], "/api/reports/visits.csv" + params(["table=regions"]),
-        "visits-regions-" + p.from + "-" + p.to + ".csv",
-        v.regions.length ? [legend(["planned", "done", "overdue", "failed"]), stacked(v.regions, ["planned", "done", "overdue", "failed"], regionName),
-          table("regions", v.regions, v.totals, regionName)] : el("p", { "class": "muted", text: S.none }));
-      section("employees", S["visits.by_employee"], "/api/reports/visits.csv" + params(["table=employees"]),
-        "visits-employees-" + p.from + "-" + p.to + ".csv",
-        v.employees.length ? [legend(["plan", "fact"]), paired(v.employees, ["plan", "fact"], userName),
-          table("employees", v.employees, null, userName)] : el("p", { "class": "muted", text: S.none }));
-      section("jobs", S["jobs.by_worker"], "/api/reports/jobs.csv" + jq, "jobs-" + p.from + "-" + p.to + ".csv",
-        j.workers.length ? [legend(["on_site_minutes", "travel_minutes"]), paired(j.workers, ["on_site_minutes", "travel_minutes"], userName),
-          table("jobs", j.workers, j.totals, userName)] : el("p", { "class": "muted", text: S.none }),
-        state.region ? S["jobs.note"] : null);
+      var labelOf = function (r) { return r.label; };
+      section("trend", S.trend, p, [chart(ch.trend), table("trend", d.trend, null, labelOf)]);
+      section("types", S.types, p, orNone(d.types, function () { return [chart(ch.types), table("types", d.types, null, labelOf)]; }));
+      section("regions", S["visits.by_region"], p, orNone(d.regions, function () {
+        return [chart(ch.regions), table("regions", d.regions, d.totals, regionName)]; }));
+      section("employees", S["visits.by_employee"], p, orNone(d.employees, function () {
+        return [chart(ch.employees), table("employees", d.employees, null, userName)]; }));
+      section("sales", S["sales.by_employee"], p, orNone(d.sales, function () {
+        return [chart(ch.sales), table("sales", d.sales, d.sales_totals, userName)]; }), state.region ? S["sales.note"] : null);
+      section("jobs", S["jobs.by_worker"], p, orNone(d.jobs, function () {
+        return [chart(ch.jobs), table("jobs", d.jobs, d.jobs_totals, userName)]; }), state.region ? S["jobs.note"] : null);
       statusEl.textContent = S.period + ": " + p.from + " — " + p.to + " · " +
-        S.read.replace("{rows}", v.read.rows).replace("{calls}", v.read.http_calls);
+        S.cached.replace("{at}", d.read.cached_at ? B24.i18n.when(Date.parse(d.read.cached_at) / 1000) : "—").replace("{calls}", d.read.http_calls);
       document.body.setAttribute("data-b24app-loaded", p.from + ".." + p.to);
     }).catch(function (e) { statusEl.textContent = S.error + ": " + e.message; });
   }
