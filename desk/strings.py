@@ -132,7 +132,8 @@ def registry_strings(lang: str | None) -> dict:
         "hours_used": "Hours used" if en else "Наработка, м/ч", "no_orders": "No work orders yet" if en else
         "Заказ-нарядов пока нет", "no_machine": "No machine in this tab" if en else "Техника не указана",
         "machine_title": "Equipment history" if en else "История техники",
-        "stats": "Request reasons by model" if en else "Причины обращений по моделям"})
+        "stats": "Request reasons by model" if en else "Причины обращений по моделям",
+        "model": "Model" if en else "Модель"})
     base["stages"] = STAGES["en" if en else "ru"]
     base["scenarios"] = SCENARIOS["en" if en else "ru"]
     base["statuses"] = STATUSES["en" if en else "ru"]

@@ -68,6 +68,8 @@ def test_the_registry_colours_orders_by_status(sd, artifacts_dir):
             stage: tr.querySelector('[data-b24app=stage]').textContent,
             badge: tr.querySelector('[data-b24app=status-badge]').textContent,
             colour: getComputedStyle(tr.children[0]).borderLeftColor}))""")
+        frame.wait_for_selector("#stats[data-loaded]")
+        rows.append({"id": "stats", "text": frame.inner_text("[data-b24app=stats]")})
         page.screenshot(path=str(artifacts_dir / "desk-registry.png"), full_page=True)
         return rows
 
@@ -75,6 +77,7 @@ def test_the_registry_colours_orders_by_status(sd, artifacts_dir):
     a, b = rows[str(fresh["deal_id"])], rows[str(waiting["deal_id"])]
     assert (a["status"], a["stage"], a["badge"]) == ("not_in_work", "Новая заявка", "не в работе")
     assert (b["status"], b["stage"], b["badge"]) == ("waiting_parts", "Ожидание запчастей", "ждёт запчасти")
+    assert "Акрос 595" in rows["stats"]["text"] and "Не заводится — 1" in rows["stats"]["text"]
     assert a["colour"] != b["colour"] and "0, 0, 0, 0" not in b["colour"] and b["colour"] != "rgb(0, 0, 0)"
 
 

@@ -157,6 +157,20 @@
     if (CAN.head) panel.appendChild(headBlock(o));
     B24.fit();
   }
+  function stats() {
+    api("GET", "/api/desk/stats/reasons").then(function (r) {
+      var body = document.getElementById("stats");
+      body.textContent = "";
+      r.models.forEach(function (m) {
+        body.appendChild(el("tr", { "data-b24app": "stats-model" }, el("td", { text: m.model }),
+          el("td", { text: String(m.orders) }),
+          el("td", { text: m.reasons.map(function (x) { return x.reason + " — " + x.count; }).join("; ") })));
+      });
+      body.setAttribute("data-loaded", String(r.models.length));
+      B24.fit();
+    }, function () {});
+  }
   load();
+  stats();
   document.body.setAttribute("data-b24app-ready", "1");
 })();
