@@ -158,9 +158,10 @@ def bind_request(services, app_services, member_id: str, call_id: str, deal_id: 
         attach(app_services, member_id, rec)
 
 
-def active(services, member_id: str, user_id: int | None, lang: str = "ru") -> list[dict]:
+def active(services, member_id: str, user_id: int | None, lang: str = "ru", seen: set[str] | None = None) -> list[dict]:
     """Calls ringing or running on the dispatcher lines (the ringing ones and those this person answered),
-    newest first, each with the caller's card."""
+    newest first, each with the caller's card — except those the page already shows (``seen``): a page
+    polling every few seconds costs the portal nothing until a new call rings."""
     kv = services.store.kv
     now = _now(services)
     out = []
@@ -170,7 +171,7 @@ def active(services, member_id: str, user_id: int | None, lang: str = "ru") -> l
             continue
         if rec.get("state") == "talking" and user_id and rec.get("user_id") not in (None, int(user_id)):
             continue
-        card = lookup(services, member_id, rec["phone"], lang=lang)
+        card = None if call_id in (seen or set()) else lookup(services, member_id, rec["phone"], lang=lang)
         out.append({"call_id": call_id, "phone": rec["phone"], "line": rec["line"], "state": rec["state"],
                     "since": datetime.fromtimestamp(float(rec["at"]), timezone.utc).isoformat(timespec="seconds"),
                     "card": card})

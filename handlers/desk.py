@@ -62,7 +62,8 @@ def new_request(sess):
 @_api
 def active_calls(sess):
     """Calls ringing or running on the dispatcher lines, each with the caller's card (the page polls it)."""
-    return jsonify({"calls": calls.active(services(), sess.member_id, sess.user_id, sess.lang)})
+    seen = {c for c in str(request.args.get("seen") or "").split(",") if c}
+    return jsonify({"calls": calls.active(services(), sess.member_id, sess.user_id, sess.lang, seen)})
 
 
 @bp.get("/api/desk/search")

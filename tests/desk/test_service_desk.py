@@ -78,6 +78,11 @@ def test_a_call_pops_the_callers_two_machines_with_warranty_left_at_the_edges(sd
     months = ["янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
     assert (d["on_warranty"], d["decided_by"], d["days_left"], d["hours_left"], d["warranty_text"]) == \
         (False, "date", -1, 200.0, f"истекла {end.day} {months[end.month - 1]} {end.year}")
+    # the page polls with the call it shows: no card again, no portal call
+    mark = len(vs.portal.log)
+    again = sd.get("/api/desk/calls", params={"seen": call_id}, token=tok(sd, DISPATCHER, "dispatcher")).json()
+    assert [c["call_id"] for c in again["calls"]] == [call_id] and again["calls"][0]["card"] is None
+    assert [r.method for r in vs.portal.log[mark:] if r.method.startswith("crm.")] == []
     over = machines[sd.equipment["tractor"]]
     assert over["on_warranty"] is True and over["warranty_text"].endswith("осталось 749.5 ч")
     en = sd.get("/api/desk/calls", token=tok(sd, DISPATCHER, "dispatcher", lang="en")).json()["calls"][0]

@@ -190,7 +190,7 @@
     render(call.card);
   }
   function poll() {
-    api("GET", "/api/desk/calls").then(function (r) {
+    api("GET", "/api/desk/calls" + (currentCall ? "?seen=" + encodeURIComponent(currentCall) : "")).then(function (r) {
       var call = (r.calls || [])[0];
       if (call && call.call_id !== currentCall) showCall(call);
     }, function () {}).then(function () { window.setTimeout(poll, 3000); });
