@@ -77,7 +77,16 @@ def engineer_block(services, member_id: str, deal_id: int, body: dict, me: int |
         if ordered == "Y" and not str(pdate or "").strip():
             raise IntakeError(said("parts_date: parts ordered need their arrival date",
                                    "parts_date: для заказанных запчастей нужна дата привоза"))
-    return workorder.write(services, member_id, deal_id, values)
+    view = workorder.write(services, member_id, deal_id, values)
+    named = values.get("svc_engineer")
+    if named and str(named) != str(deal.get(workorder.uf(ids, "svc_engineer")) or "") and int(named) != int(me or 0):
+        workorder.app_client(services, member_id).call("im.notify.system.add", {
+            "USER_ID": int(named), "TAG": f"b24app:svc_engineer:{int(deal_id)}:{int(named)}",
+            "MESSAGE": (f"You are the engineer of work order “{view['title']}” [{int(deal_id)}]: fill in your block "
+                        "(parts, tool cell)." if workorder.portal_lang(services, member_id) == "en" else
+                        f"Вы — инженер заказ-наряда «{view['title']}» [{int(deal_id)}]: заполните свой блок "
+                        "(запчасти, ячейка с инструментом).")})
+    return view
 
 
 def mechanic_block(services, member_id: str, deal_id: int, body: dict, user_id: int, is_head: bool) -> dict:

@@ -158,8 +158,17 @@ def assign(services, member_id: str, deal_id: int, body: dict) -> dict:
         when = f" {why.get('from', '')[11:16]}–{why.get('to', '')[11:16]}" if why.get("from") else ""
         raise MechanicBusy(said(f"{rows[0]['name']} is not free then: {en}{when}",
                                 f"{rows[0]['name']} не свободен в это время: {ru}{when}"))
-    return workorder.write(services, member_id, deal_id, {
+    view = workorder.write(services, member_id, deal_id, {
         "svc_mechanic": mechanic, "svc_job_from": start.isoformat(), "svc_job_to": end.isoformat()})
+    when = f"{start.strftime('%d.%m.%Y %H:%M')}–{end.strftime('%H:%M')}"
+    workorder.app_client(services, member_id).call("im.notify.system.add", {
+        "USER_ID": mechanic, "TAG": f"b24app:svc_mechanic:{int(deal_id)}:{mechanic}",
+        "MESSAGE": (f"Work order “{view['title']}” [{int(deal_id)}] is yours on {when}"
+                    + (f", tool cell {view['tool_cell']}" if view.get("tool_cell") else "") + "."
+                    if workorder.portal_lang(services, member_id) == "en" else
+                    f"Вам назначен заказ-наряд «{view['title']}» [{int(deal_id)}] на {when}"
+                    + (f", ячейка с инструментом {view['tool_cell']}" if view.get("tool_cell") else "") + ".")})
+    return view
 
 
 def reschedule(services, member_id: str, deal_id: int, body: dict) -> dict:

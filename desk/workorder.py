@@ -189,6 +189,11 @@ def seen(services, member_id: str, deal_id, stage: str) -> None:
     services.store.kv.set(member_id, _seen_key(deal_id), stage)
 
 
+def portal_lang(services, member_id: str) -> str:
+    portal = services.store.portals.get(member_id)
+    return "en" if portal is not None and portal.lang == "en" else "ru"
+
+
 def app_client(services, member_id: str):
     fn = getattr(services, "app_client", None)
     return fn(member_id) if fn is not None else services.client(member_id)

@@ -207,7 +207,9 @@ def test_a_manual_stage_move_is_reverted_with_the_deciding_field_named(sd):
     ids = _ids(sd)
     pipe = ids.pipeline("svc_post_repair")
     r = sd.put(f"/api/desk/orders/{order['deal_id']}/engineer", {"engineer_id": ENGINEER},
-               token=tok(sd, ENGINEER, "engineer"))
+               token=tok(sd, HEAD, "service_head"))
+    told = [n for n in vs.portal.db.notifications.rows.values() if str(n.get("USER_ID")) == str(ENGINEER)]
+    assert told and "заполните свой блок" in told[-1]["MESSAGE"]
     assert r.status_code == 200 and r.json()["stage"] == "engineer" and r.json()["status"] == "at_engineer", r.text
     vs.portal.wait_events()
     vs.run_events(drain=False)
@@ -258,6 +260,8 @@ def test_a_mechanic_busy_10_to_12_is_not_offered_for_11_and_cannot_be_assigned(s
         r.json()["error_description"], r.text
     r = sd.post(f"/api/desk/orders/{order['deal_id']}/assign", {"mechanic_id": MECH_B, **window}, token=head)
     assert r.status_code == 200 and r.json()["mechanic"] == MECH_B, r.text
+    told = [n for n in sd.vs.portal.db.notifications.rows.values() if str(n.get("USER_ID")) == str(MECH_B)]
+    assert told and "Вам назначен заказ-наряд" in told[-1]["MESSAGE"] and "11:00–13:00" in told[-1]["MESSAGE"]
     # 13:00 is free for A; B is now on this order, so a second order at 12:00 cannot take B
     other = new_order(sd, "seeder", "maintenance")
     later = {"start": f"{day.isoformat()}T12:00", "end": f"{day.isoformat()}T14:00"}
