@@ -10,8 +10,6 @@
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from datetime import datetime, timezone
 
@@ -19,10 +17,9 @@ from b24app.errors import said
 from install.registry import installed_ids
 
 from . import workorder
-from .intake import IntakeError, strict_date, strict_id, strict_number, strict_text
+from .intake import IntakeError, strict_date, strict_files, strict_id, strict_number, strict_text
 
 KV_MANUFACTURERS = "desk.manufacturers"
-MAX_FILE = 5_000_000
 
 
 class NotYours(PermissionError):
@@ -127,26 +124,7 @@ def mechanic_block(services, member_id: str, deal_id: int, body: dict, user_id: 
 
 
 def _files(raw) -> list:
-    if raw in (None, []):
-        return []
-    if not isinstance(raw, list) or len(raw) > 10:
-        raise IntakeError(said("files: a list of at most 10 {name, content_base64}",
-                               "files: до 10 файлов {name, content_base64}"))
-    out = []
-    for i, f in enumerate(raw):
-        if not isinstance(f, dict):
-            raise IntakeError(said(f"files[{i}]: {{name, content_base64}} expected",
-                                   f"files[{i}]: нужен {{name, content_base64}}"))
-        name = strict_text(f.get("name"), f"files[{i}].name", limit=200, required=True)
-        try:
-            content = base64.b64decode(str(f.get("content_base64") or ""), validate=True)
-        except (binascii.Error, ValueError):
-            raise IntakeError(said(f"files[{i}].content_base64: not base64", f"files[{i}].content_base64: не base64")) \
-                from None
-        if not content or len(content) > MAX_FILE:
-            raise IntakeError(said(f"files[{i}]: from 1 byte to 5 MB", f"files[{i}]: от 1 байта до 5 МБ"))
-        out.append([re.sub(r"[\\/]", "_", name), base64.b64encode(content).decode()])
-    return out
+    return strict_files(raw)
 
 
 # --- manufacturers and the warranty claim ------------------------------------------------------------------

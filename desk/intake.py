@@ -4,6 +4,8 @@ and machine created in one step: the company (or a private person), the contact 
 and the Equipment item — everything checked before the first write; a failed write removes what was made."""
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from datetime import date
 
@@ -11,6 +13,9 @@ from b24app.errors import said
 from install.registry import installed_ids
 
 from . import phone as phones
+
+
+MAX_FILE = 5_000_000
 
 
 class IntakeError(ValueError):
@@ -83,6 +88,30 @@ def strict_object(value, name: str) -> dict:
     return value
 
 
+def strict_files(raw) -> list:
+    """[{name, content_base64}] (≤ 10, each ≤ 5 MB) → FILES of crm.timeline.comment.add: [[name, base64]]."""
+    if raw in (None, []):
+        return []
+    if not isinstance(raw, list) or len(raw) > 10:
+        raise IntakeError(said("files: a list of at most 10 {name, content_base64}",
+                               "files: до 10 файлов {name, content_base64}"))
+    out = []
+    for i, f in enumerate(raw):
+        if not isinstance(f, dict):
+            raise IntakeError(said(f"files[{i}]: {{name, content_base64}} expected",
+                                   f"files[{i}]: нужен {{name, content_base64}}"))
+        name = strict_text(f.get("name"), f"files[{i}].name", limit=200, required=True)
+        try:
+            content = base64.b64decode(str(f.get("content_base64") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise IntakeError(said(f"files[{i}].content_base64: not base64", f"files[{i}].content_base64: не base64")) \
+                from None
+        if not content or len(content) > MAX_FILE:
+            raise IntakeError(said(f"files[{i}]: from 1 byte to 5 MB", f"files[{i}]: от 1 байта до 5 МБ"))
+        out.append([re.sub(r"[\\/]", "_", name), base64.b64encode(content).decode()])
+    return out
+
+
 def machine_fields(eq, m: dict) -> dict:
     """The Equipment item's fields from the form's machine (model required)."""
     model = strict_text(m.get("model"), "machine.model", required=True)
@@ -109,7 +138,9 @@ def machine_fields(eq, m: dict) -> dict:
 
 def create_client(services, member_id: str, body: dict) -> dict:
     """body: {phone, kind: company|person, company: {title, inn?}, contact: {name, last_name?, post?},
-    machine: {...}} → {company_id, contact_id, equipment_id}. Every input checked first; a write the portal
+    machine: {...}, documents?: [{name, content_base64}]} → {company_id, contact_id, equipment_id}. A new
+    company is "counterparty not checked yet" (the company's cp_checked field) until someone checks it; the
+    documents land on the client's timeline. Every input checked first; a write the portal
     refuses undoes the earlier ones (nothing half-written)."""
     if not isinstance(body, dict):
         raise IntakeError(said("body: a JSON object is expected", "тело запроса: нужен JSON-объект"))
@@ -127,6 +158,7 @@ def create_client(services, member_id: str, body: dict) -> dict:
     name = strict_text(contact.get("name"), "contact.name", required=True)
     last = strict_text(contact.get("last_name"), "contact.last_name")
     post = strict_text(contact.get("post"), "contact.post")
+    documents = strict_files(body.get("documents"))
     ids = installed_ids(services.store, member_id)
     eq = ids.smart_process("equipment")
     item_fields = machine_fields(eq, machine) if machine else None
@@ -135,7 +167,8 @@ def create_client(services, member_id: str, body: dict) -> dict:
     try:
         company_id = None
         if kind == "company":
-            fields = {"TITLE": title, "PHONE": [{"VALUE": phone, "VALUE_TYPE": "WORK"}]}
+            fields = {"TITLE": title, "PHONE": [{"VALUE": phone, "VALUE_TYPE": "WORK"}],
+                      ids.company_field("cp_checked"): "N"}
             if inn:
                 fields[ids.company_field("inn")] = inn
             company_id = int(client.call("crm.company.add", {"fields": fields}))
@@ -150,6 +183,11 @@ def create_client(services, member_id: str, body: dict) -> dict:
             owner = {"companyId": company_id} if company_id else {"contactId": contact_id}
             item = client.call("crm.item.add", {"entityTypeId": eq.entity_type_id, "fields": {**item_fields, **owner}})
             equipment_id = int(item["item"]["id"])
+        if documents:
+            owner_type, owner_id = ("company", company_id) if company_id else ("contact", contact_id)
+            client.call("crm.timeline.comment.add", {"fields": {
+                "ENTITY_TYPE": owner_type, "ENTITY_ID": owner_id, "FILES": documents,
+                "COMMENT": "Документы клиента (приём заявки)"}})
     except Exception:
         for method, params in reversed(made):
             try:
@@ -157,7 +195,8 @@ def create_client(services, member_id: str, body: dict) -> dict:
             except Exception:  # noqa: BLE001 - the first error is the one to answer
                 pass
         raise
-    return {"phone": phone, "company_id": company_id, "contact_id": contact_id, "equipment_id": equipment_id}
+    return {"phone": phone, "company_id": company_id, "contact_id": contact_id, "equipment_id": equipment_id,
+            "documents": len(documents), "counterparty_checked": False if company_id else None}
 
 
 def add_machine(services, member_id: str, body: dict) -> dict:

@@ -124,8 +124,10 @@ def lookup(services, member_id: str, raw_phone, now: datetime | None = None, lan
         if cid and cid not in company_ids:
             company_ids.append(cid)
     company_ids = company_ids[:MAX_COMPANIES]
+    ids = installed_ids(services.store, member_id)
+    checked = ids.company_field("cp_checked")
     companies = list(client.list_all("crm.company.list", {"filter": {"ID": company_ids}, "select": [
-        "ID", "TITLE", "ADDRESS", "ADDRESS_CITY", "COMPANY_TYPE", "PHONE"]})) if company_ids else []
+        "ID", "TITLE", "ADDRESS", "ADDRESS_CITY", "COMPANY_TYPE", "PHONE", checked]})) if company_ids else []
     companies.sort(key=lambda r: company_ids.index(int(r["ID"])))
     deals = []
     if company_ids:
@@ -141,6 +143,7 @@ def lookup(services, member_id: str, raw_phone, now: datetime | None = None, lan
     out_companies = [{"id": int(c["ID"]), "title": c.get("TITLE") or "",
                       "address": ", ".join(x for x in (c.get("ADDRESS_CITY"), c.get("ADDRESS")) if x),
                       "phones": _phones(c), "path": f"/crm/company/details/{int(c['ID'])}/",
+                      "counterparty_checked": str(c.get(checked) or "").upper() in ("1", "Y", "TRUE"),
                       "equipment": equipment.get(int(c["ID"]), []),
                       "deals": _split([d for d in rows if str(d["id"]) in _deal_ids(deals, "COMPANY_ID", c["ID"])])}
                      for c in companies]

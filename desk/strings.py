@@ -22,6 +22,7 @@ RU = {
     "inn": "ИНН", "contact_name": "Имя контакта", "last_name": "Фамилия", "machine": "Техника",
     "price": "Стоимость", "manufacturer": "Завод-изготовитель", "warranty_hours": "Моточасы по гарантии",
     "hours_used": "Наработка, м/ч", "create_client": "Создать клиента и технику",
+    "cp_unchecked": "Контрагент ещё не проверен: постгарантийные работы — после проверки.",
 }
 EN = {
     "title": "Service desk", "phone": "Phone", "find": "Find", "searching": "Searching…",
@@ -42,6 +43,7 @@ EN = {
     "inn": "INN", "contact_name": "Contact's first name", "last_name": "Last name", "machine": "Machine",
     "price": "Price", "manufacturer": "Manufacturer", "warranty_hours": "Warranty hours",
     "hours_used": "Hours used", "create_client": "Create the client and the machine",
+    "cp_unchecked": "Counterparty not checked yet: post-warranty work after the check.",
 }
 
 

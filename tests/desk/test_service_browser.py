@@ -181,12 +181,14 @@ def test_an_unknown_caller_is_searched_or_created_with_the_machine_in_one_form(s
         frame.click("[data-b24app=create-client]")
         frame.wait_for_selector("body[data-b24app-loaded='+79037776655']")
         out["created"] = frame.inner_text("[data-b24app=company-title]")
+        out["cp"] = frame.inner_text("[data-b24app=cp-unchecked]")
         out["machine"] = frame.inner_text("[data-b24app=equipment]")
         page.screenshot(path=str(artifacts_dir / "desk-new-client.png"), full_page=True)
         return out
 
     out = in_browser(drive)
     assert "ООО «СтарТек-Агро»" in out["hits"] and out["picked"] == "ООО «СтарТек-Агро»"
+    assert "Контрагент ещё не проверен" in out["cp"]
     assert out["created"] == "КФХ «Нива»" and "Беларус 3522" in out["machine"] and "SN-3522-9" in out["machine"]
     co = next(c for c in vs.portal.db.companies.rows.values() if c["TITLE"] == "КФХ «Нива»")
     assert any(m["VALUE"] == "+79037776655" for m in co["PHONE"])

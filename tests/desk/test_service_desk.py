@@ -128,9 +128,15 @@ def test_an_unknown_number_creates_the_client_and_the_machine_in_one_step(sd):
         r = sd.post("/api/desk/client", bad, token=t)
         assert r.status_code == 400 and needle in r.json()["error_description"], (bad, r.text)
     assert (len(vs.portal.db.companies.rows), len(vs.portal.db.contacts.rows)) == before
-    r = sd.post("/api/desk/client", body, token=t)
+    pdf = base64.b64encode(b"%PDF-1.4 card").decode()
+    r = sd.post("/api/desk/client", {**body, "documents": [{"name": "карточка.pdf", "content_base64": pdf}]}, token=t)
     assert r.status_code == 201, r.text
     out = r.json()
+    assert out["documents"] == 1 and out["counterparty_checked"] is False
+    assert out["card"]["companies"][0]["counterparty_checked"] is False
+    (doc,) = [c for c in vs.portal.db.comments.rows.values()
+              if c["ENTITY_TYPE"] == "company" and c["ENTITY_ID"] == out["company_id"]]
+    assert [f["name"] for f in doc["FILES"]] == ["карточка.pdf"]
     (co,) = out["card"]["companies"]
     assert co["id"] == out["company_id"] and co["title"] == "КФХ «Нива»"
     (m,) = co["equipment"]

@@ -157,6 +157,8 @@
       result.appendChild(el("div", { "class": "card", "data-b24app": "company", "data-id": String(co.id) },
         el("h2", null, el("span", { "data-b24app": "company-title", text: co.title }), " ", open(co.path)),
         el("p", { "class": "muted", text: [co.address].concat(co.phones).filter(Boolean).join(" · ") }),
+        co.counterparty_checked === false ? el("p", { "class": "error", "data-b24app": "cp-unchecked",
+                                                      text: S.cp_unchecked }) : null,
         el("h3", { text: S.equipment }), equipmentTable(co),
         dealList(S.deals_open, co.deals.open, "deals-open"), dealList(S.deals_closed, co.deals.closed, "deals-closed"),
         requestForm(doc.phone, co.id, contact ? contact.id : null)));
