@@ -280,7 +280,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "service.view": "реестр заказ-нарядов, карточки техники, статистика причин",
         "service.engineer": "блок инженера в заказ-наряде: запчасти, ячейка с инструментом, запрос заводу",
         "service.head": "выбирать механика, переносить заказ-наряды, вносить акт рекламации",
-        "service.mechanic": "свои заказ-наряды: завершение, акт, моточасы, фото и комментарии",
+        "service.mechanic": "заказ-наряды, где он механик: завершение, акт, моточасы, фото (и с телефона)",
     },
     "en": {
         "settings": "app settings, roles, 1C payments to review, install retry",
@@ -298,7 +298,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "service.view": "the work-order registry, machine cards, reason statistics",
         "service.engineer": "the engineer's block of a work order: parts, tool cell, manufacturer request",
         "service.head": "pick the mechanic, reschedule work orders, attach the reclamation act",
-        "service.mechanic": "own work orders: done, act, hours, photos and comments",
+        "service.mechanic": "work orders he is the mechanic of: done, act, hours, photos (also from the phone)",
     },
 }
 

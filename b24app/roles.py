@@ -53,7 +53,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "service.view": (ADMIN, DISPATCHER, SERVICE_HEAD, ENGINEER),  # the work-order registry, machine cards, stats
     "service.engineer": (SERVICE_HEAD, ENGINEER),                # the engineer's block: parts, tool cell, claim
     "service.head": (SERVICE_HEAD,),                             # pick the mechanic, reschedule, approve claims
-    "service.mechanic": (SERVICE_HEAD, MECHANIC),                # own work orders: done, act, hours, files
+    # own work orders: done, act, hours, files. A phone link's session carries field-worker rights only, so the
+    # mechanic's phone page gets in as a field worker; the order's own mechanic field decides (desk.claims)
+    "service.mechanic": (SERVICE_HEAD, MECHANIC, FIELD_WORKER),
 }
 
 

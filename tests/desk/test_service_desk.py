@@ -470,3 +470,38 @@ def test_old_call_records_are_forgotten(sd):
     assert calls.forget_old(vs.services, vs.member_id) == 1
     assert calls.get(vs.services, vs.member_id, call_id) is None
     assert vs.live.store.kv.get(vs.member_id, calls.KV_RECENT) == []
+
+
+def test_the_mechanics_phone_session_sees_and_closes_only_his_own_orders(sd):
+    """What the field worker's phone page calls for a mechanic: a phone link's session holds field-worker
+    rights only; his own orders are listed and his block accepted, another mechanic's order is 403."""
+    order = new_order(sd, "harvester")
+    deal_id = order["deal_id"]
+    sd.put(f"/api/desk/orders/{deal_id}/engineer", {"engineer_id": ENGINEER, "tool_cell": "E-1", "done": True},
+           token=tok(sd, ENGINEER, "engineer"))
+    day = next_workday(sd.today)
+    assert sd.post(f"/api/desk/orders/{deal_id}/assign", {"mechanic_id": MECH_A, "start": f"{day}T13:00",
+                                                          "end": f"{day}T15:00"},
+                   token=tok(sd, HEAD, "service_head")).status_code == 200
+
+    def phone(user):
+        return pagesession.for_live(sd.vs.live, page_sessions.PageSession(
+            sd.vs.member_id, user, "ru", "PHONE", roles=(app_roles.FIELD_WORKER,), kind="phone"))
+
+    mine = sd.get("/api/desk/mine", token=phone(MECH_A)).json()["orders"]
+    assert [(o["id"], o["tool_cell"], o["job_from"][:16]) for o in mine] == [(deal_id, "E-1", f"{day}T13:00")]
+    assert sd.get("/api/desk/mine", token=phone(MECH_B)).json()["orders"] == []
+    r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True}, token=phone(MECH_B))
+    assert r.status_code == 403 and r.json()["error"] == "NOT_YOURS"
+    photo = base64.b64encode(b"\xff\xd8\xff photo").decode()
+    r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True, "act_signed": True, "hours": 3100,
+                                                        "comment": "Готово", "files": [{"name": "after.jpg",
+                                                                                        "content_base64": photo}]},
+               token=phone(MECH_A))
+    assert r.status_code == 200 and r.json()["stage"] == "payment", r.text
+    files = [f["name"] for c in sd.vs.portal.db.comments.rows.values() if c["ENTITY_ID"] == deal_id
+             for f in c.get("FILES") or []]
+    assert files == ["after.jpg"]
+    # the phone session reaches nothing else of the desk
+    for path in ("/api/desk/orders", f"/api/desk/orders/{deal_id}/mechanics?start={day}T09:00&end={day}T10:00"):
+        assert sd.get(path, token=phone(MECH_A)).status_code == 403
