@@ -112,11 +112,19 @@ def _split(deals: list[dict]) -> dict:
     return {"open": open_, "closed": closed[:LAST_CLOSED]}
 
 
-def lookup(services, member_id: str, raw_phone, now: datetime | None = None, lang: str = "ru") -> dict:
-    """The whole intake card for one phone. Raises PhoneError on a non-number (→ 400)."""
+def lookup(services, member_id: str, raw_phone, now: datetime | None = None, lang: str = "ru",
+           bound: tuple[str, int] | None = None) -> dict:
+    """The whole intake card for one phone. Raises PhoneError on a non-number (→ 400). ``bound``: the call's
+    CRM binding (CALL_CARD getStatus: CONTACT / COMPANY and its id) — that client is on the card even when
+    the number is not (yet) in its card."""
     phone = phones.normalise(raw_phone)
     client = services.client(member_id)
     contact_ids, company_ids = find_ids(client, phone)
+    if bound is not None:
+        kind, eid = bound
+        target = contact_ids if kind == "CONTACT" else company_ids if kind == "COMPANY" else None
+        if target is not None and eid not in target:
+            target.insert(0, eid)
     contacts = list(client.list_all("crm.contact.list", {"filter": {"ID": contact_ids}, "select": [
         "ID", "NAME", "LAST_NAME", "SECOND_NAME", "COMPANY_ID", "PHONE", "POST"]})) if contact_ids else []
     for c in contacts:

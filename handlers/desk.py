@@ -41,7 +41,14 @@ _api = json_api(need="desk")
 @bp.get("/api/desk/lookup")
 @_api
 def lookup(sess):
-    doc = lookups.lookup(services(), sess.member_id, request.args.get("phone"), lang=sess.lang)
+    bound = None
+    if request.args.get("entity_type") or request.args.get("entity_id"):
+        kind = str(request.args.get("entity_type") or "").upper()
+        if kind not in ("CONTACT", "COMPANY", "LEAD"):
+            raise intake.IntakeError(said("entity_type: CONTACT, COMPANY or LEAD",
+                                          "entity_type: CONTACT, COMPANY или LEAD"))
+        bound = (kind, intake.strict_id(request.args.get("entity_id"), "entity_id", required=True))
+    doc = lookups.lookup(services(), sess.member_id, request.args.get("phone"), lang=sess.lang, bound=bound)
     if not doc["found"]:
         doc["message"] = strings(sess.lang)["not_found"]
     return jsonify(doc)

@@ -158,6 +158,20 @@ def test_an_unknown_number_creates_the_client_and_the_machine_in_one_step(sd):
     assert r.json()["company_id"] is None and person["equipment"][0]["warranty_text"] == "перерасход 200 ч"
 
 
+def test_the_call_cards_crm_binding_puts_that_client_on_the_card(sd):
+    """getStatus() gives the number and the CRM binding: a client bound to the call is shown even when the
+    number the client rang from is not in its card yet; a bad binding is a 400."""
+    t = tok(sd, DISPATCHER, "dispatcher")
+    doc = sd.get("/api/desk/lookup", params={"phone": "+7 900 123-45-67", "entity_type": "COMPANY",
+                                             "entity_id": sd.company_id}, token=t).json()
+    assert doc["found"] is True and [c["id"] for c in doc["companies"]] == [sd.company_id]
+    assert {m["id"] for m in doc["companies"][0]["equipment"]} == set(sd.equipment.values())
+    for params in ({"entity_type": "COMPANY", "entity_id": "1.5"}, {"entity_type": "DEAL", "entity_id": 1},
+                   {"entity_type": "COMPANY"}):
+        r = sd.get("/api/desk/lookup", params={"phone": "+7 900 123-45-67", **params}, token=t)
+        assert r.status_code == 400, (params, r.text)
+
+
 def test_strict_ids_true_and_fractions_are_refused(sd):
     t = tok(sd, DISPATCHER, "dispatcher", lang="en")
     before = len(sd.vs.portal.db.deals.rows)

@@ -166,12 +166,15 @@
     document.body.setAttribute("data-b24app-loaded", doc.phone);
     B24.fit();
   }
+  var binding = null;          // the call card's CRM binding (getStatus): that client is on the card too
   function find(ev) {
     if (ev) ev.preventDefault();
     document.body.removeAttribute("data-b24app-loaded");
     status(S.searching);
     result.textContent = "";
-    api("GET", "/api/desk/lookup?phone=" + encodeURIComponent(phoneEl.value)).then(render, function (e) {
+    var q = "/api/desk/lookup?phone=" + encodeURIComponent(phoneEl.value);
+    if (binding) q += "&entity_type=" + binding.type + "&entity_id=" + binding.id;
+    api("GET", q).then(render, function (e) {
       status(S.error + ": " + e.message, "error");
       document.body.setAttribute("data-b24app-loaded", "error");
     });
@@ -202,6 +205,9 @@
       BX24.placement.call("getStatus", {}, function (st) {
         if (st && st.PHONE_NUMBER) {
           currentCall = st.CALL_ID || null;
+          if ((st.CRM_ENTITY_TYPE === "COMPANY" || st.CRM_ENTITY_TYPE === "CONTACT") && Number(st.CRM_ENTITY_ID) > 0) {
+            binding = { type: st.CRM_ENTITY_TYPE, id: Number(st.CRM_ENTITY_ID) };
+          }
           phoneEl.value = st.PHONE_NUMBER; find();
         }
       });
