@@ -59,8 +59,8 @@ def on_call_init(services, member_id: str, payload: dict) -> None:
     kv = services.store.kv
     line = str(d.get("ACCOUNT_SEARCH_ID") or d.get("PHONE_NUMBER") or "")
     conf = lines(kv, member_id)
-    if conf and line not in conf and str(d.get("PHONE_NUMBER") or "") not in conf:
-        return                                   # not a dispatcher line
+    if conf and line and line not in conf and str(d.get("PHONE_NUMBER") or "") not in conf:
+        return                                   # not a dispatcher line (a telephony app's call names none)
     try:
         phone = phones.normalise(d.get("CALLER_ID"))
     except phones.PhoneError:

@@ -519,3 +519,26 @@ def test_the_mechanics_phone_session_sees_and_closes_only_his_own_orders(sd):
     # the phone session reaches nothing else of the desk
     for path in ("/api/desk/orders", f"/api/desk/orders/{deal_id}/mechanics?start={day}T09:00&end={day}T10:00"):
         assert sd.get(path, token=phone(MECH_A)).status_code == 403
+
+
+def test_a_call_through_an_external_pbx_app_pops_the_client_too(sd):
+    """A PBX connected through a telephony app (telephony.externalCall.register / finish): the INIT event has
+    no line, only the caller — popped even with dispatcher lines configured; its record URL reaches the request."""
+    vs = sd.vs
+    vs.live.store.kv.set(vs.member_id, "desk.lines", {"reg1": DISPATCHER})
+    reg = vs.client.call("telephony.externalCall.register", {"USER_ID": DISPATCHER, "PHONE_NUMBER": "79165551234",
+                                                             "TYPE": 2, "LINE_NUMBER": "3"})
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    (call,) = sd.get("/api/desk/calls", token=tok(sd, DISPATCHER, "dispatcher")).json()["calls"]
+    assert call["call_id"] == reg["CALL_ID"] and call["card"]["companies"][0]["id"] == sd.company_id
+    vs.client.call("telephony.externalCall.finish", {"CALL_ID": reg["CALL_ID"], "USER_ID": DISPATCHER, "DURATION": 40,
+                                                     "RECORD_URL": "https://pbx.example/rec/7.mp3"})
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    r = sd.post("/api/desk/request", {"phone": "+79165551234", "company_id": sd.company_id, "call_id": reg["CALL_ID"],
+                                      "equipment_id": sd.equipment["harvester"], "request_type": "repair"},
+                token=tok(sd, DISPATCHER, "dispatcher"))
+    assert r.status_code == 201, r.text
+    deal = vs.client.call("crm.deal.get", {"id": r.json()["deal_id"]})
+    assert deal[_ids(sd).deal_field("svc_call_record")] == "https://pbx.example/rec/7.mp3"

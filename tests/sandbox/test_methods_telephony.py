@@ -74,3 +74,37 @@ def test_the_call_card_page_frames_the_call_card_placement_of_a_known_call(cloud
     page = requests.get(f"{portal.url}/telephony/call/{call_id}/", timeout=10)
     assert page.status_code == 200 and '"PLACEMENT": "CALL_CARD"' in page.text
     assert f'"CALL_ID": "{call_id}"' in page.text and '"PHONE_NUMBER": "+7 916 555-12-34"' in page.text
+
+
+def test_an_external_pbx_call_registered_and_finished_through_the_app(cloud, portal, receiver):
+    """telephony.externalCall.register / finish (an app's PBX): the INIT event in its telephony-app shape,
+    the same CALL_ID for a re-registration within 30 minutes, errors as documented, the statistics row with
+    the record URL, and 304 by default for a zero-length call."""
+    tok = install(cloud, portal, receiver.url, scope=SCOPES + ["telephony"])
+    ok(portal, "event.bind", tok, event="ONVOXIMPLANTCALLINIT", handler=receiver.url + "/ev")
+    before = len(receiver.got)
+    reg = ok(portal, "telephony.externalCall.register", tok, USER_ID=1, PHONE_NUMBER="79161234567", TYPE=2,
+             LINE_NUMBER="3", EXTERNAL_CALL_ID="asterisk-1.1")["result"]
+    assert reg["CALL_ID"].startswith("externalCall.") and reg["CRM_CREATED_LEAD"] is None
+    again = ok(portal, "telephony.externalCall.register", tok, USER_ID=1, PHONE_NUMBER="79161234567", TYPE=2,
+               LINE_NUMBER="3", EXTERNAL_CALL_ID="asterisk-1.1")["result"]
+    assert again["CALL_ID"] == reg["CALL_ID"]
+    portal.wait_events()
+    init = [r.form for r in receiver.wait(before + 1) if r.path == "/ev"]
+    assert len(init) == 1 and (init[0]["data[CALL_ID]"], init[0]["data[CALL_TYPE]"], init[0]["data[CALLER_ID]"]) == \
+        (reg["CALL_ID"], "2", "79161234567") and init[0]["data[REST_APP_ID]"]
+    for params, error in (({"PHONE_NUMBER": "1", "TYPE": 2}, "USER_ID or USER_PHONE_INNER should be set"),
+                          ({"USER_ID": 1, "PHONE_NUMBER": "79161234567", "TYPE": 9}, "Unknown TYPE")):
+        status, body = rest(portal, "telephony.externalCall.register", tok, **params)
+        assert (status, body["error_description"]) == (400, error)
+    done = ok(portal, "telephony.externalCall.finish", tok, CALL_ID=reg["CALL_ID"], USER_ID=1, DURATION=95,
+              RECORD_URL="https://pbx.example/rec/1.mp3")["result"]
+    assert (done["CALL_FAILED_CODE"], done["CALL_STATUS"], done["PORTAL_NUMBER"], done["INCOMING"]) == \
+        ("200", 1, "3", "2")
+    row = ok(portal, "voximplant.statistic.get", tok, FILTER={"CALL_ID": reg["CALL_ID"]})["result"][0]
+    assert row["CALL_RECORD_URL"] == "https://pbx.example/rec/1.mp3" and row["EXTERNAL_CALL_ID"] == "asterisk-1.1"
+    short = ok(portal, "telephony.externalCall.register", tok, USER_ID=1, PHONE_NUMBER="79160000000", TYPE=2)["result"]
+    assert ok(portal, "telephony.externalCall.finish", tok, CALL_ID=short["CALL_ID"], USER_ID=1)["result"][
+        "CALL_FAILED_CODE"] == "304"
+    status, body = rest(portal, "telephony.externalCall.finish", tok, CALL_ID="nope", USER_ID=1)
+    assert (status, body["error"]) == (400, "ERROR_CORE")
