@@ -23,6 +23,7 @@ RU = {
     "price": "Стоимость", "manufacturer": "Завод-изготовитель", "warranty_hours": "Моточасы по гарантии",
     "hours_used": "Наработка, м/ч", "create_client": "Создать клиента и технику",
     "cp_unchecked": "Контрагент ещё не проверен: постгарантийные работы — после проверки.",
+    "scenario": "Сценарий",
 }
 EN = {
     "title": "Service desk", "phone": "Phone", "find": "Find", "searching": "Searching…",
@@ -44,11 +45,13 @@ EN = {
     "price": "Price", "manufacturer": "Manufacturer", "warranty_hours": "Warranty hours",
     "hours_used": "Hours used", "create_client": "Create the client and the machine",
     "cp_unchecked": "Counterparty not checked yet: post-warranty work after the check.",
+    "scenario": "Scenario",
 }
 
 
 def strings(lang: str | None) -> dict:
-    return EN if lang_of(lang) == "en" else RU
+    en = lang_of(lang) == "en"
+    return {**(EN if en else RU), "scenarios": SCENARIOS["en" if en else "ru"]}
 
 
 STAGES = {

@@ -37,6 +37,17 @@ def test_the_call_card_and_the_dispatcher_page_pop_the_caller(sd, artifacts_dir)
         out["banner"] = frame.inner_text("[data-b24app=call]")
         out["call_id"] = frame.get_attribute("[data-b24app=call]", "data-call-id")
         page.screenshot(path=str(artifacts_dir / "desk-popped-by-call.png"), full_page=True)
+        # the dispatcher takes the request during the call: the machine, the request type → the scenario
+        frame.check(f"input[name=equipment-{sd.company_id}][value='{sd.equipment['harvester']}']")
+        vs.advance(hours=0.02)
+        frame.select_option("[data-b24app=company] [data-b24app=request-type]", "repair")
+        frame.wait_for_selector("[data-b24app=company] [data-b24app=proposal][data-scenario]")
+        out["proposal"] = frame.inner_text("[data-b24app=company] [data-b24app=proposal]")
+        frame.fill("[data-b24app=company] textarea[name=comment]", "Стук в двигателе")
+        vs.advance(hours=0.02)
+        frame.click("[data-b24app=company] [data-b24app=new-request]")
+        frame.wait_for_selector("[data-b24app=request-msg][data-deal-id]")
+        out["deal_id"] = int(frame.get_attribute("[data-b24app=request-msg]", "data-deal-id"))
         return out
 
     out = in_browser(drive)
@@ -45,6 +56,13 @@ def test_the_call_card_and_the_dispatcher_page_pop_the_caller(sd, artifacts_dir)
     assert texts[str(sd.equipment["seeder"])] == "моточасы выработаны"
     assert texts[str(sd.equipment["harvester"])].startswith("истекла ")
     assert out["call_id"] == call_id and "+79165551234" in out["banner"] and "Входящий звонок" in out["banner"]
+    assert out["proposal"] == "Сценарий: Постгарантийный ремонт"
+    from .test_service_desk import _ids
+
+    ids = _ids(sd)
+    deal = vs.client.call("crm.deal.get", {"id": out["deal_id"]})
+    assert deal["CATEGORY_ID"] == str(ids.pipeline("svc_post_repair").category_id)
+    assert (deal[ids.deal_field("svc_call_id")], deal[ids.deal_field("svc_reason")]) == (call_id, "Стук в двигателе")
 
 
 @pytest.mark.browser

@@ -53,8 +53,30 @@
     var kind = el("select", { name: "request_type", "data-b24app": "request-type" },
       [["", S.plain_request], ["repair", S.repair], ["maintenance", S.maintenance], ["presale", S.presale]]
         .map(function (o) { return el("option", { value: o[0], text: o[1] }); }));
+    var proposal = el("span", { "data-b24app": "proposal", "class": "muted" });
+    function pickedMachine() {
+      return group ? document.querySelector("input[name=equipment-" + group + "]:checked") : null;
+    }
+    function propose() {       // the scenario the machine's warranty and the request type give
+      var picked = pickedMachine();
+      proposal.textContent = ""; proposal.removeAttribute("data-scenario");
+      if (!kind.value || !picked) return;
+      api("GET", "/api/desk/propose?equipment_id=" + encodeURIComponent(picked.value) + "&request_type=" + kind.value)
+        .then(function (r) {
+          proposal.textContent = S.scenario + ": " + (S.scenarios[r.scenario] || r.scenario);
+          proposal.setAttribute("data-scenario", r.scenario);
+        }, function (e) { proposal.textContent = e.message; });
+    }
+    kind.addEventListener("change", propose);
+    if (group) {
+      window.setTimeout(function () {
+        Array.prototype.forEach.call(document.querySelectorAll("input[name=equipment-" + group + "]"), function (r) {
+          r.addEventListener("change", propose);
+        });
+      }, 0);
+    }
     var btn = el("button", { type: "button", "data-b24app": "new-request", text: S.new_request, on: { click: function () {
-      var picked = group ? document.querySelector("input[name=equipment-" + group + "]:checked") : null;
+      var picked = pickedMachine();
       btn.disabled = true;
       var body = { phone: phone, company_id: companyId || null, contact_id: contactId || null,
                    equipment_id: picked ? Number(picked.value) : null, comment: comment.value };
@@ -68,7 +90,7 @@
         }, function (e) { msg.className = "error"; msg.textContent = S.error + ": " + e.message; })
         .then(function () { btn.disabled = false; });
     } } });
-    return el("div", { "data-b24app": "request" }, comment, el("div", null, kind, " ", btn), msg);
+    return el("div", { "data-b24app": "request" }, comment, el("div", null, kind, " ", btn, " ", proposal), msg);
   }
   // An unknown number: search the client by name or INN, or create the client and the machine in one step.
   function field(name, label, attrs) {
