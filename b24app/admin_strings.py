@@ -277,6 +277,10 @@ ACTIONS: dict[str, dict[str, str]] = {
         "calc.view": "расчёты, варианты и работы по сделкам, каталог услуг",
         "calc.request": "отправлять сделку на расчёт, отвечать инженеру, выбирать вариант и заказывать работы",
         "calc.engineer": "брать расчёты в работу, задавать вопросы, готовить варианты, выполнять работы",
+        "service.view": "реестр заказ-нарядов, карточки техники, статистика причин",
+        "service.engineer": "блок инженера в заказ-наряде: запчасти, ячейка с инструментом, запрос заводу",
+        "service.head": "выбирать механика, переносить заказ-наряды, вносить акт рекламации",
+        "service.mechanic": "заказ-наряды, где он механик: завершение, акт, моточасы, фото (и с телефона)",
     },
     "en": {
         "settings": "app settings, roles, 1C payments to review, install retry",
@@ -291,6 +295,10 @@ ACTIONS: dict[str, dict[str, str]] = {
         "calc.view": "calculations, variants and works of deals, the service catalog",
         "calc.request": "send a deal for calculation, answer the engineer, pick a variant, order work",
         "calc.engineer": "take calculations, ask questions, build variants, carry out the work",
+        "service.view": "the work-order registry, machine cards, reason statistics",
+        "service.engineer": "the engineer's block of a work order: parts, tool cell, manufacturer request",
+        "service.head": "pick the mechanic, reschedule work orders, attach the reclamation act",
+        "service.mechanic": "work orders he is the mechanic of: done, act, hours, photos (also from the phone)",
     },
 }
 

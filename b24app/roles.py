@@ -19,16 +19,19 @@ SERVICE_HEAD = "service_head"
 ENGINEER = "engineer"
 SALES_MANAGER = "sales_manager"
 FIELD_WORKER = "field_worker"
+MECHANIC = "mechanic"
 
-ROLES = (ADMIN, DISPATCHER, SERVICE_HEAD, ENGINEER, SALES_MANAGER, FIELD_WORKER)
+ROLES = (ADMIN, DISPATCHER, SERVICE_HEAD, ENGINEER, SALES_MANAGER, FIELD_WORKER, MECHANIC)
 ASSIGNABLE = ROLES            # an admin may also name app administrators who are not portal admins
 KV_KEY = "roles"
 
 NAMES = {
     "ru": {ADMIN: "администратор", DISPATCHER: "диспетчер", SERVICE_HEAD: "руководитель сервиса",
-           ENGINEER: "инженер", SALES_MANAGER: "менеджер по продажам", FIELD_WORKER: "выездной сотрудник"},
+           ENGINEER: "инженер", SALES_MANAGER: "менеджер по продажам", FIELD_WORKER: "выездной сотрудник",
+           MECHANIC: "механик"},
     "en": {ADMIN: "administrator", DISPATCHER: "dispatcher", SERVICE_HEAD: "service head",
-           ENGINEER: "engineer", SALES_MANAGER: "sales manager", FIELD_WORKER: "field worker"},
+           ENGINEER: "engineer", SALES_MANAGER: "sales manager", FIELD_WORKER: "field worker",
+           MECHANIC: "mechanic"},
 }
 
 # What each action needs: any one of these roles. One table, read by the web kit's decorator and by
@@ -46,6 +49,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "calc.view": (ADMIN, SERVICE_HEAD, SALES_MANAGER, ENGINEER),  # calculations, variants, works, catalog
     "calc.request": (ADMIN, SERVICE_HEAD, SALES_MANAGER),        # send to calculation, answer, pick, order work
     "calc.engineer": (ADMIN, SERVICE_HEAD, ENGINEER),            # take, ask, variants, done; accept/finish work
+    # the service desk's work orders (desk/ — seed 003): the registry, each specialist's own block
+    "service.view": (ADMIN, DISPATCHER, SERVICE_HEAD, ENGINEER),  # the work-order registry, machine cards, stats
+    "service.engineer": (SERVICE_HEAD, ENGINEER),                # the engineer's block: parts, tool cell, claim
+    "service.head": (SERVICE_HEAD,),                             # pick the mechanic, reschedule, approve claims
+    # own work orders: done, act, hours, files. A phone link's session carries field-worker rights only, so the
+    # mechanic's phone page gets in as a field worker; the order's own mechanic field decides (desk.claims)
+    "service.mechanic": (SERVICE_HEAD, MECHANIC, FIELD_WORKER),
 }
 
 

@@ -7,7 +7,7 @@ import sys
 BENCHES = ["bench.list_all", "bench.events_ingest", "bench.maps_page", "bench.maps_routing", "bench.maps_slots",
            "bench.sync_1c", "bench.sync_1c_golive", "bench.reports_visits", "bench.sandbox_lists",
            "bench.form_limits", "bench.paging_cost", "bench.maps_incremental", "bench.calc_lock",
-           "bench.reports_cache", "bench.field_ops", "bench.rules_sweep"]
+           "bench.reports_cache", "bench.field_ops", "bench.rules_sweep", "bench.desk_registry"]
 
 
 def main(argv: list[str]) -> None:

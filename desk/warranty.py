@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from .strings import day_text
+
 
 @dataclass(frozen=True)
 class WarrantyLeft:
@@ -46,3 +48,33 @@ def warranty_left(warranty_end, warranty_hours, hours_used, today: date) -> Warr
         return WarrantyLeft(None, None, None)
     on = (days is None or days >= 0) and (hours is None or hours > 0)
     return WarrantyLeft(days, hours, on)
+
+
+def _n(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def describe(left: WarrantyLeft, warranty_end, lang: str | None) -> dict:
+    """How the screen says it, and which limit decides: ``expired 23 Jan 2025`` / ``200 h over`` when off
+    warranty (the limit that ran out decides; both ran out — the hours if they did, they are counted in the
+    field, the date is a fallback), ``until 15 Apr 2026 · 749.5 h left`` while both remain."""
+    en = str(lang or "").lower().startswith("en")
+    end = parse_date(warranty_end)
+    hours_out = left.hours_left is not None and left.hours_left <= 0
+    date_out = left.days_left is not None and left.days_left < 0
+    if left.on_warranty is None:
+        return {"warranty_text": "no warranty recorded" if en else "гарантия не указана", "decided_by": None}
+    if hours_out:
+        over = -left.hours_left
+        text = ("hours used up" if en else "моточасы выработаны") if over == 0 else \
+            (f"{_n(over)} h over" if en else f"перерасход {_n(over)} ч")
+        return {"warranty_text": text, "decided_by": "hours"}
+    if date_out:
+        return {"warranty_text": (f"expired {day_text('en', end)}" if en else f"истекла {day_text('ru', end)}"),
+                "decided_by": "date"}
+    parts = []
+    if end is not None:
+        parts.append(f"until {day_text('en', end)}" if en else f"до {day_text('ru', end)}")
+    if left.hours_left is not None:
+        parts.append(f"{_n(left.hours_left)} h left" if en else f"осталось {_n(left.hours_left)} ч")
+    return {"warranty_text": " · ".join(parts), "decided_by": None}

@@ -22,9 +22,14 @@ from b24app.errors import (
 )
 from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup, NotPaid
 from desk.phone import PhoneError
+from desk.claims import NotYours
+from desk.history import MachineNotFound
+from desk.intake import IntakeError
+from desk.mechanics import MechanicBusy
 from field import actions as field_actions
 from field import day as field_day
 from desk.service_request import RequestError
+from desk.workorder import OrderError, OrderNotFound
 from install.registry import NotInstalled
 from maps import assign, booking_rules, swap
 from maps.stats import BadRange
@@ -58,6 +63,12 @@ TABLE: dict[type[BaseException], tuple[int, str | None]] = {
     ReportError: (400, "BAD_REQUEST"),
     PhoneError: (400, "BAD_REQUEST"),
     RequestError: (400, "BAD_REQUEST"),
+    IntakeError: (400, "BAD_REQUEST"),
+    OrderError: (400, "BAD_REQUEST"),
+    OrderNotFound: (404, "NOT_FOUND"),
+    MachineNotFound: (404, "NOT_FOUND"),
+    MechanicBusy: (409, "MECHANIC_BUSY"),
+    NotYours: (403, "NOT_YOURS"),
     app_roles.RolesError: (400, "BAD_REQUEST"),
     CreateError: (400, "BAD_REQUEST"),
     PhotoTooLarge: (413, "PHOTO_TOO_LARGE"),

@@ -9,7 +9,7 @@ from .clock import SystemClock
 from .tokens import TokenBook
 
 DEFAULT_SCOPE = ["crm", "placement", "user", "bizproc", "calendar", "task", "im", "entity", "department",
-                 "userfieldconfig"]
+                 "userfieldconfig", "telephony"]
 
 
 @dataclass

@@ -86,6 +86,31 @@ def app_page(portal, request, client_id):
                    installed=inst.installed)
 
 
+def call_card(portal, request, call_id):
+    """The call card of a ringing or running call (CALL_CARD placement): the app's frame, and
+    ``BX24.placement.call('getStatus')`` answered from the call (methods/telephony.py)."""
+    from .methods.telephony import call_status
+
+    status = call_status(portal, call_id)
+    item = next((p for p in placements(portal, "CALL_CARD")
+                 if not request.args.get("placement") or str(p["id"]) == request.args.get("placement")), None)
+    if not status or item is None:
+        return _render("portal.html", portal, status=404, title="Call not found", frame=None, status_note=call_id)
+    frame = _frame(portal, item["client_id"], _user(request), item["handler"], "CALL_CARD")
+    frame["call_status"] = status
+    return _render("app.html", portal, title=f"Звонок {status['PHONE_NUMBER']}", frame=frame,
+                   frame_json=json.dumps(frame), installed=True)
+
+
+def call_record(portal, request, file_id):
+    from .methods.telephony import record_file
+
+    body = record_file(portal, file_id)
+    if body is None:
+        return Response("not found", status=404)
+    return Response(body, mimetype="audio/mpeg")
+
+
 def finish(portal, request, client_id):
     if client_id in portal.installs:
         portal.finish_install(client_id)
@@ -127,6 +152,24 @@ def _entity(kind: str, code: str, table_names: tuple[str, ...], option: str = "I
     return view
 
 
+def dynamic_entity(portal, request, etid, entity_id):
+    """A smart-process item's card (``/crm/type/<entityTypeId>/details/<id>/``) with its detail tabs
+    (``CRM_DYNAMIC_<entityTypeId>_DETAIL_TAB``), PLACEMENT_OPTIONS ``{"ID": id}`` as for a deal."""
+    code = f"CRM_DYNAMIC_{int(etid)}_DETAIL_TAB"
+    try:
+        record = portal.db.table_for(int(etid)).get(entity_id)
+    except (KeyError, AttributeError, ValueError):
+        record = None
+    tabs = placements(portal, code)
+    chosen = request.args.get("tab")
+    tab = next((t for t in tabs if str(t["id"]) == chosen), None)
+    frame = _frame(portal, tab["client_id"], _user(request), tab["handler"], code, {"ID": str(entity_id)}) \
+        if tab is not None else None
+    title = _f(record, "TITLE", "title", default=None) if record is not None else None
+    return _render("entity.html", portal, title=title or f"Item #{entity_id}", kind="item", entity_id=entity_id,
+                   record=record, tabs=tabs, tab=tab, frame=frame, frame_json=json.dumps(frame) if frame else "null")
+
+
 def bx24_js(portal, request):
     js = resources.files("b24sandbox").joinpath("static/bx24.js").read_text(encoding="utf-8")
     return Response(js, mimetype="application/javascript", headers={"Access-Control-Allow-Origin": "*"})
@@ -141,7 +184,10 @@ RULES = [
          methods=["GET"]),
     Rule("/crm/company/details/<int:entity_id>/",
          endpoint=_entity("company", "CRM_COMPANY_DETAIL_TAB", ("companies",)), methods=["GET"]),
+    Rule("/crm/type/<int:etid>/details/<int:entity_id>/", endpoint=dynamic_entity, methods=["GET"]),
     Rule("/company/personal/user/<int:user>/tasks/task/view/<int:entity_id>/",
          endpoint=_entity("task", "TASK_VIEW_TAB", ("tasks",), option="taskId"), methods=["GET"]),
     Rule("/api/v1/", endpoint=bx24_js, methods=["GET"]),
+    Rule("/telephony/call/<call_id>/", endpoint=call_card, methods=["GET"]),
+    Rule("/telephony/record/<int:file_id>.mp3", endpoint=call_record, methods=["GET"]),
 ]

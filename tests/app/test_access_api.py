@@ -180,7 +180,8 @@ def test_every_action_and_role_is_explained_in_both_languages():
         assert [h["key"] for h in help_] == list(app_roles.ASSIGNABLE)
         assert all(h["may"] and h["name"] == app_roles.NAMES[lang][h["key"]] for h in help_)
     field = {h["key"]: h["may"] for h in admin_strings.role_help("ru")}[app_roles.FIELD_WORKER]
-    assert field == "свои визиты, карточка компании, страница на телефоне; свои заявки и маршрут на карте"
+    assert field == ("свои визиты, карточка компании, страница на телефоне; свои заявки и маршрут на карте; "
+                     "заказ-наряды, где он механик: завершение, акт, моточасы, фото (и с телефона)")
     ru, en = admin_strings.strings("ru"), admin_strings.strings("en")
     prefixes = ("roles.", "links.")
     assert {k for k in ru if k.startswith(prefixes)} == {k for k in en if k.startswith(prefixes)}

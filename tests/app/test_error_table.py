@@ -24,7 +24,12 @@ from b24app.store import open_store
 from b24app.store.interface import Portal
 from calcwork.errors import ApprovalRequired, CalcConflict, CalcInvalid, CalcNotFound, NotInGroup, NotPaid
 from desk.phone import PhoneError
+from desk.claims import NotYours
+from desk.history import MachineNotFound
+from desk.intake import IntakeError
+from desk.mechanics import MechanicBusy
 from desk.service_request import RequestError
+from desk.workorder import OrderError, OrderNotFound
 from field import actions as field_actions
 from field import day as field_day
 from handlers import errors
@@ -44,6 +49,12 @@ EXPECTED = [
     (ReportError("period: week, month, quarter or custom"), 400, "BAD_REQUEST"),
     (PhoneError("phone: not a Russian number"), 400, "BAD_REQUEST"),
     (RequestError("equipment: not the company's"), 400, "BAD_REQUEST"),
+    (IntakeError("company_id: an id is expected, got True"), 400, "BAD_REQUEST"),
+    (OrderError("scenario: one of …"), 400, "BAD_REQUEST"),
+    (OrderNotFound("work order 5 not found"), 404, "NOT_FOUND"),
+    (MachineNotFound("equipment 5 not found"), 404, "NOT_FOUND"),
+    (MechanicBusy("Ivan is not free then"), 409, "MECHANIC_BUSY"),
+    (NotYours("work order 5 is not yours"), 403, "NOT_YOURS"),
     (app_roles.RolesError("roles: unknown role"), 400, "BAD_REQUEST"),
     (CreateError("the visit date is required"), 400, "BAD_REQUEST"),
     (PhotoTooLarge("a photo of at most 2 MB"), 413, "PHOTO_TOO_LARGE"),

@@ -54,7 +54,7 @@ def test_admin_gets_hub_and_settings_a_manager_only_the_hub(installed):
     cfg = _config(r.text)
     assert cfg["is_admin"] is True and cfg["install"]["state"] == "done" and cfg["status"] == "installed"
     assert [h["key"] for h in cfg["hub"]] == ["orders_map", "visit_calendar", "dispatcher", "dashboards", "rules",
-                                                "engineers", "field_day"]
+                                                "engineers", "field_day", "service_registry"]
     assert "Карта заказов" in r.text and "Диспетчер" in r.text and "Календарь посещений" in r.text
     assert 'data-b24app="settings-1c"' in r.text and 'data-b24app="settings-visits"' in r.text
     assert requests.get(live_app.url + "/api/maps/settings", headers={page_sessions.HEADER: cfg["session"]},
@@ -138,7 +138,8 @@ def test_1c_settings_refuse_bad_values_in_words_and_store_nothing(installed, one
     assert live_app.store.kv.get(portal.member_id, connection.KV_KEY) is None
     r = requests.get(url, headers=admin, timeout=30).json()
     assert r["connection"] is None and {p["key"] for p in r["pipeline_choices"]} == \
-        {"measurements", "production", "installation", "services"}
+        {"measurements", "production", "installation", "services", "svc_warranty_repair", "svc_warranty_maint",
+         "svc_post_repair", "svc_post_maint", "svc_presale"}
     assert {p["name"] for p in r["profiles"]} >= {"ut11_5", "unf"}
     # profile names are for people: no developer's "(inferred)"/"(unverified)"; the flag says it (issue 14)
     assert not [p["title"] for p in r["profiles"] if re.search(r"inferred|unverified|\(", p["title"])]

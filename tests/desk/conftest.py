@@ -46,6 +46,11 @@ class Desk:
         return requests.post(self.vs.live.url + path, headers={page_sessions.HEADER: token or self.token()},
                              json=body, timeout=30)
 
+    def put(self, path: str, body, token: str | None = None):
+        self.vs.advance(hours=0.02)
+        return requests.put(self.vs.live.url + path, headers={page_sessions.HEADER: token or self.token()},
+                            json=body, timeout=30)
+
     def add_equipment(self, name: str, model: str, serial: str, end: date, hours: float | None,
                       used: float | None, company_id: int | None = None) -> int:
         eq = self.eq

@@ -25,7 +25,7 @@ def test_empty_portal_gets_everything_second_run_creates_nothing(app_env, portal
     assert not report.errors
     made = Counter(creates(portal, mark))
     assert made["crm.type.add"] == 4
-    assert made["crm.category.add"] == len(m.pipelines) == 4
+    assert made["crm.category.add"] == len(m.pipelines) == 9
     assert made["placement.bind"] == len(m.placements)
     assert made["bizproc.robot.add"] == len(m.robots)
     # every user field once: smart-process fields through userfieldconfig.add, deal/company ones through

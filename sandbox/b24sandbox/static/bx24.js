@@ -127,7 +127,13 @@
         return {placement: data ? data.PLACEMENT : 'DEFAULT', options: opts};
       },
       call: function (cmd, params, cb) { send('placementCall', {cmd: cmd, params: params}, cb); },
-      bindEvent: function () {}, getInterface: function (cb) { if (cb) cb({command: [], event: []}); }
+      bindEvent: function () {},
+      getInterface: function (cb) {     // CALL_CARD's interface (docs placement_call_card); other placements: none
+        var card = data && data.PLACEMENT === 'CALL_CARD';
+        if (cb) cb(card ? {command: ['getStatus', 'disableAutoClose', 'enableAutoClose'],
+                           event: ['CallCard::EntityChanged', 'CallCard::BeforeClose', 'CallCard::CallStateChanged']}
+                        : {command: [], event: []});
+      }
     },
     openPath: function (path, cb) { send('openPath', {path: path}, cb); },
     openApplication: function (params, cb) { send('openApplication', {params: params || {}}, cb); },
