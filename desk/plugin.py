@@ -3,7 +3,10 @@ work orders in five scenario pipelines with stages computed from their status, w
 equipment history."""
 from __future__ import annotations
 
+from field import day as field_day
+
 from . import calls, workorder
+from .field_kind import WorkOrders
 
 
 def plugin(registry) -> None:
@@ -13,3 +16,4 @@ def plugin(registry) -> None:
     registry.on_event("ONCRMDEALUPDATE", workorder.on_deal_update)
     registry.every("desk.calls_cleanup", 3600, calls.forget_old, "desk.calls_cleanup_seconds")
     registry.blueprint("handlers.desk")
+    field_day.KINDS.setdefault(WorkOrders.kind, WorkOrders())    # the mechanic's orders on his phone page

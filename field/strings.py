@@ -13,7 +13,8 @@ STRINGS = {
         "offline": "Нет сети: действия сохранены на телефоне и уйдут, когда сеть вернётся.",
         "online": "Сеть есть", "sent": "Отправлено", "refused": "Не принято: {e}",
         "travel": "в пути {n} мин", "on_site": "на объекте {n} мин", "files": "файлов: {n}",
-        "job": "Выезд", "visit": "Посещение", "focus": "Из задачи", "date": "День", "show": "Показать",
+        "job": "Выезд", "visit": "Посещение", "work_order": "Заказ-наряд",
+        "focus": "Из задачи", "date": "День", "show": "Показать",
     },
     "en": {
         "title": "My day", "loading": "Loading…", "empty": "No jobs or visits on this day.",
@@ -26,7 +27,8 @@ STRINGS = {
         "offline": "No network: actions are kept on the phone and sent when the network returns.",
         "online": "Online", "sent": "Sent", "refused": "Refused: {e}",
         "travel": "travel {n} min", "on_site": "on site {n} min", "files": "files: {n}",
-        "job": "Job", "visit": "Visit", "focus": "From the task", "date": "Day", "show": "Show",
+        "job": "Job", "visit": "Visit", "work_order": "Work order",
+        "focus": "From the task", "date": "Day", "show": "Show",
     },
 }
 

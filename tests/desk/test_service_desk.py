@@ -7,7 +7,7 @@ warranty case through the manufacturer's approval with the reclamation act attac
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 
@@ -542,3 +542,49 @@ def test_a_call_through_an_external_pbx_app_pops_the_client_too(sd):
     assert r.status_code == 201, r.text
     deal = vs.client.call("crm.deal.get", {"id": r.json()["deal_id"]})
     assert deal[_ids(sd).deal_field("svc_call_record")] == "https://pbx.example/rec/7.mp3"
+
+
+def test_the_mechanics_work_orders_are_on_his_phone_day_and_finished_from_it(sd):
+    """Seed 003 "the mechanic's phone": his work orders of the day are items of the field worker's page (a
+    kind of job beside deals and visits), at the client's address with navigation links; his taps go through
+    field/'s exactly-once ledger; "finished" ticks his done field and the order settles at its computed stage
+    (never a hand on the stage); another mechanic's order is refused."""
+    order = new_order(sd, "harvester")
+    deal_id = order["deal_id"]
+    sd.put(f"/api/desk/orders/{deal_id}/engineer", {"engineer_id": ENGINEER, "tool_cell": "E-1", "done": True},
+           token=tok(sd, ENGINEER, "engineer"))
+    day = next_workday(sd.today)
+    assert sd.post(f"/api/desk/orders/{deal_id}/assign", {"mechanic_id": MECH_A, "start": f"{day}T13:00",
+                                                          "end": f"{day}T15:00"},
+                   token=tok(sd, HEAD, "service_head")).status_code == 200
+
+    def phone(user):
+        return pagesession.for_live(sd.vs.live, page_sessions.PageSession(
+            sd.vs.member_id, user, "ru", "PHONE", roles=(app_roles.FIELD_WORKER,), kind="phone"))
+
+    doc = sd.get("/api/field/day", params={"date": str(day)}, token=phone(MECH_A)).json()
+    orders = [i for i in doc["items"] if i["kind"] == "work_order"]
+    assert [(i["id"], i["time"], i["minutes"]) for i in orders] == [(deal_id, "13:00", 120)], doc
+    company = sd.vs.portal.db.companies.get(sd.company_id)
+    assert orders[0]["client"] == company["TITLE"] and orders[0]["links"], orders[0]
+    assert "finished" in orders[0]["actions"] and orders[0]["status"] == "planned"
+    other = sd.get("/api/field/day", params={"date": str(day)}, token=phone(MECH_B)).json()
+    assert [i for i in other["items"] if i["kind"] == "work_order"] == []
+
+    taken = {}
+
+    def tap(user, action, n):            # the phone stamps each tap once; a retry sends the same body
+        at = taken.setdefault((action, n), sd.vs.services.now(UTC).isoformat(timespec="seconds"))
+        return sd.post("/api/field/actions", {"id": f"wo-{deal_id}-{action}-{n}", "action": action, "at": at,
+                                              "kind": "work_order", "item": deal_id}, token=phone(user))
+    r = tap(MECH_B, "started", 1)
+    assert r.status_code == 403 and r.json()["error"] == "NOT_YOUR_JOB", r.text
+    assert tap(MECH_A, "started", 1).status_code == 200
+    r = tap(MECH_A, "finished", 1)
+    assert r.status_code == 200 and r.json()["job"]["status"] == "finished", r.text
+    assert tap(MECH_A, "finished", 1).status_code == 200            # the phone's retry: applied once
+    deal = sd.vs.portal.db.deals.get(deal_id)
+    ids = _ids(sd)
+    assert deal[ids.deal_field("svc_mechanic_done")] in ("Y", "1", 1, True)
+    view = sd.get(f"/api/desk/orders/{deal_id}", token=tok(sd, HEAD, "service_head")).json()
+    assert view["stage"] == view["computed"] and view["computed"] != order.get("stage"), view
