@@ -11,6 +11,7 @@ one) is moved back, and the person who moved it is told which field decides (``o
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +25,8 @@ WARRANTY_REPAIR, WARRANTY_MAINT = "svc_warranty_repair", "svc_warranty_maint"
 POST_REPAIR, POST_MAINT, PRESALE = "svc_post_repair", "svc_post_maint", "svc_presale"
 SCENARIOS = (WARRANTY_REPAIR, WARRANTY_MAINT, POST_REPAIR, POST_MAINT, PRESALE)
 WARRANTY = (WARRANTY_REPAIR, WARRANTY_MAINT)
+DIRTY = "desk.dirty."                  # + "<deal id>.<event>": a deal to check, one key per event
+CHECK_KIND, CHECK_NAME = "desk", "stages"
 REQUEST_TYPES = ("repair", "maintenance", "presale")
 
 # every status field a work order has (deal UF keys of app.json); the booleans the blocks tick
@@ -236,24 +239,60 @@ def view(ids, deal: dict, c: Computed) -> dict:
 
 
 def on_deal_update(services, member_id: str, payload: dict) -> None:
-    """A work order moved by hand goes back to its computed stage; whoever moved it (and the responsible)
-    is told which field decides the stage."""
+    """A deal changed: remember it and queue one stage check for the portal. A burst of edits anywhere on the
+    portal is then read in batches (``crm.deal.get`` × 50 per call), not one call per event."""
     data = payload.get("data") or {}
     fields = data.get("FIELDS") or data.get("fields") or {}
     deal_id = str(fields.get("ID") or "")
     if not deal_id.isdigit():
         return
     try:
-        ids = installed_ids(services.store, member_id)
+        installed_ids(services.store, member_id)
     except LookupError:
         return
-    client = services.client(member_id)
+    # one key per event (never overwritten): a mark made while a check runs is not lost when it clears its own
+    services.store.kv.set(member_id, f"{DIRTY}{int(deal_id)}.{uuid.uuid4().hex}", 1)
+    services.store.inbox.put(member_id, CHECK_KIND, CHECK_NAME, {}, f"{CHECK_KIND}.{CHECK_NAME}",
+                             while_pending=True)
+
+
+def check_stages(services, member_id: str, payload: dict | None = None) -> int:
+    """The inbox job ``desk/stages``: every deal marked by an event, read 50 per batch call; each work order
+    moved by hand goes back to its computed stage. A deal that could not be read keeps its marks (the job
+    fails and the inbox retries it); the rest are settled. Returns how many deals were read."""
+    kv = services.store.kv
+    marks = kv.items(member_id, DIRTY)
+    if not marks:
+        return 0
     try:
-        deal = client.call("crm.deal.get", {"id": int(deal_id)})
-    except Exception as exc:
-        if "not found" in str(getattr(exc, "description", "") or exc).lower():
-            return
-        raise
+        ids = installed_ids(services.store, member_id)
+    except LookupError:
+        return 0
+    by_deal: dict[int, list[str]] = {}
+    for key in marks:
+        head = key[len(DIRTY):].split(".", 1)[0]
+        if head.isdigit():
+            by_deal.setdefault(int(head), []).append(key)
+    client = services.client(member_id)
+    order = sorted(by_deal)
+    failed = None
+    for deal_id, got in zip(order, client.batch_many([("crm.deal.get", {"id": i}) for i in order])):
+        if got.ok:
+            _check(services, member_id, ids, client, got.result)
+        elif "not found" not in str(getattr(got.error, "description", "") or got.error).lower():
+            failed = failed or got.error
+            continue                     # kept: tried again with the job
+        for key in by_deal[deal_id]:
+            kv.delete(member_id, key)
+    if failed is not None:
+        raise failed
+    return len(order)
+
+
+def _check(services, member_id: str, ids, client, deal: dict) -> None:
+    """A work order moved by hand goes back to its computed stage; whoever moved it (and the responsible)
+    is told which field decides the stage."""
+    deal_id = str(deal["ID"])
     scenario = scenario_of(ids, deal)
     if scenario is None:
         return

@@ -7,11 +7,13 @@ warranty case through the manufacturer's approval with the reclamation act attac
 from __future__ import annotations
 
 import base64
+import math
 from datetime import UTC, date, timedelta
 
 import pytest
 
 from b24app import roles as app_roles
+from b24app.registry import DISABLED_KEY
 from b24app import session as page_sessions
 from b24sandbox.methods import telephony
 from tests import pagesession
@@ -588,3 +590,31 @@ def test_the_mechanics_work_orders_are_on_his_phone_day_and_finished_from_it(sd)
     assert deal[ids.deal_field("svc_mechanic_done")] in ("Y", "1", 1, True)
     view = sd.get(f"/api/desk/orders/{deal_id}", token=tok(sd, HEAD, "service_head")).json()
     assert view["stage"] == view["computed"] and view["computed"] != order.get("stage"), view
+
+
+def test_a_burst_of_deal_edits_costs_the_stage_check_one_read_per_50_deals(sd):
+    """Every deal edit on the portal is a possible hand on a work order's stage, so the desk looks at each —
+    but a burst is read in batches (``crm.deal.get`` × 50 per call), not one call per event, and a work order
+    dragged by hand within the burst still goes back."""
+    vs = sd.vs
+    order = new_order(sd, "harvester")
+    pipe = _ids(sd).pipeline("svc_post_repair")
+    sd.put(f"/api/desk/orders/{order['deal_id']}/engineer", {"engineer_id": ENGINEER},
+           token=tok(sd, HEAD, "service_head"))
+    vs.portal.wait_events()
+    vs.run_events(drain=False)
+    others = [int(d["ID"]) for d in vs.client.call("crm.deal.list", {"select": ["ID"], "order": {"ID": "ASC"}})][:40]
+    # the other readers of every updated deal (the 1C gate, the map, the deal rules) off: count the desk alone
+    vs.live.store.kv.set(vs.member_id, DISABLED_KEY, ["sync_1c", "maps", "rules"])
+    vs.advance(hours=1)                                    # the portal's request budget full again
+    vs.client.batch_many([("crm.deal.update", {"id": i, "fields": {"COMMENTS": "правка"}}) for i in others])
+    vs.client.call("crm.deal.update", {"id": order["deal_id"], "fields": {"STAGE_ID": pipe.stage("mechanic")}})
+    vs.portal.wait_events()
+    since = len(vs.portal.log)
+    vs.run_events(drain=False)
+    gets = [r for r in vs.portal.log[since:] if r.via == "http" and r.method == "crm.deal.get"]
+    reads = [r for r in vs.portal.log[since:] if r.via == "http" and r.method == "batch"
+             and any(str(c).startswith("crm.deal.get") for c in (r.params.get("cmd") or {}).values())]
+    assert gets == [] and 1 <= len(reads) <= math.ceil((len(others) + 1) / 50) + 1, [r.method for r in reads]
+    assert vs.client.call("crm.deal.get", {"id": order["deal_id"]})["STAGE_ID"] == pipe.stage("engineer")
+    assert vs.live.store.kv.items(vs.member_id, "desk.dirty.") == {}

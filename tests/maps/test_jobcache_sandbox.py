@@ -45,7 +45,7 @@ def test_a_burst_of_deal_updates_costs_ceil_n_over_50_reads(api, monkeypatch):
     live, portal = api.live, api.portal
     member = portal.member_id
     _quiet(portal)
-    # the 1C stage gate and the desk's work-order stages read each updated deal too: count the map only
+    # the 1C stage gate and the desk's work-order stage check read updated deals too: count the map's own reads
     live.store.kv.set(member, DISABLED_KEY, ["sync_1c", "desk"])
     monkeypatch.setattr(geocoding, "LIMITER", RateLimiter(0.0))
     status, doc = api("GET", "/api/maps/jobs")                # the first poll builds the cache
