@@ -14,8 +14,6 @@ work order is to it:
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from b24app.errors import B24Error, said
 from b24app.registry import DISABLED_KEY
 from field.day import JOB_ACTIONS, DayItem, NotFound, NotYours, Owned
@@ -24,18 +22,9 @@ from maps.geo import parse_point
 from maps.geocoding import company_address
 
 from . import workorder
+from .mechanics import _dt as _when    # a portal datetime, naive ones in the portal's zone
 
 DOMAIN = "desk"
-
-
-def _when(value, zone) -> datetime | None:
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=zone)
 
 
 class WorkOrders:

@@ -29,7 +29,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
@@ -37,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from b24app.errors import B24Error
+from b24app.store.row_lease import RowLease
 from install.manifest import manifest_path
 from install.registry import InstalledIds, installed_ids
 from maps import mapstate, orders
@@ -137,37 +137,9 @@ def state(engine, member_id: str):
         return c.execute(sa.select(t_state).where(t_state.c.member_id == member_id)).first()
 
 
-class _Lease:
-    """One writer per portal across processes: the lease row in ``maps_jobcache``."""
-
-    def __init__(self, engine, member_id: str, wait: float):
-        self.engine, self.member_id, self.wait = engine, member_id, wait
-        self.owner = uuid.uuid4().hex
-
-    def __enter__(self):
-        s = t_state.c
-        with self.engine.begin() as c:
-            c.execute(_insert(self.engine)(t_state).values(member_id=self.member_id).on_conflict_do_nothing(
-                index_elements=[s.member_id]))
-        deadline = time.monotonic() + self.wait
-        while True:
-            now = time.time()
-            with self.engine.begin() as c:
-                got = c.execute(sa.update(t_state).where(
-                    s.member_id == self.member_id,
-                    sa.or_(s.lease_until.is_(None), s.lease_until < now, s.lease_owner == self.owner))
-                    .values(lease_owner=self.owner, lease_until=now + LEASE_SECONDS)).rowcount
-            if got:
-                return self
-            if time.monotonic() >= deadline:
-                raise Busy(self.member_id)
-            time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        s = t_state.c
-        with self.engine.begin() as c:
-            c.execute(sa.update(t_state).where(s.member_id == self.member_id, s.lease_owner == self.owner)
-                      .values(lease_owner=None, lease_until=None))
+def _Lease(engine, member_id: str, wait: float) -> RowLease:
+    """One writer per portal across processes: the lease in this cache's state row."""
+    return RowLease(engine, t_state, member_id, wait=wait, seconds=LEASE_SECONDS, busy=Busy)
 
 
 def _write(engine, member_id: str, changes: dict[int, dict | None], *, full: bool = False, **fields) -> int:

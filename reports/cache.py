@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from b24app.store.row_lease import RowLease
 from b24app.store.sql import _insert
 from install.registry import NotInstalled, installed_ids
 from sync_1c.ledger_store import LedgerStore, t_deals as t_bound, t_orders
@@ -88,34 +88,9 @@ def state(engine, member_id: str):
         return c.execute(sa.select(t_state).where(t_state.c.member_id == member_id)).first()
 
 
-class _Lease:
-    def __init__(self, engine, member_id: str, wait: float):
-        self.engine, self.member_id, self.wait, self.owner = engine, member_id, wait, uuid.uuid4().hex
-
-    def __enter__(self):
-        s = t_state.c
-        with self.engine.begin() as c:
-            c.execute(_insert(self.engine, t_state).values(member_id=self.member_id)
-                      .on_conflict_do_nothing(index_elements=[s.member_id]))
-        deadline = time.monotonic() + self.wait
-        while True:
-            now = time.time()
-            with self.engine.begin() as c:
-                got = c.execute(sa.update(t_state).where(
-                    s.member_id == self.member_id,
-                    sa.or_(s.lease_until.is_(None), s.lease_until < now, s.lease_owner == self.owner))
-                    .values(lease_owner=self.owner, lease_until=now + LEASE_SECONDS)).rowcount
-            if got:
-                return self
-            if time.monotonic() >= deadline:
-                raise Busy(self.member_id)
-            time.sleep(0.05)
-
-    def __exit__(self, *exc):
-        s = t_state.c
-        with self.engine.begin() as c:
-            c.execute(sa.update(t_state).where(s.member_id == self.member_id, s.lease_owner == self.owner)
-                      .values(lease_owner=None, lease_until=None))
+def _Lease(engine, member_id: str, wait: float) -> RowLease:
+    """One writer per portal across processes: the lease in this cache's state row."""
+    return RowLease(engine, t_state, member_id, wait=wait, seconds=LEASE_SECONDS, busy=Busy)
 
 
 # --- visits -----------------------------------------------------------------------------------------------

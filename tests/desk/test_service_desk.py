@@ -488,39 +488,47 @@ def test_old_call_records_are_forgotten(sd):
     assert vs.live.store.kv.get(vs.member_id, calls.KV_RECENT) == []
 
 
+def _order_for_mechanic_a(sd) -> tuple[dict, date]:
+    """A work order with the engineer's block done, given to mechanic A for 13:00–15:00 of the next workday."""
+    order = new_order(sd, "harvester")
+    sd.put(f"/api/desk/orders/{order['deal_id']}/engineer", {"engineer_id": ENGINEER, "tool_cell": "E-1",
+                                                              "done": True}, token=tok(sd, ENGINEER, "engineer"))
+    day = next_workday(sd.today)
+    assert sd.post(f"/api/desk/orders/{order['deal_id']}/assign", {"mechanic_id": MECH_A, "start": f"{day}T13:00",
+                                                                   "end": f"{day}T15:00"},
+                   token=tok(sd, HEAD, "service_head")).status_code == 200
+    return order, day
+
+
+def phone(sd, user: int) -> str:
+    """A phone link's session: field-worker rights only."""
+    return pagesession.for_live(sd.vs.live, page_sessions.PageSession(
+        sd.vs.member_id, user, "ru", "PHONE", roles=(app_roles.FIELD_WORKER,), kind="phone"))
+
+
 def test_the_mechanics_phone_session_sees_and_closes_only_his_own_orders(sd):
     """What the field worker's phone page calls for a mechanic: a phone link's session holds field-worker
     rights only; his own orders are listed and his block accepted, another mechanic's order is 403."""
-    order = new_order(sd, "harvester")
+    order, day = _order_for_mechanic_a(sd)
     deal_id = order["deal_id"]
-    sd.put(f"/api/desk/orders/{deal_id}/engineer", {"engineer_id": ENGINEER, "tool_cell": "E-1", "done": True},
-           token=tok(sd, ENGINEER, "engineer"))
-    day = next_workday(sd.today)
-    assert sd.post(f"/api/desk/orders/{deal_id}/assign", {"mechanic_id": MECH_A, "start": f"{day}T13:00",
-                                                          "end": f"{day}T15:00"},
-                   token=tok(sd, HEAD, "service_head")).status_code == 200
 
-    def phone(user):
-        return pagesession.for_live(sd.vs.live, page_sessions.PageSession(
-            sd.vs.member_id, user, "ru", "PHONE", roles=(app_roles.FIELD_WORKER,), kind="phone"))
-
-    mine = sd.get("/api/desk/mine", token=phone(MECH_A)).json()["orders"]
+    mine = sd.get("/api/desk/mine", token=phone(sd, MECH_A)).json()["orders"]
     assert [(o["id"], o["tool_cell"], o["job_from"][:16]) for o in mine] == [(deal_id, "E-1", f"{day}T13:00")]
-    assert sd.get("/api/desk/mine", token=phone(MECH_B)).json()["orders"] == []
-    r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True}, token=phone(MECH_B))
+    assert sd.get("/api/desk/mine", token=phone(sd, MECH_B)).json()["orders"] == []
+    r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True}, token=phone(sd, MECH_B))
     assert r.status_code == 403 and r.json()["error"] == "NOT_YOURS"
     photo = base64.b64encode(b"\xff\xd8\xff photo").decode()
     r = sd.put(f"/api/desk/orders/{deal_id}/mechanic", {"done": True, "act_signed": True, "hours": 3100,
                                                         "comment": "Готово", "files": [{"name": "after.jpg",
                                                                                         "content_base64": photo}]},
-               token=phone(MECH_A))
+               token=phone(sd, MECH_A))
     assert r.status_code == 200 and r.json()["stage"] == "payment", r.text
     files = [f["name"] for c in sd.vs.portal.db.comments.rows.values() if c["ENTITY_ID"] == deal_id
              for f in c.get("FILES") or []]
     assert files == ["after.jpg"]
     # the phone session reaches nothing else of the desk
     for path in ("/api/desk/orders", f"/api/desk/orders/{deal_id}/mechanics?start={day}T09:00&end={day}T10:00"):
-        assert sd.get(path, token=phone(MECH_A)).status_code == 403
+        assert sd.get(path, token=phone(sd, MECH_A)).status_code == 403
 
 
 def test_a_call_through_an_external_pbx_app_pops_the_client_too(sd):
@@ -551,26 +559,16 @@ def test_the_mechanics_work_orders_are_on_his_phone_day_and_finished_from_it(sd)
     kind of job beside deals and visits), at the client's address with navigation links; his taps go through
     field/'s exactly-once ledger; "finished" ticks his done field and the order settles at its computed stage
     (never a hand on the stage); another mechanic's order is refused."""
-    order = new_order(sd, "harvester")
+    order, day = _order_for_mechanic_a(sd)
     deal_id = order["deal_id"]
-    sd.put(f"/api/desk/orders/{deal_id}/engineer", {"engineer_id": ENGINEER, "tool_cell": "E-1", "done": True},
-           token=tok(sd, ENGINEER, "engineer"))
-    day = next_workday(sd.today)
-    assert sd.post(f"/api/desk/orders/{deal_id}/assign", {"mechanic_id": MECH_A, "start": f"{day}T13:00",
-                                                          "end": f"{day}T15:00"},
-                   token=tok(sd, HEAD, "service_head")).status_code == 200
 
-    def phone(user):
-        return pagesession.for_live(sd.vs.live, page_sessions.PageSession(
-            sd.vs.member_id, user, "ru", "PHONE", roles=(app_roles.FIELD_WORKER,), kind="phone"))
-
-    doc = sd.get("/api/field/day", params={"date": str(day)}, token=phone(MECH_A)).json()
+    doc = sd.get("/api/field/day", params={"date": str(day)}, token=phone(sd, MECH_A)).json()
     orders = [i for i in doc["items"] if i["kind"] == "work_order"]
     assert [(i["id"], i["time"], i["minutes"]) for i in orders] == [(deal_id, "13:00", 120)], doc
     company = sd.vs.portal.db.companies.get(sd.company_id)
     assert orders[0]["client"] == company["TITLE"] and orders[0]["links"], orders[0]
     assert "finished" in orders[0]["actions"] and orders[0]["status"] == "planned"
-    other = sd.get("/api/field/day", params={"date": str(day)}, token=phone(MECH_B)).json()
+    other = sd.get("/api/field/day", params={"date": str(day)}, token=phone(sd, MECH_B)).json()
     assert [i for i in other["items"] if i["kind"] == "work_order"] == []
 
     taken = {}
@@ -578,7 +576,7 @@ def test_the_mechanics_work_orders_are_on_his_phone_day_and_finished_from_it(sd)
     def tap(user, action, n):            # the phone stamps each tap once; a retry sends the same body
         at = taken.setdefault((action, n), sd.vs.services.now(UTC).isoformat(timespec="seconds"))
         return sd.post("/api/field/actions", {"id": f"wo-{deal_id}-{action}-{n}", "action": action, "at": at,
-                                              "kind": "work_order", "item": deal_id}, token=phone(user))
+                                              "kind": "work_order", "item": deal_id}, token=phone(sd, user))
     r = tap(MECH_B, "started", 1)
     assert r.status_code == 403 and r.json()["error"] == "NOT_YOUR_JOB", r.text
     assert tap(MECH_A, "started", 1).status_code == 200
